@@ -1,0 +1,64 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "SmokeTrace",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "stserver", targets: ["stserver"]),
+        .library(name: "PathTSDB", targets: ["PathTSDB"]),
+        .library(name: "Probe", targets: ["Probe"]),
+        .library(name: "Query", targets: ["Query"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // zstd and LZ4 come from Debian's libzstd-dev and liblz4-dev (scripts/setup installs them).
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", providers: [.apt(["liblz4-dev"])]),
+        .target(
+            name: "PathTSDB",
+            dependencies: [
+                "CZstd", "CLZ4",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Probe",
+            dependencies: ["PathTSDB"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Query",
+            dependencies: ["PathTSDB"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "stserver",
+            dependencies: [
+                "PathTSDB", "Probe", "Query",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "PathTSDBTests", dependencies: ["PathTSDB"], swiftSettings: strictSettings),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "PathTSDB"], swiftSettings: strictSettings),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "PathTSDB"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["PathTSDB"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,148 @@
+/// The store's dictionaries: target and vantage names, addresses and paths, each mapped to a
+/// dense id that never changes. A value type: readers hold a copy, the writer appends.
+///
+/// Ids are positions: the first entry of each kind is 1 (address 0 is "no reply").
+public struct Catalog: Sendable {
+    public private(set) var targetNames: [String] = []
+    public private(set) var vantageNames: [String] = []
+    public private(set) var addresses: [IPAddress] = []
+    public private(set) var paths: [PathHops] = []
+    private var targetIDs: [String: TargetID] = [:]
+    private var vantageIDs: [String: VantageID] = [:]
+    private var addressIDs: [IPAddress: AddressID] = [:]
+    private var pathIDs: [PathHops: PathID] = [:]
+
+    /// Entries added since the last `markPersisted()`, in the order they were added.
+    private(set) var pending: [CatalogEntry] = []
+
+    public init() {}
+
+    // MARK: - Lookup
+
+    public func targetID(named name: String) -> TargetID? { targetIDs[name] }
+    public func vantageID(named name: String) -> VantageID? { vantageIDs[name] }
+    public func addressID(of address: IPAddress) -> AddressID? { addressIDs[address] }
+    public func pathID(of path: PathHops) -> PathID? { pathIDs[path] }
+
+    public func name(of id: TargetID) -> String? { entry(targetNames, Int(id.rawValue)) }
+    public func name(of id: VantageID) -> String? { entry(vantageNames, Int(id.rawValue)) }
+    public func address(of id: AddressID) -> IPAddress? { entry(addresses, Int(id.rawValue)) }
+    public func path(of id: PathID) -> PathHops? { entry(paths, Int(id.rawValue)) }
+
+    /// All targets, by id.
+    public var targets: [(id: TargetID, name: String)] {
+        targetNames.enumerated().map { (TargetID(rawValue: UInt32($0.offset + 1)), $0.element) }
+    }
+
+    private func entry<T>(_ list: [T], _ id: Int) -> T? {
+        id >= 1 && id <= list.count ? list[id - 1] : nil
+    }
+
+    // MARK: - Interning
+
+    mutating func intern(target name: String) -> TargetID {
+        if let id = targetIDs[name] { return id }
+        targetNames.append(name)
+        let id = TargetID(rawValue: UInt32(targetNames.count))
+        targetIDs[name] = id
+        pending.append(.target(name))
+        return id
+    }
+
+    mutating func intern(vantage name: String) -> VantageID {
+        if let id = vantageIDs[name] { return id }
+        vantageNames.append(name)
+        let id = VantageID(rawValue: UInt32(vantageNames.count))
+        vantageIDs[name] = id
+        pending.append(.vantage(name))
+        return id
+    }
+
+    mutating func intern(address: IPAddress) -> AddressID {
+        if let id = addressIDs[address] { return id }
+        addresses.append(address)
+        let id = AddressID(rawValue: UInt32(addresses.count))
+        addressIDs[address] = id
+        pending.append(.address(address))
+        return id
+    }
+
+    mutating func intern(path: PathHops) -> PathID {
+        if let id = pathIDs[path] { return id }
+        paths.append(path)
+        let id = PathID(rawValue: UInt32(paths.count))
+        pathIDs[path] = id
+        pending.append(.path(path))
+        return id
+    }
+
+    /// Adds an entry read back from disk (no pending record is made).
+    mutating func load(_ entry: CatalogEntry) {
+        switch entry {
+        case .target(let n): _ = intern(target: n)
+        case .vantage(let n): _ = intern(vantage: n)
+        case .address(let a): _ = intern(address: a)
+        case .path(let p): _ = intern(path: p)
+        }
+        pending.removeLast()
+    }
+
+    mutating func markPersisted(count: Int) { pending.removeFirst(min(count, pending.count)) }
+}
+
+/// One catalog record as written to `catalog.ptc`.
+enum CatalogEntry: Equatable, Sendable {
+    case target(String)
+    case vantage(String)
+    case address(IPAddress)
+    case path(PathHops)
+
+    var kind: UInt8 {
+        switch self {
+        case .target: 1
+        case .vantage: 2
+        case .address: 3
+        case .path: 4
+        }
+    }
+
+    func encode(into out: inout [UInt8]) {
+        out.append(kind)
+        switch self {
+        case .target(let n), .vantage(let n):
+            out.appendString(n)
+        case .address(let a):
+            if let v4 = a.v4Value {
+                out.append(4)
+                out.append(contentsOf: [UInt8(v4 >> 24), UInt8((v4 >> 16) & 255), UInt8((v4 >> 8) & 255), UInt8(v4 & 255)])
+            } else {
+                out.append(16)
+                out.append(contentsOf: a.bytes)
+            }
+        case .path(let p):
+            out.appendVarint(p.hops.count)
+            for h in p.hops { out.appendVarint(h.rawValue) }
+        }
+    }
+
+    static func decode(_ c: inout ByteCursor) throws(StorageError) -> CatalogEntry {
+        switch try c.readByte() {
+        case 1: return .target(try c.readString())
+        case 2: return .vantage(try c.readString())
+        case 3:
+            let n = Int(try c.readByte())
+            guard n == 4 || n == 16, let a = IPAddress(bytes: try c.readBytes(n)) else {
+                throw c.corruption("address record of length \(n)")
+            }
+            return .address(a)
+        case 4:
+            let n = try c.readVarintInt(max: 255)
+            var hops = [AddressID]()
+            hops.reserveCapacity(n)
+            for _ in 0..<n { hops.append(AddressID(rawValue: UInt32(try c.readVarintInt()))) }
+            return .path(PathHops(hops))
+        case let k:
+            throw c.corruption("unknown catalog record kind \(k)")
+        }
+    }
+}

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `catalog.ptc`: the append-only log of dictionary entries (FORMAT.md, "Catalog").
+///
+/// Entries are appended and fsynced before any segment that uses their ids is committed, so a
+/// segment never refers to an id that is not on disk. A torn tail (a crash mid-append) is cut
+/// off on open and reported; nothing a segment refers to can be in it.
+final class CatalogFile {
+    static let magic: [UInt8] = Array("PTCT".utf8)
+    static let version: UInt16 = 1
+    static let headerSize = 8
+
+    let path: String
+    private let file: PosixFile
+
+    /// Opens or creates the catalog and loads every intact entry into `catalog`; `tailProblem`
+    /// receives what was wrong with a damaged tail, which has then been cut off.
+    init(path: String, into catalog: inout Catalog, tailProblem: inout StorageError?) throws(StorageError) {
+        self.path = path
+        let isNew = !FileSystem.exists(path)
+        file = try PosixFile(path: path, flags: O_RDWR | O_CREAT)
+        let existingSize = try file.size()
+        if isNew || existingSize == 0 {
+            var header = CatalogFile.magic
+            header.appendLE(CatalogFile.version)
+            header.appendLE(UInt16(0))
+            try file.writeAll(header)
+            try file.sync()
+            return
+        }
+        let bytes = try file.readAll()
+        guard bytes.count >= CatalogFile.headerSize, Array(bytes[0..<4]) == CatalogFile.magic else {
+            throw StorageError(.corruption, "not a catalog file (bad magic)", file: path, offset: 0)
+        }
+        let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
+        guard version == CatalogFile.version else {
+            throw StorageError(.unsupportedVersion, "catalog version \(version), this build reads \(CatalogFile.version)", file: path, offset: 4)
+        }
+        var offset = CatalogFile.headerSize
+        var problem: StorageError?
+        while offset < bytes.count {
+            guard bytes.count - offset >= 8 else {
+                problem = StorageError(.corruption, "record header cut short", file: path, offset: Int64(offset))
+                break
+            }
+            let length = Int(bytes.loadLE32(at: offset))
+            let crc = bytes.loadLE32(at: offset + 4)
+            guard length > 0, length <= bytes.count - offset - 8 else {
+                problem = StorageError(.corruption, "record of \(length) bytes runs past the end of the file", file: path, offset: Int64(offset))
+                break
+            }
+            let body = bytes[(offset + 8)..<(offset + 8 + length)]
+            guard CRC32C.checksum(body) == crc else {
+                problem = StorageError(.corruption, "record checksum mismatch", file: path, offset: Int64(offset))
+                break
+            }
+            var cursor = ByteCursor(bytes, from: offset + 8, to: offset + 8 + length)
+            do throws(StorageError) {
+                catalog.load(try CatalogEntry.decode(&cursor))
+            } catch {
+                problem = error.located(file: path)
+                break
+            }
+            offset += 8 + length
+        }
+        if problem != nil {
+            try file.truncate(to: Int64(offset))
+            try file.sync()
+        }
+        _ = try file.seekToEnd()
+        tailProblem = problem
+    }
+
+    /// Appends `entries` and makes them durable.
+    func append(_ entries: ArraySlice<CatalogEntry>) throws(StorageError) {
+        guard !entries.isEmpty else { return }
+        let start = try file.seekToEnd()
+        var out = [UInt8]()
+        var body = [UInt8]()
+        for e in entries {
+            body.removeAll(keepingCapacity: true)
+            e.encode(into: &body)
+            out.appendLE(UInt32(body.count))
+            out.appendLE(CRC32C.checksum(body))
+            out.append(contentsOf: body)
+        }
+        do throws(StorageError) {
+            try file.writeAll(out)
+            try file.sync()
+        } catch {
+            // Leave no partial record behind for the next append to follow.
+            try? file.truncate(to: start)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,56 @@
+/// Packs values of 0…32 bits, least significant bit first, into bytes.
+struct BitWriter {
+    private(set) var bytes: [UInt8] = []
+    private var accumulator: UInt64 = 0
+    private var count: UInt64 = 0
+
+    mutating func write(_ value: UInt32, bits: Int) {
+        guard bits > 0 else { return }
+        accumulator |= (UInt64(value) & ((1 << UInt64(bits)) - 1)) << count
+        count += UInt64(bits)
+        while count >= 8 {
+            bytes.append(UInt8(truncatingIfNeeded: accumulator))
+            accumulator >>= 8
+            count -= 8
+        }
+    }
+
+    /// Flushes the last partial byte and returns the bytes.
+    mutating func finish() -> [UInt8] {
+        if count > 0 { bytes.append(UInt8(truncatingIfNeeded: accumulator)) }
+        accumulator = 0
+        count = 0
+        return bytes
+    }
+}
+
+/// Reads what `BitWriter` wrote. Reading past the end yields zero bits and sets `overrun`, which
+/// the caller checks once at the end instead of on every value.
+struct BitReader {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var position: Int = 0
+    private var accumulator: UInt64 = 0
+    private var count: UInt64 = 0
+    private(set) var overrun = false
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    @inline(__always) mutating func read(bits: Int) -> UInt32 {
+        guard bits > 0 else { return 0 }
+        let b = UInt64(bits)
+        if count < b { refill() }
+        if count < b { overrun = true; count = b }
+        let v = UInt32(truncatingIfNeeded: accumulator & ((1 << b) - 1))
+        accumulator >>= b
+        count -= b
+        return v
+    }
+
+    @inline(__always) private mutating func refill() {
+        while count <= 56 && position < bytes.count {
+            accumulator |= UInt64(bytes[position]) << count
+            position += 1
+            count += 8
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import CLZ4
+import CZstd
+
+/// The general-purpose compressor applied to a block after its column codecs: LZ4 where speed
+/// matters (WAL batches), ZSTD where size does (segments). Both come from the system libraries.
+public enum BlockCompression: UInt8, Sendable, CaseIterable {
+    case none = 0
+    case lz4 = 1
+    case zstd = 2
+
+    /// Compresses `input`; `level` applies to ZSTD only.
+    func compress(_ input: [UInt8], level: Int32 = 3) -> [UInt8] {
+        switch self {
+        case .none:
+            return input
+        case .lz4:
+            let bound = Int(LZ4_compressBound(Int32(input.count)))
+            var out = [UInt8](repeating: 0, count: max(bound, 1))
+            let n = input.withUnsafeBytes { src in
+                out.withUnsafeMutableBytes { dst in
+                    LZ4_compress_default(
+                        src.baseAddress?.assumingMemoryBound(to: CChar.self),
+                        dst.baseAddress?.assumingMemoryBound(to: CChar.self),
+                        Int32(input.count), Int32(bound))
+                }
+            }
+            out.removeSubrange(Int(max(n, 0))...)
+            return out
+        case .zstd:
+            let bound = ZSTD_compressBound(input.count)
+            var out = [UInt8](repeating: 0, count: max(bound, 1))
+            let n = input.withUnsafeBytes { src in
+                out.withUnsafeMutableBytes { dst in
+                    ZSTD_compress(dst.baseAddress, bound, src.baseAddress, input.count, level)
+                }
+            }
+            // ZSTD_compress only fails for a too-small destination, which compressBound rules out.
+            precondition(ZSTD_isError(n) == 0, "ZSTD_compress failed with a bound-sized buffer")
+            out.removeSubrange(n...)
+            return out
+        }
+    }
+
+    /// Decompresses `input`, which must expand to exactly `rawLength` bytes.
+    func decompress(_ input: ArraySlice<UInt8>, rawLength: Int) throws(StorageError) -> [UInt8] {
+        if self == .none {
+            guard input.count == rawLength else {
+                throw StorageError(.corruption, "stored block is \(input.count) bytes, header says \(rawLength)")
+            }
+            return Array(input)
+        }
+        guard rawLength >= 0, rawLength <= 1 << 31 else {
+            throw StorageError(.corruption, "implausible decompressed length \(rawLength)")
+        }
+        var out = [UInt8](repeating: 0, count: rawLength)
+        let produced: Int = input.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                switch self {
+                case .lz4:
+                    return Int(LZ4_decompress_safe(
+                        src.baseAddress?.assumingMemoryBound(to: CChar.self),
+                        dst.baseAddress?.assumingMemoryBound(to: CChar.self),
+                        Int32(src.count), Int32(rawLength)))
+                case .zstd:
+                    let r = ZSTD_decompress(dst.baseAddress, rawLength, src.baseAddress, src.count)
+                    return ZSTD_isError(r) != 0 ? -1 : r
+                case .none:
+                    return -1
+                }
+            }
+        }
+        guard produced == rawLength else {
+            throw StorageError(.corruption, "\(self) block does not decompress to the \(rawLength) bytes its header states")
+        }
+        return out
+    }
+}

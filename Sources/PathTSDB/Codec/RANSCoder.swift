@@ -1,0 +1,162 @@
+/// A static order-0 range asymmetric numeral system coder over byte symbols (Duda, "Asymmetric
+/// numeral systems", 2013; byte-wise renormalisation with a 32-bit state).
+///
+/// The frequency table is built from the data it codes and stored with it; decoding is a table
+/// lookup and a multiply per symbol.
+enum RANSCoder {
+    static let scaleBits: UInt32 = 12
+    static let scale: UInt32 = 1 << scaleBits
+    static let lowerBound: UInt32 = 1 << 23
+
+    /// Symbol frequencies normalised to sum to `scale`, every present symbol at least 1.
+    struct Table: Equatable {
+        var frequencies: [UInt32]  // 256 entries
+        var starts: [UInt32]       // 256 entries
+
+        init(counting symbols: [UInt8]) {
+            var counts = [Int](repeating: 0, count: 256)
+            for s in symbols { counts[Int(s)] += 1 }
+            self.init(counts: counts)
+        }
+
+        init(counts: [Int]) {
+            let total = counts.reduce(0, +)
+            var freq = [UInt32](repeating: 0, count: 256)
+            if total > 0 {
+                var sum: UInt32 = 0
+                for i in 0..<256 where counts[i] > 0 {
+                    freq[i] = max(1, UInt32((UInt64(counts[i]) * UInt64(RANSCoder.scale)) / UInt64(total)))
+                    sum += freq[i]
+                }
+                // Give or take the rounding difference from the most frequent symbols.
+                var order = (0..<256).filter { freq[$0] > 0 }.sorted { freq[$0] > freq[$1] }
+                var k = 0
+                while sum != RANSCoder.scale {
+                    let i = order[k % order.count]
+                    if sum < RANSCoder.scale {
+                        freq[i] += 1
+                        sum += 1
+                    } else if freq[i] > 1 {
+                        freq[i] -= 1
+                        sum -= 1
+                    }
+                    k += 1
+                    if k > 1 << 20 { order = order.filter { freq[$0] > 1 } ; k = 0 }
+                }
+            }
+            self.frequencies = freq
+            self.starts = Table.cumulative(freq)
+        }
+
+        private init(frequencies: [UInt32]) {
+            self.frequencies = frequencies
+            self.starts = Table.cumulative(frequencies)
+        }
+
+        private static func cumulative(_ f: [UInt32]) -> [UInt32] {
+            var s = [UInt32](repeating: 0, count: 256)
+            var acc: UInt32 = 0
+            for i in 0..<256 {
+                s[i] = acc
+                acc += f[i]
+            }
+            return s
+        }
+
+        /// Serialises the present symbols as (symbol gap, frequency) varints.
+        func encode(into out: inout [UInt8]) {
+            let present = (0..<256).filter { frequencies[$0] > 0 }
+            out.appendVarint(present.count)
+            var last = -1
+            for s in present {
+                out.appendVarint(s - last - 1)
+                out.appendVarint(frequencies[s])
+                last = s
+            }
+        }
+
+        static func decode(_ c: inout ByteCursor) throws(StorageError) -> Table {
+            let n = try c.readVarintInt(max: 256)
+            var f = [UInt32](repeating: 0, count: 256)
+            var last = -1
+            var sum: UInt32 = 0
+            for _ in 0..<n {
+                let s = last + 1 + (try c.readVarintInt(max: 255))
+                guard s < 256 else { throw c.corruption("rANS table symbol \(s) out of range") }
+                let v = try c.readVarintInt(max: Int(RANSCoder.scale))
+                f[s] = UInt32(v)
+                sum += UInt32(v)
+                last = s
+            }
+            guard n == 0 || sum == RANSCoder.scale else { throw c.corruption("rANS table sums to \(sum), not \(RANSCoder.scale)") }
+            return Table(frequencies: f)
+        }
+
+        /// slot → symbol, for decoding.
+        func slotTable() -> [UInt8] {
+            var t = [UInt8](repeating: 0, count: Int(RANSCoder.scale))
+            for s in 0..<256 where frequencies[s] > 0 {
+                for k in Int(starts[s])..<Int(starts[s] + frequencies[s]) { t[k] = UInt8(s) }
+            }
+            return t
+        }
+    }
+
+    /// Encodes `symbols` with `table`; the output decodes front to back.
+    static func encode(_ symbols: [UInt8], table: Table) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(symbols.count)
+        var x = lowerBound
+        for s in symbols.reversed() {
+            let f = table.frequencies[Int(s)]
+            let xMax = ((lowerBound >> scaleBits) << 8) * f
+            while x >= xMax {
+                out.append(UInt8(truncatingIfNeeded: x))
+                x >>= 8
+            }
+            x = ((x / f) << scaleBits) + (x % f) + table.starts[Int(s)]
+        }
+        // Low byte first: reversed, the decoder reads the state most significant byte first.
+        out.append(UInt8(truncatingIfNeeded: x))
+        out.append(UInt8(truncatingIfNeeded: x >> 8))
+        out.append(UInt8(truncatingIfNeeded: x >> 16))
+        out.append(UInt8(truncatingIfNeeded: x >> 24))
+        out.reverse()
+        return out
+    }
+}
+
+/// Decodes a rANS stream symbol by symbol. Running out of input yields zero bytes and sets
+/// `overrun`, checked by the caller at the end.
+struct RANSDecoder {
+    private let input: UnsafeBufferPointer<UInt8>
+    private var position = 0
+    private var state: UInt32 = 0
+    private let slots: UnsafeBufferPointer<UInt8>
+    private let frequencies: UnsafeBufferPointer<UInt32>
+    private let starts: UnsafeBufferPointer<UInt32>
+    private(set) var overrun = false
+
+    init(input: UnsafeBufferPointer<UInt8>, slots: UnsafeBufferPointer<UInt8>,
+         frequencies: UnsafeBufferPointer<UInt32>, starts: UnsafeBufferPointer<UInt32>) {
+        self.input = input
+        self.slots = slots
+        self.frequencies = frequencies
+        self.starts = starts
+        for _ in 0..<4 { state = state << 8 | UInt32(nextByte()) }
+    }
+
+    @inline(__always) private mutating func nextByte() -> UInt8 {
+        guard position < input.count else { overrun = true; return 0 }
+        defer { position += 1 }
+        return input[position]
+    }
+
+    @inline(__always) mutating func decode() -> UInt8 {
+        let slot = state & (RANSCoder.scale - 1)
+        let s = slots[Int(slot)]
+        state = frequencies[Int(s)] &* (state >> RANSCoder.scaleBits) &+ slot &- starts[Int(s)]
+        while state < RANSCoder.lowerBound { state = state << 8 | UInt32(nextByte()) }
+        return s
+    }
+}

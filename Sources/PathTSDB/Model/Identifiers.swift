@@ -1,0 +1,30 @@
+/// A target's number in the store's catalog; stable for the life of the data directory.
+public struct TargetID: RawRepresentable, Hashable, Comparable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// A vantage point's number (the host or Atlas probe a trace ran from).
+public struct VantageID: RawRepresentable, Hashable, Comparable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// A distinct path's number in the path dictionary; every run refers to one.
+public struct PathID: RawRepresentable, Hashable, Comparable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// An address's number in the address dictionary; 0 means "no reply".
+public struct AddressID: RawRepresentable, Hashable, Comparable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// The id of an unresponsive hop or a lost probe.
+    public static let none = AddressID(rawValue: 0)
+    public var isNone: Bool { rawValue == 0 }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}

@@ -1,0 +1,63 @@
+/// One run, dictionary-coded, as the head and decoded segment chunks hold it.
+public struct RunRecord: Hashable, Sendable {
+    public var target: TargetID
+    public var vantage: VantageID
+    public var method: TraceMethod
+    public var flowID: UInt16
+    public var reached: Bool
+    public var startMicros: Int64
+    public var endMicros: Int64
+    public var destination: AddressID
+    public var path: PathID
+    /// Index of the run's first probe in its table's `probes`.
+    public var firstProbe: Int32
+    public var probeCount: Int32
+
+    public var probeRange: Range<Int> { Int(firstProbe)..<Int(firstProbe + probeCount) }
+}
+
+/// One probe, dictionary-coded; `address == .none` is a lost probe.
+public struct ProbeRecord: Hashable, Sendable {
+    public var ttl: UInt8
+    public var replyTTL: UInt8
+    public var icmpType: UInt8
+    public var icmpCode: UInt8
+    public var address: AddressID
+    public var rttMicros: UInt32
+    /// 0 when the reply had no MPLS labels, else 1 + an index into the table's `mplsStacks`.
+    public var mplsIndex: UInt32
+
+    public var isLoss: Bool { address.isNone }
+}
+
+/// Runs with their probes, in columns of plain records: what a head block holds and what a
+/// segment chunk decodes to, so that readers treat both alike.
+public struct RunTable: Sendable {
+    public var runs: [RunRecord] = []
+    public var probes: [ProbeRecord] = []
+    public var mplsStacks: [[MPLSLabel]] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { runs.isEmpty }
+
+    /// The MPLS labels of `probe`.
+    public func mplsLabels(of probe: ProbeRecord) -> [MPLSLabel] {
+        probe.mplsIndex == 0 ? [] : mplsStacks[Int(probe.mplsIndex) - 1]
+    }
+
+    /// Appends a run whose probes are `runProbes`, fixing up its probe range.
+    mutating func append(run: RunRecord, probes runProbes: some Collection<ProbeRecord>, mpls: (ProbeRecord) -> [MPLSLabel]) {
+        var r = run
+        r.firstProbe = Int32(probes.count)
+        r.probeCount = Int32(runProbes.count)
+        runs.append(r)
+        for var p in runProbes {
+            if p.mplsIndex != 0 {
+                mplsStacks.append(mpls(p))
+                p.mplsIndex = UInt32(mplsStacks.count)
+            }
+            probes.append(p)
+        }
+    }
+}

@@ -1,0 +1,204 @@
+/// Encodes and decodes one target's runs in a segment: the "chunk" (FORMAT.md, "Chunk").
+///
+/// Run and probe fields go to columns, each with a codec for its data: delta-of-delta start
+/// times, path ids, TTL steps, probe status against the path (so addresses cost nothing unless a
+/// probe answered from somewhere else), reply fields as changes per series. The columns are
+/// compressed together with ZSTD; the RTTs follow in their own entropy-coded section.
+enum ChunkCodec {
+    static let columnCount = 19
+
+    /// The chunk body for `table`, whose runs are all of one target and in start-time order.
+    static func encode(_ table: RunTable, catalog: Catalog, zstdLevel: Int32) throws(StorageError) -> [UInt8] {
+        var cols = [[UInt8]](repeating: [], count: columnCount)
+        let runs = table.runs
+        var indexer = SeriesIndexer()
+        var rtt = RTTEncoder()
+        var lastReplyTTL = [UInt8](), lastType = [UInt8](), lastCode = [UInt8]()
+        var prevStart: Int64 = 0, prevDelta: Int64 = 0, prevFlow: Int64 = 0
+
+        for (i, run) in runs.enumerated() {
+            let delta = run.startMicros - prevStart
+            cols[0].appendZigzag(i == 0 ? run.startMicros : delta - prevDelta)
+            prevDelta = i == 0 ? 0 : delta
+            prevStart = run.startMicros
+            cols[1].appendVarint(UInt64(run.endMicros - run.startMicros))
+            cols[2].appendVarint(run.vantage.rawValue)
+            cols[3].append(run.method.rawValue)
+            cols[4].appendZigzag(Int64(run.flowID) - prevFlow)
+            prevFlow = Int64(run.flowID)
+            cols[5].appendVarint(run.destination.rawValue)
+            cols[6].append(run.reached ? 1 : 0)
+            cols[7].appendVarint(run.path.rawValue)
+            cols[8].appendVarint(UInt64(run.probeCount))
+
+            let probes = table.probes[run.probeRange]
+            guard let hops = catalog.path(of: run.path) else {
+                throw StorageError(.invalidArgument, "run refers to path \(run.path.rawValue), unknown to the catalog")
+            }
+            // Series are registered per run from the path alone, exactly as the decoder does.
+            let seriesOfTTL = hops.hopCount == 0 ? [] : try indexer.series(for: run.path, maxTTL: hops.hopCount, catalog: catalog)
+            var prevTTL: UInt8 = 0
+            for p in probes {
+                cols[9].append(p.ttl &- prevTTL)
+                prevTTL = p.ttl
+                let expected = hops.address(atTTL: Int(p.ttl))
+                if p.address == expected {
+                    cols[10].append(0)
+                } else if p.isLoss {
+                    cols[10].append(1)
+                } else {
+                    cols[10].append(2)
+                    cols[11].appendVarint(p.address.rawValue)
+                }
+                guard !p.isLoss else { continue }
+                guard Int(p.ttl) <= seriesOfTTL.count else {
+                    throw StorageError(.invalidArgument, "probe at TTL \(p.ttl) answered beyond its path's \(hops.hopCount) hops")
+                }
+                let s = Int(seriesOfTTL[Int(p.ttl) - 1])
+                while lastReplyTTL.count <= s { lastReplyTTL.append(0); lastType.append(0); lastCode.append(0) }
+                cols[12].append(p.replyTTL &- lastReplyTTL[s])
+                cols[13].append(p.icmpType ^ lastType[s])
+                cols[14].append(p.icmpCode ^ lastCode[s])
+                lastReplyTTL[s] = p.replyTTL
+                lastType[s] = p.icmpType
+                lastCode[s] = p.icmpCode
+                let labels = table.mplsLabels(of: p)
+                cols[15].append(UInt8(clamping: labels.count))
+                for l in labels.prefix(255) { cols[16].appendLE(l.rawValue) }
+                rtt.encode(p.rttMicros, series: Int32(s))
+            }
+            rtt.endRun()
+        }
+        let rttSection = rtt.finish()
+        cols[17] = rtt.escapes
+        cols[18] = []  // reserved for per-probe flags of later versions
+
+        var raw = [UInt8]()
+        for c in cols {
+            raw.appendVarint(c.count)
+            raw.append(contentsOf: c)
+        }
+        let stored = BlockCompression.zstd.compress(raw, level: zstdLevel)
+        var body = [UInt8]()
+        body.appendVarint(runs.count)
+        body.appendVarint(table.probes.count)
+        body.append(BlockCompression.zstd.rawValue)
+        body.appendVarint(raw.count)
+        body.appendVarint(stored.count)
+        body.append(contentsOf: stored)
+        body.append(contentsOf: rttSection)
+        return body
+    }
+
+    /// Decodes a chunk body back into runs of `target`.
+    static func decode(_ body: [UInt8], target: TargetID, catalog: Catalog, fileOffset: Int64) throws(StorageError) -> RunTable {
+        var c = ByteCursor(body, fileOffset: fileOffset)
+        let runCount = try c.readVarintInt(max: 1 << 26)
+        let probeCount = try c.readVarintInt(max: 1 << 30)
+        let compRaw = try c.readByte()
+        guard let compression = BlockCompression(rawValue: compRaw) else { throw c.corruption("unknown compression \(compRaw)") }
+        let rawLength = try c.readVarintInt(max: 1 << 30)
+        let storedLength = try c.readVarintInt(max: 1 << 30)
+        let columnsOffset = fileOffset + Int64(c.position)
+        let raw: [UInt8]
+        do throws(StorageError) {
+            raw = try compression.decompress(try c.readBytes(storedLength), rawLength: rawLength)
+        } catch {
+            throw error.located(file: "", offset: columnsOffset)
+        }
+        let rttStorage = try RTTDecoder.Storage(section: Array(body[c.position...]), fileOffset: fileOffset + Int64(c.position))
+
+        var cc = ByteCursor(raw, fileOffset: columnsOffset)
+        var cols = [ByteCursor]()
+        for _ in 0..<columnCount {
+            let n = try cc.readVarintInt(max: raw.count)
+            let start = cc.position
+            try cc.skip(n)
+            cols.append(ByteCursor(raw, from: start, to: start + n, fileOffset: columnsOffset))
+        }
+
+        var table = RunTable()
+        table.runs.reserveCapacity(runCount)
+        table.probes.reserveCapacity(probeCount)
+        var indexer = SeriesIndexer()
+        var lastReplyTTL = [UInt8](), lastType = [UInt8](), lastCode = [UInt8]()
+        var prevStart: Int64 = 0, prevDelta: Int64 = 0, prevFlow: Int64 = 0
+
+        try RTTDecoder.withDecoder(storage: rttStorage, escapes: cols[17]) { (rtt: inout RTTDecoder) throws(StorageError) in
+            for i in 0..<runCount {
+                let dod = try cols[0].readZigzag()
+                let start: Int64
+                if i == 0 {
+                    start = dod
+                } else {
+                    prevDelta += dod
+                    start = prevStart + prevDelta
+                }
+                prevStart = start
+                let duration = try cols[1].readVarint()
+                let vantage = VantageID(rawValue: UInt32(try cols[2].readVarintInt(max: Int(UInt32.max))))
+                let methodRaw = try cols[3].readByte()
+                guard let method = TraceMethod(rawValue: methodRaw) else { throw cols[3].corruption("unknown method \(methodRaw)") }
+                let flow = prevFlow + (try cols[4].readZigzag())
+                guard flow >= 0 && flow <= 65535 else { throw cols[4].corruption("flow id \(flow) out of range") }
+                prevFlow = flow
+                let dest = AddressID(rawValue: UInt32(try cols[5].readVarintInt(max: Int(UInt32.max))))
+                let reached = try cols[6].readByte() != 0
+                let path = PathID(rawValue: UInt32(try cols[7].readVarintInt(max: Int(UInt32.max))))
+                let n = try cols[8].readVarintInt(max: 1 << 16)
+                guard let hops = catalog.path(of: path) else {
+                    throw cols[7].corruption("run refers to path \(path.rawValue), which the catalog does not hold")
+                }
+                let first = table.probes.count
+                var ttl: UInt8 = 0
+                let seriesOfTTL = hops.hopCount == 0 ? [] : try indexer.series(for: path, maxTTL: hops.hopCount, catalog: catalog)
+                for _ in 0..<n {
+                    ttl &+= try cols[9].readByte()
+                    guard ttl >= 1 else { throw cols[9].corruption("probe with TTL 0") }
+                    let status = try cols[10].readByte()
+                    let expected = hops.address(atTTL: Int(ttl))
+                    let address: AddressID
+                    switch status {
+                    case 0: address = expected
+                    case 1: address = .none
+                    case 2: address = AddressID(rawValue: UInt32(try cols[11].readVarintInt(max: Int(UInt32.max))))
+                    default: throw cols[10].corruption("unknown probe status \(status)")
+                    }
+                    var probe = ProbeRecord(ttl: ttl, replyTTL: 0, icmpType: 0, icmpCode: 0, address: address, rttMicros: 0, mplsIndex: 0)
+                    if !address.isNone {
+                        guard Int(ttl) <= seriesOfTTL.count else {
+                            throw cols[9].corruption("answered probe at TTL \(ttl) beyond its path's \(hops.hopCount) hops")
+                        }
+                        let s = Int(seriesOfTTL[Int(ttl) - 1])
+                        while lastReplyTTL.count <= s { lastReplyTTL.append(0); lastType.append(0); lastCode.append(0) }
+                        lastReplyTTL[s] &+= try cols[12].readByte()
+                        lastType[s] ^= try cols[13].readByte()
+                        lastCode[s] ^= try cols[14].readByte()
+                        probe.replyTTL = lastReplyTTL[s]
+                        probe.icmpType = lastType[s]
+                        probe.icmpCode = lastCode[s]
+                        let labelCount = Int(try cols[15].readByte())
+                        if labelCount > 0 {
+                            var labels = [MPLSLabel]()
+                            for _ in 0..<labelCount { labels.append(MPLSLabel(rawValue: try cols[16].readLE32())) }
+                            table.mplsStacks.append(labels)
+                            probe.mplsIndex = UInt32(table.mplsStacks.count)
+                        }
+                        probe.rttMicros = try rtt.decode(series: Int32(s))
+                    }
+                    table.probes.append(probe)
+                }
+                rtt.endRun()
+                table.runs.append(RunRecord(
+                    target: target, vantage: vantage, method: method, flowID: UInt16(flow), reached: reached,
+                    startMicros: start, endMicros: start &+ Int64(bitPattern: duration), destination: dest, path: path,
+                    firstProbe: Int32(first), probeCount: Int32(n)))
+            }
+            try rtt.finish()
+        }
+        guard table.probes.count == probeCount else {
+            throw StorageError(.corruption, "chunk says \(probeCount) probes, its runs hold \(table.probes.count)", offset: fileOffset)
+        }
+        return table
+    }
+}

@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An immutable segment file, open for reading. Shared by any number of readers: every read is a
+/// `pread` on a descriptor that lives as long as the object, so a segment deleted by compaction or
+/// retention stays readable by the snapshots that still hold it.
+public final class Segment: Sendable {
+    public let id: UInt64
+    public let path: String
+    public let level: UInt8
+    public let minStartMicros: Int64
+    public let maxStartMicros: Int64
+    public let fileSize: Int64
+    let index: SegmentIndex
+    private let fd: Int32
+
+    var walHighWater: UInt64 { index.walHighWater }
+    var sources: [UInt64] { index.sources }
+    public var targetCount: Int { index.entries.count }
+    public var runCount: Int { index.entries.reduce(0) { $0 + $1.runCount } }
+    public var probeCount: Int { index.entries.reduce(0) { $0 + $1.probeCount } }
+
+    /// Opens `path` and checks header, footer and index; with `verifyBlocks`, every block's
+    /// checksum too.
+    public init(path: String, verifyBlocks: Bool) throws(StorageError) {
+        self.path = path
+        let file = try PosixFile(path: path, flags: O_RDONLY)
+        let size = try file.size()
+        guard size >= Int64(SegmentFormat.headerSize + SegmentFormat.footerSize) else {
+            throw StorageError(.corruption, "segment is \(size) bytes, shorter than header and footer", file: path, offset: 0)
+        }
+        let header = try file.read(at: 0, count: SegmentFormat.headerSize)
+        guard Array(header[0..<4]) == SegmentFormat.magic else {
+            throw StorageError(.corruption, "not a segment file (bad magic)", file: path, offset: 0)
+        }
+        let version = UInt16(header[4]) | UInt16(header[5]) << 8
+        guard version == SegmentFormat.version else {
+            throw StorageError(.unsupportedVersion, "segment version \(version), this build reads \(SegmentFormat.version)", file: path, offset: 4)
+        }
+        level = header[6]
+        id = header.loadLE64(at: 8)
+        minStartMicros = Int64(bitPattern: header.loadLE64(at: 16))
+        maxStartMicros = Int64(bitPattern: header.loadLE64(at: 24))
+        let footerAt = size - Int64(SegmentFormat.footerSize)
+        let footer = try file.read(at: footerAt, count: SegmentFormat.footerSize)
+        guard Array(footer[20..<24]) == SegmentFormat.footerMagic else {
+            throw StorageError(.corruption, "segment footer magic missing (file cut short?)", file: path, offset: footerAt)
+        }
+        let indexOffset = Int64(footer.loadLE64(at: 0))
+        let indexLength = Int(footer.loadLE32(at: 8))
+        guard indexOffset >= Int64(SegmentFormat.headerSize), indexOffset + Int64(indexLength) <= footerAt else {
+            throw StorageError(.corruption, "index at \(indexOffset)+\(indexLength) lies outside the file", file: path, offset: footerAt)
+        }
+        let indexBlock = try file.read(at: indexOffset, count: indexLength)
+        let body = try Segment.checkBlock(indexBlock, path: path, offset: indexOffset)
+        guard CRC32C.checksum(body) == footer.loadLE32(at: 12) else {
+            throw StorageError(.corruption, "index checksum does not match the footer's", file: path, offset: indexOffset)
+        }
+        var c = ByteCursor(Array(body), fileOffset: indexOffset + 8)
+        do throws(StorageError) {
+            index = try SegmentIndex.decode(&c, fileSize: size)
+        } catch {
+            throw error.located(file: path)
+        }
+        fileSize = size
+        if verifyBlocks {
+            var blocks = [(index.eventsOffset, index.eventsLength), (index.stateOffset, index.stateLength)]
+            for e in index.entries { blocks += [(e.chunkOffset, e.chunkLength), (e.rollupOffset, e.rollupLength)] }
+            for (off, len) in blocks { _ = try Segment.checkBlock(try file.read(at: off, count: len), path: path, offset: off) }
+        }
+        fd = dup(file.fd)
+        guard fd >= 0 else { throw StorageError.system("dup failed", file: path, errno: errno) }
+    }
+
+    deinit { close(fd) }
+
+    /// Checks a framed block's length and checksum; returns its body.
+    static func checkBlock(_ block: [UInt8], path: String, offset: Int64) throws(StorageError) -> ArraySlice<UInt8> {
+        guard block.count >= SegmentFormat.blockHeaderSize else {
+            throw StorageError(.corruption, "block header cut short", file: path, offset: offset)
+        }
+        let length = Int(block.loadLE32(at: 0))
+        guard length == block.count - 8 else {
+            throw StorageError(.corruption, "block length \(length) does not match its index entry (\(block.count - 8))", file: path, offset: offset)
+        }
+        let body = block[8...]
+        guard CRC32C.checksum(body) == block.loadLE32(at: 4) else {
+            throw StorageError(.corruption, "block checksum mismatch", file: path, offset: offset)
+        }
+        return body
+    }
+
+    private func readBlock(at offset: Int64, length: Int) throws(StorageError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: length)
+        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress, length, off_t(offset)) }
+        guard n == length else {
+            throw n < 0 ? StorageError.system("read failed", file: path, errno: errno)
+                        : StorageError(.corruption, "block cut short", file: path, offset: offset)
+        }
+        return Array(try Segment.checkBlock(out, path: path, offset: offset))
+    }
+
+    private func readCompressedBlock(at offset: Int64, length: Int) throws(StorageError) -> [UInt8] {
+        let body = try readBlock(at: offset, length: length)
+        var c = ByteCursor(body, fileOffset: offset + 8)
+        do throws(StorageError) {
+            let compRaw = try c.readByte()
+            guard let comp = BlockCompression(rawValue: compRaw) else { throw c.corruption("unknown compression \(compRaw)") }
+            let rawLength = try c.readVarintInt(max: 1 << 30)
+            return try comp.decompress(try c.readBytes(c.remaining), rawLength: rawLength)
+        } catch {
+            throw error.located(file: path, offset: offset)
+        }
+    }
+
+    /// The index entry of `target`, if this segment holds it.
+    func entry(for target: TargetID) -> SegmentTargetEntry? {
+        var lo = 0, hi = index.entries.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if index.entries[mid].target < target { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < index.entries.count && index.entries[lo].target == target ? index.entries[lo] : nil
+    }
+
+    /// Targets this segment holds.
+    public var targets: [TargetID] { index.entries.map(\.target) }
+
+    /// The runs of `target`.
+    public func runs(of target: TargetID, catalog: Catalog) throws(StorageError) -> RunTable {
+        guard let e = entry(for: target) else { return RunTable() }
+        let body = try readBlock(at: e.chunkOffset, length: e.chunkLength)
+        do throws(StorageError) {
+            return try ChunkCodec.decode(body, target: target, catalog: catalog, fileOffset: e.chunkOffset + 8)
+        } catch {
+            var located = error
+            located.file = path
+            throw located
+        }
+    }
+
+    /// The rollup rows of `target` stored with this segment.
+    public func rollups(of target: TargetID) throws(StorageError) -> [RollupRow] {
+        guard let e = entry(for: target) else { return [] }
+        let raw = try readCompressedBlock(at: e.rollupOffset, length: e.rollupLength)
+        var c = ByteCursor(raw)
+        do throws(StorageError) { return try RollupCodec.decode(&c, target: target) } catch { throw error.located(file: path, offset: e.rollupOffset) }
+    }
+
+    /// The path-change events written with this segment.
+    public func events() throws(StorageError) -> [PathChangeEvent] {
+        let raw = try readCompressedBlock(at: index.eventsOffset, length: index.eventsLength)
+        var c = ByteCursor(raw)
+        do throws(StorageError) { return try EventCodec.decode(&c) } catch { throw error.located(file: path, offset: index.eventsOffset) }
+    }
+
+    func detectorState() throws(StorageError) -> PathChangeDetector {
+        let raw = try readCompressedBlock(at: index.stateOffset, length: index.stateLength)
+        var c = ByteCursor(raw)
+        do throws(StorageError) { return try PathChangeDetector.decode(&c) } catch { throw error.located(file: path, offset: index.stateOffset) }
+    }
+}

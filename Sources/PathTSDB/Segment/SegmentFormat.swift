@@ -1,0 +1,143 @@
+/// Constants and names of segment files (FORMAT.md, "Segment file").
+enum SegmentFormat {
+    static let magic: [UInt8] = Array("PTSG".utf8)
+    static let footerMagic: [UInt8] = Array("PTSE".utf8)
+    static let version: UInt16 = 1
+    static let headerSize = 32
+    static let footerSize = 24
+    /// length u32 + crc32c u32 before every block body.
+    static let blockHeaderSize = 8
+    /// The level byte of a rollup-only file written by retention.
+    static let rollupOnlyLevel: UInt8 = 255
+
+    static func fileName(id: UInt64) -> String {
+        let hex = String(id, radix: 16)
+        return String(repeating: "0", count: max(0, 16 - hex.count)) + hex + ".seg"
+    }
+
+    static func id(ofFileNamed name: String) -> UInt64? {
+        guard name.hasSuffix(".seg"), name.count == 20 else { return nil }
+        return UInt64(name.prefix(16), radix: 16)
+    }
+}
+
+/// Where one target's data sits in a segment.
+struct SegmentTargetEntry: Sendable, Equatable {
+    var target: TargetID
+    var minStartMicros: Int64
+    var maxStartMicros: Int64
+    var runCount: Int
+    var probeCount: Int
+    var chunkOffset: Int64
+    var chunkLength: Int
+    var rollupOffset: Int64
+    var rollupLength: Int
+}
+
+/// A segment's index block: everything needed to find and prune its data without reading it.
+struct SegmentIndex: Sendable, Equatable {
+    var walHighWater: UInt64
+    /// Segments this one replaced (compaction inputs); any still on disk are leftovers.
+    var sources: [UInt64]
+    var eventsOffset: Int64
+    var eventsLength: Int
+    var stateOffset: Int64
+    var stateLength: Int
+    var eventCount: Int
+    var entries: [SegmentTargetEntry]
+
+    func encode(into out: inout [UInt8]) {
+        out.appendLE(walHighWater)
+        out.appendVarint(sources.count)
+        for s in sources { out.appendVarint(s) }
+        out.appendVarint(UInt64(eventsOffset))
+        out.appendVarint(eventsLength)
+        out.appendVarint(UInt64(stateOffset))
+        out.appendVarint(stateLength)
+        out.appendVarint(eventCount)
+        out.appendVarint(entries.count)
+        var prevTarget: UInt32 = 0
+        for e in entries {
+            out.appendVarint(e.target.rawValue - prevTarget)
+            prevTarget = e.target.rawValue
+            out.appendZigzag(e.minStartMicros)
+            out.appendVarint(UInt64(e.maxStartMicros - e.minStartMicros))
+            out.appendVarint(e.runCount)
+            out.appendVarint(e.probeCount)
+            out.appendVarint(UInt64(e.chunkOffset))
+            out.appendVarint(e.chunkLength)
+            out.appendVarint(UInt64(e.rollupOffset))
+            out.appendVarint(e.rollupLength)
+        }
+    }
+
+    static func decode(_ c: inout ByteCursor, fileSize: Int64) throws(StorageError) -> SegmentIndex {
+        let high = try c.readLE64()
+        let sourceCount = try c.readVarintInt(max: 1 << 20)
+        var sources = [UInt64]()
+        for _ in 0..<sourceCount { sources.append(try c.readVarint()) }
+        let eOff = Int64(try c.readVarintInt(max: Int(fileSize)))
+        let eLen = try c.readVarintInt(max: Int(fileSize))
+        let sOff = Int64(try c.readVarintInt(max: Int(fileSize)))
+        let sLen = try c.readVarintInt(max: Int(fileSize))
+        let eventCount = try c.readVarintInt()
+        let n = try c.readVarintInt(max: 1 << 24)
+        var entries = [SegmentTargetEntry]()
+        entries.reserveCapacity(n)
+        var prevTarget: UInt32 = 0
+        for _ in 0..<n {
+            let t = prevTarget + UInt32(try c.readVarintInt(max: Int(UInt32.max - prevTarget)))
+            prevTarget = t
+            let minS = try c.readZigzag()
+            let span = try c.readVarint()
+            guard span < UInt64(Int64.max) else { throw c.corruption("time span out of range") }
+            let e = SegmentTargetEntry(
+                target: TargetID(rawValue: t), minStartMicros: minS, maxStartMicros: minS &+ Int64(span),
+                runCount: try c.readVarintInt(), probeCount: try c.readVarintInt(),
+                chunkOffset: Int64(try c.readVarintInt(max: Int(fileSize))), chunkLength: try c.readVarintInt(max: Int(fileSize)),
+                rollupOffset: Int64(try c.readVarintInt(max: Int(fileSize))), rollupLength: try c.readVarintInt(max: Int(fileSize)))
+            for (off, len) in [(e.chunkOffset, e.chunkLength), (e.rollupOffset, e.rollupLength)] where off + Int64(len) > fileSize {
+                throw c.corruption("target \(t): block at \(off)+\(len) lies past the end of the file")
+            }
+            entries.append(e)
+        }
+        return SegmentIndex(walHighWater: high, sources: sources, eventsOffset: eOff, eventsLength: eLen,
+                            stateOffset: sOff, stateLength: sLen, eventCount: eventCount, entries: entries)
+    }
+}
+
+/// The binary form of path-change events.
+enum EventCodec {
+    static func encode(_ events: [PathChangeEvent], into out: inout [UInt8]) {
+        out.appendVarint(events.count)
+        var prevTime: Int64 = 0
+        for e in events {
+            out.appendVarint(e.target.rawValue)
+            out.appendVarint(e.vantage.rawValue)
+            out.appendZigzag(e.timeMicros - prevTime)
+            prevTime = e.timeMicros
+            out.appendVarint(e.oldPath.rawValue)
+            out.appendVarint(e.newPath.rawValue)
+            out.append(e.firstDifferingTTL)
+            out.append(e.oldHopCount)
+            out.append(e.newHopCount)
+        }
+    }
+
+    static func decode(_ c: inout ByteCursor) throws(StorageError) -> [PathChangeEvent] {
+        let n = try c.readVarintInt(max: 1 << 26)
+        var out = [PathChangeEvent]()
+        out.reserveCapacity(n)
+        var prevTime: Int64 = 0
+        for _ in 0..<n {
+            let t = TargetID(rawValue: UInt32(try c.readVarintInt(max: Int(UInt32.max))))
+            let v = VantageID(rawValue: UInt32(try c.readVarintInt(max: Int(UInt32.max))))
+            prevTime &+= try c.readZigzag()
+            let o = PathID(rawValue: UInt32(try c.readVarintInt(max: Int(UInt32.max))))
+            let nw = PathID(rawValue: UInt32(try c.readVarintInt(max: Int(UInt32.max))))
+            out.append(PathChangeEvent(target: t, vantage: v, timeMicros: prevTime, oldPath: o, newPath: nw,
+                                       firstDifferingTTL: try c.readByte(), oldHopCount: try c.readByte(), newHopCount: try c.readByte()))
+        }
+        return out
+    }
+}

@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one segment will hold for one target.
+struct SegmentTargetInput {
+    var target: TargetID
+    /// The target's runs, in start-time order.
+    var table: RunTable
+    /// Rollup rows to store beside the runs (merged rows, in (tier, ttl, bucket) order).
+    var rollups: [RollupRow]
+}
+
+/// Writes one segment file: blocks streamed to `<name>.tmp`, then fsync, rename, directory fsync,
+/// so a segment is either wholly there or not at all.
+final class SegmentWriter {
+    let directory: String
+    let id: UInt64
+    let level: UInt8
+    let zstdLevel: Int32
+    private let tmpPath: String
+    private let file: PosixFile
+    private var offset: Int64
+    private var entries: [SegmentTargetEntry] = []
+    private var minStart = Int64.max
+    private var maxStart = Int64.min
+
+    init(directory: String, id: UInt64, level: UInt8, zstdLevel: Int32) throws(StorageError) {
+        self.directory = directory
+        self.id = id
+        self.level = level
+        self.zstdLevel = zstdLevel
+        tmpPath = directory + "/" + SegmentFormat.fileName(id: id) + ".tmp"
+        file = try PosixFile(path: tmpPath, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        // The header is rewritten with the time range at the end; reserve its bytes now.
+        try file.writeAll([UInt8](repeating: 0, count: SegmentFormat.headerSize))
+        offset = Int64(SegmentFormat.headerSize)
+    }
+
+    private func writeBlock(_ body: [UInt8]) throws(StorageError) -> (Int64, Int) {
+        var framed = [UInt8]()
+        framed.reserveCapacity(body.count + 8)
+        framed.appendLE(UInt32(body.count))
+        framed.appendLE(CRC32C.checksum(body))
+        framed.append(contentsOf: body)
+        try file.writeAll(framed)
+        let at = offset
+        offset += Int64(framed.count)
+        return (at, framed.count)
+    }
+
+    /// Appends one target's chunk and rollup block. Targets must come in ascending id order.
+    func add(_ input: SegmentTargetInput, catalog: Catalog) throws(StorageError) {
+        guard let first = input.table.runs.first, let last = input.table.runs.last else { return }
+        precondition(entries.last.map { $0.target < input.target } ?? true, "segment targets must be added in id order")
+        let chunk = try ChunkCodec.encode(input.table, catalog: catalog, zstdLevel: zstdLevel)
+        let (cOff, cLen) = try writeBlock(chunk)
+        var rollupRaw = [UInt8]()
+        RollupCodec.encode(input.rollups, into: &rollupRaw)
+        var rollupBody = [UInt8]()
+        rollupBody.append(BlockCompression.zstd.rawValue)
+        rollupBody.appendVarint(rollupRaw.count)
+        rollupBody.append(contentsOf: BlockCompression.zstd.compress(rollupRaw, level: zstdLevel))
+        let (rOff, rLen) = try writeBlock(rollupBody)
+        entries.append(SegmentTargetEntry(
+            target: input.target, minStartMicros: first.startMicros, maxStartMicros: last.startMicros,
+            runCount: input.table.runs.count, probeCount: input.table.probes.count,
+            chunkOffset: cOff, chunkLength: cLen, rollupOffset: rOff, rollupLength: rLen))
+        minStart = min(minStart, first.startMicros)
+        maxStart = max(maxStart, last.startMicros)
+    }
+
+    /// Writes events, detector state, index, footer and header; then makes the file durable and
+    /// visible under its final name.
+    func finish(events: [PathChangeEvent], state: PathChangeDetector, walHighWater: UInt64,
+                          sources: [UInt64]) throws(StorageError) -> String {
+        do throws(StorageError) {
+            var ev = [UInt8]()
+            EventCodec.encode(events, into: &ev)
+            var evBody = [UInt8]()
+            evBody.append(BlockCompression.zstd.rawValue)
+            evBody.appendVarint(ev.count)
+            evBody.append(contentsOf: BlockCompression.zstd.compress(ev, level: zstdLevel))
+            let (eOff, eLen) = try writeBlock(evBody)
+            var st = [UInt8]()
+            state.encode(into: &st)
+            var stBody = [UInt8]()
+            stBody.append(BlockCompression.zstd.rawValue)
+            stBody.appendVarint(st.count)
+            stBody.append(contentsOf: BlockCompression.zstd.compress(st, level: zstdLevel))
+            let (sOff, sLen) = try writeBlock(stBody)
+
+            let index = SegmentIndex(walHighWater: walHighWater, sources: sources, eventsOffset: eOff, eventsLength: eLen,
+                                     stateOffset: sOff, stateLength: sLen, eventCount: events.count, entries: entries)
+            var indexBody = [UInt8]()
+            index.encode(into: &indexBody)
+            let (iOff, iLen) = try writeBlock(indexBody)
+            var footer = [UInt8]()
+            footer.appendLE(UInt64(iOff))
+            footer.appendLE(UInt32(iLen))
+            footer.appendLE(CRC32C.checksum(indexBody))
+            footer.appendLE(UInt32(0))
+            footer.append(contentsOf: SegmentFormat.footerMagic)
+            try file.writeAll(footer)
+
+            var header = SegmentFormat.magic
+            header.appendLE(SegmentFormat.version)
+            header.append(level)
+            header.append(0)
+            header.appendLE(id)
+            header.appendLE(entries.isEmpty ? 0 : minStart)
+            header.appendLE(entries.isEmpty ? 0 : maxStart)
+            guard pwriteAll(header, at: 0) else { throw StorageError.system("header write failed", file: tmpPath, errno: errno) }
+            try file.sync()
+        } catch {
+            try? FileSystem.remove(tmpPath)
+            throw error
+        }
+        let finalPath = directory + "/" + SegmentFormat.fileName(id: id)
+        try FileSystem.rename(tmpPath, finalPath)
+        try FileSystem.syncDirectory(directory)
+        return finalPath
+    }
+
+    /// Abandons the segment, removing the temporary file.
+    func abandon() {
+        try? FileSystem.remove(tmpPath)
+    }
+
+    private func pwriteAll(_ bytes: [UInt8], at position: Int64) -> Bool {
+        bytes.withUnsafeBytes { pwrite(file.fd, $0.baseAddress, $0.count, off_t(position)) == $0.count }
+    }
+}

@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An exclusive `flock` on `DIR/LOCK`, holding the pid of the process that owns the store.
+///
+/// `flock` is released by the kernel when the process dies, so a crashed writer never leaves a
+/// stale lock; the pid in the file is only there to name the holder in the refusal.
+final class DirectoryLock: Sendable {
+    let path: String
+    private let fd: Int32
+
+    init(directory: String) throws(StorageError) {
+        path = directory + "/LOCK"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StorageError.system("cannot open lock file", file: path, errno: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let err = errno
+            var buf = [UInt8](repeating: 0, count: 32)
+            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 32, 0) }
+            close(fd)
+            if err == EWOULDBLOCK {
+                let pid = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).trimmingNewline() : "?"
+                throw StorageError(.locked, "data directory \(directory) is locked by pid \(pid)", file: path)
+            }
+            throw StorageError.system("cannot lock", file: path, errno: err)
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+}
+
+extension String {
+    func trimmingNewline() -> String {
+        var s = Substring(self)
+        while let last = s.last, last == "\n" || last == " " || last == "\0" { s = s.dropLast() }
+        return String(s)
+    }
+}

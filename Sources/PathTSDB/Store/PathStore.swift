@@ -1,0 +1,333 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import Synchronization
+
+/// The embedded path store: one data directory, one writer, any number of readers.
+///
+/// Writes go to the write-ahead log first, then into the in-memory head, which is cut into an
+/// immutable segment file once it is large enough. Readers take a `snapshot()`, a consistent
+/// view that later writes, compactions and retention do not disturb.
+///
+/// Concurrency: `append`, `flush`, `compact`, `applyRetention` and `close` are serialised by one
+/// writer lock; `snapshot()` never waits for them longer than it takes to copy a few references.
+public final class PathStore: Sendable {
+    public let directory: String
+    public let options: StoreOptions
+    /// What opening the store found and repaired.
+    public let recoveryReport: RecoveryReport
+
+    private let lock: DirectoryLock
+    private let writer: Mutex<WriterState>
+    private let published: Mutex<Published>
+    private let logger: Logger
+
+    struct Published {
+        var catalog: Catalog
+        var segments: [Segment]
+        var rollupFiles: [Segment]
+        var head: [HeadBlock]
+        var closed = false
+    }
+
+    struct WriterState: ~Copyable {
+        var wal: WALWriter
+        var catalogFile: CatalogFile
+        var ingester: HeadIngester
+        var headProbes = 0
+        var nextSegmentID: UInt64
+    }
+
+    var segmentsDirectory: String { directory + "/segments" }
+    var walDirectory: String { directory + "/wal" }
+    var rollupsDirectory: String { directory + "/rollups" }
+    var quarantineDirectory: String { directory + "/quarantine" }
+
+    // MARK: - Opening
+
+    /// Opens (or creates) the store in `directory`, recovering from whatever a crash left.
+    /// - Throws: `StorageError` with code `.locked` when another process has it open; other
+    ///   errors when the directory cannot be used at all. Damage to individual files is not an
+    ///   error: it is repaired or quarantined and listed in `recoveryReport`.
+    public init(directory: String, options: StoreOptions = StoreOptions(), logger: Logger = Logger(label: "pathtsdb")) throws(StorageError) {
+        self.directory = directory
+        self.options = options
+        self.logger = logger
+        try FileSystem.makeDirectory(directory)
+        lock = try DirectoryLock(directory: directory)
+        for d in [directory + "/segments", directory + "/wal", directory + "/rollups", directory + "/quarantine"] {
+            try FileSystem.makeDirectory(d)
+        }
+        var report = RecoveryReport()
+
+        var catalog = Catalog()
+        var catalogProblem: StorageError?
+        let catalogFile = try CatalogFile(path: directory + "/catalog.ptc", into: &catalog, tailProblem: &catalogProblem)
+        if let catalogProblem { report.problems.append(catalogProblem) }
+
+        var segments = try PathStore.loadSegments(in: directory + "/segments", quarantine: directory + "/quarantine",
+                                                  verify: options.verifySegmentsOnOpen, report: &report)
+        var rollupFiles = try PathStore.loadSegments(in: directory + "/rollups", quarantine: directory + "/quarantine",
+                                                     verify: options.verifySegmentsOnOpen, report: &report)
+        // A finished compaction lists its inputs; a finished retention step names its segment.
+        let superseded = Set(segments.flatMap(\.sources) + rollupFiles.flatMap(\.sources))
+        for seg in segments where superseded.contains(seg.id) {
+            try FileSystem.remove(seg.path)
+            report.removedLeftovers.append(seg.path)
+        }
+        segments.removeAll { superseded.contains($0.id) }
+        rollupFiles.removeAll { superseded.contains($0.id) && $0.level != SegmentFormat.rollupOnlyLevel }
+
+        let newest = segments.max { $0.walHighWater < $1.walHighWater }
+        let highWater = newest?.walHighWater ?? 0
+        var detector = PathChangeDetector()
+        if let newest {
+            do { detector = try newest.detectorState() } catch {
+                report.problems.append(error)
+            }
+        }
+        for seg in segments { try PathStore.checkCatalogCovers(seg, catalog: catalog) }
+
+        let allIDs = (try FileSystem.list(directory + "/segments") + FileSystem.list(directory + "/rollups") + FileSystem.list(directory + "/quarantine"))
+            .compactMap { SegmentFormat.id(ofFileNamed: String($0.prefix(20))) }
+        let nextID = (allIDs.max() ?? 0) + 1
+
+        let wal = WALWriter(directory: directory + "/wal", nextSequence: highWater + 1, syncPolicy: options.walSync,
+                            fileSizeLimit: options.walFileBytes)
+        let state = WriterState(wal: wal, catalogFile: catalogFile, ingester: HeadIngester(catalog: catalog, detector: detector),
+                                nextSegmentID: nextID)
+        writer = Mutex(state)
+        published = Mutex(Published(catalog: catalog, segments: segments, rollupFiles: rollupFiles, head: []))
+        recoveryReport = report
+        try replayWAL(after: highWater)
+    }
+
+    static func loadSegments(in dir: String, quarantine: String, verify: Bool, report: inout RecoveryReport) throws(StorageError) -> [Segment] {
+        var out = [Segment]()
+        for name in try FileSystem.list(dir) {
+            let path = dir + "/" + name
+            if name.hasSuffix(".tmp") || name.hasSuffix(".tmp-for-deletion") {
+                try FileSystem.remove(path)
+                report.removedLeftovers.append(path)
+                continue
+            }
+            guard SegmentFormat.id(ofFileNamed: name) != nil else { continue }
+            do {
+                out.append(try Segment(path: path, verifyBlocks: verify))
+            } catch {
+                report.problems.append(error)
+                let dest = quarantine + "/" + name
+                try FileSystem.rename(path, dest)
+                report.quarantined.append(dest)
+            }
+        }
+        return out.sorted { $0.minStartMicros < $1.minStartMicros }
+    }
+
+    static func checkCatalogCovers(_ seg: Segment, catalog: Catalog) throws(StorageError) {
+        if let maxTarget = seg.index.entries.last?.target, catalog.name(of: maxTarget) == nil {
+            throw StorageError(.corruption, "segment refers to target \(maxTarget.rawValue), which catalog.ptc does not hold", file: seg.path)
+        }
+    }
+
+    private func replayWAL(after highWater: UInt64) throws(StorageError) {
+        var report = RecoveryReport()
+        let files = try FileSystem.list(walDirectory).filter { WALFormat.firstSequence(ofFileNamed: $0) != nil }
+        var lastSeq = highWater
+        for name in files {
+            let path = walDirectory + "/" + name
+            let bytes: [UInt8]
+            do {
+                let f = try PosixFile(path: path, flags: O_RDWR)
+                bytes = try f.readAll()
+            }
+            let contents = WALReader.read(path: path, bytes: bytes)
+            for record in contents.records where record.sequence > lastSeq {
+                try writer.withLock { (w: inout WriterState) throws(StorageError) in
+                    let block = w.ingester.ingest(record.runs, walSequence: record.sequence)
+                    publishHeadBlock(block, writer: &w)
+                    // The WAL files are still being read: cut without touching them.
+                    if w.headProbes >= options.headCutProbes { try cutHead(writer: &w, dropWAL: false) }
+                }
+                lastSeq = record.sequence
+                report.replayedRecords += 1
+            }
+            if let problem = contents.problem {
+                report.problems.append(problem)
+                logger.warning("WAL damage, replayed up to the last good record", metadata: ["error": "\(problem)"])
+                let f = try PosixFile(path: path, flags: O_RDWR)
+                try f.truncate(to: contents.validLength)
+                try f.sync()
+            }
+        }
+        try writer.withLock { (w: inout WriterState) throws(StorageError) in
+            w.wal = WALWriter(directory: walDirectory, nextSequence: lastSeq + 1, syncPolicy: options.walSync, fileSizeLimit: options.walFileBytes)
+            try w.wal.rotate(firstSequence: lastSeq + 1)
+            if w.headProbes == 0 { try dropWALFiles(before: w.wal.currentFirstSequence) }
+        }
+        mergeReport(report)
+    }
+
+    private let extraReport = Mutex(RecoveryReport())
+
+    private func mergeReport(_ r: RecoveryReport) {
+        extraReport.withLock {
+            $0.problems += r.problems
+            $0.replayedRecords += r.replayedRecords
+        }
+    }
+
+    /// Everything opening the store found, including WAL replay.
+    public var recovery: RecoveryReport {
+        var r = recoveryReport
+        let extra = extraReport.withLock { $0 }
+        r.problems += extra.problems
+        r.replayedRecords += extra.replayedRecords
+        return r
+    }
+
+    // MARK: - Writing
+
+    /// Appends runs. When this returns, the runs are in the WAL (synced as `options.walSync`
+    /// says) and visible to new snapshots.
+    /// - Throws: `.invalidArgument` for a run the store cannot hold (nothing is written then);
+    ///   `.diskFull` or `.io` when the WAL write fails (nothing of the batch is acknowledged, and
+    ///   nothing acknowledged before is touched).
+    public func append(_ runs: [TraceRun]) throws(StorageError) {
+        guard !runs.isEmpty else { return }
+        for r in runs { try r.validate() }
+        try writer.withLock { (w: inout WriterState) throws(StorageError) in
+            guard !isClosed else { throw StorageError(.closed, "store is closed", file: directory) }
+            let seq = try w.wal.append(runs)
+            let block = w.ingester.ingest(runs, walSequence: seq)
+            publishHeadBlock(block, writer: &w)
+            if w.headProbes >= options.headCutProbes { try cutHead(writer: &w) }
+        }
+    }
+
+    private var isClosed: Bool { published.withLock { $0.closed } }
+
+    private func publishHeadBlock(_ block: HeadBlock, writer w: inout WriterState) {
+        w.headProbes += block.table.probes.count
+        let catalog = w.ingester.catalog
+        published.withLock {
+            $0.head.append(block)
+            $0.catalog = catalog
+        }
+    }
+
+    /// Cuts the head into a segment now, whatever its size.
+    public func flush() throws(StorageError) {
+        try writer.withLock { (w: inout WriterState) throws(StorageError) in try cutHead(writer: &w) }
+    }
+
+    /// Writes the head as a level-0 segment: catalog first, then the segment, then the WAL it
+    /// came from is dropped.
+    private func cutHead(writer w: inout WriterState, dropWAL: Bool = true) throws(StorageError) {
+        let head = published.withLock { $0.head }
+        guard let lastBlock = head.last else { return }
+        let catalog = w.ingester.catalog
+        try w.catalogFile.append(catalog.pending[...])
+        w.ingester.catalog.markPersisted(count: catalog.pending.count)
+
+        var byTarget = [TargetID: RunTable]()
+        for block in head {
+            for run in block.table.runs {
+                byTarget[run.target, default: RunTable()].append(run: run, probes: block.table.probes[run.probeRange]) {
+                    block.table.mplsLabels(of: $0)
+                }
+            }
+        }
+        let id = w.nextSegmentID
+        let sw = try SegmentWriter(directory: segmentsDirectory, id: id, level: 0, zstdLevel: options.zstdLevelFresh)
+        do throws(StorageError) {
+            for target in byTarget.keys.sorted() {
+                guard var table = byTarget.removeValue(forKey: target) else { continue }
+                table.sortByStart()
+                let rollups = RollupBuilder.rows(target: target, runs: table.runs, probes: table.probes, tiers: RollupTier.storedWithSegments)
+                try sw.add(SegmentTargetInput(target: target, table: table, rollups: rollups), catalog: catalog)
+            }
+        } catch {
+            sw.abandon()
+            throw error
+        }
+        let events = head.flatMap(\.events)
+        let path = try sw.finish(events: events, state: w.ingester.detector, walHighWater: lastBlock.walSequence, sources: [])
+        let segment = try Segment(path: path, verifyBlocks: false)
+        w.nextSegmentID += 1
+        let cutCount = head.count
+        published.withLock {
+            $0.segments.append(segment)
+            $0.head.removeFirst(cutCount)
+            $0.catalog = w.ingester.catalog
+        }
+        w.headProbes = 0
+        guard dropWAL else { return }
+        // Everything in the WAL up to lastBlock is now in a segment.
+        try w.wal.rotate(firstSequence: w.wal.nextSequence)
+        try dropWALFiles(before: w.wal.currentFirstSequence)
+    }
+
+    private func dropWALFiles(before sequence: UInt64) throws(StorageError) {
+        for name in try FileSystem.list(walDirectory) {
+            if let first = WALFormat.firstSequence(ofFileNamed: name), first < sequence {
+                try FileSystem.remove(walDirectory + "/" + name)
+            }
+        }
+    }
+
+    // MARK: - Reading
+
+    /// A consistent view of everything acknowledged so far.
+    public func snapshot() -> StoreSnapshot {
+        let p = published.withLock { $0 }
+        return StoreSnapshot(catalog: p.catalog, segments: p.segments, rollupFiles: p.rollupFiles, head: p.head) { [weak self] seg, err in
+            self?.quarantine(seg, because: err)
+        }
+    }
+
+    /// Moves a damaged segment out of service; the next snapshots no longer include it.
+    func quarantine(_ segment: Segment, because error: StorageError) {
+        guard error.code == .corruption else { return }
+        published.withLock { p in
+            guard p.segments.contains(where: { $0 === segment }) || p.rollupFiles.contains(where: { $0 === segment }) else { return }
+            let name = String(segment.path.split(separator: "/").last ?? "")
+            if (try? FileSystem.rename(segment.path, quarantineDirectory + "/" + name)) != nil {
+                p.segments.removeAll { $0 === segment }
+                p.rollupFiles.removeAll { $0 === segment }
+                logger.error("segment quarantined", metadata: ["segment": "\(segment.path)", "error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: - Closing
+
+    /// Cuts the head, syncs and releases the directory. Further calls fail with `.closed`.
+    public func close() throws(StorageError) {
+        try writer.withLock { (w: inout WriterState) throws(StorageError) in
+            guard !isClosed else { return }
+            try cutHead(writer: &w)
+            try w.wal.close()
+            published.withLock { $0.closed = true }
+        }
+    }
+}
+
+extension RunTable {
+    /// Orders runs by start time (stable), keeping each run's probes.
+    mutating func sortByStart() {
+        var sorted = true
+        for i in runs.indices.dropFirst() where runs[i].startMicros < runs[i - 1].startMicros {
+            sorted = false
+            break
+        }
+        guard !sorted else { return }
+        let order = runs.indices.sorted { (runs[$0].startMicros, $0) < (runs[$1].startMicros, $1) }
+        var out = RunTable()
+        out.runs.reserveCapacity(runs.count)
+        out.probes.reserveCapacity(probes.count)
+        for i in order { out.append(run: runs[i], probes: probes[runs[i].probeRange]) { self.mplsLabels(of: $0) } }
+        self = out
+    }
+}

@@ -1,0 +1,127 @@
+/// A consistent view of the store at one instant: the catalog, the segments and the head blocks
+/// as they were when it was taken. Later writes, compactions and retention do not change it, and
+/// the files it refers to stay readable for as long as it is held.
+public struct StoreSnapshot: Sendable {
+    public let catalog: Catalog
+    public let segments: [Segment]
+    /// Rollup-only files left by retention.
+    public let rollupFiles: [Segment]
+    public let head: [HeadBlock]
+    /// Called when a segment turns out to be damaged while reading, so the store can quarantine it.
+    let reportDamage: @Sendable (Segment, StorageError) -> Void
+
+    /// The runs of `target` that started in `range`, oldest first. A damaged segment is reported
+    /// (and quarantined by the store) and its runs left out; the problems are returned too.
+    public func runs(of target: TargetID, in range: Range<Int64>) -> (table: RunTable, problems: [StorageError]) {
+        var out = RunTable()
+        var problems = [StorageError]()
+        var sources = [RunTable]()
+        for seg in segments {
+            guard let e = seg.entry(for: target), e.maxStartMicros >= range.lowerBound, e.minStartMicros < range.upperBound else { continue }
+            do {
+                sources.append(try seg.runs(of: target, catalog: catalog))
+            } catch {
+                problems.append(error)
+                reportDamage(seg, error)
+            }
+        }
+        for block in head {
+            var t = RunTable()
+            for run in block.table.runs where run.target == target {
+                t.append(run: run, probes: block.table.probes[run.probeRange]) { block.table.mplsLabels(of: $0) }
+            }
+            if !t.isEmpty { sources.append(t) }
+        }
+        var selected = [(table: Int, run: Int)]()
+        for (i, t) in sources.enumerated() {
+            for (j, r) in t.runs.enumerated() where range.contains(r.startMicros) { selected.append((i, j)) }
+        }
+        selected.sort { sources[$0.table].runs[$0.run].startMicros < sources[$1.table].runs[$1.run].startMicros }
+        for (i, j) in selected {
+            let t = sources[i]
+            let r = t.runs[j]
+            out.append(run: r, probes: t.probes[r.probeRange]) { t.mplsLabels(of: $0) }
+        }
+        return (out, problems)
+    }
+
+    /// Path-change events in `range`, optionally of one target, oldest first.
+    public func events(in range: Range<Int64>, target: TargetID? = nil) -> (events: [PathChangeEvent], problems: [StorageError]) {
+        var out = [PathChangeEvent]()
+        var problems = [StorageError]()
+        for seg in segments where seg.index.eventCount > 0 && seg.maxStartMicros >= range.lowerBound && seg.minStartMicros < range.upperBound {
+            do {
+                out += try seg.events().filter { range.contains($0.timeMicros) && (target == nil || $0.target == target) }
+            } catch {
+                problems.append(error)
+                reportDamage(seg, error)
+            }
+        }
+        for block in head {
+            out += block.events.filter { range.contains($0.timeMicros) && (target == nil || $0.target == target) }
+        }
+        out.sort { ($0.timeMicros, $0.target) < ($1.timeMicros, $1.target) }
+        return (out, problems)
+    }
+
+    /// Rollup rows of `target` at `tier` for buckets starting in `range`, merged across every
+    /// source (segments, rollup files, and the head computed on the fly).
+    public func rollups(of target: TargetID, tier: RollupTier, in range: Range<Int64>) -> (rows: [RollupRow], problems: [StorageError]) {
+        var merged = [UInt16: [Int64: RollupRow]]()
+        var problems = [StorageError]()
+        func add(_ rows: [RollupRow]) {
+            for r in rows where r.tier == tier && range.contains(r.bucketMicros) {
+                if merged[UInt16(r.ttl)]?[r.bucketMicros] != nil {
+                    merged[UInt16(r.ttl)]?[r.bucketMicros]?.merge(r)
+                } else {
+                    merged[UInt16(r.ttl), default: [:]][r.bucketMicros] = r
+                }
+            }
+        }
+        let widened = (range.lowerBound - tier.micros)..<range.upperBound
+        for seg in segments + rollupFiles {
+            guard let e = seg.entry(for: target), e.maxStartMicros >= widened.lowerBound, e.minStartMicros < widened.upperBound else { continue }
+            if seg.level != SegmentFormat.rollupOnlyLevel && !RollupTier.storedWithSegments.contains(tier) {
+                // This tier is not stored with segments: compute it from the raw runs.
+                do {
+                    let t = try seg.runs(of: target, catalog: catalog)
+                    add(RollupBuilder.rows(target: target, runs: t.runs, probes: t.probes, tiers: [tier]))
+                } catch {
+                    problems.append(error)
+                    reportDamage(seg, error)
+                }
+                continue
+            }
+            do {
+                add(try seg.rollups(of: target))
+            } catch {
+                problems.append(error)
+                reportDamage(seg, error)
+            }
+        }
+        for block in head {
+            let runs = block.table.runs.filter { $0.target == target }
+            if !runs.isEmpty { add(RollupBuilder.rows(target: target, runs: runs, probes: block.table.probes, tiers: [tier])) }
+        }
+        var rows = [RollupRow]()
+        for (_, byBucket) in merged { rows += byBucket.values }
+        rows.sort { ($0.ttl, $0.bucketMicros) < ($1.ttl, $1.bucketMicros) }
+        return (rows, problems)
+    }
+
+    /// The earliest and latest run start held, or nil for an empty store.
+    public var timeRange: ClosedRange<Int64>? {
+        var lo = Int64.max, hi = Int64.min
+        for s in segments where s.runCount > 0 {
+            lo = min(lo, s.minStartMicros)
+            hi = max(hi, s.maxStartMicros)
+        }
+        for b in head {
+            for r in b.table.runs {
+                lo = min(lo, r.startMicros)
+                hi = max(hi, r.startMicros)
+            }
+        }
+        return lo <= hi ? lo...hi : nil
+    }
+}
