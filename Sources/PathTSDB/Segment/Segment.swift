@@ -20,6 +20,7 @@ public final class Segment: Sendable {
     public var targetCount: Int { index.entries.count }
     public var runCount: Int { index.entries.reduce(0) { $0 + $1.runCount } }
     public var probeCount: Int { index.entries.reduce(0) { $0 + $1.probeCount } }
+    public var sampleCount: Int { index.entries.reduce(0) { $0 + $1.sampleCount } }
 
     /// Opens `path` and checks header, footer and index; with `verifyBlocks`, every block's
     /// checksum too.
@@ -66,7 +67,10 @@ public final class Segment: Sendable {
         fileSize = size
         if verifyBlocks {
             var blocks = [(index.eventsOffset, index.eventsLength), (index.stateOffset, index.stateLength)]
-            for e in index.entries { blocks += [(e.chunkOffset, e.chunkLength), (e.rollupOffset, e.rollupLength)] }
+            for e in index.entries {
+                if e.chunkLength > 0 { blocks.append((e.chunkOffset, e.chunkLength)) }
+                blocks.append((e.rollupOffset, e.rollupLength))
+            }
             for (off, len) in blocks { _ = try Segment.checkBlock(try file.read(at: off, count: len), path: path, offset: off) }
         }
         fd = dup(file.fd)
@@ -129,7 +133,7 @@ public final class Segment: Sendable {
 
     /// The runs of `target`.
     public func runs(of target: TargetID, catalog: Catalog) throws(StorageError) -> RunTable {
-        guard let e = entry(for: target) else { return RunTable() }
+        guard let e = entry(for: target), e.chunkLength > 0 else { return RunTable() }
         let body = try readBlock(at: e.chunkOffset, length: e.chunkLength)
         do throws(StorageError) {
             return try ChunkCodec.decode(body, target: target, catalog: catalog, fileOffset: e.chunkOffset + 8)

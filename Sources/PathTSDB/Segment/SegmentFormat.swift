@@ -28,6 +28,8 @@ struct SegmentTargetEntry: Sendable, Equatable {
     var maxStartMicros: Int64
     var runCount: Int
     var probeCount: Int
+    /// Probes that got a reply (RTT samples).
+    var sampleCount: Int
     var chunkOffset: Int64
     var chunkLength: Int
     var rollupOffset: Int64
@@ -64,6 +66,7 @@ struct SegmentIndex: Sendable, Equatable {
             out.appendVarint(UInt64(e.maxStartMicros - e.minStartMicros))
             out.appendVarint(e.runCount)
             out.appendVarint(e.probeCount)
+            out.appendVarint(e.sampleCount)
             out.appendVarint(UInt64(e.chunkOffset))
             out.appendVarint(e.chunkLength)
             out.appendVarint(UInt64(e.rollupOffset))
@@ -93,7 +96,7 @@ struct SegmentIndex: Sendable, Equatable {
             guard span < UInt64(Int64.max) else { throw c.corruption("time span out of range") }
             let e = SegmentTargetEntry(
                 target: TargetID(rawValue: t), minStartMicros: minS, maxStartMicros: minS &+ Int64(span),
-                runCount: try c.readVarintInt(), probeCount: try c.readVarintInt(),
+                runCount: try c.readVarintInt(), probeCount: try c.readVarintInt(), sampleCount: try c.readVarintInt(),
                 chunkOffset: Int64(try c.readVarintInt(max: Int(fileSize))), chunkLength: try c.readVarintInt(max: Int(fileSize)),
                 rollupOffset: Int64(try c.readVarintInt(max: Int(fileSize))), rollupLength: try c.readVarintInt(max: Int(fileSize)))
             for (off, len) in [(e.chunkOffset, e.chunkLength), (e.rollupOffset, e.rollupLength)] where off + Int64(len) > fileSize {

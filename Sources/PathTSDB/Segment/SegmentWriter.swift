@@ -65,9 +65,27 @@ final class SegmentWriter {
         entries.append(SegmentTargetEntry(
             target: input.target, minStartMicros: first.startMicros, maxStartMicros: last.startMicros,
             runCount: input.table.runs.count, probeCount: input.table.probes.count,
+            sampleCount: input.table.probes.reduce(0) { $0 + ($1.isLoss ? 0 : 1) },
             chunkOffset: cOff, chunkLength: cLen, rollupOffset: rOff, rollupLength: rLen))
         minStart = min(minStart, first.startMicros)
         maxStart = max(maxStart, last.startMicros)
+    }
+
+    /// Appends one target's rollup rows alone (a rollup-only file written by retention).
+    func addRollups(target: TargetID, rows: [RollupRow], minStartMicros: Int64, maxStartMicros: Int64) throws(StorageError) {
+        precondition(entries.last.map { $0.target < target } ?? true, "segment targets must be added in id order")
+        var rollupRaw = [UInt8]()
+        RollupCodec.encode(rows, into: &rollupRaw)
+        var rollupBody = [UInt8]()
+        rollupBody.append(BlockCompression.zstd.rawValue)
+        rollupBody.appendVarint(rollupRaw.count)
+        rollupBody.append(contentsOf: BlockCompression.zstd.compress(rollupRaw, level: zstdLevel))
+        let (rOff, rLen) = try writeBlock(rollupBody)
+        entries.append(SegmentTargetEntry(
+            target: target, minStartMicros: minStartMicros, maxStartMicros: maxStartMicros, runCount: 0, probeCount: 0,
+            sampleCount: 0, chunkOffset: 0, chunkLength: 0, rollupOffset: rOff, rollupLength: rLen))
+        minStart = min(minStart, minStartMicros)
+        maxStart = max(maxStart, maxStartMicros)
     }
 
     /// Writes events, detector state, index, footer and header; then makes the file durable and

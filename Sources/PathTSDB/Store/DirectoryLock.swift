@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// An exclusive `flock` on `DIR/LOCK`, holding the pid of the process that owns the store.
 ///
@@ -8,7 +9,7 @@ import Glibc
 /// stale lock; the pid in the file is only there to name the holder in the refusal.
 final class DirectoryLock: Sendable {
     let path: String
-    private let fd: Int32
+    private let fd: Mutex<Int32>
 
     init(directory: String) throws(StorageError) {
         path = directory + "/LOCK"
@@ -28,10 +29,18 @@ final class DirectoryLock: Sendable {
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        self.fd = fd
+        self.fd = Mutex(fd)
     }
 
-    deinit { close(fd) }
+    /// Releases the lock; idempotent.
+    func release() {
+        fd.withLock {
+            if $0 >= 0 { close($0) }
+            $0 = -1
+        }
+    }
+
+    deinit { release() }
 }
 
 extension String {

@@ -19,9 +19,9 @@ public final class PathStore: Sendable {
     public let recoveryReport: RecoveryReport
 
     private let lock: DirectoryLock
-    private let writer: Mutex<WriterState>
-    private let published: Mutex<Published>
-    private let logger: Logger
+    let writer: Mutex<WriterState>
+    let published: Mutex<Published>
+    let logger: Logger
 
     struct Published {
         var catalog: Catalog
@@ -77,7 +77,6 @@ public final class PathStore: Sendable {
             report.removedLeftovers.append(seg.path)
         }
         segments.removeAll { superseded.contains($0.id) }
-        rollupFiles.removeAll { superseded.contains($0.id) && $0.level != SegmentFormat.rollupOnlyLevel }
 
         let newest = segments.max { $0.walHighWater < $1.walHighWater }
         let highWater = newest?.walHighWater ?? 0
@@ -202,11 +201,20 @@ public final class PathStore: Sendable {
             let seq = try w.wal.append(runs)
             let block = w.ingester.ingest(runs, walSequence: seq)
             publishHeadBlock(block, writer: &w)
-            if w.headProbes >= options.headCutProbes { try cutHead(writer: &w) }
+            // The batch is acknowledged from here on: a failed cut (a full disk, say) must not
+            // make the caller think otherwise and write it again. The head keeps the data and
+            // the cut is retried on the next append.
+            if w.headProbes >= options.headCutProbes {
+                do throws(StorageError) {
+                    try cutHead(writer: &w)
+                } catch {
+                    logger.error("cutting the head into a segment failed; will retry", metadata: ["error": "\(error)"])
+                }
+            }
         }
     }
 
-    private var isClosed: Bool { published.withLock { $0.closed } }
+    var isClosed: Bool { published.withLock { $0.closed } }
 
     private func publishHeadBlock(_ block: HeadBlock, writer w: inout WriterState) {
         w.headProbes += block.table.probes.count
@@ -310,6 +318,7 @@ public final class PathStore: Sendable {
             try cutHead(writer: &w)
             try w.wal.close()
             published.withLock { $0.closed = true }
+            lock.release()
         }
     }
 }

@@ -1,0 +1,84 @@
+/// Per-hop statistics of one target over time buckets: the store's own answer to "how did each
+/// hop behave", computed exactly from raw runs or, within the sketch's error, from rollups.
+public struct HopStatisticsRow: Sendable, Equatable {
+    public var bucketMicros: Int64
+    public var ttl: UInt8
+    public var sent: UInt32
+    public var lost: UInt32
+    public var minMicros: UInt32?
+    public var maxMicros: UInt32?
+    public var meanMicros: Double?
+    /// The requested quantiles, in the order asked for; nil where nothing answered.
+    public var quantiles: [Double?]
+
+    public var lossRatio: Double { sent == 0 ? 0 : Double(lost) / Double(sent) }
+}
+
+/// Where a statistics query reads from.
+public enum StatisticsSource: String, Sendable, CaseIterable {
+    /// Raw runs: exact.
+    case raw
+    /// Rollups: within `QuantileSketch.relativeAccuracy`; needs a step that is a whole number of
+    /// a tier's buckets.
+    case rollup
+    /// Rollups where the step allows, raw otherwise.
+    case auto
+}
+
+extension StoreSnapshot {
+    /// p-quantiles, loss and extremes per hop of `target`, in buckets of `stepMicros` from
+    /// `range.lowerBound`. Quantiles pool every probe of a hop in the bucket, ranked as
+    /// `⌈q·n⌉` (1-based).
+    public func hopStatistics(target: TargetID, range: Range<Int64>, stepMicros: Int64, quantiles: [Double],
+                              source: StatisticsSource = .auto) throws(StorageError) -> (rows: [HopStatisticsRow], usedRollups: Bool, problems: [StorageError]) {
+        guard stepMicros > 0 else { throw StorageError(.invalidArgument, "step must be positive") }
+        let tier = RollupTier.allCases.reversed().first {
+            RollupTier.storedWithSegments.contains($0) && stepMicros % $0.micros == 0 && range.lowerBound % $0.micros == 0
+        }
+        if source == .rollup && tier == nil {
+            throw StorageError(.invalidArgument, "no rollup tier divides a step of \(stepMicros) µs aligned at \(range.lowerBound)")
+        }
+        if let tier, source != .raw {
+            let (rows, problems) = rollups(of: target, tier: tier, in: range)
+            var merged = [Int64: [UInt8: RollupRow]]()
+            for r in rows {
+                let b = range.lowerBound + (r.bucketMicros - range.lowerBound) / stepMicros * stepMicros
+                if merged[b]?[r.ttl] != nil { merged[b]?[r.ttl]?.merge(r) } else { merged[b, default: [:]][r.ttl] = r }
+            }
+            var out = [HopStatisticsRow]()
+            for b in merged.keys.sorted() {
+                for (ttl, r) in merged[b, default: [:]].sorted(by: { $0.key < $1.key }) {
+                    out.append(HopStatisticsRow(
+                        bucketMicros: b, ttl: ttl, sent: r.sent, lost: r.lost,
+                        minMicros: r.answered > 0 ? r.minMicros : nil, maxMicros: r.answered > 0 ? r.maxMicros : nil,
+                        meanMicros: r.meanMicros, quantiles: quantiles.map { r.sketch.quantile($0) }))
+                }
+            }
+            return (out, true, problems)
+        }
+        let (table, problems) = runs(of: target, in: range)
+        struct Acc { var sent: UInt32 = 0; var lost: UInt32 = 0; var values: [UInt32] = [] }
+        var acc = [Int64: [UInt8: Acc]]()
+        for run in table.runs {
+            let b = range.lowerBound + (run.startMicros - range.lowerBound) / stepMicros * stepMicros
+            for p in table.probes[run.probeRange] {
+                acc[b, default: [:]][p.ttl, default: Acc()].sent += 1
+                if p.isLoss { acc[b]?[p.ttl]?.lost += 1 } else { acc[b]?[p.ttl]?.values.append(p.rttMicros) }
+            }
+        }
+        var out = [HopStatisticsRow]()
+        for b in acc.keys.sorted() {
+            for (ttl, a) in acc[b, default: [:]].sorted(by: { $0.key < $1.key }) {
+                let v = a.values.sorted()
+                let qs: [Double?] = quantiles.map { q in
+                    v.isEmpty ? nil : Double(v[max(0, min(v.count - 1, Int((q * Double(v.count)).rounded(.up)) - 1))])
+                }
+                out.append(HopStatisticsRow(
+                    bucketMicros: b, ttl: ttl, sent: a.sent, lost: a.lost, minMicros: v.first, maxMicros: v.last,
+                    meanMicros: v.isEmpty ? nil : Double(v.reduce(UInt64(0)) { $0 + UInt64($1) }) / Double(v.count),
+                    quantiles: qs))
+            }
+        }
+        return (out, false, problems)
+    }
+}

@@ -1,0 +1,204 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PathTSDB
+
+/// Reads RIPE Atlas traceroute results from a file or standard input, in either form the Atlas
+/// API gives: one JSON object per line, or one JSON array of objects. It streams: memory stays
+/// at the size of a read buffer and the largest single result, whatever the input's size.
+///
+/// Malformed input stops the read with a `ProbeError` naming the line, column and byte offset;
+/// the results before it have been delivered.
+public struct AtlasStreamReader: Sendable {
+    /// Counts of what was read but is not a probe (late and duplicate replies, hop errors).
+    public struct Summary: Sendable, Equatable {
+        public var results = 0
+        public var bytes: Int64 = 0
+        public var lateReplies = 0
+        public var duplicateReplies = 0
+        public var hopErrors = 0
+    }
+
+    public let chunkSize: Int
+
+    public init(chunkSize: Int = 4 << 20) {
+        self.chunkSize = chunkSize
+    }
+
+    /// Reads `path` ("-" for standard input), handing results to `deliver` in batches of up to
+    /// `batchSize`.
+    public func read(path: String, batchSize: Int = 4096,
+                     deliver: ([TraceRun]) throws -> Void) throws -> Summary {
+        let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ProbeError(.io, "cannot open: \(String(cString: strerror(errno)))", source: path)
+        }
+        defer { if fd != 0 { close(fd) } }
+        let name = path == "-" ? "<stdin>" : path
+        return try read(name: name, batchSize: batchSize, deliver: deliver) { buffer in
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { throw ProbeError(.io, "read failed: \(String(cString: strerror(errno)))", source: name) }
+            return n
+        }
+    }
+
+    /// Reads from an in-memory buffer (tests, HTTP bodies).
+    public func read(bytes: [UInt8], name: String, batchSize: Int = 4096,
+                     deliver: ([TraceRun]) throws -> Void) throws -> Summary {
+        var offset = 0
+        return try read(name: name, batchSize: batchSize, deliver: deliver) { buffer in
+            let n = min(buffer.count, bytes.count - offset)
+            for i in 0..<n { buffer[i] = bytes[offset + i] }
+            offset += n
+            return n
+        }
+    }
+
+    private enum Framing { case unknown, lines, array, arrayDone }
+
+    /// The streaming loop: keeps a buffer, finds each complete top-level object by brace
+    /// matching, parses it, and carries the unfinished tail over to the next read.
+    func read(name: String, batchSize: Int, deliver: ([TraceRun]) throws -> Void,
+              fill: (inout [UInt8]) throws -> Int) throws -> Summary {
+        var summary = Summary()
+        var parser = AtlasResultParser()
+        var buffer = [UInt8]()
+        var readBuffer = [UInt8](repeating: 0, count: chunkSize)
+        var start = 0               // first unconsumed byte in buffer
+        var bufferFileOffset: Int64 = 0
+        var line = 1                // line number at `start`
+        var lineStart: Int64 = 0    // file offset of the line containing `start`
+        var eof = false
+        var framing = Framing.unknown
+        var batch = [TraceRun]()
+        batch.reserveCapacity(batchSize)
+
+        func position(_ i: Int) -> (line: Int, column: Int) {
+            var l = line, ls = lineStart
+            for k in start..<min(i, buffer.count) where buffer[k] == 0x0A {
+                l += 1
+                ls = bufferFileOffset + Int64(k) + 1
+            }
+            return (l, Int(bufferFileOffset + Int64(i) - ls) + 1)
+        }
+        func error(_ message: String, at i: Int) -> ProbeError {
+            let p = position(i)
+            return ProbeError(.malformedInput, message, source: name, line: p.line, column: p.column, offset: bufferFileOffset + Int64(i))
+        }
+        func advance(to i: Int) {
+            let p = position(i)
+            line = p.line
+            lineStart = bufferFileOffset + Int64(i) - Int64(p.column - 1)
+            start = i
+        }
+
+        while true {
+            // Skip separators between results.
+            var i = start
+            scan: while true {
+                while i < buffer.count {
+                    let c = buffer[i]
+                    if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1; continue }
+                    if framing == .unknown {
+                        framing = c == 0x5B ? .array : .lines
+                        if c == 0x5B { i += 1; continue }
+                    }
+                    if framing == .array && (c == 0x2C) { i += 1; continue }
+                    if framing == .array && c == 0x5D { framing = .arrayDone; i += 1; continue }
+                    break scan
+                }
+                if eof { break scan }
+                advance(to: i)
+                try refill()
+                i = start
+            }
+            advance(to: i)
+            if i >= buffer.count {
+                if framing == .array { throw error("input ends inside the top-level array (missing ']')", at: i) }
+                break
+            }
+            if framing == .arrayDone { throw error("data after the end of the top-level array", at: i) }
+            guard buffer[i] == 0x7B else {
+                throw error("expected '{' to start a traceroute result, found \(describe(buffer[i]))", at: i)
+            }
+            // Find the end of this object.
+            var end = -1
+            while end < 0 {
+                end = AtlasStreamReader.objectEnd(buffer, from: start)
+                if end < 0 {
+                    if eof { throw error("input ends inside a traceroute result", at: buffer.count) }
+                    try refill()
+                }
+            }
+            let parsed: Result<TraceRun, JSONScanner.Failure> = buffer.withUnsafeBufferPointer { all in
+                var s = JSONScanner(UnsafeBufferPointer(rebasing: all[0..<end]), position: start)
+                do throws(JSONScanner.Failure) {
+                    return .success(try parser.parse(&s))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch parsed {
+            case .success(let run):
+                batch.append(run)
+                summary.results += 1
+                if batch.count >= batchSize {
+                    try deliver(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            case .failure(let f):
+                if !batch.isEmpty { try deliver(batch) }
+                throw error(f.message, at: f.offset)
+            }
+            advance(to: end)
+        }
+        if !batch.isEmpty { try deliver(batch) }
+        summary.bytes = bufferFileOffset + Int64(buffer.count)
+        summary.lateReplies = parser.tally.lateReplies
+        summary.duplicateReplies = parser.tally.duplicateReplies
+        summary.hopErrors = parser.tally.hopErrors
+        return summary
+
+        func refill() throws {
+            // Drop consumed bytes, then append one read.
+            if start > 0 {
+                buffer.removeSubrange(0..<start)
+                bufferFileOffset += Int64(start)
+                start = 0
+            }
+            let n = try fill(&readBuffer)
+            if n == 0 { eof = true } else { buffer.append(contentsOf: readBuffer[0..<n]) }
+        }
+    }
+
+    private func describe(_ c: UInt8) -> String {
+        c >= 0x20 && c < 0x7F ? "'\(Character(Unicode.Scalar(c)))'" : "byte 0x\(String(c, radix: 16))"
+    }
+
+    /// The index just past the `}` closing the object that starts at `from`, or -1 when the
+    /// buffer ends first.
+    static func objectEnd(_ b: [UInt8], from: Int) -> Int {
+        var depth = 0
+        var i = from
+        var inString = false
+        let n = b.count
+        return b.withUnsafeBufferPointer { p -> Int in
+            while i < n {
+                let c = p[i]
+                if inString {
+                    if c == 0x5C { i += 2; continue }
+                    if c == 0x22 { inString = false }
+                } else if c == 0x22 {
+                    inString = true
+                } else if c == 0x7B || c == 0x5B {
+                    depth += 1
+                } else if c == 0x7D || c == 0x5D {
+                    depth -= 1
+                    if depth == 0 { return i + 1 }
+                }
+                i += 1
+            }
+            return -1
+        }
+    }
+}

@@ -1,0 +1,43 @@
+/// The one error type of the Probe module: what could not be read or run, and where.
+public struct ProbeError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// A broad class of failure.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        enum Value: String, Sendable { case malformedInput, unsupportedInput, io, tracerFailed }
+        let value: Value
+        /// Input that does not follow its format.
+        public static let malformedInput = Code(value: .malformedInput)
+        /// Well-formed input that describes something SmokeTrace cannot hold.
+        public static let unsupportedInput = Code(value: .unsupportedInput)
+        /// Reading a file or stream failed.
+        public static let io = Code(value: .io)
+        /// A tracer could not be started.
+        public static let tracerFailed = Code(value: .tracerFailed)
+        public var description: String { value.rawValue }
+    }
+
+    public var code: Code
+    public var message: String
+    /// The input's name (a file path, or "<stdin>").
+    public var source: String?
+    /// 1-based line and column of the offending byte.
+    public var line: Int?
+    public var column: Int?
+    /// 0-based byte offset in the input.
+    public var offset: Int64?
+
+    public init(_ code: Code, _ message: String, source: String? = nil, line: Int? = nil, column: Int? = nil, offset: Int64? = nil) {
+        self.code = code
+        self.message = message
+        self.source = source
+        self.line = line
+        self.column = column
+        self.offset = offset
+    }
+
+    public var description: String {
+        var where_ = source ?? ""
+        if let line { where_ += (where_.isEmpty ? "" : ":") + "\(line)" + (column.map { ":\($0)" } ?? "") }
+        if let offset { where_ += " (byte \(offset))" }
+        return (where_.isEmpty ? "" : where_ + ": ") + message
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import PathTSDB
+import Query
+
+/// `stserver hops`: per-hop statistics of one target over time buckets.
+struct HopsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hops",
+        abstract: "Per-hop loss and RTT statistics of one target, in time buckets.")
+
+    @OptionGroup var store: DataOptions
+
+    @Option(name: .long, help: "Target name.")
+    var target: String
+
+    @Option(name: .long, help: "Start: RFC 3339, now, or relative to the newest data (-24h).")
+    var from: String = "-24h"
+
+    @Option(name: .long, help: "End: RFC 3339, now, or relative to the newest data.")
+    var to: String = "+1s"
+
+    @Option(name: .long, help: "Bucket size: 5m, 1h, 1d …")
+    var step: String = "1h"
+
+    @Option(name: .long, help: "Read from raw data, rollups, or auto.")
+    var source: String = "auto"
+
+    @Option(name: .long, help: "Output: table, csv or json.")
+    var format: String = "table"
+
+    func run() throws {
+        guard let out = OutputFormat(rawValue: format) else { throw ValidationError("--format takes table, csv or json") }
+        guard let src = StatisticsSource(rawValue: source) else { throw ValidationError("--source takes raw, rollup or auto") }
+        guard let stepMicros = DurationText.parseMicros(step), stepMicros > 0 else { throw ValidationError("--step takes a duration such as 1h") }
+        do {
+            var options = StoreOptions()
+            options.walSync = .never
+            let store = try PathStore(directory: store.data, options: options)
+            let snap = store.snapshot()
+            guard let id = snap.catalog.targetID(named: target) else {
+                throw StorageError(.notFound, "no target named \"\(target)\"")
+            }
+            // Relative times count back from the newest data, so that imported history works.
+            let newest = snap.timeRange?.upperBound ?? 0
+            guard let start = DurationText.parseTime(from, now: newest), let end = DurationText.parseTime(to, now: newest) else {
+                throw ValidationError("--from and --to take RFC 3339 times, now, or offsets such as -24h")
+            }
+            let aligned = start - ((start % stepMicros) + stepMicros) % stepMicros
+            let result = try snap.hopStatistics(target: id, range: aligned..<end, stepMicros: stepMicros,
+                                                quantiles: [0.5, 0.95], source: src)
+            for p in result.problems { StandardError.write("stserver: warning: \(p)\n") }
+            var table = ResultTable(columns: ["time", "hop", "sent", "loss_pct", "min_ms", "p50_ms", "p95_ms", "max_ms", "mean_ms"])
+            func ms(_ v: Double?) -> ResultValue { v.map { .number($0 / 1000) } ?? .null }
+            for r in result.rows {
+                table.rows.append([.time(r.bucketMicros), .integer(Int64(r.ttl)), .integer(Int64(r.sent)),
+                                   .number(r.lossRatio * 100), ms(r.minMicros.map(Double.init)), ms(r.quantiles[0]),
+                                   ms(r.quantiles[1]), ms(r.maxMicros.map(Double.init)), ms(r.meanMicros)])
+            }
+            print(out.render(table), terminator: "")
+            try store.close()
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            throw ExitStatus.report(error)
+        }
+    }
+}

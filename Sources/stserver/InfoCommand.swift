@@ -1,0 +1,63 @@
+import ArgumentParser
+import PathTSDB
+import Query
+
+/// `stserver info`: what a data directory holds and how many bytes it takes.
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a store: segments, sizes, bytes per sample.")
+
+    @OptionGroup var store: DataOptions
+
+    func run() throws {
+        do {
+            let store = try PathStore(directory: store.data)
+            let snap = store.snapshot()
+            let stats = try store.diskUsage()
+            for p in store.recovery.problems { print("recovered: \(p)") }
+            print("targets:      \(snap.catalog.targetNames.count)")
+            print("paths:        \(snap.catalog.paths.count)")
+            print("addresses:    \(snap.catalog.addresses.count)")
+            print("segments:     \(snap.segments.count) (\(snap.rollupFiles.count) rollup-only files)")
+            print("runs:         \(Format.grouped(stats.runs))")
+            print("probes:       \(Format.grouped(stats.probes))")
+            print("RTT samples:  \(Format.grouped(stats.samples))")
+            if let r = snap.timeRange { print("time range:   \(RFC3339.format(micros: r.lowerBound)) … \(RFC3339.format(micros: r.upperBound))") }
+            print("bytes:        \(Format.grouped(Int(stats.totalBytes))) (segments \(Format.grouped(Int(stats.segmentBytes))), catalog \(Format.grouped(Int(stats.catalogBytes))), wal \(Format.grouped(Int(stats.walBytes))), rollups \(Format.grouped(Int(stats.rollupBytes))))")
+            if stats.samples > 0 {
+                print("bytes/sample: \(Format.fixed(Double(stats.totalBytes) / Double(stats.samples), 3))")
+            }
+            try store.close()
+        } catch {
+            throw ExitStatus.report(error)
+        }
+    }
+}
+
+/// `stserver compact`: merges segments and applies retention now.
+struct CompactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "compact", abstract: "Merge small segments and apply retention.")
+
+    @OptionGroup var store: DataOptions
+
+    @Option(name: .long, help: "Drop raw data older than this (rollups are kept), e.g. 30d.")
+    var retention: String?
+
+    func run() throws {
+        var options = StoreOptions()
+        if let retention {
+            guard let us = DurationText.parseMicros(retention) else { throw ValidationError("--retention takes a duration such as 30d") }
+            options.rawRetention = .microseconds(us)
+        }
+        do {
+            let store = try PathStore(directory: store.data, options: options)
+            var progress = ProgressLine()
+            let merged = try store.compact { progress.update("compacting: \($0)") }
+            let dropped = try store.applyRetention()
+            progress.finish()
+            print("compaction wrote \(merged) segments; retention dropped \(dropped) segments")
+            try store.close()
+        } catch {
+            throw ExitStatus.report(error)
+        }
+    }
+}

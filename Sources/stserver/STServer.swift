@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// `stserver`: the SmokeTrace server and its command line.
+@main
+struct STServer: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "stserver",
+        abstract: "SmokeTrace: traceroute many destinations, keep every hop, alert when paths change.",
+        version: version,
+        subcommands: [ImportCommand.self, HopsCommand.self, InfoCommand.self, CompactCommand.self, VersionCommand.self]
+    )
+}
+
+/// Options every subcommand that touches the store shares.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "Data directory of the store.")
+    var data: String = "./stdata"
+}
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
+    func run() {
+        print("stserver \(STServer.version)")
+    }
+}

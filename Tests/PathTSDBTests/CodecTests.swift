@@ -1,0 +1,142 @@
+import Testing
+@testable import PathTSDB
+
+@Suite struct CodecTests {
+    @Test func crc32cMatchesTheStandardCheckValue() {
+        // RFC 3720, appendix B.4: CRC-32C of "123456789" is 0xE3069283.
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        let long = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        #expect(CRC32C.checksum(long) == CRC32C.checksum(long[500...], continuing: CRC32C.checksum(long[..<500])))
+    }
+
+    @Test(arguments: [UInt64(0), 1, 127, 128, 300, 1 << 35, UInt64.max])
+    func varintRoundTrips(_ v: UInt64) throws {
+        var b = [UInt8]()
+        b.appendVarint(v)
+        b.appendZigzag(Int64(bitPattern: v))
+        var c = ByteCursor(b)
+        #expect(try c.readVarint() == v)
+        #expect(try c.readZigzag() == Int64(bitPattern: v))
+        #expect(c.isAtEnd)
+    }
+
+    @Test func truncatedVarintIsAnErrorWithItsOffset() {
+        var c = ByteCursor([0x80, 0x80], fileOffset: 100)
+        #expect(throws: StorageError.self) { try c.readVarint() }
+        do { _ = try c.readVarint() } catch { #expect(error.offset == 102 && error.code == .corruption) }
+    }
+
+    @Test func ransRoundTripsSkewedAndUniformData() {
+        var rng = TestRandom(seed: 7)
+        for shape in 0..<3 {
+            let symbols: [UInt8] = (0..<20_000).map { _ in
+                switch shape {
+                case 0: UInt8(min(255, rng.below(4) + rng.below(4) * rng.below(3)))
+                case 1: UInt8(rng.below(256))
+                default: 42
+                }
+            }
+            let table = RANSCoder.Table(counting: symbols)
+            let encoded = RANSCoder.encode(symbols, table: table)
+            var tb = [UInt8]()
+            table.encode(into: &tb)
+            var tc = ByteCursor(tb)
+            let decodedTable = try? RANSCoder.Table.decode(&tc)
+            #expect(decodedTable == table)
+            let slots = table.slotTable()
+            let out: [UInt8] = encoded.withUnsafeBufferPointer { e in
+                slots.withUnsafeBufferPointer { s in
+                    table.frequencies.withUnsafeBufferPointer { f in
+                        table.starts.withUnsafeBufferPointer { st in
+                            var d = RANSDecoder(input: e, slots: s, frequencies: f, starts: st)
+                            return (0..<symbols.count).map { _ in d.decode() }
+                        }
+                    }
+                }
+            }
+            #expect(out == symbols)
+            if shape == 2 { #expect(encoded.count < 16) }
+        }
+    }
+
+    @Test func bitStreamRoundTrips() {
+        var w = BitWriter()
+        var rng = TestRandom(seed: 3)
+        let values = (0..<5000).map { _ in (UInt32(truncatingIfNeeded: rng.next()), rng.below(25)) }
+        for (v, n) in values { w.write(v, bits: n) }
+        let bytes = w.finish()
+        bytes.withUnsafeBufferPointer { p in
+            var r = BitReader(p)
+            for (v, n) in values { #expect(r.read(bits: n) == (n == 0 ? 0 : v & ((1 << UInt32(n)) - 1))) }
+            #expect(!r.overrun)
+        }
+    }
+
+    @Test func rttCodecRoundTripsBaselinesEscapesAndNegatives() throws {
+        var rng = TestRandom(seed: 11)
+        var enc = RTTEncoder()
+        var input = [(UInt32, Int32)]()
+        var runBreaks = Set<Int>()
+        for run in 0..<400 {
+            for series in 0..<6 {
+                for _ in 0..<3 {
+                    let base = UInt32(1000 * (series + 1)) - UInt32(run % 50) * 5  // drifting down: negatives
+                    var v = base + UInt32(rng.below(300))
+                    if rng.chance(0.01) { v += 5_000_000 }    // outlier: escape
+                    if rng.chance(0.01) { v = UInt32(rng.below(10)) }
+                    input.append((v, Int32(series)))
+                    enc.encode(v, series: Int32(series))
+                }
+            }
+            enc.endRun()
+            runBreaks.insert(input.count)
+        }
+        let section = enc.finish()
+        let escapes = enc.escapes
+        let storage = try RTTDecoder.Storage(section: section, fileOffset: 0)
+        let decoded = try RTTDecoder.withDecoder(storage: storage, escapes: ByteCursor(escapes)) { (d: inout RTTDecoder) throws(StorageError) -> [UInt32] in
+            var out = [UInt32]()
+            for (i, (_, s)) in input.enumerated() {
+                out.append(try d.decode(series: s))
+                if runBreaks.contains(i + 1) { d.endRun() }
+            }
+            try d.finish()
+            return out
+        }
+        #expect(decoded == input.map(\.0))
+    }
+
+    @Test(arguments: [
+        ("192.0.2.1", "192.0.2.1"), ("0.0.0.0", "0.0.0.0"), ("255.255.255.255", "255.255.255.255"),
+        ("2001:db8::1", "2001:db8::1"), ("::", "::"), ("::1", "::1"), ("2001:DB8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),
+        ("fe80::1:2:3:4", "fe80::1:2:3:4"), ("::ffff:192.0.2.1", "192.0.2.1"), ("64:ff9b::192.0.2.33", "64:ff9b::c000:221"),
+    ])
+    func addressesParseAndPrint(_ text: String, _ printed: String) throws {
+        let a = try #require(IPAddress(text))
+        #expect(a.description == printed)
+        #expect(IPAddress(bytes: a.bytes) == a)
+    }
+
+    @Test(arguments: ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1..2.3", "2001:db8:::1", "1:2:3:4:5:6:7:8:9", "12345::", "g::1", "1.2.3.4 "])
+    func malformedAddressesAreRejected(_ text: String) {
+        #expect(IPAddress(text) == nil)
+    }
+
+    @Test func sketchQuantilesStayWithinTheStatedError() throws {
+        var rng = TestRandom(seed: 5)
+        let values = (0..<10_000).map { _ in UInt32(500 + rng.below(100_000)) }
+        var a = QuantileSketch(values: values[..<5000])
+        a.merge(QuantileSketch(values: values[5000...]))
+        #expect(a == QuantileSketch(values: values))
+        let sorted = values.sorted()
+        for q in [0.01, 0.5, 0.9, 0.95, 0.99, 1.0] {
+            let exact = Double(sorted[Int((q * Double(sorted.count)).rounded(.up)) - 1])
+            let est = a.quantile(q) ?? -1
+            #expect(abs(est - exact) <= exact * QuantileSketch.relativeAccuracy + 1e-9, "q=\(q): \(est) vs \(exact)")
+        }
+        var b = [UInt8]()
+        a.encode(into: &b, keyHint: QuantileSketch.key(of: 500))
+        var c = ByteCursor(b)
+        #expect(try QuantileSketch.decode(&c, keyHint: QuantileSketch.key(of: 500)) == a)
+    }
+}

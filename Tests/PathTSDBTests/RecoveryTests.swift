@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+@testable import PathTSDB
+
+@Suite struct RecoveryTests {
+    func options() -> StoreOptions {
+        var o = StoreOptions()
+        o.walSync = .never
+        return o
+    }
+
+    /// Writes batches without closing (the head stays in the WAL), as a crash would leave it.
+    func crashAfterWriting(_ batches: [[TraceRun]], in dir: String) throws {
+        let store = try PathStore(directory: dir, options: options())
+        for b in batches { try store.append(b) }
+        // No close: the store is dropped with its head only in the WAL.
+    }
+
+    func walFile(_ dir: String) throws -> String {
+        let names = files(in: dir + "/wal").filter { $0.hasSuffix(".wal") }
+        return dir + "/wal/" + (try #require(names.last))
+    }
+
+    @Test func uncleanShutdownReplaysEveryAcknowledgedBatch() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let runs = RunFactory.runs(count: 90)
+        try crashAfterWriting([Array(runs[..<30]), Array(runs[30..<60]), Array(runs[60...])], in: dir.path)
+        let store = try PathStore(directory: dir.path, options: options())
+        #expect(store.recovery.replayedRecords == 3)
+        #expect(store.recovery.problems.isEmpty)
+        expectSameRuns(store.snapshot().allTraceRuns(), runs)
+        try store.close()
+    }
+
+    @Test(arguments: [1, 7, 100])
+    func truncatedWALKeepsEarlierRecords(cut: Int) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let runs = RunFactory.runs(count: 90)
+        try crashAfterWriting([Array(runs[..<30]), Array(runs[30..<60]), Array(runs[60...])], in: dir.path)
+        let wal = try walFile(dir.path)
+        var bytes = fileBytes(wal)
+        bytes.removeLast(cut)
+        writeFileBytes(bytes, wal)
+        let store = try PathStore(directory: dir.path, options: options())
+        let problem = try #require(store.recovery.problems.first)
+        #expect(problem.code == .corruption)
+        #expect(problem.file == wal)
+        #expect(problem.offset != nil && problem.message.contains("cut short"))
+        expectSameRuns(store.snapshot().allTraceRuns(), Array(runs[..<60]))
+        // The repaired log takes new writes after the good records.
+        try store.append(Array(runs[60...]))
+        try store.close()
+        let again = try PathStore(directory: dir.path, options: options())
+        #expect(again.recovery.problems.isEmpty)
+        #expect(again.snapshot().allTraceRuns().count == 90)
+        try again.close()
+    }
+
+    @Test func corruptWALTailIsFoundByItsChecksum() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let runs = RunFactory.runs(count: 60)
+        try crashAfterWriting([Array(runs[..<30]), Array(runs[30...])], in: dir.path)
+        let wal = try walFile(dir.path)
+        var bytes = fileBytes(wal)
+        bytes[bytes.count - 5] ^= 0x40
+        writeFileBytes(bytes, wal)
+        let store = try PathStore(directory: dir.path, options: options())
+        let problem = try #require(store.recovery.problems.first)
+        #expect(problem.message.contains("checksum"))
+        #expect(problem.file == wal)
+        #expect(store.snapshot().allTraceRuns().count == 30)
+        try store.close()
+    }
+
+    @Test func flippedByteInASegmentQuarantinesItAndServesTheRest() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let runs = RunFactory.runs(count: 600)
+        do {
+            let store = try PathStore(directory: dir.path, options: options())
+            try store.append(Array(runs[..<300]))
+            try store.flush()
+            try store.append(Array(runs[300...]))
+            try store.close()
+        }
+        let segs = files(in: dir.path + "/segments")
+        #expect(segs.count == 2)
+        let victim = dir.path + "/segments/" + segs[0]
+        var bytes = fileBytes(victim)
+        bytes[bytes.count / 2] ^= 0x01
+        writeFileBytes(bytes, victim)
+
+        let store = try PathStore(directory: dir.path, options: options())
+        #expect(store.recovery.quarantined == [dir.path + "/quarantine/" + segs[0]])
+        let problem = try #require(store.recovery.problems.first)
+        #expect(problem.file == victim && problem.code == .corruption && problem.offset != nil)
+        expectSameRuns(store.snapshot().allTraceRuns(), Array(runs[300...]))
+        try store.close()
+    }
+
+    @Test func damageFoundWhileReadingQuarantinesTheSegment() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var o = options()
+        o.verifySegmentsOnOpen = false
+        let runs = RunFactory.runs(count: 300)
+        do {
+            let store = try PathStore(directory: dir.path, options: o)
+            try store.append(runs)
+            try store.close()
+        }
+        let seg = dir.path + "/segments/" + (try #require(files(in: dir.path + "/segments").first))
+        var bytes = fileBytes(seg)
+        bytes[SegmentFormat.headerSize + 20] ^= 0xFF  // inside the first chunk
+        writeFileBytes(bytes, seg)
+        let store = try PathStore(directory: dir.path, options: o)
+        let snap = store.snapshot()
+        let (_, problems) = snap.runs(of: try #require(snap.catalog.targetID(named: "target-0")), in: Int64.min..<Int64.max)
+        #expect(problems.first?.file == seg)
+        #expect(store.snapshot().segments.isEmpty)
+        #expect(files(in: dir.path + "/quarantine").count == 1)
+        try store.close()
+    }
+
+    @Test func aSecondOpenIsRefusedWithTheHoldersPid() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options())
+        do {
+            _ = try PathStore(directory: dir.path, options: options())
+            Issue.record("second open succeeded")
+        } catch {
+            #expect(error.code == .locked)
+            #expect(error.message.contains("locked by pid \(ProcessInfo.processInfo.processIdentifier)"))
+        }
+        try store.close()
+    }
+
+    @Test func aTornCatalogTailIsCutOff() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let runs = RunFactory.runs(count: 30)
+        do {
+            let store = try PathStore(directory: dir.path, options: options())
+            try store.append(runs)
+            try store.close()
+        }
+        let catalog = dir.path + "/catalog.ptc"
+        var bytes = fileBytes(catalog)
+        bytes += [9, 0, 0, 0, 1, 2]  // a record header cut short, as a crash mid-append leaves it
+        writeFileBytes(bytes, catalog)
+        let store = try PathStore(directory: dir.path, options: options())
+        #expect(store.recovery.problems.first?.file == catalog)
+        #expect(store.snapshot().allTraceRuns().count == 30)
+        try store.close()
+        #expect(fileBytes(catalog).count == bytes.count - 6)
+    }
+}

@@ -1,0 +1,113 @@
+import Testing
+@testable import PathTSDB
+
+@Suite struct StoreTests {
+    func options(cut: Int = 1_000_000) -> StoreOptions {
+        var o = StoreOptions()
+        o.walSync = .never
+        o.headCutProbes = cut
+        return o
+    }
+
+    @Test func everyFieldSurvivesHeadSegmentAndReopen() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let runs = RunFactory.runs(count: 600)
+        do {
+            let store = try PathStore(directory: dir.path, options: options(cut: 4000))
+            for batch in stride(from: 0, to: runs.count, by: 50) { try store.append(Array(runs[batch..<min(batch + 50, runs.count)])) }
+            // Some runs are in segments by now, the rest in the head: both must read back alike.
+            #expect(store.snapshot().segments.count >= 2)
+            #expect(!store.snapshot().head.isEmpty)
+            expectSameRuns(store.snapshot().allTraceRuns(), runs)
+            try store.close()
+        }
+        let reopened = try PathStore(directory: dir.path, options: options())
+        #expect(reopened.recovery.problems.isEmpty)
+        expectSameRuns(reopened.snapshot().allTraceRuns(), runs)
+        try reopened.close()
+    }
+
+    @Test func aSnapshotDoesNotSeeLaterWrites() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options(cut: 2000))
+        let runs = RunFactory.runs(count: 300)
+        try store.append(Array(runs[..<150]))
+        let before = store.snapshot()
+        try store.append(Array(runs[150...]))
+        try store.flush()
+        _ = try store.compact()
+        #expect(before.allTraceRuns().count == 150)
+        #expect(store.snapshot().allTraceRuns().count == 300)
+        try store.close()
+    }
+
+    @Test func invalidRunsAreRefusedBeforeAnythingIsWritten() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options())
+        var bad = RunFactory.runs(count: 2)
+        bad[1].probes.reverse()
+        #expect(throws: StorageError.self) { try store.append(bad) }
+        #expect(store.snapshot().allTraceRuns().isEmpty)
+        try store.close()
+    }
+
+    @Test func pathChangesAreDetectedOncePerChangeAndNotForFlowsOrSilentHops() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options())
+        func run(_ minute: Int64, flow: UInt16, hops: [UInt32?]) -> TraceRun {
+            let probes = hops.enumerated().flatMap { i, a in
+                (0..<3).map { _ in a.map { ProbeReply(ttl: UInt8(i + 1), address: IPAddress(v4: $0), rttMicros: 1000, replyTTL: 60, icmpType: 11) } ?? .lost(ttl: UInt8(i + 1)) }
+            }
+            return TraceRun(target: "t", vantage: "v", method: .udpParis, flowID: flow, startMicros: minute * 60_000_000,
+                            endMicros: minute * 60_000_000 + 1, destination: IPAddress(v4: 9), reached: false, probes: probes)
+        }
+        let a: [UInt32?] = [1, 2, 3, 4]
+        let aSibling: [UInt32?] = [1, 2, 33, 4]  // ECMP branch taken by the other flow
+        let aSilent: [UInt32?] = [1, nil, 3, 4]
+        let b: [UInt32?] = [1, 2, 5, 6, 7]
+        var runs = [TraceRun]()
+        for m in 0..<20 { runs.append(run(Int64(m), flow: UInt16(m % 2), hops: m % 2 == 0 ? a : aSibling)) }
+        runs.append(run(20, flow: 0, hops: aSilent))
+        for m in 21..<30 { runs.append(run(Int64(m), flow: UInt16(m % 2), hops: b)) }
+        try store.append(runs)
+        let events = store.snapshot().events(in: Int64.min..<Int64.max).events
+        #expect(events.count == 1)
+        let e = try #require(events.first)
+        #expect(e.timeMicros == 21 * 60_000_000)
+        #expect(e.firstDifferingTTL == 3 && e.oldHopCount == 4 && e.newHopCount == 5)
+        // The events survive the cut into a segment and a reopen.
+        try store.close()
+        let again = try PathStore(directory: dir.path, options: options())
+        #expect(again.snapshot().events(in: Int64.min..<Int64.max).events == events)
+        try again.close()
+    }
+
+    @Test func rollupAnswersAgreeWithRawWithinTheSketchError() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options(cut: 20_000))
+        let runs = RunFactory.runs(count: 3 * 60 * 5)  // 5 hours, three targets
+        try store.append(runs)
+        try store.flush()
+        let snap = store.snapshot()
+        let target = try #require(snap.catalog.targetID(named: "target-1"))
+        let range = runs[0].startMicros / 3_600_000_000 * 3_600_000_000 ..< runs.last!.startMicros + 1
+        let raw = try snap.hopStatistics(target: target, range: range, stepMicros: 3_600_000_000, quantiles: [0.5, 0.95], source: .raw)
+        let rolled = try snap.hopStatistics(target: target, range: range, stepMicros: 3_600_000_000, quantiles: [0.5, 0.95], source: .rollup)
+        #expect(!raw.usedRollups && rolled.usedRollups)
+        #expect(raw.rows.count == rolled.rows.count && raw.rows.count > 20)
+        for (r, s) in zip(raw.rows, rolled.rows) {
+            #expect(r.bucketMicros == s.bucketMicros && r.ttl == s.ttl && r.sent == s.sent && r.lost == s.lost)
+            #expect(r.minMicros == s.minMicros && r.maxMicros == s.maxMicros)
+            for (x, y) in zip(r.quantiles, s.quantiles) {
+                let exact = try #require(x), approx = try #require(y)
+                #expect(abs(approx - exact) <= exact * QuantileSketch.relativeAccuracy + 1e-9)
+            }
+        }
+        try store.close()
+    }
+}
