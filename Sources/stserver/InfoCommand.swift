@@ -8,10 +8,18 @@ struct InfoCommand: ParsableCommand {
 
     @OptionGroup var store: DataOptions
 
+    @Flag(name: .long, help: "List the target names, one per line, and nothing else.")
+    var targets = false
+
     func run() throws {
         do {
             let store = try PathStore(directory: store.data)
             let snap = store.snapshot()
+            if targets {
+                for (_, name) in snap.catalog.targets { print(name) }
+                try store.close()
+                return
+            }
             let stats = try store.diskUsage()
             for p in store.recovery.problems { print("recovered: \(p)") }
             print("targets:      \(snap.catalog.targetNames.count)")

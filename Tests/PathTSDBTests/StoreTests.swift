@@ -69,16 +69,24 @@ import Testing
         let aSibling: [UInt32?] = [1, 2, 33, 4]  // ECMP branch taken by the other flow
         let aSilent: [UInt32?] = [1, nil, 3, 4]
         let b: [UInt32?] = [1, 2, 5, 6, 7]
+        // A change behind the ECMP pair: each flow keeps its own branch at TTL 3 and both see
+        // the same new tail from TTL 4 on. That is one change, not two.
+        let c: [UInt32?] = [1, 2, 5, 8, 9]
+        let cSibling: [UInt32?] = [1, 2, 55, 8, 9]
         var runs = [TraceRun]()
         for m in 0..<20 { runs.append(run(Int64(m), flow: UInt16(m % 2), hops: m % 2 == 0 ? a : aSibling)) }
         runs.append(run(20, flow: 0, hops: aSilent))
         for m in 21..<30 { runs.append(run(Int64(m), flow: UInt16(m % 2), hops: b)) }
+        for m in 30..<40 { runs.append(run(Int64(m), flow: UInt16(m % 2), hops: m % 2 == 0 ? c : cSibling)) }
         try store.append(runs)
         let events = store.snapshot().events(in: Int64.min..<Int64.max).events
-        #expect(events.count == 1)
+        #expect(events.count == 2)
         let e = try #require(events.first)
         #expect(e.timeMicros == 21 * 60_000_000)
         #expect(e.firstDifferingTTL == 3 && e.oldHopCount == 4 && e.newHopCount == 5)
+        let second = try #require(events.last)
+        #expect(second.timeMicros == 30 * 60_000_000 && second.firstDifferingTTL == 4)
+        // The ECMP pair alone (minutes 0–19) raised nothing, nor did the silent hop at minute 20.
         // The events survive the cut into a segment and a reopen.
         try store.close()
         let again = try PathStore(directory: dir.path, options: options())

@@ -29,14 +29,29 @@ struct PathChangeDetector: Sendable {
         guard let previous, previous != path,
               let newHops = catalog.path(of: path), let oldHops = catalog.path(of: previous) else { return nil }
         if newHops.isCompatible(with: oldHops) { return nil }
+        let firstDifference = newHops.firstDifference(from: oldHops) ?? 1
         for (otherFlow, otherPath) in current where otherFlow != flow {
             if otherPath == path { return nil }
-            if let other = catalog.path(of: otherPath), other.isCompatible(with: newHops) { return nil }
+            guard let other = catalog.path(of: otherPath) else { continue }
+            // Another flow already takes this path, or already made the same change (see
+            // `sharesNewTail`). One route change is one event, however many flows see it.
+            if other.isCompatible(with: newHops) || PathChangeDetector.sharesNewTail(newHops, old: oldHops, other: other) { return nil }
         }
         return PathChangeEvent(
             target: target, vantage: vantage, timeMicros: timeMicros, oldPath: previous, newPath: path,
-            firstDifferingTTL: UInt8(clamping: newHops.firstDifference(from: oldHops) ?? 0),
+            firstDifferingTTL: UInt8(clamping: firstDifference),
             oldHopCount: UInt8(clamping: oldHops.hopCount), newHopCount: UInt8(clamping: newHops.hopCount))
+    }
+
+    /// Whether `other` already shows the change from `old` to `new`: from some hop before the
+    /// destination on, `other` agrees with `new` where `old` did not. Flows on sibling ECMP
+    /// branches see one route change as different full paths, but with the same new tail.
+    static func sharesNewTail(_ new: PathHops, old: PathHops, other: PathHops) -> Bool {
+        let n = new.hopCount
+        guard n >= 2 else { return false }
+        let otherFrom = (1...n).first { other.agrees(with: new, fromTTL: $0) } ?? Int.max
+        let oldFrom = (1...n).first { old.agrees(with: new, fromTTL: $0) } ?? Int.max
+        return otherFrom < oldFrom && otherFrom <= n - 1
     }
 
     // MARK: - Persistence (stored in each segment's state section)

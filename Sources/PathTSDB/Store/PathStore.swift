@@ -68,7 +68,7 @@ public final class PathStore: Sendable {
 
         var segments = try PathStore.loadSegments(in: directory + "/segments", quarantine: directory + "/quarantine",
                                                   verify: options.verifySegmentsOnOpen, report: &report)
-        var rollupFiles = try PathStore.loadSegments(in: directory + "/rollups", quarantine: directory + "/quarantine",
+        let rollupFiles = try PathStore.loadSegments(in: directory + "/rollups", quarantine: directory + "/quarantine",
                                                      verify: options.verifySegmentsOnOpen, report: &report)
         // A finished compaction lists its inputs; a finished retention step names its segment.
         let superseded = Set(segments.flatMap(\.sources) + rollupFiles.flatMap(\.sources))
