@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "QueryTests", dependencies: ["Query", "PathTSDB"], swiftSettings: strictSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["PathTSDB"],
+            dependencies: ["PathTSDB", "stserver"],
             swiftSettings: strictSettings
         ),
     ]

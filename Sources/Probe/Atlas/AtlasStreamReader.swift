@@ -92,65 +92,12 @@ public struct AtlasStreamReader: Sendable {
             start = i
         }
 
-        while true {
-            // Skip separators between results.
-            var i = start
-            scan: while true {
-                while i < buffer.count {
-                    let c = buffer[i]
-                    if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1; continue }
-                    if framing == .unknown {
-                        framing = c == 0x5B ? .array : .lines
-                        if c == 0x5B { i += 1; continue }
-                    }
-                    if framing == .array && (c == 0x2C) { i += 1; continue }
-                    if framing == .array && c == 0x5D { framing = .arrayDone; i += 1; continue }
-                    break scan
-                }
-                if eof { break scan }
-                advance(to: i)
-                try refill()
-                i = start
-            }
-            advance(to: i)
-            if i >= buffer.count {
-                if framing == .array { throw error("input ends inside the top-level array (missing ']')", at: i) }
-                break
-            }
-            if framing == .arrayDone { throw error("data after the end of the top-level array", at: i) }
-            guard buffer[i] == 0x7B else {
-                throw error("expected '{' to start a traceroute result, found \(describe(buffer[i]))", at: i)
-            }
-            // Find the end of this object.
-            var end = -1
-            while end < 0 {
-                end = AtlasStreamReader.objectEnd(buffer, from: start)
-                if end < 0 {
-                    if eof { throw error("input ends inside a traceroute result", at: buffer.count) }
-                    try refill()
-                }
-            }
-            let parsed: Result<TraceRun, JSONScanner.Failure> = buffer.withUnsafeBufferPointer { all in
-                var s = JSONScanner(UnsafeBufferPointer(rebasing: all[0..<end]), position: start)
-                do throws(JSONScanner.Failure) {
-                    return .success(try parser.parse(&s))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            switch parsed {
-            case .success(let run):
-                batch.append(run)
-                summary.results += 1
-                if batch.count >= batchSize {
-                    try deliver(batch)
-                    batch.removeAll(keepingCapacity: true)
-                }
-            case .failure(let f):
-                if !batch.isEmpty { try deliver(batch) }
-                throw error(f.message, at: f.offset)
-            }
-            advance(to: end)
+        do {
+            try readLoop()
+        } catch {
+            // Results read before the bad one are delivered, not dropped.
+            if !batch.isEmpty { try deliver(batch) }
+            throw error
         }
         if !batch.isEmpty { try deliver(batch) }
         summary.bytes = bufferFileOffset + Int64(buffer.count)
@@ -158,6 +105,68 @@ public struct AtlasStreamReader: Sendable {
         summary.duplicateReplies = parser.tally.duplicateReplies
         summary.hopErrors = parser.tally.hopErrors
         return summary
+
+        func readLoop() throws {
+            while true {
+                // Skip separators between results.
+                var i = start
+                scan: while true {
+                    while i < buffer.count {
+                        let c = buffer[i]
+                        if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1; continue }
+                        if framing == .unknown {
+                            framing = c == 0x5B ? .array : .lines
+                            if c == 0x5B { i += 1; continue }
+                        }
+                        if framing == .array && (c == 0x2C) { i += 1; continue }
+                        if framing == .array && c == 0x5D { framing = .arrayDone; i += 1; continue }
+                        break scan
+                    }
+                    if eof { break scan }
+                    advance(to: i)
+                    try refill()
+                    i = start
+                }
+                advance(to: i)
+                if i >= buffer.count {
+                    if framing == .array { throw error("input ends inside the top-level array (missing ']')", at: i) }
+                    break
+                }
+                if framing == .arrayDone { throw error("data after the end of the top-level array", at: i) }
+                guard buffer[i] == 0x7B else {
+                    throw error("expected '{' to start a traceroute result, found \(describe(buffer[i]))", at: i)
+                }
+                // Find the end of this object.
+                var end = -1
+                while end < 0 {
+                    end = AtlasStreamReader.objectEnd(buffer, from: start)
+                    if end < 0 {
+                        if eof { throw error("input ends inside the traceroute result that starts here", at: start) }
+                        try refill()
+                    }
+                }
+                let parsed: Result<TraceRun, JSONScanner.Failure> = buffer.withUnsafeBufferPointer { all in
+                    var s = JSONScanner(UnsafeBufferPointer(rebasing: all[0..<end]), position: start)
+                    do throws(JSONScanner.Failure) {
+                        return .success(try parser.parse(&s))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                switch parsed {
+                case .success(let run):
+                    batch.append(run)
+                    summary.results += 1
+                    if batch.count >= batchSize {
+                        try deliver(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                case .failure(let f):
+                    throw error(f.message, at: f.offset)
+                }
+                advance(to: end)
+            }
+        }
 
         func refill() throws {
             // Drop consumed bytes, then append one read.
