@@ -1,7 +1,8 @@
 /// An aligned text table: numbers right-aligned, text left-aligned, a rule under the header.
 public enum TableRenderer {
     public static func render(_ t: ResultTable) -> String {
-        let cells = t.rows.map { $0.map(\.text) }
+        // Control characters would break the alignment: show them escaped.
+        let cells = t.rows.map { $0.map { escape($0.text) } }
         var widths = t.columns.map(\.count)
         for row in cells {
             for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) }
@@ -23,6 +24,21 @@ public enum TableRenderer {
                 return pad(c, widths[i], right: numeric)
             }.joined(separator: "  ")
             out += trimTrailing(line) + "\n"
+        }
+        return out
+    }
+
+    static func escape(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0.value < 0x20 }) else { return s }
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += "\\x" + String(u.value, radix: 16)
+            default: out.unicodeScalars.append(u)
+            }
         }
         return out
     }

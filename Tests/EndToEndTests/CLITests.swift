@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+@Suite struct CLITests {
+    static let sample: Data = {
+        // The committed demo sample, gunzipped by the system's gzip.
+        let src = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("samples/atlas-10targets-2h.jsonl.gz")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        p.arguments = ["-dc", src.path]
+        let out = Pipe()
+        p.standardOutput = out
+        try? p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return data
+    }()
+
+    @Test func importThenAnswerQuestions() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        #expect(CLITests.sample.count > 1_000_000)
+        let imp = try stserver(["import", "--data", dir.path, "-"], input: CLITests.sample)
+        #expect(imp.status == 0, "\(imp.stderr)")
+        #expect(imp.stdout.hasPrefix("imported 1,200 results: 43,920 probes, 42,109 RTT samples, 3,110,681 bytes in "))
+
+        let info = try stserver(["info", "--data", dir.path])
+        #expect(info.status == 0)
+        #expect(info.stdout.contains("targets:      10\n"))
+        #expect(info.stdout.contains("RTT samples:  42,109\n"))
+        #expect(info.stdout.contains("time range:   2026-11-21T18:00:03Z … 2026-11-21T19:59:56Z\n"))
+
+        let csv = try stserver(["hops", "--data", dir.path, "--target", "t0003.targets.example.net", "--step", "1h",
+                                "--source", "raw", "--format", "csv"])
+        #expect(csv.status == 0, "\(csv.stderr)")
+        let lines = csv.stdout.split(separator: "\r\n")
+        #expect(lines.first == "time,hop,sent,loss_pct,min_ms,p50_ms,p95_ms,max_ms,mean_ms")
+        // 11 hops in each of the two hours: 60 runs × 3 probes per hop per hour.
+        #expect(lines.count == 1 + 22)
+        #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[2] == "180" })
+
+        // Rollups answer the same sent/loss columns.
+        let rolled = try stserver(["hops", "--data", dir.path, "--target", "t0003.targets.example.net", "--step", "1h",
+                                   "--source", "rollup", "--format", "csv"])
+        func column(_ s: String, _ i: Int) -> [Substring] {
+            s.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false)[i] }
+        }
+        #expect(column(rolled.stdout, 3) == column(csv.stdout, 3))
+        #expect(column(rolled.stdout, 4) == column(csv.stdout, 4))
+
+        let changes = try stserver(["changes", "--data", dir.path, "--format", "json"])
+        #expect(changes.status == 0)
+        #expect(changes.stdout.contains("\"target\": \"t0006.targets.example.net\""))
+        #expect(changes.stdout.contains("\"first_diff_hop\": 13"))
+    }
+
+    @Test func malformedInputExitsWithDataErrorAndKeepsWhatCameBefore() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let good = CLITests.sample.prefix { $0 != 0x0A }
+        var input = Data(good)
+        input.append(contentsOf: Array("\n{\"dst_addr\":\"192.0.2.1\",\"timestamp\":1,\"result\":[{\"hop\":1,\"result\":[{\"from\":\"x\",\"rtt\":1}]}]}\n".utf8))
+        let r = try stserver(["import", "--data", dir.path, "-"], input: input)
+        #expect(r.status == 65)
+        #expect(r.stderr == "stserver: <stdin>:2:76 (byte \(good.count + 76)): \"from\" is not an IP address\n")
+        let info = try stserver(["info", "--data", dir.path])
+        #expect(info.stdout.contains("runs:         1\n"))
+    }
+
+    @Test func aLockedDirectoryExitsWithTempFail() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: stserverPath)
+        p.arguments = ["import", "--data", dir.path, "-"]
+        let stdin = Pipe()
+        p.standardInput = stdin
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        defer {
+            try? stdin.fileHandleForWriting.close()
+            p.waitUntilExit()
+        }
+        // The importer holds the lock while it waits for input.
+        var lockHeld = false
+        for _ in 0..<200 where !lockHeld {
+            lockHeld = (try? String(contentsOfFile: dir.path + "/LOCK", encoding: .utf8))?.hasPrefix("\(p.processIdentifier)") == true
+            if !lockHeld { usleep(10_000) }
+        }
+        try #require(lockHeld)
+        let r = try stserver(["info", "--data", dir.path])
+        #expect(r.status == 75)
+        #expect(r.stderr.contains("is locked by pid \(p.processIdentifier)"))
+    }
+
+    @Test func missingInputFileExitsWithNoInput() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let r = try stserver(["import", "--data", dir.path, dir.path + "/nope.json"])
+        #expect(r.status == 66)
+        #expect(r.stderr.contains("nope.json: cannot open: No such file or directory"))
+    }
+}
