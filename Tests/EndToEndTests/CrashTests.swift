@@ -43,7 +43,7 @@ import Testing
                     }
                 }
             }
-            #expect(acks == target, "round \(round): the writer stopped early")
+            #expect(acks >= target, "round \(round): the writer stopped early")
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             // Acks already in the pipe were acknowledged before the kill too.
