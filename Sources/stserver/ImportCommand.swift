@@ -22,7 +22,7 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: "WAL fsync policy: always, never, or an interval such as 1s.")
     var sync: String = "never"
 
-    @Flag(name: .long, help: "Compact the store when the import is done.")
+    @Flag(name: .long, help: "Compact the store when the import is done, the newest window included.")
     var compact = false
 
     @Argument(help: "Files to read (- for standard input).")
@@ -54,7 +54,7 @@ struct ImportCommand: ParsableCommand {
                 }
             }
             try store.flush()
-            if compact { _ = try store.compact() }
+            if compact { _ = try store.compact(includeOpenWindows: true) }
             try store.close()
             progress.finish()
             let secs = progress.elapsedSeconds

@@ -11,6 +11,9 @@ struct InfoCommand: ParsableCommand {
     @Flag(name: .long, help: "List the target names, one per line, and nothing else.")
     var targets = false
 
+    @Flag(name: .long, help: "Show where the segment bytes go, section by section.")
+    var breakdown = false
+
     func run() throws {
         do {
             let store = try PathStore(directory: store.data)
@@ -34,6 +37,25 @@ struct InfoCommand: ParsableCommand {
             if stats.samples > 0 {
                 print("bytes/sample: \(Format.fixed(Double(stats.totalBytes) / Double(stats.samples), 3))")
             }
+            if breakdown {
+                var b = SegmentBreakdown()
+                for s in snap.segments + snap.rollupFiles { try b.add(s) }
+                let n = Double(max(stats.samples, 1))
+                func line(_ name: String, _ bytes: Int) {
+                    let pad = String(repeating: " ", count: max(0, 22 - name.count))
+                    print("  \(name)\(pad)\(Format.grouped(bytes).leftPadded(13))  \(Format.fixed(Double(bytes) / n, 4)) B/sample")
+                }
+                print("segment bytes by section:")
+                line("rtt rANS stream", b.rttStreamBytes)
+                line("rtt raw low bits", b.rttRawBitsBytes)
+                line("rtt rANS tables", b.rttTableBytes)
+                line("columns (zstd)", b.columnBytes)
+                line("rollups", b.rollupBytes)
+                line("events", b.eventBytes)
+                line("index and framing", b.indexAndFramingBytes)
+                print("column bytes before zstd:")
+                for (name, bytes) in b.columnRawBytes.sorted(by: { $0.value > $1.value }) where bytes > 0 { line(name, bytes) }
+            }
             try store.close()
         } catch {
             throw ExitStatus.report(error)
@@ -50,6 +72,9 @@ struct CompactCommand: ParsableCommand {
     @Option(name: .long, help: "Drop raw data older than this (rollups are kept), e.g. 30d.")
     var retention: String?
 
+    @Flag(name: .long, help: "Merge the newest, still open time windows too (for an imported store that will not grow).")
+    var all = false
+
     func run() throws {
         var options = StoreOptions()
         if let retention {
@@ -59,7 +84,7 @@ struct CompactCommand: ParsableCommand {
         do {
             let store = try PathStore(directory: store.data, options: options)
             var progress = ProgressLine()
-            let merged = try store.compact { progress.update("compacting: \($0)") }
+            let merged = try store.compact(includeOpenWindows: all) { progress.update("compacting: \($0)") }
             let dropped = try store.applyRetention()
             progress.finish()
             print("compaction wrote \(merged) segments; retention dropped \(dropped) segments")
@@ -68,4 +93,8 @@ struct CompactCommand: ParsableCommand {
             throw ExitStatus.report(error)
         }
     }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

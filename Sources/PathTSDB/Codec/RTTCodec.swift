@@ -2,18 +2,21 @@
 ///
 /// RTTs of one series (a TTL and the address its path has there) are coded as residuals against
 /// a causal baseline: the minimum of the series' last `window` run minima, which follows slow
-/// drift (diurnal queueing) without being fooled by a spike. A residual `u ≥ 0` is split at an
-/// adaptive bit position `k` that tracks the series' recent mean residual: the quotient `u >> k`
-/// is a byte symbol, coded with one static rANS table per chunk; the `k` low bits, close to
-/// uniform, are stored raw. Negative residuals, the first value of a series and outliers go to an
-/// escape stream. Encoder and decoder run the same state machine, so nothing per sample but the
-/// symbol, the low bits and the rare escape is stored.
+/// drift (diurnal queueing) without being fooled by a spike. A residual `u ≥ 0` is divided by a
+/// step that tracks the series' recent mean residual (`mean / stepsPerMean`), so the quotient has
+/// nearly the same distribution in every series, whatever its spread; the quotient is a byte
+/// symbol coded with rANS, the remainder a truncated binary code. The symbol's table is chosen
+/// by context: the first probe of a hop in a run, or the quotient of the probe before it in the
+/// same hop (probes of one hop share queueing delay). Negative residuals, the first value of a
+/// series and outliers go to an escape stream. Encoder and decoder run the same state machine,
+/// so nothing per sample but the symbol, the remainder bits and the rare escape is stored.
 struct RTTSeriesModel {
     static let window = 32
-    /// Quotients are aimed at a mean of 2^kSlack, leaving the distribution's shape to rANS.
-    static let kSlack = 3
+    /// The quantisation step is the mean residual divided by this.
+    static let stepsPerMean: UInt32 = 8
     static let negativeSymbol: UInt8 = 254
     static let escapeSymbol: UInt8 = 255
+    static let contextCount = 4
 
     private var ring = [UInt32](repeating: .max, count: window)
     private var ringPosition = 0
@@ -26,16 +29,23 @@ struct RTTSeriesModel {
 
     var hasBaseline: Bool { filled > 0 }
 
-    var shift: Int {
-        let mean = meanX16 >> 4
-        let bits = mean == 0 ? 0 : 32 - mean.leadingZeroBitCount
-        return max(0, bits - RTTSeriesModel.kSlack)
+    /// The quantisation step (at least 1).
+    var step: UInt32 { max(1, (meanX16 >> 4) / RTTSeriesModel.stepsPerMean) }
+
+    /// The table for a probe, from the quotient of the probe before it in the same hop and run
+    /// (nil for the first).
+    @inline(__always) static func context(previousSymbol: UInt8?) -> Int {
+        guard let p = previousSymbol else { return 0 }
+        return p < 4 ? 1 : p < 12 ? 2 : 3
     }
 
+    /// Follows the residuals' scale. A spike counts as at most four means, so one outlier does
+    /// not coarsen the step for the values after it; the slow weight (1/32) keeps the step steady.
     @inline(__always) mutating func observe(value: UInt32, residual u: UInt32) {
         if value < runMinimum { runMinimum = value }
-        let clamped = min(u, 1 << 24)
-        meanX16 = UInt32(Int64(meanX16) + ((Int64(clamped) << 4) - Int64(meanX16)) >> 3)
+        let ceilingX16 = max(UInt64(meanX16) * 4, 64)
+        let clampedX16 = min(UInt64(u) << 4, ceilingX16, UInt64(UInt32.max))
+        meanX16 = UInt32(truncatingIfNeeded: Int64(meanX16) + ((Int64(clampedX16) - Int64(meanX16)) >> 5))
     }
 
     /// Closes the current run: its minimum enters the baseline window.
@@ -58,60 +68,100 @@ struct RTTSeriesModel {
     }
 }
 
+/// Truncated binary coding of `r` in `0..<n`: ⌊log2 n⌋ or ⌈log2 n⌉ bits, never wasting a
+/// whole bit when `n` is not a power of two.
+enum TruncatedBinary {
+    @inline(__always) static func write(_ r: UInt32, below n: UInt32, to w: inout BitWriter) {
+        guard n > 1 else { return }
+        let b = 31 - n.leadingZeroBitCount          // ⌊log2 n⌋
+        let short = (UInt32(1) << UInt32(b + 1)) &- n  // values coded in b bits
+        if r < short {
+            w.write(r, bits: b)
+        } else {
+            let v = r + short
+            w.write(v >> 1, bits: b)
+            w.write(v & 1, bits: 1)
+        }
+    }
+
+    @inline(__always) static func read(below n: UInt32, from r: inout BitReader) -> UInt32 {
+        guard n > 1 else { return 0 }
+        let b = 31 - n.leadingZeroBitCount
+        let short = (UInt32(1) << UInt32(b + 1)) &- n
+        let v = r.read(bits: b)
+        if v < short { return v }
+        return ((v << 1) | r.read(bits: 1)) &- short
+    }
+}
+
 /// Encodes the RTTs of one chunk, in run order, series by series state.
 struct RTTEncoder {
     private var models: [RTTSeriesModel] = []
-    private var symbols: [UInt8] = []
+    private var symbols: [[UInt8]] = Array(repeating: [], count: RTTSeriesModel.contextCount)
+    /// The context of each symbol in coding order, so the streams can be interleaved back.
+    private var contexts: [UInt8] = []
     private var bits = BitWriter()
     /// Escapes: varints, appended to the chunk's compressed columns.
     private(set) var escapes: [UInt8] = []
     private var touched: [Int32] = []
+    private var lastSeries: Int32 = -1
+    private var previousSymbol: UInt8?
 
     mutating func encode(_ value: UInt32, series: Int32) {
         let s = Int(series)
         while models.count <= s { models.append(RTTSeriesModel()) }
-        if touched.last != series { touched.append(series) }
-        guard models[s].hasBaseline else {
-            symbols.append(RTTSeriesModel.escapeSymbol)
+        if series != lastSeries {
+            touched.append(series)
+            lastSeries = series
+            previousSymbol = nil
+        }
+        let ctx = RTTSeriesModel.context(previousSymbol: previousSymbol)
+        let sym: UInt8
+        if !models[s].hasBaseline {
+            sym = RTTSeriesModel.escapeSymbol
             escapes.appendVarint(value)
             models[s].observe(value: value, residual: 0)
-            return
-        }
-        let base = models[s].baseline
-        if value < base {
-            symbols.append(RTTSeriesModel.negativeSymbol)
-            escapes.appendVarint(base - value - 1)
+        } else if value < models[s].baseline {
+            sym = RTTSeriesModel.negativeSymbol
+            escapes.appendVarint(models[s].baseline - value - 1)
             models[s].observe(value: value, residual: 0)
-            return
-        }
-        let u = value - base
-        let k = models[s].shift
-        let q = u >> UInt32(k)
-        if q < UInt32(RTTSeriesModel.negativeSymbol) {
-            symbols.append(UInt8(q))
-            bits.write(u, bits: k)
         } else {
-            symbols.append(RTTSeriesModel.escapeSymbol)
-            escapes.appendVarint(value)
+            let u = value - models[s].baseline
+            let step = models[s].step
+            let q = u / step
+            if q < UInt32(RTTSeriesModel.negativeSymbol) {
+                sym = UInt8(q)
+                TruncatedBinary.write(u - q * step, below: step, to: &bits)
+            } else {
+                sym = RTTSeriesModel.escapeSymbol
+                escapes.appendVarint(value)
+            }
+            models[s].observe(value: value, residual: u)
         }
-        models[s].observe(value: value, residual: u)
+        symbols[ctx].append(sym)
+        contexts.append(UInt8(ctx))
+        previousSymbol = sym
     }
 
     /// Ends a run: every series that had a value in it updates its baseline.
     mutating func endRun() {
         for s in touched { models[Int(s)].endRun() }
         touched.removeAll(keepingCapacity: true)
+        lastSeries = -1
+        previousSymbol = nil
     }
 
-    /// The RTT section: table, rANS stream length, rANS stream, raw bits.
+    /// The RTT section: per context a table, a symbol count and a rANS stream; then raw bits.
     mutating func finish() -> [UInt8] {
         var out = [UInt8]()
-        let table = RANSCoder.Table(counting: symbols)
-        table.encode(into: &out)
-        out.appendVarint(symbols.count)
-        let stream = symbols.isEmpty ? [] : RANSCoder.encode(symbols, table: table)
-        out.appendVarint(stream.count)
-        out.append(contentsOf: stream)
+        for ctx in 0..<RTTSeriesModel.contextCount {
+            let table = RANSCoder.Table(counting: symbols[ctx])
+            table.encode(into: &out)
+            out.appendVarint(symbols[ctx].count)
+            let stream = symbols[ctx].isEmpty ? [] : RANSCoder.encode(symbols[ctx], table: table)
+            out.appendVarint(stream.count)
+            out.append(contentsOf: stream)
+        }
         out.append(contentsOf: bits.finish())
         return out
     }
@@ -121,31 +171,40 @@ struct RTTEncoder {
 struct RTTDecoder {
     private var models: [RTTSeriesModel] = []
     private var touched: [Int32] = []
-    private var ransDecoder: RANSDecoder
+    private var decoders: [RANSDecoder]
+    private var remaining: [Int]
     private var bits: BitReader
     private var escapes: ByteCursor
-    private let symbolCount: Int
-    private var decoded = 0
+    private var lastSeries: Int32 = -1
+    private var previousSymbol: UInt8?
 
-    /// Buffers that the unsafe decoders point into; kept alive by the owner for the decode.
+    /// The section parsed into flat tables; the unsafe decoders point into these while
+    /// `withDecoder` runs.
     struct Storage {
         var section: [UInt8]
-        var slots: [UInt8]
-        var table: RANSCoder.Table
-        var ransRange: Range<Int>
+        /// `contextCount` slot tables of `RANSCoder.scale` entries, one after the other.
+        var slots: [UInt8] = []
+        var frequencies: [UInt32] = []
+        var starts: [UInt32] = []
+        var streams: [Range<Int>] = []
+        var symbolCounts: [Int] = []
         var bitsRange: Range<Int>
-        var symbolCount: Int
 
         init(section: [UInt8], fileOffset: Int64) throws(StorageError) {
             var c = ByteCursor(section, fileOffset: fileOffset)
-            table = try RANSCoder.Table.decode(&c)
-            symbolCount = try c.readVarintInt()
-            let n = try c.readVarintInt()
-            let start = c.position
-            try c.skip(n)
-            ransRange = start..<(start + n)
+            for _ in 0..<RTTSeriesModel.contextCount {
+                let table = try RANSCoder.Table.decode(&c)
+                slots += table.slotTable()
+                frequencies += table.frequencies
+                starts += table.starts
+                symbolCounts.append(try c.readVarintInt())
+                let n = try c.readVarintInt()
+                let start = c.position
+                try c.skip(n)
+                streams.append(start..<(start + n))
+                if symbolCounts.last != 0 && n < 4 { throw c.corruption("rANS stream shorter than its state") }
+            }
             bitsRange = c.position..<section.count
-            slots = table.slotTable()
             self.section = section
         }
     }
@@ -156,13 +215,19 @@ struct RTTDecoder {
         var result: Result<R, StorageError>!
         storage.section.withUnsafeBufferPointer { sec in
             storage.slots.withUnsafeBufferPointer { slots in
-                storage.table.frequencies.withUnsafeBufferPointer { freq in
-                    storage.table.starts.withUnsafeBufferPointer { starts in
-                        let rans = UnsafeBufferPointer(rebasing: sec[storage.ransRange])
-                        let raw = UnsafeBufferPointer(rebasing: sec[storage.bitsRange])
-                        var d = RTTDecoder(
-                            rans: RANSDecoder(input: rans, slots: slots, frequencies: freq, starts: starts),
-                            bits: BitReader(raw), escapes: escapes, symbolCount: storage.symbolCount)
+                storage.frequencies.withUnsafeBufferPointer { freq in
+                    storage.starts.withUnsafeBufferPointer { starts in
+                        let scale = Int(RANSCoder.scale)
+                        var decoders = [RANSDecoder]()
+                        for ctx in 0..<RTTSeriesModel.contextCount {
+                            decoders.append(RANSDecoder(
+                                input: storage.symbolCounts[ctx] == 0 ? UnsafeBufferPointer(rebasing: sec[0..<0]) : UnsafeBufferPointer(rebasing: sec[storage.streams[ctx]]),
+                                slots: UnsafeBufferPointer(rebasing: slots[(ctx * scale)..<((ctx + 1) * scale)]),
+                                frequencies: UnsafeBufferPointer(rebasing: freq[(ctx * 256)..<((ctx + 1) * 256)]),
+                                starts: UnsafeBufferPointer(rebasing: starts[(ctx * 256)..<((ctx + 1) * 256)])))
+                        }
+                        var d = RTTDecoder(decoders: decoders, remaining: storage.symbolCounts,
+                                           bits: BitReader(UnsafeBufferPointer(rebasing: sec[storage.bitsRange])), escapes: escapes)
                         do throws(StorageError) {
                             result = .success(try body(&d))
                         } catch {
@@ -175,34 +240,43 @@ struct RTTDecoder {
         return try result.get()
     }
 
-    private init(rans: RANSDecoder, bits: BitReader, escapes: ByteCursor, symbolCount: Int) {
-        self.ransDecoder = rans
+    private init(decoders: [RANSDecoder], remaining: [Int], bits: BitReader, escapes: ByteCursor) {
+        self.decoders = decoders
+        self.remaining = remaining
         self.bits = bits
         self.escapes = escapes
-        self.symbolCount = symbolCount
     }
 
     @inline(__always) mutating func decode(series: Int32) throws(StorageError) -> UInt32 {
         let s = Int(series)
         while models.count <= s { models.append(RTTSeriesModel()) }
-        if touched.last != series { touched.append(series) }
-        guard decoded < symbolCount else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
-        decoded += 1
-        let sym = ransDecoder.decode()
+        if series != lastSeries {
+            touched.append(series)
+            lastSeries = series
+            previousSymbol = nil
+        }
+        let ctx = RTTSeriesModel.context(previousSymbol: previousSymbol)
+        guard remaining[ctx] > 0 else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
+        remaining[ctx] -= 1
+        let sym = decoders[ctx].decode()
+        previousSymbol = sym
         let value: UInt32
-        if sym == RTTSeriesModel.escapeSymbol {
+        if !models[s].hasBaseline {
+            guard sym == RTTSeriesModel.escapeSymbol else { throw StorageError(.corruption, "RTT series \(s) starts without an escape") }
             value = UInt32(truncatingIfNeeded: try escapes.readVarint())
-            models[s].observe(value: value, residual: models[s].hasBaseline && value >= models[s].baseline ? value - models[s].baseline : 0)
-        } else if !models[s].hasBaseline {
-            throw StorageError(.corruption, "RTT series \(s) starts without an escape")
+            models[s].observe(value: value, residual: 0)
         } else if sym == RTTSeriesModel.negativeSymbol {
             let d = try escapes.readVarint()
             guard d < UInt64(models[s].baseline) else { throw escapes.corruption("negative residual below zero") }
             value = models[s].baseline - UInt32(d) - 1
             models[s].observe(value: value, residual: 0)
+        } else if sym == RTTSeriesModel.escapeSymbol {
+            value = UInt32(truncatingIfNeeded: try escapes.readVarint())
+            guard value >= models[s].baseline else { throw escapes.corruption("escaped RTT below its baseline") }
+            models[s].observe(value: value, residual: value - models[s].baseline)
         } else {
-            let k = models[s].shift
-            let u = UInt32(sym) << UInt32(k) | bits.read(bits: k)
+            let step = models[s].step
+            let u = UInt32(sym) &* step &+ TruncatedBinary.read(below: step, from: &bits)
             value = models[s].baseline &+ u
             models[s].observe(value: value, residual: u)
         }
@@ -212,15 +286,17 @@ struct RTTDecoder {
     mutating func endRun() {
         for s in touched { models[Int(s)].endRun() }
         touched.removeAll(keepingCapacity: true)
+        lastSeries = -1
+        previousSymbol = nil
     }
 
     /// Checks that the streams were consumed exactly.
     func finish() throws(StorageError) {
-        if ransDecoder.overrun || bits.overrun {
+        if bits.overrun || decoders.contains(where: \.overrun) {
             throw StorageError(.corruption, "RTT section ends before its values do")
         }
-        guard decoded == symbolCount else {
-            throw StorageError(.corruption, "RTT section holds \(symbolCount) values, the chunk's probes used \(decoded)")
+        guard remaining.allSatisfy({ $0 == 0 }) else {
+            throw StorageError(.corruption, "RTT section holds \(remaining.reduce(0, +)) more values than the chunk's probes use")
         }
     }
 }

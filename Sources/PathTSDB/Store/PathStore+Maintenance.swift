@@ -48,8 +48,10 @@ extension PathStore {
     /// size per level in `options.compactionWindows`). Only windows that have closed, that is
     /// that end before the newest data, are merged, so live data is not rewritten again and again.
     /// - Returns: the number of segments written.
+    /// - Parameter includeOpenWindows: merge the newest, still open windows too (for a store
+    ///   that was loaded from files and will not grow).
     @discardableResult
-    public func compact(progress: (String) -> Void = { _ in }) throws(StorageError) -> Int {
+    public func compact(includeOpenWindows: Bool = false, progress: (String) -> Void = { _ in }) throws(StorageError) -> Int {
         try writer.withLock { (w: inout WriterState) throws(StorageError) -> Int in
             guard !isClosed else { throw StorageError(.closed, "store is closed", file: directory) }
             var written = 0
@@ -66,7 +68,7 @@ extension PathStore {
                     groups[floorDiv(s.minStartMicros, windowMicros), default: []].append(s)
                 }
                 for key in groups.keys.sorted() {
-                    guard let group = groups[key], group.count >= 2, (key + 1) * windowMicros <= newest else { continue }
+                    guard let group = groups[key], group.count >= 2, includeOpenWindows || (key + 1) * windowMicros <= newest else { continue }
                     progress("level \(level): merging \(group.count) segments")
                     try merge(group, level: level, zstdLevel: last ? options.zstdLevelCompacted : options.zstdLevelFresh, writer: &w)
                     written += 1

@@ -1,0 +1,68 @@
+/// Where a store's segment bytes go, section by section: what `stserver info --breakdown` prints.
+public struct SegmentBreakdown: Sendable {
+    /// Bytes of the compressed run and probe columns.
+    public var columnBytes = 0
+    /// Raw (uncompressed) bytes of each column, by name.
+    public var columnRawBytes: [String: Int] = [:]
+    /// Bytes of the RTT sections: rANS table and stream, raw low bits.
+    public var rttTableBytes = 0
+    public var rttStreamBytes = 0
+    public var rttRawBitsBytes = 0
+    public var rollupBytes = 0
+    public var eventBytes = 0
+    public var indexAndFramingBytes = 0
+    public var fileBytes = 0
+
+    static let columnNames = ["start", "duration", "vantage", "method", "flow", "destination", "reached", "path",
+                              "probe_count", "ttl_step", "probe_status", "other_address", "reply_ttl", "icmp_type",
+                              "icmp_code", "mpls_count", "mpls_labels", "rtt_escapes", "reserved"]
+
+    public init() {}
+
+    /// Adds `segment`'s sections.
+    public mutating func add(_ segment: Segment) throws(StorageError) {
+        fileBytes += Int(segment.fileSize)
+        var accounted = 0
+        for e in segment.index.entries {
+            rollupBytes += e.rollupLength
+            accounted += e.rollupLength
+            guard e.chunkLength > 0 else { continue }
+            let body = try segment.chunkBody(e)
+            accounted += e.chunkLength
+            var c = ByteCursor(body)
+            _ = try c.readVarint()
+            _ = try c.readVarint()
+            let comp = BlockCompression(rawValue: try c.readByte()) ?? .none
+            let rawLength = try c.readVarintInt(max: 1 << 30)
+            let stored = try c.readVarintInt(max: 1 << 30)
+            columnBytes += stored
+            let raw = try comp.decompress(try c.readBytes(stored), rawLength: rawLength)
+            var rc = ByteCursor(raw)
+            for name in SegmentBreakdown.columnNames {
+                let n = try rc.readVarintInt(max: raw.count)
+                try rc.skip(n)
+                columnRawBytes[name, default: 0] += n
+            }
+            for _ in 0..<RTTSeriesModel.contextCount {
+                let sectionStart = c.position
+                _ = try RANSCoder.Table.decode(&c)
+                rttTableBytes += c.position - sectionStart
+                _ = try c.readVarint()
+                let streamLength = try c.readVarintInt(max: body.count)
+                rttStreamBytes += streamLength
+                try c.skip(streamLength)
+            }
+            rttRawBitsBytes += c.remaining
+        }
+        eventBytes += segment.index.eventsLength
+        accounted += segment.index.eventsLength
+        indexAndFramingBytes += Int(segment.fileSize) - accounted
+    }
+}
+
+extension Segment {
+    func chunkBody(_ e: SegmentTargetEntry) throws(StorageError) -> [UInt8] {
+        let file = try PosixFile(path: path, flags: 0)
+        return Array(try Segment.checkBlock(try file.read(at: e.chunkOffset, count: e.chunkLength), path: path, offset: e.chunkOffset))
+    }
+}
