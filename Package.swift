@@ -52,7 +52,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "PathTSDBTests", dependencies: ["PathTSDB"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "PathTSDBTests",
+            dependencies: ["PathTSDB"],
+            exclude: ["Fixtures"],  // stores written by earlier format versions, read by FormatFixtureTests
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "PathTSDB"], swiftSettings: strictSettings),
         .testTarget(name: "QueryTests", dependencies: ["Query", "PathTSDB"], swiftSettings: strictSettings),
         .testTarget(

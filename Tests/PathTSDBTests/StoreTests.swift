@@ -118,4 +118,20 @@ import Testing
         }
         try store.close()
     }
+
+    @Test func unboundedRangesAreAnsweredWithoutOverflow() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options())
+        try store.append(RunFactory.runs(count: 60))
+        try store.flush()
+        let snap = store.snapshot()
+        let target = try #require(snap.catalog.targetID(named: "target-0"))
+        for source in StatisticsSource.allCases where source != .rollup {
+            let r = try snap.hopStatistics(target: target, range: Int64.min..<Int64.max, stepMicros: 3_600_000_000, quantiles: [0.5], source: source)
+            #expect(r.rows.reduce(0) { $0 + Int($1.sent) } == 20 * 15)
+        }
+        #expect(!snap.rollups(of: target, tier: .oneHour, in: Int64.min..<Int64.max).rows.isEmpty)
+        try store.close()
+    }
 }

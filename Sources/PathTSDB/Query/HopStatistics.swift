@@ -42,7 +42,7 @@ extension StoreSnapshot {
             let (rows, problems) = rollups(of: target, tier: tier, in: range)
             var merged = [Int64: [UInt8: RollupRow]]()
             for r in rows {
-                let b = range.lowerBound + (r.bucketMicros - range.lowerBound) / stepMicros * stepMicros
+                let b = bucketStart(of: r.bucketMicros, from: range.lowerBound, step: stepMicros)
                 if merged[b]?[r.ttl] != nil { merged[b]?[r.ttl]?.merge(r) } else { merged[b, default: [:]][r.ttl] = r }
             }
             var out = [HopStatisticsRow]()
@@ -60,7 +60,7 @@ extension StoreSnapshot {
         struct Acc { var sent: UInt32 = 0; var lost: UInt32 = 0; var values: [UInt32] = [] }
         var acc = [Int64: [UInt8: Acc]]()
         for run in table.runs {
-            let b = range.lowerBound + (run.startMicros - range.lowerBound) / stepMicros * stepMicros
+            let b = bucketStart(of: run.startMicros, from: range.lowerBound, step: stepMicros)
             for p in table.probes[run.probeRange] {
                 acc[b, default: [:]][p.ttl, default: Acc()].sent += 1
                 if p.isLoss { acc[b]?[p.ttl]?.lost += 1 } else { acc[b]?[p.ttl]?.values.append(p.rttMicros) }
@@ -81,4 +81,12 @@ extension StoreSnapshot {
         }
         return (out, false, problems)
     }
+}
+
+/// The start of the bucket of `time` in buckets of `step` counted from `origin`, computed in 128
+/// bits so that any range a caller passes (`Int64.min` included) cannot overflow.
+@inline(__always) func bucketStart(of time: Int64, from origin: Int64, step: Int64) -> Int64 {
+    let o = Int128(origin), d = Int128(time) - o, st = Int128(step)
+    let q = d >= 0 ? d / st : (d - st + 1) / st
+    return Int64(clamping: o + q * st)
 }

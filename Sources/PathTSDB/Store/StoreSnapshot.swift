@@ -78,7 +78,9 @@ public struct StoreSnapshot: Sendable {
                 }
             }
         }
-        let widened = (range.lowerBound - tier.micros)..<range.upperBound
+        // A segment whose runs start before the range can hold part of its first bucket.
+        let (widenedLower, overflow) = range.lowerBound.subtractingReportingOverflow(tier.micros)
+        let widened = (overflow ? Int64.min : widenedLower)..<range.upperBound
         for seg in segments + rollupFiles {
             guard let e = seg.entry(for: target), e.maxStartMicros >= widened.lowerBound, e.minStartMicros < widened.upperBound else { continue }
             if seg.level != SegmentFormat.rollupOnlyLevel && !RollupTier.storedWithSegments.contains(tier) {
