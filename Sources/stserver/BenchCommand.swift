@@ -1,0 +1,125 @@
+import ArgumentParser
+import PathTSDB
+import Probe
+import Query
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `stserver bench` (hidden): in-process measurements for `Benchmarks/compare.sh`, each printed
+/// as one JSON object per line.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", shouldDisplay: false)
+
+    enum Measurement: String, ExpressibleByArgument, CaseIterable { case query, scan, append }
+
+    @OptionGroup var store: DataOptions
+
+    @Option(help: "What to measure: query, scan, append.")
+    var what: Measurement
+
+    @Option(help: "Query target.")
+    var target: String = "t0007.targets.example.net"
+
+    @Option(name: .customLong("repeat"), help: "Repetitions (the median is reported).")
+    var repetitions: Int = 5
+
+    @Option(help: "append: the corpus to decode first (RIPE Atlas JSON lines).")
+    var corpus: String?
+
+    @Option(help: "append: at most this many results.")
+    var limit: Int = 200_000
+
+    func run() throws {
+        do {
+            switch what {
+            case .query: try measureQuery()
+            case .scan: try measureScan()
+            case .append: try measureAppend()
+            }
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            throw ExitStatus.report(error)
+        }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    static func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+
+    /// The anchors' query: p50, p95 and loss per hop of one target, 1-hour buckets over the
+    /// first 24 hours of data, quantiles pooled over every probe of a hop.
+    func measureQuery() throws {
+        let store = try PathStore(directory: store.data)
+        defer { try? store.close() }
+        let snap = store.snapshot()
+        guard let id = snap.catalog.targetID(named: target), let range = snap.timeRange else {
+            throw StorageError(.notFound, "no target named \"\(target)\"")
+        }
+        let start = range.lowerBound / 3_600_000_000 * 3_600_000_000
+        let window = start..<(start + 86_400_000_000)
+        for source in [StatisticsSource.raw, .rollup] {
+            var times = [Double]()
+            var rows = 0
+            for i in 0...repetitions {
+                let clock = ContinuousClock()
+                let t0 = clock.now
+                let r = try snap.hopStatistics(target: id, range: window, stepMicros: 3_600_000_000, quantiles: [0.5, 0.95], source: source)
+                let dt = BenchCommand.seconds(clock.now - t0)
+                rows = r.rows.count
+                if i > 0 { times.append(dt) }  // the first run warms the page cache
+            }
+            print(#"{"measure":"query","source":"\#(source.rawValue)","rows":\#(rows),"median_ms":\#(BenchCommand.median(times) * 1000)}"#)
+        }
+    }
+
+    /// Decodes every run of every target, single-threaded.
+    func measureScan() throws {
+        let store = try PathStore(directory: store.data)
+        defer { try? store.close() }
+        let snap = store.snapshot()
+        var times = [Double]()
+        var samples = 0
+        for _ in 0..<max(1, repetitions) {
+            var n = 0
+            let clock = ContinuousClock()
+            let t0 = clock.now
+            for seg in snap.segments {
+                for t in seg.targets {
+                    let table = try seg.runs(of: t, catalog: snap.catalog)
+                    for p in table.probes where !p.isLoss { n += 1 }
+                }
+            }
+            times.append(BenchCommand.seconds(clock.now - t0))
+            samples = n
+        }
+        let m = BenchCommand.median(times)
+        print(#"{"measure":"scan","samples":\#(samples),"seconds":\#(m),"samples_per_s":\#(Double(samples) / m)}"#)
+    }
+
+    /// Appends decoded runs to a fresh store, timing only the appends.
+    func measureAppend() throws {
+        guard let corpus else { throw ValidationError("--corpus is required for append") }
+        var runs = [[TraceRun]]()
+        var count = 0
+        _ = try AtlasStreamReader().read(path: corpus, batchSize: 1000) { batch in
+            guard count < limit else { return }
+            runs.append(batch)
+            count += batch.count
+        }
+        let samples = runs.reduce(0) { $0 + $1.reduce(0) { $0 + $1.probes.filter { !$0.isLoss }.count } }
+        var options = StoreOptions()
+        options.walSync = .never
+        let store = try PathStore(directory: self.store.data, options: options)
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        for b in runs { try store.append(b) }
+        let dt = BenchCommand.seconds(clock.now - t0)
+        try store.close()
+        print(#"{"measure":"append","runs":\#(count),"samples":\#(samples),"seconds":\#(dt),"samples_per_s":\#(Double(samples) / dt)}"#)
+    }
+}
