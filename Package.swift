@@ -35,7 +35,10 @@ let package = Package(
         ),
         .target(
             name: "Probe",
-            dependencies: ["PathTSDB"],
+            dependencies: [
+                "PathTSDB",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(

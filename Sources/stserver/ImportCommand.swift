@@ -38,7 +38,7 @@ struct ImportCommand: ParsableCommand {
             var bytes: Int64 = 0
             let reader = AtlasStreamReader()
             for file in files {
-                let summary = try reader.read(path: file) { batch in
+                let summary = try reader.readConcurrently(path: file) { batch in
                     try store.append(batch)
                     results += batch.count
                     for r in batch {

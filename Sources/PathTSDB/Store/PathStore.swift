@@ -239,19 +239,22 @@ public final class PathStore: Sendable {
         try w.catalogFile.append(catalog.pending[...])
         w.ingester.catalog.markPersisted(count: catalog.pending.count)
 
-        var byTarget = [TargetID: RunTable]()
-        for block in head {
-            for run in block.table.runs {
-                byTarget[run.target, default: RunTable()].append(run: run, probes: block.table.probes[run.probeRange]) {
-                    block.table.mplsLabels(of: $0)
-                }
-            }
+        // Where each target's runs are; each target's table is built, written and dropped in
+        // turn, so a cut needs memory for one target beyond the head itself.
+        var byTarget = [TargetID: [(block: Int32, run: Int32)]]()
+        for (b, block) in head.enumerated() {
+            for (r, run) in block.table.runs.enumerated() { byTarget[run.target, default: []].append((Int32(b), Int32(r))) }
         }
         let id = w.nextSegmentID
         let sw = try SegmentWriter(directory: segmentsDirectory, id: id, level: 0, zstdLevel: options.zstdLevelFresh)
         do throws(StorageError) {
             for target in byTarget.keys.sorted() {
-                guard var table = byTarget.removeValue(forKey: target) else { continue }
+                var table = RunTable()
+                for (b, r) in byTarget[target, default: []] {
+                    let source = head[Int(b)].table
+                    let run = source.runs[Int(r)]
+                    table.append(run: run, probes: source.probes[run.probeRange]) { source.mplsLabels(of: $0) }
+                }
                 table.sortByStart()
                 let rollups = RollupBuilder.rows(target: target, runs: table.runs, probes: table.probes, tiers: RollupTier.storedWithSegments)
                 try sw.add(SegmentTargetInput(target: target, table: table, rollups: rollups), catalog: catalog)

@@ -4,8 +4,9 @@ public struct StoreOptions: Sendable {
     public var walSync: WALSyncPolicy = .always
     /// A WAL file is closed and a new one started past this size.
     public var walFileBytes: Int64 = 64 << 20
-    /// The head is cut into a segment once it holds this many probes (bounds memory).
-    public var headCutProbes: Int = 2_000_000
+    /// The head is cut into a segment once it holds this many probes (bounds memory: about
+    /// 16 bytes a probe).
+    public var headCutProbes: Int = 1_000_000
     /// ZSTD level for level-0 segments (cut from the head: written often, kept briefly).
     public var zstdLevelFresh: Int32 = 3
     /// ZSTD level for compacted segments (written once, kept long).
