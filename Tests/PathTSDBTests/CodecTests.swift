@@ -139,4 +139,36 @@ import Testing
         var c = ByteCursor(b)
         #expect(try QuantileSketch.decode(&c, keyHint: QuantileSketch.key(of: 500)) == a)
     }
+
+    /// Short chunks leave some contexts without a single symbol; their empty streams must not
+    /// read as damage.
+    @Test(arguments: [1, 2, 3, 5, 8])
+    func rttCodecRoundTripsChunksThatLeaveContextsEmpty(runs: Int) throws {
+        var enc = RTTEncoder()
+        var input = [(UInt32, Int32)]()
+        var breaks = Set<Int>()
+        for run in 0..<runs {
+            for series in 0..<2 {
+                for probe in 0..<(series + 1) {
+                    let v = UInt32(1000 + series * 500 + (run * 7 + probe * 3) % 20)
+                    input.append((v, Int32(series)))
+                    enc.encode(v, series: Int32(series))
+                }
+            }
+            enc.endRun()
+            breaks.insert(input.count)
+        }
+        let storage = try RTTDecoder.Storage(section: enc.finish(), fileOffset: 0)
+        let escapes = enc.escapes
+        let decoded = try RTTDecoder.withDecoder(storage: storage, escapes: ByteCursor(escapes)) { (d: inout RTTDecoder) throws(StorageError) -> [UInt32] in
+            var out = [UInt32]()
+            for (i, (_, s)) in input.enumerated() {
+                out.append(try d.decode(series: s))
+                if breaks.contains(i + 1) { d.endRun() }
+            }
+            try d.finish()
+            return out
+        }
+        #expect(decoded == input.map(\.0))
+    }
 }

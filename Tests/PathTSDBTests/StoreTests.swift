@@ -134,4 +134,16 @@ import Testing
         #expect(!snap.rollups(of: target, tier: .oneHour, in: Int64.min..<Int64.max).rows.isEmpty)
         try store.close()
     }
+
+    /// Many tiny segments (a cut every few runs): every chunk must read back.
+    @Test func tinySegmentsReadBack() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options(cut: 40))
+        let runs = RunFactory.runs(count: 120, seed: 77)
+        for r in runs { try store.append([r]) }
+        #expect(store.snapshot().segments.count > 20)
+        expectSameRuns(store.snapshot().allTraceRuns(), runs)
+        try store.close()
+    }
 }

@@ -143,7 +143,10 @@ struct RANSDecoder {
         self.slots = slots
         self.frequencies = frequencies
         self.starts = starts
-        for _ in 0..<4 { state = state << 8 | UInt32(nextByte()) }
+        // A context with no symbols has an empty stream and is never decoded from.
+        if !input.isEmpty {
+            for _ in 0..<4 { state = state << 8 | UInt32(nextByte()) }
+        }
     }
 
     @inline(__always) private mutating func nextByte() -> UInt8 {

@@ -57,28 +57,46 @@ extension StoreSnapshot {
             return (out, true, problems)
         }
         let (table, problems) = runs(of: target, in: range)
-        struct Acc { var sent: UInt32 = 0; var lost: UInt32 = 0; var values: [UInt32] = [] }
-        var acc = [Int64: [UInt8: Acc]]()
-        for run in table.runs {
-            let b = bucketStart(of: run.startMicros, from: range.lowerBound, step: stepMicros)
-            for p in table.probes[run.probeRange] {
-                acc[b, default: [:]][p.ttl, default: Acc()].sent += 1
-                if p.isLoss { acc[b]?[p.ttl]?.lost += 1 } else { acc[b]?[p.ttl]?.values.append(p.rttMicros) }
-            }
-        }
+        // Runs come in start order, so buckets arrive one after the other: one accumulator per
+        // TTL for the current bucket, emitted when the next bucket starts.
         var out = [HopStatisticsRow]()
-        for b in acc.keys.sorted() {
-            for (ttl, a) in acc[b, default: [:]].sorted(by: { $0.key < $1.key }) {
-                let v = a.values.sorted()
+        var sent = [UInt32](repeating: 0, count: 256)
+        var lost = [UInt32](repeating: 0, count: 256)
+        var values = [[UInt32]](repeating: [], count: 256)
+        var used = [Int]()
+        var bucket: Int64?
+        func flush() {
+            guard let b = bucket else { return }
+            for ttl in used.sorted() {
+                values[ttl].sort()
+                let v = values[ttl]
                 let qs: [Double?] = quantiles.map { q in
                     v.isEmpty ? nil : Double(v[max(0, min(v.count - 1, Int((q * Double(v.count)).rounded(.up)) - 1))])
                 }
                 out.append(HopStatisticsRow(
-                    bucketMicros: b, ttl: ttl, sent: a.sent, lost: a.lost, minMicros: v.first, maxMicros: v.last,
+                    bucketMicros: b, ttl: UInt8(ttl), sent: sent[ttl], lost: lost[ttl], minMicros: v.first, maxMicros: v.last,
                     meanMicros: v.isEmpty ? nil : Double(v.reduce(UInt64(0)) { $0 + UInt64($1) }) / Double(v.count),
                     quantiles: qs))
+                sent[ttl] = 0
+                lost[ttl] = 0
+                values[ttl].removeAll(keepingCapacity: true)
+            }
+            used.removeAll(keepingCapacity: true)
+        }
+        for run in table.runs {
+            let b = bucketStart(of: run.startMicros, from: range.lowerBound, step: stepMicros)
+            if b != bucket {
+                flush()
+                bucket = b
+            }
+            for p in table.probes[run.probeRange] {
+                let t = Int(p.ttl)
+                if sent[t] == 0 { used.append(t) }
+                sent[t] += 1
+                if p.isLoss { lost[t] += 1 } else { values[t].append(p.rttMicros) }
             }
         }
+        flush()
         return (out, false, problems)
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
 import Synchronization
 
 /// Compaction, retention and disk accounting.
@@ -70,8 +71,14 @@ extension PathStore {
                 for key in groups.keys.sorted() {
                     guard let group = groups[key], group.count >= 2, includeOpenWindows || (key + 1) * windowMicros <= newest else { continue }
                     progress("level \(level): merging \(group.count) segments")
-                    try merge(group, level: level, zstdLevel: last ? options.zstdLevelCompacted : options.zstdLevelFresh, writer: &w)
-                    written += 1
+                    do throws(StorageError) {
+                        try merge(group, level: level, zstdLevel: last ? options.zstdLevelCompacted : options.zstdLevelFresh, writer: &w)
+                        written += 1
+                    } catch where error.code == .corruption {
+                        // The damaged input is quarantined by now; the rest of its window is
+                        // merged on the next run, and other windows go ahead.
+                        logger.error("compaction skipped a window with a damaged segment", metadata: ["error": "\(error)"])
+                    }
                 }
             }
             return written

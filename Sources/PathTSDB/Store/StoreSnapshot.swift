@@ -32,16 +32,13 @@ public struct StoreSnapshot: Sendable {
             }
             if !t.isEmpty { sources.append(t) }
         }
-        var selected = [(table: Int, run: Int)]()
-        for (i, t) in sources.enumerated() {
-            for (j, r) in t.runs.enumerated() where range.contains(r.startMicros) { selected.append((i, j)) }
+        // Segments come in time order and rarely overlap: concatenate, and sort only if needed.
+        for t in sources {
+            for r in t.runs where range.contains(r.startMicros) {
+                out.append(run: r, probes: t.probes[r.probeRange]) { t.mplsLabels(of: $0) }
+            }
         }
-        selected.sort { sources[$0.table].runs[$0.run].startMicros < sources[$1.table].runs[$1.run].startMicros }
-        for (i, j) in selected {
-            let t = sources[i]
-            let r = t.runs[j]
-            out.append(run: r, probes: t.probes[r.probeRange]) { t.mplsLabels(of: $0) }
-        }
+        out.sortByStart()
         return (out, problems)
     }
 

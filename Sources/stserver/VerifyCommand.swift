@@ -1,0 +1,50 @@
+import ArgumentParser
+import PathTSDB
+
+/// `stserver verify`: reads back every chunk, rollup block and event block of a store (or of one
+/// segment file, such as a quarantined one) and reports what fails, by target and offset.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check every checksum and decode every block of a store or of one segment file.")
+
+    @OptionGroup var store: DataOptions
+
+    @Option(name: .long, help: "Verify this segment file (e.g. one in quarantine/) against the store's catalog.")
+    var segment: String?
+
+    func run() throws {
+        do {
+            var options = StoreOptions()
+            options.walSync = .never
+            let store = try PathStore(directory: store.data, options: options)
+            defer { try? store.close() }
+            let snap = store.snapshot()
+            let segments = try segment.map { [try Segment(path: $0, verifyBlocks: true)] } ?? (snap.segments + snap.rollupFiles)
+            var failures = 0
+            var chunks = 0
+            for seg in segments {
+                for t in seg.targets {
+                    chunks += 1
+                    do {
+                        _ = try seg.runs(of: t, catalog: snap.catalog)
+                        _ = try seg.rollups(of: t)
+                    } catch {
+                        failures += 1
+                        print("\(seg.path): target \(snap.catalog.name(of: t) ?? "#\(t.rawValue)"): \(error)")
+                    }
+                }
+                do { _ = try seg.events() } catch {
+                    failures += 1
+                    print("\(seg.path): events: \(error)")
+                }
+            }
+            print("verified \(segments.count) files, \(chunks) target chunks: \(failures) failures")
+            if failures > 0 { throw ExitCode(ExitStatus.dataError) }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            throw ExitStatus.report(error)
+        }
+    }
+}
