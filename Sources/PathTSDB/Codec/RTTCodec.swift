@@ -32,6 +32,16 @@ struct RTTSeriesModel {
     /// The quantisation step (at least 1).
     var step: UInt32 { max(1, (meanX16 >> 4) / RTTSeriesModel.stepsPerMean) }
 
+    /// Residuals are counted from `floorSteps` steps below the baseline, so that values a little
+    /// under it (the baseline lags a falling diurnal curve) are ordinary symbols, not escapes.
+    static let floorSteps: UInt32 = 2
+
+    /// The value residuals are counted from, with the step in force.
+    @inline(__always) func floor(step: UInt32) -> UInt32 {
+        let margin = step &* RTTSeriesModel.floorSteps
+        return baseline > margin ? baseline - margin : 0
+    }
+
     /// The table for a probe, from the quotient of the probe before it in the same hop and run
     /// (nil for the first).
     @inline(__always) static func context(previousSymbol: UInt8?) -> Int {
@@ -39,10 +49,13 @@ struct RTTSeriesModel {
         return p < 4 ? 1 : p < 12 ? 2 : 3
     }
 
-    /// Follows the residuals' scale. A spike counts as at most four means, so one outlier does
-    /// not coarsen the step for the values after it; the slow weight (1/32) keeps the step steady.
-    @inline(__always) mutating func observe(value: UInt32, residual u: UInt32) {
+    /// Follows the scale of the values above the baseline. A spike counts as at most four means,
+    /// so one outlier does not coarsen the step for the values after it; the slow weight (1/32)
+    /// keeps the step steady. Values before the first baseline leave the mean alone.
+    @inline(__always) mutating func observe(value: UInt32) {
         if value < runMinimum { runMinimum = value }
+        guard hasBaseline else { return }
+        let u = value > baseline ? value - baseline : 0
         let ceilingX16 = max(UInt64(meanX16) * 4, 64)
         let clampedX16 = min(UInt64(u) << 4, ceilingX16, UInt64(UInt32.max))
         meanX16 = UInt32(truncatingIfNeeded: Int64(meanX16) + ((Int64(clampedX16) - Int64(meanX16)) >> 5))
@@ -117,27 +130,27 @@ struct RTTEncoder {
         }
         let ctx = RTTSeriesModel.context(previousSymbol: previousSymbol)
         let sym: UInt8
+        let step = models[s].step
+        let floor = models[s].floor(step: step)
         if !models[s].hasBaseline {
             sym = RTTSeriesModel.escapeSymbol
             escapes.appendVarint(value)
-            models[s].observe(value: value, residual: 0)
-        } else if value < models[s].baseline {
+        } else if value < floor {
             sym = RTTSeriesModel.negativeSymbol
-            escapes.appendVarint(models[s].baseline - value - 1)
-            models[s].observe(value: value, residual: 0)
+            escapes.appendVarint(floor - value - 1)
         } else {
-            let u = value - models[s].baseline
-            let step = models[s].step
+            let u = value - floor
             let q = u / step
             if q < UInt32(RTTSeriesModel.negativeSymbol) {
                 sym = UInt8(q)
                 TruncatedBinary.write(u - q * step, below: step, to: &bits)
             } else {
+                // Only the excess over the largest ordinary symbol's range.
                 sym = RTTSeriesModel.escapeSymbol
-                escapes.appendVarint(value)
+                escapes.appendVarint(u - UInt32(RTTSeriesModel.negativeSymbol) * step)
             }
-            models[s].observe(value: value, residual: u)
         }
+        models[s].observe(value: value)
         symbols[ctx].append(sym)
         contexts.append(UInt8(ctx))
         previousSymbol = sym
@@ -261,25 +274,21 @@ struct RTTDecoder {
         let sym = decoders[ctx].decode()
         previousSymbol = sym
         let value: UInt32
+        let step = models[s].step
+        let floor = models[s].floor(step: step)
         if !models[s].hasBaseline {
             guard sym == RTTSeriesModel.escapeSymbol else { throw StorageError(.corruption, "RTT series \(s) starts without an escape") }
-            value = UInt32(truncatingIfNeeded: try escapes.readVarint())
-            models[s].observe(value: value, residual: 0)
+            value = try readEscape(max: UInt64(UInt32.max))
         } else if sym == RTTSeriesModel.negativeSymbol {
-            let d = try escapes.readVarint()
-            guard d < UInt64(models[s].baseline) else { throw escapes.corruption("negative residual below zero") }
-            value = models[s].baseline - UInt32(d) - 1
-            models[s].observe(value: value, residual: 0)
+            value = floor - 1 - (try readEscape(max: UInt64(floor) &- 1))
         } else if sym == RTTSeriesModel.escapeSymbol {
-            value = UInt32(truncatingIfNeeded: try escapes.readVarint())
-            guard value >= models[s].baseline else { throw escapes.corruption("escaped RTT below its baseline") }
-            models[s].observe(value: value, residual: value - models[s].baseline)
+            let base = UInt64(floor) + UInt64(RTTSeriesModel.negativeSymbol) * UInt64(step)
+            value = UInt32(base + UInt64(try readEscape(max: UInt64(UInt32.max) - min(base, UInt64(UInt32.max)))))
         } else {
-            let step = models[s].step
             let u = UInt32(sym) &* step &+ TruncatedBinary.read(below: step, from: &bits)
-            value = models[s].baseline &+ u
-            models[s].observe(value: value, residual: u)
+            value = floor &+ u
         }
+        models[s].observe(value: value)
         return value
     }
 
@@ -288,6 +297,14 @@ struct RTTDecoder {
         touched.removeAll(keepingCapacity: true)
         lastSeries = -1
         previousSymbol = nil
+    }
+
+    /// An escape value, which must not exceed `max` (a negative escape below zero, an escape
+    /// above 2^32 − 1 µs: both damage).
+    private mutating func readEscape(max: UInt64) throws(StorageError) -> UInt32 {
+        let v = try escapes.readVarint()
+        guard v <= max, max != UInt64.max else { throw escapes.corruption("RTT escape \(v) out of range") }
+        return UInt32(v)
     }
 
     /// Checks that the streams were consumed exactly.

@@ -101,6 +101,24 @@ public struct QuantileSketch: Hashable, Sendable {
         }
     }
 
+    /// Decodes a sketch whose header, key gaps and counts lie in three streams (rollup blocks).
+    static func decode(counts header: inout ByteCursor, keys: inout ByteCursor, binCounts: inout ByteCursor,
+                       keyHint: Int32) throws(StorageError) -> QuantileSketch {
+        var s = QuantileSketch()
+        s.zeroCount = UInt32(try header.readVarintInt(max: Int(UInt32.max)))
+        let n = try header.readVarintInt(max: 1 << 16)
+        var last = keyHint
+        s.bins.reserveCapacity(n)
+        for i in 0..<n {
+            let key: Int64 = i == 0 ? Int64(last) + (try keys.readZigzag()) : Int64(last) + 1 + Int64(try keys.readVarint())
+            guard key >= Int64(Int32.min), key <= Int64(Int32.max) else { throw keys.corruption("sketch key out of range") }
+            let count = UInt32(try binCounts.readVarintInt(max: Int(UInt32.max) - 1)) + 1
+            s.bins.append((Int32(key), count))
+            last = Int32(key)
+        }
+        return s
+    }
+
     static func decode(_ c: inout ByteCursor, keyHint: Int32) throws(StorageError) -> QuantileSketch {
         var s = QuantileSketch()
         s.zeroCount = UInt32(try c.readVarintInt(max: Int(UInt32.max)))

@@ -55,55 +55,103 @@ enum RollupBuilder {
     }
 }
 
-/// The binary form of one target's rollup rows (FORMAT.md, "Rollup block").
+/// The binary form of one target's rollup rows (FORMAT.md, "Rollup block"): column-wise, each
+/// field in a stream of its own and coded against the previous bucket of the same hop, so that
+/// the general-purpose compressor after it sees long runs of alike values.
 enum RollupCodec {
+    static let streamCount = 10
+
     static func encode(_ rows: [RollupRow], into out: inout [UInt8]) {
+        var st = [[UInt8]](repeating: [], count: streamCount)
+        // 0 series: tier, ttl, row count · 1 bucket step − 1 · 2 sent (zigzag vs previous)
+        // 3 lost · 4 min (zigzag vs previous) · 5 max − min · 6 sum − min·replies
+        // 7 sketch: zero count, bin count · 8 sketch key gaps · 9 sketch counts − 1
+        var i = 0
+        while i < rows.count {
+            var j = i
+            while j < rows.count && rows[j].tier == rows[i].tier && rows[j].ttl == rows[i].ttl { j += 1 }
+            st[0].append(rows[i].tier.rawValue)
+            st[0].append(rows[i].ttl)
+            st[0].appendVarint(j - i)
+            st[0].appendZigzag(rows[i].bucketMicros / rows[i].tier.micros)
+            var prev: RollupRow?
+            for r in rows[i..<j] {
+                if let prev {
+                    st[1].appendVarint(UInt64((r.bucketMicros - prev.bucketMicros) / r.tier.micros - 1))
+                }
+                st[2].appendZigzag(Int64(r.sent) - Int64(prev?.sent ?? 0))
+                st[3].appendVarint(r.lost)
+                if r.answered > 0 {
+                    st[4].appendZigzag(Int64(r.minMicros) - Int64(prev?.minMicros ?? 0))
+                    st[5].appendVarint(r.maxMicros - r.minMicros)
+                    st[6].appendVarint(r.sumMicros - UInt64(r.minMicros) * UInt64(r.answered))
+                    st[7].appendVarint(r.sketch.zeroCount)
+                    st[7].appendVarint(r.sketch.bins.count)
+                    var last = r.minMicros == 0 ? Int32(0) : QuantileSketch.key(of: r.minMicros)
+                    for (k, b) in r.sketch.bins.enumerated() {
+                        if k == 0 { st[8].appendZigzag(Int64(b.key) - Int64(last)) } else { st[8].appendVarint(UInt64(b.key - last - 1)) }
+                        st[9].appendVarint(b.count &- 1)
+                        last = b.key
+                    }
+                }
+                prev = r.answered > 0 ? r : RollupRow(target: r.target, tier: r.tier, ttl: r.ttl, bucketMicros: r.bucketMicros,
+                                                      sent: r.sent, lost: r.lost, minMicros: prev?.minMicros ?? 0, maxMicros: 0,
+                                                      sumMicros: 0, sketch: QuantileSketch())
+            }
+            i = j
+        }
         out.appendVarint(rows.count)
-        var prev: RollupRow?
-        for r in rows {
-            out.append(r.tier.rawValue)
-            out.append(r.ttl)
-            let sameSeries = prev.map { $0.tier == r.tier && $0.ttl == r.ttl } ?? false
-            let lastBucket = sameSeries ? (prev?.bucketMicros ?? 0) : 0
-            out.appendVarint(UInt64((r.bucketMicros - lastBucket) / r.tier.micros))
-            out.appendVarint(r.sent)
-            out.appendVarint(r.lost)
-            guard r.answered > 0 else { prev = r; continue }
-            out.appendVarint(r.minMicros)
-            out.appendVarint(r.maxMicros - r.minMicros)
-            out.appendVarint(r.sumMicros - UInt64(r.minMicros) * UInt64(r.answered))
-            r.sketch.encode(into: &out, keyHint: r.minMicros == 0 ? 0 : QuantileSketch.key(of: r.minMicros))
-            prev = r
+        for s in st {
+            out.appendVarint(s.count)
+            out.append(contentsOf: s)
         }
     }
 
     static func decode(_ c: inout ByteCursor, target: TargetID) throws(StorageError) -> [RollupRow] {
         let n = try c.readVarintInt(max: 1 << 24)
+        var st = [ByteCursor]()
+        for _ in 0..<streamCount {
+            let len = try c.readVarintInt(max: c.remaining)
+            let start = c.position
+            try c.skip(len)
+            st.append(ByteCursor(c.bytes, from: start, to: start + len, fileOffset: c.fileOffset))
+        }
+        var sketchHeader = st[7], sketchKeys = st[8], sketchCounts = st[9]
         var rows = [RollupRow]()
         rows.reserveCapacity(n)
-        var prev: RollupRow?
-        for _ in 0..<n {
-            let tierRaw = try c.readByte()
-            guard let tier = RollupTier(rawValue: tierRaw) else { throw c.corruption("unknown rollup tier \(tierRaw)") }
-            let ttl = try c.readByte()
-            let sameSeries = prev.map { $0.tier == tier && $0.ttl == ttl } ?? false
-            let lastBucket = sameSeries ? (prev?.bucketMicros ?? 0) : 0
-            let bucket = lastBucket + Int64(try c.readVarintInt(max: Int(Int64.max / tier.micros))) * tier.micros
-            let sent = UInt32(try c.readVarintInt(max: Int(UInt32.max)))
-            let lost = UInt32(try c.readVarintInt(max: Int(sent)))
-            var row = RollupRow(target: target, tier: tier, ttl: ttl, bucketMicros: bucket, sent: sent, lost: lost,
-                                minMicros: 0, maxMicros: 0, sumMicros: 0, sketch: QuantileSketch())
-            if sent > lost {
-                row.minMicros = UInt32(try c.readVarintInt(max: Int(UInt32.max)))
-                row.maxMicros = row.minMicros &+ UInt32(try c.readVarintInt(max: Int(UInt32.max)))
-                row.sumMicros = try c.readVarint() &+ UInt64(row.minMicros) * UInt64(sent - lost)
-                row.sketch = try QuantileSketch.decode(&c, keyHint: row.minMicros == 0 ? 0 : QuantileSketch.key(of: row.minMicros))
-                guard row.sketch.count == UInt64(sent - lost) else {
-                    throw c.corruption("rollup sketch holds \(row.sketch.count) values, the row \(sent - lost)")
+        while rows.count < n {
+            let tierRaw = try st[0].readByte()
+            guard let tier = RollupTier(rawValue: tierRaw) else { throw st[0].corruption("unknown rollup tier \(tierRaw)") }
+            let ttl = try st[0].readByte()
+            let count = try st[0].readVarintInt(max: n - rows.count)
+            guard count > 0 else { throw st[0].corruption("empty rollup series") }
+            var bucketIndex = try st[0].readZigzag()
+            var prevSent: Int64 = 0
+            var prevMin: Int64 = 0
+            for k in 0..<count {
+                if k > 0 { bucketIndex += 1 + Int64(try st[1].readVarintInt(max: 1 << 40)) }
+                let (bucket, overflow) = bucketIndex.multipliedReportingOverflow(by: tier.micros)
+                guard !overflow else { throw st[1].corruption("rollup bucket out of range") }
+                prevSent += try st[2].readZigzag()
+                guard prevSent >= 0 && prevSent <= Int64(UInt32.max) else { throw st[2].corruption("probe count \(prevSent) out of range") }
+                let sent = UInt32(prevSent)
+                let lost = UInt32(try st[3].readVarintInt(max: Int(sent)))
+                var row = RollupRow(target: target, tier: tier, ttl: ttl, bucketMicros: bucket, sent: sent, lost: lost,
+                                    minMicros: 0, maxMicros: 0, sumMicros: 0, sketch: QuantileSketch())
+                if sent > lost {
+                    prevMin += try st[4].readZigzag()
+                    guard prevMin >= 0 && prevMin <= Int64(UInt32.max) else { throw st[4].corruption("minimum \(prevMin) out of range") }
+                    row.minMicros = UInt32(prevMin)
+                    row.maxMicros = row.minMicros &+ UInt32(try st[5].readVarintInt(max: Int(UInt32.max)))
+                    row.sumMicros = try st[6].readVarint() &+ UInt64(row.minMicros) * UInt64(sent - lost)
+                    row.sketch = try QuantileSketch.decode(counts: &sketchHeader, keys: &sketchKeys, binCounts: &sketchCounts,
+                                                           keyHint: row.minMicros == 0 ? 0 : QuantileSketch.key(of: row.minMicros))
+                    guard row.sketch.count == UInt64(sent - lost) else {
+                        throw sketchCounts.corruption("rollup sketch holds \(row.sketch.count) values, the row \(sent - lost)")
+                    }
                 }
+                rows.append(row)
             }
-            rows.append(row)
-            prev = row
         }
         return rows
     }
