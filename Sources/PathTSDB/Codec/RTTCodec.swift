@@ -10,74 +10,16 @@
 /// same hop (probes of one hop share queueing delay). Negative residuals, the first value of a
 /// series and outliers go to an escape stream. Encoder and decoder run the same state machine,
 /// so nothing per sample but the symbol, the remainder bits and the rare escape is stored.
-struct RTTSeriesModel {
-    static let window = 32
-    /// The quantisation step is the mean residual divided by this.
-    static let stepsPerMean: UInt32 = 8
+enum RTTSymbols {
     static let negativeSymbol: UInt8 = 254
     static let escapeSymbol: UInt8 = 255
     static let contextCount = 4
-
-    private var ring = [UInt32](repeating: .max, count: window)
-    private var ringPosition = 0
-    private var filled = 0
-    private(set) var baseline: UInt32 = 0
-    /// Mean residual × 16, exponentially weighted.
-    private var meanX16: UInt32 = 0
-    /// Minimum of the run now being coded.
-    private var runMinimum: UInt32 = .max
-
-    var hasBaseline: Bool { filled > 0 }
-
-    /// The quantisation step (at least 1).
-    var step: UInt32 { max(1, (meanX16 >> 4) / RTTSeriesModel.stepsPerMean) }
-
-    /// Residuals are counted from `floorSteps` steps below the baseline, so that values a little
-    /// under it (the baseline lags a falling diurnal curve) are ordinary symbols, not escapes.
-    static let floorSteps: UInt32 = 2
-
-    /// The value residuals are counted from, with the step in force.
-    @inline(__always) func floor(step: UInt32) -> UInt32 {
-        let margin = step &* RTTSeriesModel.floorSteps
-        return baseline > margin ? baseline - margin : 0
-    }
 
     /// The table for a probe, from the quotient of the probe before it in the same hop and run
     /// (nil for the first).
     @inline(__always) static func context(previousSymbol: UInt8?) -> Int {
         guard let p = previousSymbol else { return 0 }
         return p < 4 ? 1 : p < 12 ? 2 : 3
-    }
-
-    /// Follows the scale of the values above the baseline. A spike counts as at most four means,
-    /// so one outlier does not coarsen the step for the values after it; the slow weight (1/32)
-    /// keeps the step steady. Values before the first baseline leave the mean alone.
-    @inline(__always) mutating func observe(value: UInt32) {
-        if value < runMinimum { runMinimum = value }
-        guard hasBaseline else { return }
-        let u = value > baseline ? value - baseline : 0
-        let ceilingX16 = max(UInt64(meanX16) * 4, 64)
-        let clampedX16 = min(UInt64(u) << 4, ceilingX16, UInt64(UInt32.max))
-        meanX16 = UInt32(truncatingIfNeeded: Int64(meanX16) + ((Int64(clampedX16) - Int64(meanX16)) >> 5))
-    }
-
-    /// Closes the current run: its minimum enters the baseline window.
-    mutating func endRun() {
-        guard runMinimum != .max else { return }
-        let first = filled == 0
-        let evicted = ring[ringPosition]
-        ring[ringPosition] = runMinimum
-        ringPosition = (ringPosition + 1) % RTTSeriesModel.window
-        filled = min(filled + 1, RTTSeriesModel.window)
-        if first {
-            baseline = runMinimum
-            meanX16 = (runMinimum / 64) << 4
-        } else if runMinimum < baseline {
-            baseline = runMinimum
-        } else if evicted == baseline {
-            baseline = ring.min() ?? runMinimum
-        }
-        runMinimum = .max
     }
 }
 
@@ -109,10 +51,8 @@ enum TruncatedBinary {
 
 /// Encodes the RTTs of one chunk, in run order, series by series state.
 struct RTTEncoder {
-    private var models: [RTTSeriesModel] = []
-    private var symbols: [[UInt8]] = Array(repeating: [], count: RTTSeriesModel.contextCount)
-    /// The context of each symbol in coding order, so the streams can be interleaved back.
-    private var contexts: [UInt8] = []
+    private let models = RTTModelBank()
+    private var symbols: [[UInt8]] = Array(repeating: [], count: RTTSymbols.contextCount)
     private var bits = BitWriter()
     /// Escapes: varints, appended to the chunk's compressed columns.
     private(set) var escapes: [UInt8] = []
@@ -122,43 +62,42 @@ struct RTTEncoder {
 
     mutating func encode(_ value: UInt32, series: Int32) {
         let s = Int(series)
-        while models.count <= s { models.append(RTTSeriesModel()) }
+        models.ensure(s)
         if series != lastSeries {
             touched.append(series)
             lastSeries = series
             previousSymbol = nil
         }
-        let ctx = RTTSeriesModel.context(previousSymbol: previousSymbol)
+        let ctx = RTTSymbols.context(previousSymbol: previousSymbol)
         let sym: UInt8
-        let step = models[s].step
-        let floor = models[s].floor(step: step)
-        if !models[s].hasBaseline {
-            sym = RTTSeriesModel.escapeSymbol
+        let step = models.step(s)
+        let floor = models.floor(s, step: step)
+        if !models.hasBaseline(s) {
+            sym = RTTSymbols.escapeSymbol
             escapes.appendVarint(value)
         } else if value < floor {
-            sym = RTTSeriesModel.negativeSymbol
+            sym = RTTSymbols.negativeSymbol
             escapes.appendVarint(floor - value - 1)
         } else {
             let u = value - floor
             let q = u / step
-            if q < UInt32(RTTSeriesModel.negativeSymbol) {
+            if q < UInt32(RTTSymbols.negativeSymbol) {
                 sym = UInt8(q)
                 TruncatedBinary.write(u - q * step, below: step, to: &bits)
             } else {
                 // Only the excess over the largest ordinary symbol's range.
-                sym = RTTSeriesModel.escapeSymbol
-                escapes.appendVarint(u - UInt32(RTTSeriesModel.negativeSymbol) * step)
+                sym = RTTSymbols.escapeSymbol
+                escapes.appendVarint(u - UInt32(RTTSymbols.negativeSymbol) * step)
             }
         }
-        models[s].observe(value: value)
+        models.observe(s, value: value)
         symbols[ctx].append(sym)
-        contexts.append(UInt8(ctx))
         previousSymbol = sym
     }
 
     /// Ends a run: every series that had a value in it updates its baseline.
     mutating func endRun() {
-        for s in touched { models[Int(s)].endRun() }
+        for s in touched { models.endRun(Int(s)) }
         touched.removeAll(keepingCapacity: true)
         lastSeries = -1
         previousSymbol = nil
@@ -167,7 +106,7 @@ struct RTTEncoder {
     /// The RTT section: per context a table, a symbol count and a rANS stream; then raw bits.
     mutating func finish() -> [UInt8] {
         var out = [UInt8]()
-        for ctx in 0..<RTTSeriesModel.contextCount {
+        for ctx in 0..<RTTSymbols.contextCount {
             let table = RANSCoder.Table(counting: symbols[ctx])
             table.encode(into: &out)
             out.appendVarint(symbols[ctx].count)
@@ -182,10 +121,11 @@ struct RTTEncoder {
 
 /// Decodes what `RTTEncoder` wrote, given the same sequence of series indices.
 struct RTTDecoder {
-    private var models: [RTTSeriesModel] = []
+    private let models = RTTModelBank()
     private var touched: [Int32] = []
-    private var decoders: [RANSDecoder]
-    private var remaining: [Int]
+    /// The four contexts' decoders and remaining symbol counts, in memory `withDecoder` owns.
+    private let decoders: UnsafeMutablePointer<RANSDecoder>
+    private let remaining: UnsafeMutablePointer<Int>
     private var bits: BitReader
     private var escapes: ByteCursor
     private var lastSeries: Int32 = -1
@@ -205,7 +145,7 @@ struct RTTDecoder {
 
         init(section: [UInt8], fileOffset: Int64) throws(StorageError) {
             var c = ByteCursor(section, fileOffset: fileOffset)
-            for _ in 0..<RTTSeriesModel.contextCount {
+            for _ in 0..<RTTSymbols.contextCount {
                 let table = try RANSCoder.Table.decode(&c)
                 slots += table.slotTable()
                 frequencies += table.frequencies
@@ -225,26 +165,34 @@ struct RTTDecoder {
     /// Runs `body` with a decoder over `storage`.
     static func withDecoder<R>(storage: Storage, escapes: ByteCursor,
                                _ body: (inout RTTDecoder) throws(StorageError) -> R) throws(StorageError) -> R {
-        var result: Result<R, StorageError>!
+        var result: Result<R, StorageError> = .failure(StorageError(.corruption, "RTT section was not decoded"))
         storage.section.withUnsafeBufferPointer { sec in
             storage.slots.withUnsafeBufferPointer { slots in
                 storage.frequencies.withUnsafeBufferPointer { freq in
                     storage.starts.withUnsafeBufferPointer { starts in
                         let scale = Int(RANSCoder.scale)
-                        var decoders = [RANSDecoder]()
-                        for ctx in 0..<RTTSeriesModel.contextCount {
-                            decoders.append(RANSDecoder(
-                                input: storage.symbolCounts[ctx] == 0 ? UnsafeBufferPointer(rebasing: sec[0..<0]) : UnsafeBufferPointer(rebasing: sec[storage.streams[ctx]]),
-                                slots: UnsafeBufferPointer(rebasing: slots[(ctx * scale)..<((ctx + 1) * scale)]),
-                                frequencies: UnsafeBufferPointer(rebasing: freq[(ctx * 256)..<((ctx + 1) * 256)]),
-                                starts: UnsafeBufferPointer(rebasing: starts[(ctx * 256)..<((ctx + 1) * 256)])))
-                        }
-                        var d = RTTDecoder(decoders: decoders, remaining: storage.symbolCounts,
-                                           bits: BitReader(UnsafeBufferPointer(rebasing: sec[storage.bitsRange])), escapes: escapes)
-                        do throws(StorageError) {
-                            result = .success(try body(&d))
-                        } catch {
-                            result = .failure(error)
+                        withUnsafeTemporaryAllocation(of: RANSDecoder.self, capacity: RTTSymbols.contextCount) { decoders in
+                            withUnsafeTemporaryAllocation(of: Int.self, capacity: RTTSymbols.contextCount) { remaining in
+                                guard let decoderBase = decoders.baseAddress, let remainingBase = remaining.baseAddress else {
+                                    preconditionFailure("a temporary allocation of \(RTTSymbols.contextCount) elements has an address")
+                                }
+                                for ctx in 0..<RTTSymbols.contextCount {
+                                    (decoderBase + ctx).initialize(to: RANSDecoder(
+                                        input: storage.symbolCounts[ctx] == 0 ? UnsafeBufferPointer(rebasing: sec[0..<0]) : UnsafeBufferPointer(rebasing: sec[storage.streams[ctx]]),
+                                        slots: UnsafeBufferPointer(rebasing: slots[(ctx * scale)..<((ctx + 1) * scale)]),
+                                        frequencies: UnsafeBufferPointer(rebasing: freq[(ctx * 256)..<((ctx + 1) * 256)]),
+                                        starts: UnsafeBufferPointer(rebasing: starts[(ctx * 256)..<((ctx + 1) * 256)])))
+                                    remaining[ctx] = storage.symbolCounts[ctx]
+                                }
+                                var d = RTTDecoder(decoders: decoderBase, remaining: remainingBase,
+                                                   bits: BitReader(UnsafeBufferPointer(rebasing: sec[storage.bitsRange])), escapes: escapes)
+                                do throws(StorageError) {
+                                    result = .success(try body(&d))
+                                } catch {
+                                    result = .failure(error)
+                                }
+                                _ = decoderBase.deinitialize(count: RTTSymbols.contextCount)
+                            }
                         }
                     }
                 }
@@ -253,7 +201,7 @@ struct RTTDecoder {
         return try result.get()
     }
 
-    private init(decoders: [RANSDecoder], remaining: [Int], bits: BitReader, escapes: ByteCursor) {
+    private init(decoders: UnsafeMutablePointer<RANSDecoder>, remaining: UnsafeMutablePointer<Int>, bits: BitReader, escapes: ByteCursor) {
         self.decoders = decoders
         self.remaining = remaining
         self.bits = bits
@@ -262,38 +210,38 @@ struct RTTDecoder {
 
     @inline(__always) mutating func decode(series: Int32) throws(StorageError) -> UInt32 {
         let s = Int(series)
-        while models.count <= s { models.append(RTTSeriesModel()) }
+        models.ensure(s)
         if series != lastSeries {
             touched.append(series)
             lastSeries = series
             previousSymbol = nil
         }
-        let ctx = RTTSeriesModel.context(previousSymbol: previousSymbol)
+        let ctx = RTTSymbols.context(previousSymbol: previousSymbol)
         guard remaining[ctx] > 0 else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
         remaining[ctx] -= 1
         let sym = decoders[ctx].decode()
         previousSymbol = sym
         let value: UInt32
-        let step = models[s].step
-        let floor = models[s].floor(step: step)
-        if !models[s].hasBaseline {
-            guard sym == RTTSeriesModel.escapeSymbol else { throw StorageError(.corruption, "RTT series \(s) starts without an escape") }
-            value = try readEscape(max: UInt64(UInt32.max))
-        } else if sym == RTTSeriesModel.negativeSymbol {
-            value = floor - 1 - (try readEscape(max: UInt64(floor) &- 1))
-        } else if sym == RTTSeriesModel.escapeSymbol {
-            let base = UInt64(floor) + UInt64(RTTSeriesModel.negativeSymbol) * UInt64(step)
-            value = UInt32(base + UInt64(try readEscape(max: UInt64(UInt32.max) - min(base, UInt64(UInt32.max)))))
-        } else {
+        let step = models.step(s)
+        let floor = models.floor(s, step: step)
+        if sym < RTTSymbols.negativeSymbol && models.hasBaseline(s) {
             let u = UInt32(sym) &* step &+ TruncatedBinary.read(below: step, from: &bits)
             value = floor &+ u
+        } else if !models.hasBaseline(s) {
+            guard sym == RTTSymbols.escapeSymbol else { throw StorageError(.corruption, "RTT series \(s) starts without an escape") }
+            value = try readEscape(max: UInt64(UInt32.max))
+        } else if sym == RTTSymbols.negativeSymbol {
+            value = floor - 1 - (try readEscape(max: UInt64(floor) &- 1))
+        } else {
+            let base = UInt64(floor) + UInt64(RTTSymbols.negativeSymbol) * UInt64(step)
+            value = UInt32(base + UInt64(try readEscape(max: UInt64(UInt32.max) - min(base, UInt64(UInt32.max)))))
         }
-        models[s].observe(value: value)
+        models.observe(s, value: value)
         return value
     }
 
     mutating func endRun() {
-        for s in touched { models[Int(s)].endRun() }
+        for s in touched { models.endRun(Int(s)) }
         touched.removeAll(keepingCapacity: true)
         lastSeries = -1
         previousSymbol = nil
@@ -309,11 +257,12 @@ struct RTTDecoder {
 
     /// Checks that the streams were consumed exactly.
     func finish() throws(StorageError) {
-        if bits.overrun || decoders.contains(where: \.overrun) {
+        if bits.overrun || (0..<RTTSymbols.contextCount).contains(where: { decoders[$0].overrun }) {
             throw StorageError(.corruption, "RTT section ends before its values do")
         }
-        guard remaining.allSatisfy({ $0 == 0 }) else {
-            throw StorageError(.corruption, "RTT section holds \(remaining.reduce(0, +)) more values than the chunk's probes use")
+        let left = (0..<RTTSymbols.contextCount).reduce(0) { $0 + remaining[$1] }
+        guard left == 0 else {
+            throw StorageError(.corruption, "RTT section holds \(left) more values than the chunk's probes use")
         }
     }
 }

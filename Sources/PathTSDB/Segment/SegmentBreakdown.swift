@@ -43,7 +43,7 @@ public struct SegmentBreakdown: Sendable {
                 try rc.skip(n)
                 columnRawBytes[name, default: 0] += n
             }
-            for _ in 0..<RTTSeriesModel.contextCount {
+            for _ in 0..<RTTSymbols.contextCount {
                 let sectionStart = c.position
                 _ = try RANSCoder.Table.decode(&c)
                 rttTableBytes += c.position - sectionStart
