@@ -59,6 +59,28 @@ import Testing
         }
     }
 
+    @Test(arguments: [0, 1, 2, 3, 1001, 20_000])
+    func interleavedRANSRoundTrips(count: Int) {
+        var rng = TestRandom(seed: UInt64(count))
+        let symbols: [UInt8] = (0..<count).map { _ in UInt8(min(255, rng.below(6) * rng.below(6))) }
+        let table = RANSCoder.Table(counting: symbols)
+        let encoded = RANSCoder.encodeInterleaved(symbols, table: table)
+        var out = [UInt8](repeating: 0, count: count)
+        let ok = encoded.withUnsafeBufferPointer { e in
+            out.withUnsafeMutableBufferPointer { RANSCoder.decodeInterleaved(e, count: count, table: RANSCoder.SlotTable(table), into: $0) }
+        }
+        #expect(ok)
+        #expect(out == symbols)
+        // Cut short, it says so instead of reading past its end.
+        if count > 100 {
+            let cut = Array(encoded.prefix(encoded.count / 2))
+            let bad = cut.withUnsafeBufferPointer { e in
+                out.withUnsafeMutableBufferPointer { RANSCoder.decodeInterleaved(e, count: count, table: RANSCoder.SlotTable(table), into: $0) }
+            }
+            #expect(!bad)
+        }
+    }
+
     @Test func bitStreamRoundTrips() {
         var w = BitWriter()
         var rng = TestRandom(seed: 3)
@@ -93,7 +115,7 @@ import Testing
         }
         let section = enc.finish()
         let escapes = enc.escapes
-        let storage = try RTTDecoder.Storage(section: section, fileOffset: 0)
+        let storage = try RTTDecoder.Storage(section: section, maxSymbols: input.count, fileOffset: 0)
         let decoded = try RTTDecoder.withDecoder(storage: storage, escapes: ByteCursor(escapes)) { (d: inout RTTDecoder) throws(StorageError) -> [UInt32] in
             var out = [UInt32]()
             for (i, (_, s)) in input.enumerated() {
@@ -140,8 +162,7 @@ import Testing
         #expect(try QuantileSketch.decode(&c, keyHint: QuantileSketch.key(of: 500)) == a)
     }
 
-    /// Short chunks leave some contexts without a single symbol; their empty streams must not
-    /// read as damage.
+    /// Short chunks: one, two, a handful of values, odd and even counts for the interleaved states.
     @Test(arguments: [1, 2, 3, 5, 8])
     func rttCodecRoundTripsChunksThatLeaveContextsEmpty(runs: Int) throws {
         var enc = RTTEncoder()
@@ -158,7 +179,7 @@ import Testing
             enc.endRun()
             breaks.insert(input.count)
         }
-        let storage = try RTTDecoder.Storage(section: enc.finish(), fileOffset: 0)
+        let storage = try RTTDecoder.Storage(section: enc.finish(), maxSymbols: input.count, fileOffset: 0)
         let escapes = enc.escapes
         let decoded = try RTTDecoder.withDecoder(storage: storage, escapes: ByteCursor(escapes)) { (d: inout RTTDecoder) throws(StorageError) -> [UInt32] in
             var out = [UInt32]()

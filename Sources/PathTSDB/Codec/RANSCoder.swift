@@ -126,6 +126,106 @@ enum RANSCoder {
     }
 }
 
+extension RANSCoder {
+    /// Encodes `symbols` with two interleaved states (even positions on one, odd on the other),
+    /// so the decoder's two dependency chains run side by side. The output decodes front to back
+    /// with `decodeInterleaved`.
+    static func encodeInterleaved(_ symbols: [UInt8], table: Table) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(symbols.count + 8)
+        var states: (UInt32, UInt32) = (lowerBound, lowerBound)
+        var i = symbols.count - 1
+        while i >= 0 {
+            let s = Int(symbols[i])
+            let f = table.frequencies[s]
+            var x = i & 1 == 0 ? states.0 : states.1
+            let xMax = ((lowerBound >> scaleBits) << 8) * f
+            while x >= xMax {
+                out.append(UInt8(truncatingIfNeeded: x))
+                x >>= 8
+            }
+            x = ((x / f) << scaleBits) + (x % f) + table.starts[s]
+            if i & 1 == 0 { states.0 = x } else { states.1 = x }
+            i -= 1
+        }
+        // Reversed below, the decoder reads state 0 then state 1, most significant byte first.
+        for x in [states.1, states.0] {
+            out.append(UInt8(truncatingIfNeeded: x))
+            out.append(UInt8(truncatingIfNeeded: x >> 8))
+            out.append(UInt8(truncatingIfNeeded: x >> 16))
+            out.append(UInt8(truncatingIfNeeded: x >> 24))
+        }
+        out.reverse()
+        return out
+    }
+
+    /// Per-slot decoding table: the symbol, its frequency and `slot − start`, so one lookup per
+    /// slot gives the whole state update.
+    struct SlotTable {
+        var symbol: [UInt8]
+        var frequency: [UInt32]
+        var bias: [UInt32]
+
+        init(_ table: Table) {
+            let n = Int(RANSCoder.scale)
+            symbol = [UInt8](repeating: 0, count: n)
+            frequency = [UInt32](repeating: 0, count: n)
+            bias = [UInt32](repeating: 0, count: n)
+            for s in 0..<256 where table.frequencies[s] > 0 {
+                let start = Int(table.starts[s])
+                for k in start..<(start + Int(table.frequencies[s])) {
+                    symbol[k] = UInt8(s)
+                    frequency[k] = table.frequencies[s]
+                    bias[k] = UInt32(k - start)
+                }
+            }
+        }
+    }
+
+    /// Decodes `count` symbols of an interleaved stream into `output`.
+    /// - Returns: false when the stream ended before the symbols did (damage).
+    static func decodeInterleaved(_ input: UnsafeBufferPointer<UInt8>, count: Int, table: SlotTable,
+                                  into output: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+        guard count > 0 else { return true }
+        guard input.count >= 8, output.count >= count else { return false }
+        return table.symbol.withUnsafeBufferPointer { sym in
+            table.frequency.withUnsafeBufferPointer { freq in
+                table.bias.withUnsafeBufferPointer { bias in
+                    var p = 0
+                    let n = input.count
+                    var x0: UInt32 = 0, x1: UInt32 = 0
+                    for _ in 0..<4 { x0 = x0 << 8 | UInt32(input[p]); p += 1 }
+                    for _ in 0..<4 { x1 = x1 << 8 | UInt32(input[p]); p += 1 }
+                    let mask = RANSCoder.scale - 1
+                    var i = 0
+                    while i + 1 < count {
+                        let s0 = Int(x0 & mask)
+                        output[i] = sym[s0]
+                        x0 = freq[s0] &* (x0 >> RANSCoder.scaleBits) &+ bias[s0]
+                        while x0 < RANSCoder.lowerBound {
+                            guard p < n else { return false }
+                            x0 = x0 << 8 | UInt32(input[p]); p += 1
+                        }
+                        let s1 = Int(x1 & mask)
+                        output[i + 1] = sym[s1]
+                        x1 = freq[s1] &* (x1 >> RANSCoder.scaleBits) &+ bias[s1]
+                        while x1 < RANSCoder.lowerBound {
+                            guard p < n else { return false }
+                            x1 = x1 << 8 | UInt32(input[p]); p += 1
+                        }
+                        i += 2
+                    }
+                    if i < count {
+                        let s0 = Int(x0 & mask)
+                        output[i] = sym[s0]
+                    }
+                    return true
+                }
+            }
+        }
+    }
+}
+
 /// Decodes a rANS stream symbol by symbol. Running out of input yields zero bytes and sets
 /// `overrun`, checked by the caller at the end.
 struct RANSDecoder {

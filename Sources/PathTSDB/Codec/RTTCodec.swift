@@ -5,22 +5,14 @@
 /// drift (diurnal queueing) without being fooled by a spike. A residual `u ≥ 0` is divided by a
 /// step that tracks the series' recent mean residual (`mean / stepsPerMean`), so the quotient has
 /// nearly the same distribution in every series, whatever its spread; the quotient is a byte
-/// symbol coded with rANS, the remainder a truncated binary code. The symbol's table is chosen
-/// by context: the first probe of a hop in a run, or the quotient of the probe before it in the
-/// same hop (probes of one hop share queueing delay). Negative residuals, the first value of a
-/// series and outliers go to an escape stream. Encoder and decoder run the same state machine,
-/// so nothing per sample but the symbol, the remainder bits and the rare escape is stored.
+/// symbol coded with one static rANS table per chunk (two interleaved states, so the whole
+/// stream decodes in one tight loop before the values are rebuilt), the remainder a truncated
+/// binary code. Values a little below the baseline, the first value of a series and outliers go
+/// to an escape stream. Encoder and decoder run the same state machine (`RTTModelBank`), so
+/// nothing per sample but the symbol, the remainder bits and the rare escape is stored.
 enum RTTSymbols {
     static let negativeSymbol: UInt8 = 254
     static let escapeSymbol: UInt8 = 255
-    static let contextCount = 4
-
-    /// The table for a probe, from the quotient of the probe before it in the same hop and run
-    /// (nil for the first).
-    @inline(__always) static func context(previousSymbol: UInt8?) -> Int {
-        guard let p = previousSymbol else { return 0 }
-        return p < 4 ? 1 : p < 12 ? 2 : 3
-    }
 }
 
 /// Truncated binary coding of `r` in `0..<n`: ⌊log2 n⌋ or ⌈log2 n⌉ bits, never wasting a
@@ -52,13 +44,12 @@ enum TruncatedBinary {
 /// Encodes the RTTs of one chunk, in run order, series by series state.
 struct RTTEncoder {
     private let models = RTTModelBank()
-    private var symbols: [[UInt8]] = Array(repeating: [], count: RTTSymbols.contextCount)
+    private var symbols: [UInt8] = []
     private var bits = BitWriter()
     /// Escapes: varints, appended to the chunk's compressed columns.
     private(set) var escapes: [UInt8] = []
     private var touched: [Int32] = []
     private var lastSeries: Int32 = -1
-    private var previousSymbol: UInt8?
 
     mutating func encode(_ value: UInt32, series: Int32) {
         let s = Int(series)
@@ -66,9 +57,7 @@ struct RTTEncoder {
         if series != lastSeries {
             touched.append(series)
             lastSeries = series
-            previousSymbol = nil
         }
-        let ctx = RTTSymbols.context(previousSymbol: previousSymbol)
         let sym: UInt8
         let step = models.step(s)
         let floor = models.floor(s, step: step)
@@ -91,8 +80,7 @@ struct RTTEncoder {
             }
         }
         models.observe(s, value: value)
-        symbols[ctx].append(sym)
-        previousSymbol = sym
+        symbols.append(sym)
     }
 
     /// Ends a run: every series that had a value in it updates its baseline.
@@ -100,20 +88,17 @@ struct RTTEncoder {
         for s in touched { models.endRun(Int(s)) }
         touched.removeAll(keepingCapacity: true)
         lastSeries = -1
-        previousSymbol = nil
     }
 
-    /// The RTT section: per context a table, a symbol count and a rANS stream; then raw bits.
+    /// The RTT section: table, symbol count, stream length, interleaved rANS stream, raw bits.
     mutating func finish() -> [UInt8] {
         var out = [UInt8]()
-        for ctx in 0..<RTTSymbols.contextCount {
-            let table = RANSCoder.Table(counting: symbols[ctx])
-            table.encode(into: &out)
-            out.appendVarint(symbols[ctx].count)
-            let stream = symbols[ctx].isEmpty ? [] : RANSCoder.encode(symbols[ctx], table: table)
-            out.appendVarint(stream.count)
-            out.append(contentsOf: stream)
-        }
+        let table = RANSCoder.Table(counting: symbols)
+        table.encode(into: &out)
+        out.appendVarint(symbols.count)
+        let stream = symbols.isEmpty ? [] : RANSCoder.encodeInterleaved(symbols, table: table)
+        out.appendVarint(stream.count)
+        out.append(contentsOf: stream)
         out.append(contentsOf: bits.finish())
         return out
     }
@@ -123,41 +108,38 @@ struct RTTEncoder {
 struct RTTDecoder {
     private let models = RTTModelBank()
     private var touched: [Int32] = []
-    /// The four contexts' decoders and remaining symbol counts, in memory `withDecoder` owns.
-    private let decoders: UnsafeMutablePointer<RANSDecoder>
-    private let remaining: UnsafeMutablePointer<Int>
+    private let symbols: UnsafeBufferPointer<UInt8>
+    private var next = 0
     private var bits: BitReader
     private var escapes: ByteCursor
     private var lastSeries: Int32 = -1
-    private var previousSymbol: UInt8?
 
-    /// The section parsed into flat tables; the unsafe decoders point into these while
-    /// `withDecoder` runs.
+    /// The section with its symbols already decoded.
     struct Storage {
         var section: [UInt8]
-        /// `contextCount` slot tables of `RANSCoder.scale` entries, one after the other.
-        var slots: [UInt8] = []
-        var frequencies: [UInt32] = []
-        var starts: [UInt32] = []
-        var streams: [Range<Int>] = []
-        var symbolCounts: [Int] = []
+        var symbols: [UInt8]
         var bitsRange: Range<Int>
 
-        init(section: [UInt8], fileOffset: Int64) throws(StorageError) {
+        /// - Parameter maxSymbols: the most values the chunk can hold (its probe count); a larger
+        ///   count is damage, and must not make the decoder allocate for it.
+        init(section: [UInt8], maxSymbols: Int, fileOffset: Int64) throws(StorageError) {
             var c = ByteCursor(section, fileOffset: fileOffset)
-            for _ in 0..<RTTSymbols.contextCount {
-                let table = try RANSCoder.Table.decode(&c)
-                slots += table.slotTable()
-                frequencies += table.frequencies
-                starts += table.starts
-                symbolCounts.append(try c.readVarintInt())
-                let n = try c.readVarintInt()
-                let start = c.position
-                try c.skip(n)
-                streams.append(start..<(start + n))
-                if symbolCounts.last != 0 && n < 4 { throw c.corruption("rANS stream shorter than its state") }
-            }
+            let table = try RANSCoder.Table.decode(&c)
+            let count = try c.readVarintInt(max: maxSymbols)
+            let n = try c.readVarintInt()
+            let start = c.position
+            try c.skip(n)
             bitsRange = c.position..<section.count
+            var decoded = [UInt8](repeating: 0, count: count)
+            let slotTable = RANSCoder.SlotTable(table)
+            let ok = section.withUnsafeBufferPointer { sec in
+                decoded.withUnsafeMutableBufferPointer { out in
+                    RANSCoder.decodeInterleaved(UnsafeBufferPointer(rebasing: sec[start..<(start + n)]), count: count,
+                                                table: slotTable, into: out)
+                }
+            }
+            guard ok else { throw StorageError(.corruption, "RTT symbol stream ends before its \(count) symbols do", offset: fileOffset + Int64(start)) }
+            symbols = decoded
             self.section = section
         }
     }
@@ -167,43 +149,20 @@ struct RTTDecoder {
                                _ body: (inout RTTDecoder) throws(StorageError) -> R) throws(StorageError) -> R {
         var result: Result<R, StorageError> = .failure(StorageError(.corruption, "RTT section was not decoded"))
         storage.section.withUnsafeBufferPointer { sec in
-            storage.slots.withUnsafeBufferPointer { slots in
-                storage.frequencies.withUnsafeBufferPointer { freq in
-                    storage.starts.withUnsafeBufferPointer { starts in
-                        let scale = Int(RANSCoder.scale)
-                        withUnsafeTemporaryAllocation(of: RANSDecoder.self, capacity: RTTSymbols.contextCount) { decoders in
-                            withUnsafeTemporaryAllocation(of: Int.self, capacity: RTTSymbols.contextCount) { remaining in
-                                guard let decoderBase = decoders.baseAddress, let remainingBase = remaining.baseAddress else {
-                                    preconditionFailure("a temporary allocation of \(RTTSymbols.contextCount) elements has an address")
-                                }
-                                for ctx in 0..<RTTSymbols.contextCount {
-                                    (decoderBase + ctx).initialize(to: RANSDecoder(
-                                        input: storage.symbolCounts[ctx] == 0 ? UnsafeBufferPointer(rebasing: sec[0..<0]) : UnsafeBufferPointer(rebasing: sec[storage.streams[ctx]]),
-                                        slots: UnsafeBufferPointer(rebasing: slots[(ctx * scale)..<((ctx + 1) * scale)]),
-                                        frequencies: UnsafeBufferPointer(rebasing: freq[(ctx * 256)..<((ctx + 1) * 256)]),
-                                        starts: UnsafeBufferPointer(rebasing: starts[(ctx * 256)..<((ctx + 1) * 256)])))
-                                    remaining[ctx] = storage.symbolCounts[ctx]
-                                }
-                                var d = RTTDecoder(decoders: decoderBase, remaining: remainingBase,
-                                                   bits: BitReader(UnsafeBufferPointer(rebasing: sec[storage.bitsRange])), escapes: escapes)
-                                do throws(StorageError) {
-                                    result = .success(try body(&d))
-                                } catch {
-                                    result = .failure(error)
-                                }
-                                _ = decoderBase.deinitialize(count: RTTSymbols.contextCount)
-                            }
-                        }
-                    }
+            storage.symbols.withUnsafeBufferPointer { symbols in
+                var d = RTTDecoder(symbols: symbols, bits: BitReader(UnsafeBufferPointer(rebasing: sec[storage.bitsRange])), escapes: escapes)
+                do throws(StorageError) {
+                    result = .success(try body(&d))
+                } catch {
+                    result = .failure(error)
                 }
             }
         }
         return try result.get()
     }
 
-    private init(decoders: UnsafeMutablePointer<RANSDecoder>, remaining: UnsafeMutablePointer<Int>, bits: BitReader, escapes: ByteCursor) {
-        self.decoders = decoders
-        self.remaining = remaining
+    private init(symbols: UnsafeBufferPointer<UInt8>, bits: BitReader, escapes: ByteCursor) {
+        self.symbols = symbols
         self.bits = bits
         self.escapes = escapes
     }
@@ -214,13 +173,10 @@ struct RTTDecoder {
         if series != lastSeries {
             touched.append(series)
             lastSeries = series
-            previousSymbol = nil
         }
-        let ctx = RTTSymbols.context(previousSymbol: previousSymbol)
-        guard remaining[ctx] > 0 else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
-        remaining[ctx] -= 1
-        let sym = decoders[ctx].decode()
-        previousSymbol = sym
+        guard next < symbols.count else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
+        let sym = symbols[next]
+        next += 1
         let value: UInt32
         let step = models.step(s)
         let floor = models.floor(s, step: step)
@@ -244,7 +200,6 @@ struct RTTDecoder {
         for s in touched { models.endRun(Int(s)) }
         touched.removeAll(keepingCapacity: true)
         lastSeries = -1
-        previousSymbol = nil
     }
 
     /// An escape value, which must not exceed `max` (a negative escape below zero, an escape
@@ -257,12 +212,9 @@ struct RTTDecoder {
 
     /// Checks that the streams were consumed exactly.
     func finish() throws(StorageError) {
-        if bits.overrun || (0..<RTTSymbols.contextCount).contains(where: { decoders[$0].overrun }) {
-            throw StorageError(.corruption, "RTT section ends before its values do")
-        }
-        let left = (0..<RTTSymbols.contextCount).reduce(0) { $0 + remaining[$1] }
-        guard left == 0 else {
-            throw StorageError(.corruption, "RTT section holds \(left) more values than the chunk's probes use")
+        if bits.overrun { throw StorageError(.corruption, "RTT section ends before its values do") }
+        guard next == symbols.count else {
+            throw StorageError(.corruption, "RTT section holds \(symbols.count - next) more values than the chunk's probes use")
         }
     }
 }

@@ -106,7 +106,8 @@ enum ChunkCodec {
         } catch {
             throw error.located(file: "", offset: columnsOffset)
         }
-        let rttStorage = try RTTDecoder.Storage(section: Array(body[c.position...]), fileOffset: fileOffset + Int64(c.position))
+        let rttStorage = try RTTDecoder.Storage(section: Array(body[c.position...]), maxSymbols: probeCount,
+                                                fileOffset: fileOffset + Int64(c.position))
 
         var cc = ByteCursor(raw, fileOffset: columnsOffset)
         var cols = [ByteCursor]()

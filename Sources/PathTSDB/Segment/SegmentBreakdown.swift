@@ -43,15 +43,13 @@ public struct SegmentBreakdown: Sendable {
                 try rc.skip(n)
                 columnRawBytes[name, default: 0] += n
             }
-            for _ in 0..<RTTSymbols.contextCount {
-                let sectionStart = c.position
-                _ = try RANSCoder.Table.decode(&c)
-                rttTableBytes += c.position - sectionStart
-                _ = try c.readVarint()
-                let streamLength = try c.readVarintInt(max: body.count)
-                rttStreamBytes += streamLength
-                try c.skip(streamLength)
-            }
+            let sectionStart = c.position
+            _ = try RANSCoder.Table.decode(&c)
+            rttTableBytes += c.position - sectionStart
+            _ = try c.readVarint()
+            let streamLength = try c.readVarintInt(max: body.count)
+            rttStreamBytes += streamLength
+            try c.skip(streamLength)
             rttRawBitsBytes += c.remaining
         }
         eventBytes += segment.index.eventsLength
