@@ -43,7 +43,7 @@ enum TruncatedBinary {
 
 /// Encodes the RTTs of one chunk, in run order, series by series state.
 struct RTTEncoder {
-    private let models = RTTModelBank()
+    private let models: RTTModelBank
     private var symbols: [UInt8] = []
     private var bits = BitWriter()
     /// Escapes: varints, appended to the chunk's compressed columns.
@@ -51,9 +51,14 @@ struct RTTEncoder {
     private var touched: [Int32] = []
     private var lastSeries: Int32 = -1
 
+    /// An encoder for values of series `0..<seriesCount`.
+    init(seriesCount: Int) {
+        models = RTTModelBank(seriesCount: seriesCount)
+    }
+
     mutating func encode(_ value: UInt32, series: Int32) {
         let s = Int(series)
-        models.ensure(s)
+        precondition(s >= 0 && s < models.count, "series \(s) outside the \(models.count) numbered")
         if series != lastSeries {
             touched.append(series)
             lastSeries = series
@@ -106,7 +111,7 @@ struct RTTEncoder {
 
 /// Decodes what `RTTEncoder` wrote, given the same sequence of series indices.
 struct RTTDecoder {
-    private let models = RTTModelBank()
+    private let models: RTTModelBank
     private var touched: [Int32] = []
     private let symbols: UnsafeBufferPointer<UInt8>
     private var next = 0
@@ -145,12 +150,13 @@ struct RTTDecoder {
     }
 
     /// Runs `body` with a decoder over `storage`.
-    static func withDecoder<R>(storage: Storage, escapes: ByteCursor,
+    static func withDecoder<R>(storage: Storage, seriesCount: Int, escapes: ByteCursor,
                                _ body: (inout RTTDecoder) throws(StorageError) -> R) throws(StorageError) -> R {
         var result: Result<R, StorageError> = .failure(StorageError(.corruption, "RTT section was not decoded"))
         storage.section.withUnsafeBufferPointer { sec in
             storage.symbols.withUnsafeBufferPointer { symbols in
-                var d = RTTDecoder(symbols: symbols, bits: BitReader(UnsafeBufferPointer(rebasing: sec[storage.bitsRange])), escapes: escapes)
+                var d = RTTDecoder(models: RTTModelBank(seriesCount: seriesCount), symbols: symbols,
+                                   bits: BitReader(UnsafeBufferPointer(rebasing: sec[storage.bitsRange])), escapes: escapes)
                 do throws(StorageError) {
                     result = .success(try body(&d))
                 } catch {
@@ -161,7 +167,8 @@ struct RTTDecoder {
         return try result.get()
     }
 
-    private init(symbols: UnsafeBufferPointer<UInt8>, bits: BitReader, escapes: ByteCursor) {
+    private init(models: RTTModelBank, symbols: UnsafeBufferPointer<UInt8>, bits: BitReader, escapes: ByteCursor) {
+        self.models = models
         self.symbols = symbols
         self.bits = bits
         self.escapes = escapes
@@ -169,7 +176,7 @@ struct RTTDecoder {
 
     @inline(__always) mutating func decode(series: Int32) throws(StorageError) -> UInt32 {
         let s = Int(series)
-        models.ensure(s)
+        guard s >= 0 && s < models.count else { throw StorageError(.corruption, "RTT of series \(s), of \(models.count) numbered") }
         if series != lastSeries {
             touched.append(series)
             lastSeries = series

@@ -12,23 +12,31 @@ final class RTTModelBank {
     /// under it (the baseline lags a falling diurnal curve) are ordinary symbols, not escapes.
     static let floorSteps: UInt32 = 2
 
-    private(set) var count = 0
-    private var capacity = 0
-    private var baseline: UnsafeMutablePointer<UInt32>
-    private var meanX16: UnsafeMutablePointer<UInt32>
-    private var runMinimum: UnsafeMutablePointer<UInt32>
-    private var filled: UnsafeMutablePointer<UInt8>
-    private var ringPosition: UnsafeMutablePointer<UInt8>
-    private var ring: UnsafeMutablePointer<UInt32>
+    /// The number of series; fixed at creation, since both sides number the series from the
+    /// chunk's paths before coding a value.
+    let count: Int
+    private let baseline: UnsafeMutablePointer<UInt32>
+    private let meanX16: UnsafeMutablePointer<UInt32>
+    private let runMinimum: UnsafeMutablePointer<UInt32>
+    private let filled: UnsafeMutablePointer<UInt8>
+    private let ringPosition: UnsafeMutablePointer<UInt8>
+    private let ring: UnsafeMutablePointer<UInt32>
 
-    init(capacity: Int = 64) {
-        self.capacity = max(capacity, 1)
-        baseline = .allocate(capacity: self.capacity)
-        meanX16 = .allocate(capacity: self.capacity)
-        runMinimum = .allocate(capacity: self.capacity)
-        filled = .allocate(capacity: self.capacity)
-        ringPosition = .allocate(capacity: self.capacity)
-        ring = .allocate(capacity: self.capacity * RTTModelBank.window)
+    init(seriesCount: Int) {
+        count = seriesCount
+        let n = max(seriesCount, 1)
+        baseline = .allocate(capacity: n)
+        baseline.initialize(repeating: 0, count: n)
+        meanX16 = .allocate(capacity: n)
+        meanX16.initialize(repeating: 0, count: n)
+        runMinimum = .allocate(capacity: n)
+        runMinimum.initialize(repeating: .max, count: n)
+        filled = .allocate(capacity: n)
+        filled.initialize(repeating: 0, count: n)
+        ringPosition = .allocate(capacity: n)
+        ringPosition.initialize(repeating: 0, count: n)
+        ring = .allocate(capacity: n * RTTModelBank.window)
+        ring.initialize(repeating: .max, count: n * RTTModelBank.window)
     }
 
     deinit {
@@ -38,36 +46,6 @@ final class RTTModelBank {
         filled.deallocate()
         ringPosition.deallocate()
         ring.deallocate()
-    }
-
-    /// Makes series `0...s` exist, new ones empty.
-    @inline(__always) func ensure(_ s: Int) {
-        if s < count { return }
-        if s >= capacity { grow(to: max(capacity * 2, s + 1)) }
-        for i in count...s {
-            baseline[i] = 0
-            meanX16[i] = 0
-            runMinimum[i] = .max
-            filled[i] = 0
-            ringPosition[i] = 0
-        }
-        count = s + 1
-    }
-
-    private func grow(to n: Int) {
-        func moved<T>(_ p: UnsafeMutablePointer<T>, _ old: Int, _ new: Int) -> UnsafeMutablePointer<T> {
-            let q = UnsafeMutablePointer<T>.allocate(capacity: new)
-            q.moveInitialize(from: p, count: old)
-            p.deallocate()
-            return q
-        }
-        baseline = moved(baseline, count, n)
-        meanX16 = moved(meanX16, count, n)
-        runMinimum = moved(runMinimum, count, n)
-        filled = moved(filled, count, n)
-        ringPosition = moved(ringPosition, count, n)
-        ring = moved(ring, count * RTTModelBank.window, n * RTTModelBank.window)
-        capacity = n
     }
 
     @inline(__always) func hasBaseline(_ s: Int) -> Bool { filled[s] > 0 }

@@ -12,7 +12,13 @@ enum ChunkCodec {
         var cols = [[UInt8]](repeating: [], count: columnCount)
         let runs = table.runs
         var indexer = SeriesIndexer()
-        var rtt = RTTEncoder()
+        for run in runs {
+            guard let hops = catalog.path(of: run.path) else {
+                throw StorageError(.invalidArgument, "run refers to path \(run.path.rawValue), unknown to the catalog")
+            }
+            if hops.hopCount > 0 { _ = try indexer.series(for: run.path, maxTTL: hops.hopCount, catalog: catalog) }
+        }
+        var rtt = RTTEncoder(seriesCount: Int(indexer.count))
         var lastReplyTTL = [UInt8](), lastType = [UInt8](), lastCode = [UInt8]()
         var prevStart: Int64 = 0, prevDelta: Int64 = 0, prevFlow: Int64 = 0
 
@@ -90,7 +96,12 @@ enum ChunkCodec {
         return body
     }
 
+    static let columnNames = SegmentBreakdown.columnNames
+
     /// Decodes a chunk body back into runs of `target`.
+    ///
+    /// Run columns first; then the series are numbered from the runs' paths, as the encoder did;
+    /// then one pass over the probes rebuilds addresses, reply fields and RTTs.
     static func decode(_ body: [UInt8], target: TargetID, catalog: Catalog, fileOffset: Int64) throws(StorageError) -> RunTable {
         var c = ByteCursor(body, fileOffset: fileOffset)
         let runCount = try c.readVarintInt(max: 1 << 26)
@@ -108,98 +119,127 @@ enum ChunkCodec {
         }
         let rttStorage = try RTTDecoder.Storage(section: Array(body[c.position...]), maxSymbols: probeCount,
                                                 fileOffset: fileOffset + Int64(c.position))
-
+        var ranges = [Range<Int>]()
         var cc = ByteCursor(raw, fileOffset: columnsOffset)
-        var cols = [ByteCursor]()
         for _ in 0..<columnCount {
             let n = try cc.readVarintInt(max: raw.count)
             let start = cc.position
             try cc.skip(n)
-            cols.append(ByteCursor(raw, from: start, to: start + n, fileOffset: columnsOffset))
+            ranges.append(start..<(start + n))
         }
-
-        var table = RunTable()
-        table.runs.reserveCapacity(runCount)
-        table.probes.reserveCapacity(probeCount)
-        var indexer = SeriesIndexer()
-        var lastReplyTTL = [UInt8](), lastType = [UInt8](), lastCode = [UInt8]()
-        var prevStart: Int64 = 0, prevDelta: Int64 = 0, prevFlow: Int64 = 0
-
-        try RTTDecoder.withDecoder(storage: rttStorage, escapes: cols[17]) { (rtt: inout RTTDecoder) throws(StorageError) in
+        return try raw.withUnsafeBufferPointer { (buf) throws(StorageError) -> RunTable in
+            func column(_ i: Int) -> ColumnReader {
+                ColumnReader(buf, range: ranges[i], fileOffset: columnsOffset, name: columnNames[i])
+            }
+            // Runs.
+            var runs = [RunRecord]()
+            runs.reserveCapacity(runCount)
+            var startCol = column(0), durationCol = column(1), vantageCol = column(2), methodCol = column(3)
+            var flowCol = column(4), destinationCol = column(5), reachedCol = column(6), pathCol = column(7), countCol = column(8)
+            var prevStart: Int64 = 0, prevDelta: Int64 = 0, prevFlow: Int64 = 0
+            var firstProbe = 0
+            var indexer = SeriesIndexer()
             for i in 0..<runCount {
-                let dod = try cols[0].readZigzag()
+                let dod = try startCol.zigzag()
                 let start: Int64
                 if i == 0 {
                     start = dod
                 } else {
-                    prevDelta += dod
-                    start = prevStart + prevDelta
+                    prevDelta &+= dod
+                    start = prevStart &+ prevDelta
                 }
                 prevStart = start
-                let duration = try cols[1].readVarint()
-                let vantage = VantageID(rawValue: UInt32(try cols[2].readVarintInt(max: Int(UInt32.max))))
-                let methodRaw = try cols[3].readByte()
-                guard let method = TraceMethod(rawValue: methodRaw) else { throw cols[3].corruption("unknown method \(methodRaw)") }
-                let flow = prevFlow + (try cols[4].readZigzag())
-                guard flow >= 0 && flow <= 65535 else { throw cols[4].corruption("flow id \(flow) out of range") }
+                let duration = try durationCol.varint()
+                let vantage = VantageID(rawValue: try vantageCol.varint32())
+                let methodRaw = try methodCol.byte()
+                guard let method = TraceMethod(rawValue: methodRaw) else { throw methodCol.corruption("unknown method \(methodRaw)") }
+                let flow = prevFlow &+ (try flowCol.zigzag())
+                guard flow >= 0 && flow <= 65535 else { throw flowCol.corruption("flow id \(flow) out of range") }
                 prevFlow = flow
-                let dest = AddressID(rawValue: UInt32(try cols[5].readVarintInt(max: Int(UInt32.max))))
-                let reached = try cols[6].readByte() != 0
-                let path = PathID(rawValue: UInt32(try cols[7].readVarintInt(max: Int(UInt32.max))))
-                let n = try cols[8].readVarintInt(max: 1 << 16)
+                let destination = AddressID(rawValue: try destinationCol.varint32())
+                let reached = try reachedCol.byte() != 0
+                let path = PathID(rawValue: try pathCol.varint32())
+                let n = Int(try countCol.varint32())
+                guard n <= probeCount - firstProbe else { throw countCol.corruption("runs hold more probes than the chunk's \(probeCount)") }
                 guard let hops = catalog.path(of: path) else {
-                    throw cols[7].corruption("run refers to path \(path.rawValue), which the catalog does not hold")
+                    throw pathCol.corruption("run refers to path \(path.rawValue), which the catalog does not hold")
                 }
-                let first = table.probes.count
-                var ttl: UInt8 = 0
-                let seriesOfTTL = hops.hopCount == 0 ? [] : try indexer.series(for: path, maxTTL: hops.hopCount, catalog: catalog)
-                for _ in 0..<n {
-                    ttl &+= try cols[9].readByte()
-                    guard ttl >= 1 else { throw cols[9].corruption("probe with TTL 0") }
-                    let status = try cols[10].readByte()
-                    let expected = hops.address(atTTL: Int(ttl))
-                    let address: AddressID
-                    switch status {
-                    case 0: address = expected
-                    case 1: address = .none
-                    case 2: address = AddressID(rawValue: UInt32(try cols[11].readVarintInt(max: Int(UInt32.max))))
-                    default: throw cols[10].corruption("unknown probe status \(status)")
-                    }
-                    var probe = ProbeRecord(ttl: ttl, replyTTL: 0, icmpType: 0, icmpCode: 0, address: address, rttMicros: 0, mplsIndex: 0)
-                    if !address.isNone {
-                        guard Int(ttl) <= seriesOfTTL.count else {
-                            throw cols[9].corruption("answered probe at TTL \(ttl) beyond its path's \(hops.hopCount) hops")
-                        }
-                        let s = Int(seriesOfTTL[Int(ttl) - 1])
-                        while lastReplyTTL.count <= s { lastReplyTTL.append(0); lastType.append(0); lastCode.append(0) }
-                        lastReplyTTL[s] &+= try cols[12].readByte()
-                        lastType[s] ^= try cols[13].readByte()
-                        lastCode[s] ^= try cols[14].readByte()
-                        probe.replyTTL = lastReplyTTL[s]
-                        probe.icmpType = lastType[s]
-                        probe.icmpCode = lastCode[s]
-                        let labelCount = Int(try cols[15].readByte())
-                        if labelCount > 0 {
-                            var labels = [MPLSLabel]()
-                            for _ in 0..<labelCount { labels.append(MPLSLabel(rawValue: try cols[16].readLE32())) }
-                            table.mplsStacks.append(labels)
-                            probe.mplsIndex = UInt32(table.mplsStacks.count)
-                        }
-                        probe.rttMicros = try rtt.decode(series: Int32(s))
-                    }
-                    table.probes.append(probe)
-                }
-                rtt.endRun()
-                table.runs.append(RunRecord(
-                    target: target, vantage: vantage, method: method, flowID: UInt16(flow), reached: reached,
-                    startMicros: start, endMicros: start &+ Int64(bitPattern: duration), destination: dest, path: path,
-                    firstProbe: Int32(first), probeCount: Int32(n)))
+                if hops.hopCount > 0 { _ = try indexer.series(for: path, maxTTL: hops.hopCount, catalog: catalog) }
+                runs.append(RunRecord(target: target, vantage: vantage, method: method, flowID: UInt16(flow), reached: reached,
+                                      startMicros: start, endMicros: start &+ Int64(bitPattern: duration), destination: destination,
+                                      path: path, firstProbe: Int32(firstProbe), probeCount: Int32(n)))
+                firstProbe += n
             }
-            try rtt.finish()
+            guard firstProbe == probeCount else {
+                throw countCol.corruption("chunk says \(probeCount) probes, its runs hold \(firstProbe)")
+            }
+
+            // Probes.
+            let seriesCount = Int(indexer.count)
+            var mplsStacks = [[MPLSLabel]]()
+            let probes = try RTTDecoder.withDecoder(storage: rttStorage, seriesCount: seriesCount, escapes: ByteCursor(raw, from: ranges[17].lowerBound, to: ranges[17].upperBound, fileOffset: columnsOffset)) { (rtt: inout RTTDecoder) throws(StorageError) -> [ProbeRecord] in
+                var ttlCol = column(9), statusCol = column(10), otherCol = column(11), replyTTLCol = column(12)
+                var typeCol = column(13), codeCol = column(14), mplsCountCol = column(15), labelCol = column(16)
+                var lastReplyTTL = [UInt8](repeating: 0, count: seriesCount)
+                var lastType = [UInt8](repeating: 0, count: seriesCount)
+                var lastCode = [UInt8](repeating: 0, count: seriesCount)
+                var failure: StorageError?
+                let probes = [ProbeRecord](unsafeUninitializedCapacity: probeCount) { out, initialized in
+                    do throws(StorageError) {
+                        for run in runs {
+                            guard let hops = catalog.path(of: run.path) else { throw pathCol.corruption("unknown path") }
+                            let seriesOfTTL = hops.hopCount == 0 ? [] : try indexer.series(for: run.path, maxTTL: hops.hopCount, catalog: catalog)
+                            var ttl: UInt8 = 0
+                            for _ in 0..<Int(run.probeCount) {
+                                ttl &+= try ttlCol.byte()
+                                guard ttl >= 1 else { throw ttlCol.corruption("probe with TTL 0") }
+                                let status = try statusCol.byte()
+                                let address: AddressID
+                                switch status {
+                                case 0: address = hops.address(atTTL: Int(ttl))
+                                case 1: address = .none
+                                case 2: address = AddressID(rawValue: try otherCol.varint32())
+                                default: throw statusCol.corruption("unknown probe status \(status)")
+                                }
+                                var probe = ProbeRecord(ttl: ttl, replyTTL: 0, icmpType: 0, icmpCode: 0, address: address, rttMicros: 0, mplsIndex: 0)
+                                if !address.isNone {
+                                    guard Int(ttl) <= seriesOfTTL.count else {
+                                        throw ttlCol.corruption("answered probe at TTL \(ttl) beyond its path's \(hops.hopCount) hops")
+                                    }
+                                    let s = Int(seriesOfTTL[Int(ttl) - 1])
+                                    lastReplyTTL[s] &+= try replyTTLCol.byte()
+                                    lastType[s] ^= try typeCol.byte()
+                                    lastCode[s] ^= try codeCol.byte()
+                                    probe.replyTTL = lastReplyTTL[s]
+                                    probe.icmpType = lastType[s]
+                                    probe.icmpCode = lastCode[s]
+                                    let labelCount = Int(try mplsCountCol.byte())
+                                    if labelCount > 0 {
+                                        var labels = [MPLSLabel]()
+                                        for _ in 0..<labelCount { labels.append(MPLSLabel(rawValue: try labelCol.le32())) }
+                                        mplsStacks.append(labels)
+                                        probe.mplsIndex = UInt32(mplsStacks.count)
+                                    }
+                                    probe.rttMicros = try rtt.decode(series: Int32(s))
+                                }
+                                out[initialized] = probe
+                                initialized += 1
+                            }
+                            rtt.endRun()
+                        }
+                        try rtt.finish()
+                    } catch {
+                        failure = error
+                    }
+                }
+                if let failure { throw failure }
+                return probes
+            }
+            var table = RunTable()
+            table.runs = runs
+            table.probes = probes
+            table.mplsStacks = mplsStacks
+            return table
         }
-        guard table.probes.count == probeCount else {
-            throw StorageError(.corruption, "chunk says \(probeCount) probes, its runs hold \(table.probes.count)", offset: fileOffset)
-        }
-        return table
     }
 }
