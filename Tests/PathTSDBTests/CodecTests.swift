@@ -193,3 +193,18 @@ import Testing
         #expect(decoded == input.map(\.0))
     }
 }
+
+@Suite struct OrderStatisticsTests {
+    @Test(arguments: [1, 2, 15, 16, 17, 180, 1000])
+    func selectionAgreesWithSorting(count: Int) {
+        var rng = TestRandom(seed: UInt64(count))
+        for duplicates in [false, true] {
+            let values = (0..<count).map { _ in UInt32(duplicates ? rng.below(5) : rng.below(1_000_000)) }
+            let sorted = values.sorted()
+            let ranks = [count - 1, 0, count / 2, (count * 95 + 99) / 100 - 1, count / 2]
+            var scratch = values
+            #expect(OrderStatistics.select(&scratch, ranks: ranks) == ranks.map { sorted[max(0, $0)] })
+            #expect(scratch.sorted() == sorted)
+        }
+    }
+}

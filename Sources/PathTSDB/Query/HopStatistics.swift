@@ -68,15 +68,20 @@ extension StoreSnapshot {
         func flush() {
             guard let b = bucket else { return }
             for ttl in used.sorted() {
-                values[ttl].sort()
-                let v = values[ttl]
-                let qs: [Double?] = quantiles.map { q in
-                    v.isEmpty ? nil : Double(v[max(0, min(v.count - 1, Int((q * Double(v.count)).rounded(.up)) - 1))])
+                let n = values[ttl].count
+                var lo = UInt32.max, hi: UInt32 = 0, sum: UInt64 = 0
+                for v in values[ttl] {
+                    lo = min(lo, v)
+                    hi = max(hi, v)
+                    sum += UInt64(v)
                 }
+                // Ranks ⌈q·n⌉ (1-based), by selection.
+                let picked = OrderStatistics.select(&values[ttl], ranks: quantiles.map { Int((($0 * Double(n)).rounded(.up))) - 1 })
                 out.append(HopStatisticsRow(
-                    bucketMicros: b, ttl: UInt8(ttl), sent: sent[ttl], lost: lost[ttl], minMicros: v.first, maxMicros: v.last,
-                    meanMicros: v.isEmpty ? nil : Double(v.reduce(UInt64(0)) { $0 + UInt64($1) }) / Double(v.count),
-                    quantiles: qs))
+                    bucketMicros: b, ttl: UInt8(ttl), sent: sent[ttl], lost: lost[ttl],
+                    minMicros: n == 0 ? nil : lo, maxMicros: n == 0 ? nil : hi,
+                    meanMicros: n == 0 ? nil : Double(sum) / Double(n),
+                    quantiles: n == 0 ? quantiles.map { _ in nil } : picked.map { Double($0) }))
                 sent[ttl] = 0
                 lost[ttl] = 0
                 values[ttl].removeAll(keepingCapacity: true)
