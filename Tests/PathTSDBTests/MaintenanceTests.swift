@@ -32,6 +32,13 @@ func appendInBatches(_ runs: [TraceRun], to store: PathStore, size: Int = 30) th
         #expect(after.segments.contains { $0.level == 2 })
         expectSameRuns(after.allTraceRuns(), runs)
         #expect(after.events(in: Int64.min..<Int64.max).events == eventsBefore)
+        // Merged rollups are exactly those of the merged raw data.
+        for (id, _) in after.catalog.targets {
+            let (table, _) = after.runs(of: id, in: Int64.min..<Int64.max)
+            let fromRaw = RollupBuilder.rows(target: id, runs: table.runs, probes: table.probes, tiers: RollupTier.storedWithSegments)
+            let stored = RollupTier.storedWithSegments.flatMap { after.rollups(of: id, tier: $0, in: Int64.min..<Int64.max).rows }
+            #expect(stored.count == fromRaw.count && Set(stored) == Set(fromRaw))
+        }
         // Still true after a reopen: the merged inputs are gone from disk.
         try store.close()
         let again = try PathStore(directory: dir.path, options: options())

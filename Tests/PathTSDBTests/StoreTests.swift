@@ -146,4 +146,17 @@ import Testing
         expectSameRuns(store.snapshot().allTraceRuns(), runs)
         try store.close()
     }
+
+    @Test func coarseRollupsMergedFromFineOnesEqualThoseFromValues() throws {
+        let runs = RunFactory.runs(count: 3 * 60 * 30, seed: 5)  // 30 hours of three targets
+        var ingester = HeadIngester(catalog: Catalog(), detector: PathChangeDetector())
+        let block = ingester.ingest(runs, walSequence: 1)
+        for target in Set(block.table.runs.map(\.target)) {
+            let mine = block.table.runs.filter { $0.target == target }
+            let merged = RollupBuilder.rows(target: target, runs: mine, probes: block.table.probes, tiers: [.oneHour, .oneDay])
+            let direct = RollupBuilder.valueRows(target: target, runs: mine, probes: block.table.probes, tier: .oneDay)
+            #expect(merged.filter { $0.tier == .oneDay } == direct)
+            #expect(merged.filter { $0.tier == .oneHour } == RollupBuilder.valueRows(target: target, runs: mine, probes: block.table.probes, tier: .oneHour))
+        }
+    }
 }

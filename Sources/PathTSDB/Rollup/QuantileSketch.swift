@@ -20,8 +20,15 @@ public struct QuantileSketch: Hashable, Sendable {
     public var count: UInt64 { bins.reduce(UInt64(zeroCount)) { $0 + UInt64($1.count) } }
 
     static func key(of value: UInt32) -> Int32 {
+        value < UInt32(smallKeys.count) ? Int32(smallKeys[Int(value)]) : exactKey(of: value)
+    }
+
+    @inline(__always) static func exactKey(of value: UInt32) -> Int32 {
         Int32((log(Double(value)) / logGamma).rounded(.up))
     }
+
+    /// Keys of values below 65,536 µs (most RTTs), computed once with the same formula.
+    static let smallKeys: [Int16] = (0..<65_536).map { $0 == 0 ? 0 : Int16(exactKey(of: UInt32($0))) }
 
     /// The value a bin stands for: the point whose relative error to both bin edges is α.
     static func value(ofKey key: Int32) -> Double {

@@ -10,9 +10,52 @@ enum RollupBuilder {
     /// in start-time order, which lets each tier keep one accumulator per TTL and emit a bucket
     /// as soon as the next one starts.
     static func rows(target: TargetID, runs: some Collection<RunRecord>, probes: [ProbeRecord], tiers: [RollupTier]) -> [RollupRow] {
+        // A coarser tier whose buckets are whole numbers of a finer one's is merged from the
+        // finer rows rather than computed from the values again.
+        let sortedTiers = tiers.sorted()
+        guard let finest = sortedTiers.first else { return [] }
+        var rows = valueRows(target: target, runs: runs, probes: probes, tier: finest)
+        let base = rows
+        for tier in sortedTiers.dropFirst() {
+            // `base` is in (TTL, bucket) order, so each coarse bucket's rows are adjacent.
+            var merged = [RollupRow]()
+            for r in base {
+                let bucket = tier.bucketStart(ofMicros: r.bucketMicros)
+                if let last = merged.last, last.ttl == r.ttl, last.bucketMicros == bucket {
+                    merged[merged.count - 1].merge(r)
+                } else {
+                    var m = r
+                    m.tier = tier
+                    m.bucketMicros = bucket
+                    merged.append(m)
+                }
+            }
+            rows += merged
+        }
+        return rows.sorted { ($0.tier, $0.ttl, $0.bucketMicros) < ($1.tier, $1.ttl, $1.bucketMicros) }
+    }
+
+    /// Rows from several sources merged: rows of the same (tier, TTL, bucket) become one.
+    static func merge(_ sources: [[RollupRow]]) -> [RollupRow] {
+        var all = sources.flatMap { $0 }
+        all.sort { ($0.tier, $0.ttl, $0.bucketMicros) < ($1.tier, $1.ttl, $1.bucketMicros) }
+        var out = [RollupRow]()
+        out.reserveCapacity(all.count)
+        for r in all {
+            if let last = out.last, last.tier == r.tier, last.ttl == r.ttl, last.bucketMicros == r.bucketMicros {
+                out[out.count - 1].merge(r)
+            } else {
+                out.append(r)
+            }
+        }
+        return out
+    }
+
+    /// Rows of one tier computed from the probes' values.
+    static func valueRows(target: TargetID, runs: some Collection<RunRecord>, probes: [ProbeRecord], tier: RollupTier) -> [RollupRow] {
         var rows = [RollupRow]()
         var accs = [RollupAccumulator](repeating: RollupAccumulator(), count: 256)
-        for tier in tiers {
+        do {
             var bucket: Int64?
             var used = [Int]()
             func flush() {
@@ -51,7 +94,7 @@ enum RollupBuilder {
             }
             flush()
         }
-        return rows.sorted { ($0.tier, $0.ttl, $0.bucketMicros) < ($1.tier, $1.ttl, $1.bucketMicros) }
+        return rows.sorted { ($0.ttl, $0.bucketMicros) < ($1.ttl, $1.bucketMicros) }
     }
 }
 

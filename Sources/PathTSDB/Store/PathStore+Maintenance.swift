@@ -95,17 +95,21 @@ extension PathStore {
             let targets = Set(inputs.flatMap(\.targets)).sorted()
             for t in targets {
                 var table = RunTable()
+                var rollups = [[RollupRow]]()
                 for s in inputs {
                     let part: RunTable
-                    do { part = try s.runs(of: t, catalog: catalog) } catch {
+                    do {
+                        part = try s.runs(of: t, catalog: catalog)
+                        rollups.append(try s.rollups(of: t))
+                    } catch {
                         quarantine(s, because: error)
                         throw error
                     }
                     for r in part.runs { table.append(run: r, probes: part.probes[r.probeRange]) { part.mplsLabels(of: $0) } }
                 }
                 table.sortByStart()
-                let rollups = RollupBuilder.rows(target: t, runs: table.runs, probes: table.probes, tiers: RollupTier.storedWithSegments)
-                try sw.add(SegmentTargetInput(target: t, table: table, rollups: rollups), catalog: catalog)
+                // The inputs' rollups merge exactly; no need to rebuild them from the values.
+                try sw.add(SegmentTargetInput(target: t, table: table, rollups: RollupBuilder.merge(rollups)), catalog: catalog)
             }
             for s in inputs { events += try s.events() }
         } catch {
