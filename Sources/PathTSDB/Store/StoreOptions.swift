@@ -7,8 +7,9 @@ public struct StoreOptions: Sendable {
     /// The head is cut into a segment once it holds this many probes (bounds memory: about
     /// 16 bytes a probe).
     public var headCutProbes: Int = 1_000_000
-    /// ZSTD level for level-0 segments (cut from the head: written often, kept briefly).
-    public var zstdLevelFresh: Int32 = 3
+    /// ZSTD level for level-0 segments (cut from the head: written often, kept briefly until
+    /// compaction rewrites them).
+    public var zstdLevelFresh: Int32 = 1
     /// ZSTD level for compacted segments (written once, kept long).
     public var zstdLevelCompacted: Int32 = 19
     /// Compaction merges segments whose data starts in the same aligned window; one window per

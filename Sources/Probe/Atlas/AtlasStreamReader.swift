@@ -66,30 +66,44 @@ public struct AtlasStreamReader: Sendable {
         var readBuffer = [UInt8](repeating: 0, count: chunkSize)
         var start = 0               // first unconsumed byte in buffer
         var bufferFileOffset: Int64 = 0
-        var line = 1                // line number at `start`
-        var lineStart: Int64 = 0    // file offset of the line containing `start`
+        // Line numbers are counted lazily, up to `counted`: only errors and dropped bytes need them.
+        var counted = 0
+        var line = 1                // line number at `counted`
+        var lineStart: Int64 = 0    // file offset of the line containing `counted`
         var eof = false
         var framing = Framing.unknown
         var batch = [TraceRun]()
         batch.reserveCapacity(batchSize)
 
-        func position(_ i: Int) -> (line: Int, column: Int) {
-            var l = line, ls = lineStart
-            for k in start..<min(i, buffer.count) where buffer[k] == 0x0A {
-                l += 1
-                ls = bufferFileOffset + Int64(k) + 1
+        func catchUp(to i: Int) {
+            guard i > counted else { return }
+            buffer.withUnsafeBufferPointer { b in
+                var newlines = 0
+                for k in counted..<i where b[k] == 0x0A { newlines += 1 }
+                if newlines > 0 {
+                    line += newlines
+                    var k = i - 1
+                    while b[k] != 0x0A { k -= 1 }
+                    lineStart = bufferFileOffset + Int64(k) + 1
+                }
             }
-            return (l, Int(bufferFileOffset + Int64(i) - ls) + 1)
+            counted = i
         }
         func error(_ message: String, at i: Int) -> ProbeError {
-            let p = position(i)
-            return ProbeError(.malformedInput, message, source: name, line: p.line, column: p.column, offset: bufferFileOffset + Int64(i))
+            catchUp(to: min(i, buffer.count))
+            let column = Int(bufferFileOffset + Int64(i) - lineStart) + 1
+            return ProbeError(.malformedInput, message, source: name, line: line, column: column, offset: bufferFileOffset + Int64(i))
         }
-        func advance(to i: Int) {
-            let p = position(i)
-            line = p.line
-            lineStart = bufferFileOffset + Int64(i) - Int64(p.column - 1)
-            start = i
+        func parse(from begin: Int, to end: Int) -> Result<(TraceRun, Int), JSONScanner.Failure> {
+            buffer.withUnsafeBufferPointer { all in
+                var s = JSONScanner(UnsafeBufferPointer(rebasing: all[0..<end]), position: begin)
+                do throws(JSONScanner.Failure) {
+                    let run = try parser.parse(&s)
+                    return .success((run, s.position))
+                } catch {
+                    return .failure(error)
+                }
+            }
         }
 
         do {
@@ -123,11 +137,11 @@ public struct AtlasStreamReader: Sendable {
                         break scan
                     }
                     if eof { break scan }
-                    advance(to: i)
+                    start = i
                     try refill()
                     i = start
                 }
-                advance(to: i)
+                start = i
                 if i >= buffer.count {
                     if framing == .array { throw error("input ends inside the top-level array (missing ']')", at: i) }
                     break
@@ -136,43 +150,64 @@ public struct AtlasStreamReader: Sendable {
                 guard buffer[i] == 0x7B else {
                     throw error("expected '{' to start a traceroute result, found \(describe(buffer[i]))", at: i)
                 }
-                // Find the end of this object.
-                var end = -1
-                while end < 0 {
-                    end = AtlasStreamReader.objectEnd(buffer, from: start)
-                    if end < 0 {
-                        if eof { throw error("input ends inside the traceroute result that starts here", at: start) }
-                        try refill()
+                // In JSON lines the result ends at the newline; a result spread over several
+                // lines (or any in an array) is delimited by matching its braces.
+                var parsed: Result<(TraceRun, Int), JSONScanner.Failure>?
+                if framing == .lines {
+                    var newline = -1
+                    while newline < 0 {
+                        newline = buffer.withUnsafeBufferPointer { b -> Int in
+                            guard let base = b.baseAddress, start < b.count,
+                                  let hit = memchr(base + start, 0x0A, b.count - start) else { return -1 }
+                            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                        }
+                        if newline < 0 {
+                            if eof { newline = buffer.count; break }
+                            try refill()
+                        }
+                    }
+                    let attempt = parse(from: start, to: newline)
+                    if case .failure(let f) = attempt, f.offset >= newline {
+                        parsed = nil  // ran into the line's end: a result over several lines
+                    } else {
+                        parsed = attempt
                     }
                 }
-                let parsed: Result<TraceRun, JSONScanner.Failure> = buffer.withUnsafeBufferPointer { all in
-                    var s = JSONScanner(UnsafeBufferPointer(rebasing: all[0..<end]), position: start)
-                    do throws(JSONScanner.Failure) {
-                        return .success(try parser.parse(&s))
-                    } catch {
-                        return .failure(error)
+                if parsed == nil {
+                    var end = -1
+                    while end < 0 {
+                        end = AtlasStreamReader.objectEnd(buffer, from: start)
+                        if end < 0 {
+                            if eof { throw error("input ends inside the traceroute result that starts here", at: start) }
+                            try refill()
+                        }
                     }
+                    parsed = parse(from: start, to: end)
                 }
                 switch parsed {
-                case .success(let run):
+                case .success(let (run, end)):
                     batch.append(run)
                     summary.results += 1
                     if batch.count >= batchSize {
                         try deliver(batch)
                         batch.removeAll(keepingCapacity: true)
                     }
+                    start = end
                 case .failure(let f):
                     throw error(f.message, at: f.offset)
+                case nil:
+                    preconditionFailure("a result is parsed by one of the two ways above")
                 }
-                advance(to: end)
             }
         }
 
         func refill() throws {
-            // Drop consumed bytes, then append one read.
+            // Drop consumed bytes (counting their lines first), then append one read.
             if start > 0 {
+                catchUp(to: start)
                 buffer.removeSubrange(0..<start)
                 bufferFileOffset += Int64(start)
+                counted -= start
                 start = 0
             }
             let n = try fill(&readBuffer)
