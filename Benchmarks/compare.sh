@@ -35,7 +35,7 @@ if [[ ! -s $corpus ]]; then
 fi
 
 echo "== building stserver (release)"
-(cd "$root" && swift build -c release --product stserver >/dev/null)
+(cd "$root" && swift build -c release --product stserver > "$stbench/build.log" 2>&1) || { tail -30 "$stbench/build.log"; exit 70; }
 bin=$root/.build/release/stserver
 data=$stbench/pathtsdb
 rm -rf "$data"

@@ -15,8 +15,8 @@ import Synchronization
 public final class PathStore: Sendable {
     public let directory: String
     public let options: StoreOptions
-    /// What opening the store found and repaired.
-    public let recoveryReport: RecoveryReport
+    /// What opening found before WAL replay; `recovery` adds the replay.
+    private let openReport: RecoveryReport
 
     private let lock: DirectoryLock
     let writer: Mutex<WriterState>
@@ -49,7 +49,7 @@ public final class PathStore: Sendable {
     /// Opens (or creates) the store in `directory`, recovering from whatever a crash left.
     /// - Throws: `StorageError` with code `.locked` when another process has it open; other
     ///   errors when the directory cannot be used at all. Damage to individual files is not an
-    ///   error: it is repaired or quarantined and listed in `recoveryReport`.
+    ///   error: it is repaired or quarantined and listed in `recovery`.
     public init(directory: String, options: StoreOptions = StoreOptions(), logger: Logger = Logger(label: "pathtsdb")) throws(StorageError) {
         self.directory = directory
         self.options = options
@@ -98,7 +98,7 @@ public final class PathStore: Sendable {
                                 nextSegmentID: nextID)
         writer = Mutex(state)
         published = Mutex(Published(catalog: catalog, segments: segments, rollupFiles: rollupFiles, head: []))
-        recoveryReport = report
+        openReport = report
         try replayWAL(after: highWater)
     }
 
@@ -177,9 +177,9 @@ public final class PathStore: Sendable {
         }
     }
 
-    /// Everything opening the store found, including WAL replay.
+    /// What opening the store found and repaired, WAL replay included.
     public var recovery: RecoveryReport {
-        var r = recoveryReport
+        var r = openReport
         let extra = extraReport.withLock { $0 }
         r.problems += extra.problems
         r.replayedRecords += extra.replayedRecords
