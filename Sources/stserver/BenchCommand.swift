@@ -104,12 +104,17 @@ struct BenchCommand: ParsableCommand {
     /// Appends decoded runs to a fresh store, timing only the appends.
     func measureAppend() throws {
         guard let corpus else { throw ValidationError("--corpus is required for append") }
+        struct Enough: Error {}
         var runs = [[TraceRun]]()
         var count = 0
-        _ = try AtlasStreamReader().read(path: corpus, batchSize: 1000) { batch in
-            guard count < limit else { return }
-            runs.append(batch)
-            count += batch.count
+        do {
+            _ = try AtlasStreamReader().read(path: corpus, batchSize: 1000) { batch in
+                guard count < limit else { throw Enough() }
+                runs.append(batch)
+                count += batch.count
+            }
+        } catch is Enough {
+            // Read as far as needed.
         }
         let samples = runs.reduce(0) { $0 + $1.reduce(0) { $0 + $1.probes.filter { !$0.isLoss }.count } }
         var options = StoreOptions()
