@@ -123,6 +123,7 @@ struct BenchCommand: ParsableCommand {
         let clock = ContinuousClock()
         let t0 = clock.now
         for b in runs { try store.append(b) }
+        store.waitForCuts()  // the clock stops when the cuts the appends started are written
         let dt = BenchCommand.seconds(clock.now - t0)
         try store.close()
         print(#"{"measure":"append","runs":\#(count),"samples":\#(samples),"seconds":\#(dt),"samples_per_s":\#(Double(samples) / dt)}"#)

@@ -42,6 +42,9 @@ func run(_ path: String, _ args: [String]) throws -> Int32 {
                     break
                 }
             }
+            // Dropped without close, as a crash would leave it, once the cut in flight is done
+            // (until then the cutter holds the store, and the directory stays locked).
+            store.waitForCuts()
         }
         let error = try #require(failure, "1 MiB should fill up")
         #expect(error.code == .diskFull)

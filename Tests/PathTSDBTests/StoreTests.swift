@@ -2,20 +2,27 @@ import Testing
 @testable import PathTSDB
 
 @Suite struct StoreTests {
-    func options(cut: Int = 1_000_000) -> StoreOptions {
+    func options(cut: Int = 1_000_000, background: Bool = false) -> StoreOptions {
         var o = StoreOptions()
         o.walSync = .never
         o.headCutProbes = cut
+        o.backgroundCuts = background
         return o
     }
 
-    @Test func everyFieldSurvivesHeadSegmentAndReopen() throws {
+    @Test(arguments: [false, true])
+    func everyFieldSurvivesHeadSegmentAndReopen(backgroundCuts: Bool) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let runs = RunFactory.runs(count: 600)
         do {
-            let store = try PathStore(directory: dir.path, options: options(cut: 4000))
-            for batch in stride(from: 0, to: runs.count, by: 50) { try store.append(Array(runs[batch..<min(batch + 50, runs.count)])) }
+            let store = try PathStore(directory: dir.path, options: options(cut: 4000, background: backgroundCuts))
+            for batch in stride(from: 0, to: runs.count, by: 50) {
+                try store.append(Array(runs[batch..<min(batch + 50, runs.count)]))
+                // Whatever the cutter has done by now, every run reads back exactly once.
+                if backgroundCuts { expectSameRuns(store.snapshot().allTraceRuns(), Array(runs[..<min(batch + 50, runs.count)])) }
+            }
+            store.waitForCuts()
             // Some runs are in segments by now, the rest in the head: both must read back alike.
             #expect(store.snapshot().segments.count >= 2)
             #expect(!store.snapshot().head.isEmpty)

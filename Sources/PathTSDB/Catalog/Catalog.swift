@@ -12,9 +12,6 @@ public struct Catalog: Sendable {
     private var addressIDs: [IPAddress: AddressID] = [:]
     private var pathIDs: [PathHops: PathID] = [:]
 
-    /// Entries added since the last `markPersisted()`, in the order they were added.
-    private(set) var pending: [CatalogEntry] = []
-
     public init() {}
 
     // MARK: - Lookup
@@ -45,7 +42,6 @@ public struct Catalog: Sendable {
         targetNames.append(name)
         let id = TargetID(rawValue: UInt32(targetNames.count))
         targetIDs[name] = id
-        pending.append(.target(name))
         return id
     }
 
@@ -54,7 +50,6 @@ public struct Catalog: Sendable {
         vantageNames.append(name)
         let id = VantageID(rawValue: UInt32(vantageNames.count))
         vantageIDs[name] = id
-        pending.append(.vantage(name))
         return id
     }
 
@@ -63,7 +58,6 @@ public struct Catalog: Sendable {
         addresses.append(address)
         let id = AddressID(rawValue: UInt32(addresses.count))
         addressIDs[address] = id
-        pending.append(.address(address))
         return id
     }
 
@@ -72,11 +66,10 @@ public struct Catalog: Sendable {
         paths.append(path)
         let id = PathID(rawValue: UInt32(paths.count))
         pathIDs[path] = id
-        pending.append(.path(path))
         return id
     }
 
-    /// Adds an entry read back from disk (no pending record is made).
+    /// Adds an entry read back from disk.
     mutating func load(_ entry: CatalogEntry) {
         switch entry {
         case .target(let n): _ = intern(target: n)
@@ -84,10 +77,26 @@ public struct Catalog: Sendable {
         case .address(let a): _ = intern(address: a)
         case .path(let p): _ = intern(path: p)
         }
-        pending.removeLast()
     }
 
-    mutating func markPersisted(count: Int) { pending.removeFirst(min(count, pending.count)) }
+    /// How many entries of each kind the catalog holds.
+    var counts: CatalogCounts {
+        CatalogCounts(targets: targetNames.count, vantages: vantageNames.count, addresses: addresses.count, paths: paths.count)
+    }
+
+    /// The entries beyond `counts`, kind by kind (ids are per kind, so the order across kinds
+    /// does not matter).
+    func entries(after counts: CatalogCounts) -> [CatalogEntry] {
+        targetNames.dropFirst(counts.targets).map { .target($0) }
+            + vantageNames.dropFirst(counts.vantages).map { .vantage($0) }
+            + addresses.dropFirst(counts.addresses).map { .address($0) }
+            + paths.dropFirst(counts.paths).map { .path($0) }
+    }
+}
+
+/// Entry counts per kind: how much of a catalog is on disk.
+struct CatalogCounts: Equatable, Sendable {
+    var targets = 0, vantages = 0, addresses = 0, paths = 0
 }
 
 /// One catalog record as written to `catalog.ptc`.

@@ -7,7 +7,12 @@ import Glibc
 /// Entries are appended and fsynced before any segment that uses their ids is committed, so a
 /// segment never refers to an id that is not on disk. A torn tail (a crash mid-append) is cut
 /// off on open and reported; nothing a segment refers to can be in it.
+///
+/// Whoever cuts a segment persists the catalog as it was when the cut began; `persisted` knows
+/// how much of any later catalog is already on disk. Calls are serialised by the owner.
 final class CatalogFile {
+    /// How many entries of each kind are on disk.
+    private(set) var persisted = CatalogCounts()
     static let magic: [UInt8] = Array("PTCT".utf8)
     static let version: UInt16 = 1
     static let headerSize = 8
@@ -28,6 +33,7 @@ final class CatalogFile {
             header.appendLE(UInt16(0))
             try file.writeAll(header)
             try file.sync()
+            persisted = catalog.counts
             return
         }
         let bytes = try file.readAll()
@@ -70,11 +76,13 @@ final class CatalogFile {
             try file.sync()
         }
         _ = try file.seekToEnd()
+        persisted = catalog.counts
         tailProblem = problem
     }
 
-    /// Appends `entries` and makes them durable.
-    func append(_ entries: ArraySlice<CatalogEntry>) throws(StorageError) {
+    /// Makes every entry of `catalog` durable that is not on disk yet.
+    func persist(_ catalog: Catalog) throws(StorageError) {
+        let entries = catalog.entries(after: persisted)
         guard !entries.isEmpty else { return }
         let start = try file.seekToEnd()
         var out = [UInt8]()
@@ -89,6 +97,7 @@ final class CatalogFile {
         do throws(StorageError) {
             try file.writeAll(out)
             try file.sync()
+            persisted = catalog.counts
         } catch {
             // Leave no partial record behind for the next append to follow.
             try? file.truncate(to: start)

@@ -21,6 +21,9 @@ public final class PathStore: Sendable {
     private let lock: DirectoryLock
     let writer: Mutex<WriterState>
     let published: Mutex<Published>
+    /// Written by whoever cuts: the cutter thread, or the writer for a synchronous cut.
+    private let catalogFile: Mutex<CatalogFile>
+    private let cutter: Mutex<SegmentCutter?> = Mutex(nil)
     let logger: Logger
 
     struct Published {
@@ -33,9 +36,9 @@ public final class PathStore: Sendable {
 
     struct WriterState: ~Copyable {
         var wal: WALWriter
-        var catalogFile: CatalogFile
         var ingester: HeadIngester
-        var headProbes = 0
+        /// Probes appended since the last cut began.
+        var uncutProbes = 0
         var nextSegmentID: UInt64
     }
 
@@ -94,12 +97,16 @@ public final class PathStore: Sendable {
 
         let wal = WALWriter(directory: directory + "/wal", nextSequence: highWater + 1, syncPolicy: options.walSync,
                             fileSizeLimit: options.walFileBytes)
-        let state = WriterState(wal: wal, catalogFile: catalogFile, ingester: HeadIngester(catalog: catalog, detector: detector),
-                                nextSegmentID: nextID)
+        let state = WriterState(wal: wal, ingester: HeadIngester(catalog: catalog, detector: detector), nextSegmentID: nextID)
         writer = Mutex(state)
+        self.catalogFile = Mutex(catalogFile)
         published = Mutex(Published(catalog: catalog, segments: segments, rollupFiles: rollupFiles, head: []))
         openReport = report
         try replayWAL(after: highWater)
+        if options.backgroundCuts {
+            let cutter = SegmentCutter { [weak self] job in self?.performBackgroundCut(job) }
+            self.cutter.withLock { $0 = cutter }
+        }
     }
 
     static func loadSegments(in dir: String, quarantine: String, verify: Bool, report: inout RecoveryReport) throws(StorageError) -> [Segment] {
@@ -147,7 +154,7 @@ public final class PathStore: Sendable {
                     let block = w.ingester.ingest(record.runs, walSequence: record.sequence)
                     publishHeadBlock(block, writer: &w)
                     // The WAL files are still being read: cut without touching them.
-                    if w.headProbes >= options.headCutProbes { try cutHead(writer: &w, dropWAL: false) }
+                    if w.uncutProbes >= options.headCutProbes { try cutSynchronously(writer: &w, dropWAL: false) }
                 }
                 lastSeq = record.sequence
                 report.replayedRecords += 1
@@ -163,7 +170,7 @@ public final class PathStore: Sendable {
         try writer.withLock { (w: inout WriterState) throws(StorageError) in
             w.wal = WALWriter(directory: walDirectory, nextSequence: lastSeq + 1, syncPolicy: options.walSync, fileSizeLimit: options.walFileBytes)
             try w.wal.rotate(firstSequence: lastSeq + 1)
-            if w.headProbes == 0 { try dropWALFiles(before: w.wal.currentFirstSequence) }
+            if w.uncutProbes == 0 { try dropWALFiles(before: w.wal.currentFirstSequence) }
         }
         mergeReport(report)
     }
@@ -203,10 +210,10 @@ public final class PathStore: Sendable {
             publishHeadBlock(block, writer: &w)
             // The batch is acknowledged from here on: a failed cut (a full disk, say) must not
             // make the caller think otherwise and write it again. The head keeps the data and
-            // the cut is retried on the next append.
-            if w.headProbes >= options.headCutProbes {
+            // the cut is retried when the head has grown again.
+            if w.uncutProbes >= options.headCutProbes {
                 do throws(StorageError) {
-                    try cutHead(writer: &w)
+                    try startCut(writer: &w)
                 } catch {
                     logger.error("cutting the head into a segment failed; will retry", metadata: ["error": "\(error)"])
                 }
@@ -217,7 +224,7 @@ public final class PathStore: Sendable {
     var isClosed: Bool { published.withLock { $0.closed } }
 
     private func publishHeadBlock(_ block: HeadBlock, writer w: inout WriterState) {
-        w.headProbes += block.table.probes.count
+        w.uncutProbes += block.table.probes.count
         let catalog = w.ingester.catalog
         published.withLock {
             $0.head.append(block)
@@ -225,28 +232,85 @@ public final class PathStore: Sendable {
         }
     }
 
-    /// Cuts the head into a segment now, whatever its size.
+    /// Cuts the head into a segment now, whatever its size, and waits for it to be on disk.
     public func flush() throws(StorageError) {
-        try writer.withLock { (w: inout WriterState) throws(StorageError) in try cutHead(writer: &w) }
+        try writer.withLock { (w: inout WriterState) throws(StorageError) in try cutSynchronously(writer: &w, dropWAL: true) }
     }
 
-    /// Writes the head as a level-0 segment: catalog first, then the segment, then the WAL it
-    /// came from is dropped.
-    private func cutHead(writer w: inout WriterState, dropWAL: Bool = true) throws(StorageError) {
+    /// Waits until the cut in flight, if any, is on disk and published.
+    public func waitForCuts() {
+        cutter.withLock { $0 }?.waitUntilIdle()
+    }
+
+    /// Hands the whole head to the cutter thread (or cuts it here, without one). With a cut
+    /// already in flight, the head keeps growing, up to twice the cut size; then the writer
+    /// waits for the cutter, which bounds memory.
+    private func startCut(writer w: inout WriterState) throws(StorageError) {
+        guard let cutter = cutter.withLock({ $0 }) else {
+            try cutSynchronously(writer: &w, dropWAL: true)
+            return
+        }
+        if cutter.isBusy {
+            guard w.uncutProbes >= 2 * options.headCutProbes else { return }
+            cutter.waitUntilIdle()
+        }
+        guard let job = try makeCutJob(writer: &w, rotateWAL: true) else { return }
+        cutter.submit(job)
+    }
+
+    /// Everything in the head, as one cut; rotates the WAL so that older files hold only records
+    /// of this cut or of earlier ones.
+    private func makeCutJob(writer w: inout WriterState, rotateWAL: Bool) throws(StorageError) -> CutJob? {
         let head = published.withLock { $0.head }
-        guard let lastBlock = head.last else { return }
-        let catalog = w.ingester.catalog
-        try w.catalogFile.append(catalog.pending[...])
-        w.ingester.catalog.markPersisted(count: catalog.pending.count)
+        guard !head.isEmpty else { return nil }
+        var rotatedAt: UInt64 = 0
+        if rotateWAL {
+            try w.wal.rotate(firstSequence: w.wal.nextSequence)
+            rotatedAt = w.wal.currentFirstSequence
+        }
+        let job = CutJob(blocks: head, catalog: w.ingester.catalog, detector: w.ingester.detector,
+                         segmentID: w.nextSegmentID, walRotatedAt: rotatedAt)
+        w.nextSegmentID += 1
+        w.uncutProbes = 0
+        return job
+    }
+
+    /// Waits for the cutter, then cuts what is left in the head on this thread.
+    private func cutSynchronously(writer w: inout WriterState, dropWAL: Bool) throws(StorageError) {
+        cutter.withLock { $0 }?.waitUntilIdle()
+        guard let job = try makeCutJob(writer: &w, rotateWAL: dropWAL) else { return }
+        do throws(StorageError) {
+            try performCut(job)
+        } catch {
+            w.uncutProbes = published.withLock { $0.head.reduce(0) { $0 + $1.table.probes.count } }
+            throw error
+        }
+    }
+
+    private func performBackgroundCut(_ job: CutJob) {
+        do throws(StorageError) {
+            try performCut(job)
+        } catch {
+            // The blocks stay in the head; the next cut takes them along.
+            logger.error("cutting the head into a segment failed; will retry", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Writes a cut as a level-0 segment: catalog first, then the segment, then the head blocks
+    /// leave the head and the WAL files before the cut's rotation go.
+    private func performCut(_ job: CutJob) throws(StorageError) {
+        guard let lastBlock = job.blocks.last else { return }
+        let catalog = job.catalog
+        try catalogFile.withLock { (file: inout CatalogFile) throws(StorageError) in try file.persist(catalog) }
 
         // Where each target's runs are; each target's table is built, written and dropped in
         // turn, so a cut needs memory for one target beyond the head itself.
+        let head = job.blocks
         var byTarget = [TargetID: [(block: Int32, run: Int32)]]()
         for (b, block) in head.enumerated() {
             for (r, run) in block.table.runs.enumerated() { byTarget[run.target, default: []].append((Int32(b), Int32(r))) }
         }
-        let id = w.nextSegmentID
-        let sw = try SegmentWriter(directory: segmentsDirectory, id: id, level: 0, zstdLevel: options.zstdLevelFresh)
+        let sw = try SegmentWriter(directory: segmentsDirectory, id: job.segmentID, level: 0, zstdLevel: options.zstdLevelFresh)
         do throws(StorageError) {
             for target in byTarget.keys.sorted() {
                 var table = RunTable()
@@ -264,20 +328,16 @@ public final class PathStore: Sendable {
             throw error
         }
         let events = head.flatMap(\.events)
-        let path = try sw.finish(events: events, state: w.ingester.detector, walHighWater: lastBlock.walSequence, sources: [])
+        let path = try sw.finish(events: events, state: job.detector, walHighWater: lastBlock.walSequence, sources: [])
         let segment = try Segment(path: path, verifyBlocks: false)
-        w.nextSegmentID += 1
-        let cutCount = head.count
-        published.withLock {
-            $0.segments.append(segment)
-            $0.head.removeFirst(cutCount)
-            $0.catalog = w.ingester.catalog
+        published.withLock { p in
+            // Only cuts remove head blocks, one cut at a time: the cut blocks lead the head.
+            precondition(p.head.count >= head.count && zip(p.head, head).allSatisfy { $0 === $1 },
+                         "the head changed under a cut")
+            p.segments.append(segment)
+            p.head.removeFirst(head.count)
         }
-        w.headProbes = 0
-        guard dropWAL else { return }
-        // Everything in the WAL up to lastBlock is now in a segment.
-        try w.wal.rotate(firstSequence: w.wal.nextSequence)
-        try dropWALFiles(before: w.wal.currentFirstSequence)
+        if job.walRotatedAt > 0 { try dropWALFiles(before: job.walRotatedAt) }
     }
 
     private func dropWALFiles(before sequence: UInt64) throws(StorageError) {
@@ -318,11 +378,19 @@ public final class PathStore: Sendable {
     public func close() throws(StorageError) {
         try writer.withLock { (w: inout WriterState) throws(StorageError) in
             guard !isClosed else { return }
-            try cutHead(writer: &w)
+            try cutSynchronously(writer: &w, dropWAL: true)
             try w.wal.close()
+            cutter.withLock { $0 }?.stop()
             published.withLock { $0.closed = true }
             lock.release()
         }
+    }
+
+    /// A store dropped without `close()` is, for its data, a crash: the head stays in the WAL.
+    /// A cut in flight holds the store until it is written, so the directory stays locked until
+    /// then; `waitForCuts()` first makes the release immediate.
+    deinit {
+        cutter.withLock { $0 }?.stop()
     }
 }
 

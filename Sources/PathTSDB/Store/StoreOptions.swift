@@ -7,6 +7,9 @@ public struct StoreOptions: Sendable {
     /// The head is cut into a segment once it holds this many probes (bounds memory: about
     /// 16 bytes a probe).
     public var headCutProbes: Int = 1_000_000
+    /// Write head cuts on a thread of their own, so appends go on while the previous head is
+    /// written; with false, the append that fills the head writes it.
+    public var backgroundCuts: Bool = true
     /// ZSTD level for level-0 segments (cut from the head: written often, kept briefly until
     /// compaction rewrites them).
     public var zstdLevelFresh: Int32 = 1
