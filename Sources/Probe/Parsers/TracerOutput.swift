@@ -1,0 +1,50 @@
+import PathTSDB
+
+/// What a tracer printed about one trace: the probes, in TTL order, and what it said about the
+/// destination. The caller, which started the tracer, adds target, vantage, method and times to
+/// make a `TraceRun`.
+public struct TracerOutput: Sendable, Equatable {
+    public var destination: IPAddress?
+    public var probes: [ProbeReply]
+    /// Names the tracer printed for addresses (its reverse lookups).
+    public var names: [IPAddress: String]
+
+    public init(destination: IPAddress?, probes: [ProbeReply], names: [IPAddress: String] = [:]) {
+        self.destination = destination
+        self.probes = probes
+        self.names = names
+    }
+
+    /// Whether the destination itself answered.
+    public var reached: Bool {
+        guard let destination else { return false }
+        return probes.contains { $0.address == destination }
+    }
+
+    /// The trace as a run of the store.
+    public func run(target: String, vantage: String, method: TraceMethod, flowID: UInt16,
+                    startMicros: Int64, endMicros: Int64) -> TraceRun? {
+        guard let destination else { return nil }
+        return TraceRun(target: target, vantage: vantage, method: method, flowID: flowID, startMicros: startMicros,
+                        endMicros: max(startMicros, endMicros), destination: destination, reached: reached, probes: probes)
+    }
+}
+
+/// ICMP type and code of a reply, from what the tracer shows.
+enum ReplyKind {
+    static let timeExceeded: (UInt8, UInt8) = (11, 0)
+    static let timeExceededV6: (UInt8, UInt8) = (3, 0)
+    /// A TCP answer (SYN-ACK or RST) is no ICMP message.
+    static let tcpAnswer: (UInt8, UInt8) = (255, 0)
+
+    /// What a destination's own answer is for `method`.
+    static func destination(_ method: TraceMethod, v6: Bool) -> (UInt8, UInt8) {
+        switch method {
+        case .icmp, .icmpParis: v6 ? (129, 0) : (0, 0)
+        case .tcp, .tcpParis: tcpAnswer
+        default: v6 ? (1, 4) : (3, 3)
+        }
+    }
+
+    static func intermediate(v6: Bool) -> (UInt8, UInt8) { v6 ? timeExceededV6 : timeExceeded }
+}

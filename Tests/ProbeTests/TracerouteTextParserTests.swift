@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import PathTSDB
+@testable import Probe
+
+func fixture(_ name: String) throws -> String {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
+    return try String(contentsOf: url, encoding: .utf8)
+}
+
+let r1 = IPAddress("10.99.1.2"), r2 = IPAddress("10.99.2.2"), r2b = IPAddress("10.99.4.2"), dst = IPAddress("10.99.3.2")
+
+@Suite struct TracerouteTextParserTests {
+    func parse(_ name: String, _ method: TraceMethod = .udp) throws -> TracerOutput {
+        try TracerouteTextParser(method: method, source: name).parse(try fixture(name))
+    }
+
+    @Test(arguments: [("tr-udp-n.txt", TraceMethod.udp), ("tr-udp-names.txt", .udp), ("tr-icmp-n.txt", .icmp), ("tr-tcp-n.txt", .tcp)])
+    func cleanPathInEveryMode(_ name: String, _ method: TraceMethod) throws {
+        let out = try parse(name, method)
+        #expect(out.destination == dst)
+        #expect(out.probes.map(\.ttl) == [1, 1, 1, 2, 2, 2, 3, 3, 3])
+        #expect(out.probes.map(\.address) == [r1, r1, r1, r2, r2, r2, dst, dst, dst])
+        #expect(out.reached)
+        #expect(out.probes.allSatisfy { $0.rttMicros < 10_000 })
+        #expect(out.probes[0].icmpType == 11)
+        let expected = ReplyKind.destination(method, v6: false)
+        #expect(out.probes[8].icmpType == expected.0 && out.probes[8].icmpCode == expected.1)
+        if name.contains("names") { #expect(out.names[try #require(dst)] == "dst.lab.test") }
+    }
+
+    @Test func microsecondsAreKeptFromTheMillisecondText() throws {
+        let out = try parse("tr-udp-n.txt")
+        // " 1  10.99.1.2  1.226 ms  0.960 ms  0.916 ms"
+        #expect(out.probes.prefix(3).map(\.rttMicros) == [1226, 960, 916])
+    }
+
+    @Test func ipv6Path() throws {
+        let out = try parse("tr-udp6-n.txt")
+        #expect(out.destination == IPAddress("fd99:3::2") && out.reached)
+        #expect(out.probes.map(\.address).compactMap { $0 }.map(\.description) == ["fd99:1::2", "fd99:1::2", "fd99:1::2", "fd99:2::2", "fd99:2::2", "fd99:2::2", "fd99:3::2", "fd99:3::2", "fd99:3::2"])
+        #expect(out.probes[0].icmpType == 3 && out.probes[8].icmpType == 1 && out.probes[8].icmpCode == 4)
+    }
+
+    @Test func silentHopIsLostProbesNotAGap() throws {
+        let out = try parse("tr-silent-n.txt")
+        #expect(out.probes.filter { $0.ttl == 2 }.count == 3)
+        #expect(out.probes.filter { $0.ttl == 2 }.allSatisfy { $0.isLoss })
+        #expect(out.reached)
+    }
+
+    @Test(arguments: [("H", UInt8(1)), ("N", 0), ("P", 2), ("X", 13)])
+    func annotationsBecomeUnreachableCodes(_ tag: String, _ code: UInt8) throws {
+        let out = try parse("tr-annot-\(tag)-n.txt")
+        let last = out.probes.filter { $0.ttl == 3 }
+        #expect(last.count == 3 && last.allSatisfy { $0.address == r2 && $0.icmpType == 3 && $0.icmpCode == code })
+        #expect(!out.reached)
+    }
+
+    @Test func ipv6AdministrativelyProhibited() throws {
+        let out = try parse("tr6-annot-X-n.txt")
+        #expect(out.probes.filter { $0.ttl == 3 }.allSatisfy { $0.icmpType == 1 && $0.icmpCode == 1 })
+    }
+
+    @Test func lossKeepsEveryProbeInPlace() throws {
+        let out = try parse("tr-loss-n.txt")
+        // " 3  * * * 10.99.3.2  0.014 ms *"
+        let hop3 = out.probes.filter { $0.ttl == 3 }
+        #expect(hop3.map(\.isLoss) == [true, true, true, false, true])
+        #expect(hop3[3].address == dst && hop3[3].rttMicros == 14)
+        let icmp = try parse("tr-icmp-loss-n.txt", .icmp)
+        #expect(icmp.probes.filter { $0.ttl == 3 }.allSatisfy { $0.isLoss })
+        #expect(icmp.probes.filter { $0.ttl == 4 }.map(\.isLoss) == [false, true, true, true, true])
+    }
+
+    @Test(arguments: ["tr-ecmp-n.txt", "tr-ecmp-names.txt"])
+    func severalRespondersAtOneTTL(_ name: String) throws {
+        let out = try parse(name)
+        let hop2 = out.probes.filter { $0.ttl == 2 }
+        #expect(hop2.count == 6)
+        #expect(Set(hop2.compactMap(\.address)) == Set([r2, r2b].compactMap { $0 }))
+    }
+
+    @Test func tcptracerouteMarksTheTCPAnswer() throws {
+        let out = try parse("tcptr-n.txt", .tcp)
+        #expect(out.destination == dst && out.reached)
+        #expect(out.probes.filter { $0.ttl == 3 }.allSatisfy { $0.icmpType == 255 })
+        #expect(out.probes.filter { $0.ttl == 2 }.allSatisfy { $0.address == r2b })
+    }
+
+    @Test func mplsExtensionsAttachToTheirAddressesProbes() throws {
+        let text = """
+            traceroute to 192.0.2.9 (192.0.2.9), 30 hops max, 60 byte packets
+             1  192.0.2.1 <MPLS:L=24001,E=0,S=0,T=1/L=16,E=3,S=1,T=1>  1.000 ms  2.000 ms 192.0.2.2  3.000 ms
+            """
+        let out = try TracerouteTextParser(method: .udp).parse(text)
+        #expect(out.probes[0].mplsLabels == [MPLSLabel(label: 24001, trafficClass: 0, bottomOfStack: false, ttl: 1),
+                                             MPLSLabel(label: 16, trafficClass: 3, bottomOfStack: true, ttl: 1)])
+        #expect(out.probes[1].mplsLabels.count == 2 && out.probes[2].mplsLabels.isEmpty)
+    }
+
+    @Test(arguments: [
+        (" 1  10.0.0.1  abc ms", 1, 15, "expected '*', an address, a time in ms or an annotation, found \"abc\""),
+        ("traceroute to x (192.0.2.1), 30 hops max\n 1  0.5 ms", 2, 5, "a time before any address"),
+        (" 1  10.0.0.1  1.0 ms !Q", 1, 22, "unknown annotation !Q (expected !H, !N, !P, !S, !F, !X, !V, !C or !<code>)"),
+        (" 2  10.0.0.1  1.0 ms\n 1  10.0.0.2  1.0 ms", 2, 2, "hop 1 after hop 2"),
+        ("garbage here", 1, 1, "expected a hop number or a header line, found \"garbage\""),
+        (" 1  host (10.0.0.300)  1.0 ms", 1, 11, "\"10.0.0.300\" is not an IP address"),
+        (" 1  * !H", 1, 7, "annotation !H without a time before it"),
+    ])
+    func malformedOutputNamesLineAndColumn(_ text: String, _ line: Int, _ column: Int, _ message: String) {
+        do {
+            _ = try TracerouteTextParser(method: .udp, source: "t").parse(text)
+            Issue.record("no error")
+        } catch {
+            #expect(error.code == .malformedInput)
+            #expect(error.line == line && error.column == column)
+            #expect(error.message == message)
+        }
+    }
+}
