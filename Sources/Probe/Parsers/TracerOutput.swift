@@ -8,11 +8,15 @@ public struct TracerOutput: Sendable, Equatable {
     public var probes: [ProbeReply]
     /// Names the tracer printed for addresses (its reverse lookups).
     public var names: [IPAddress: String]
+    /// Probes the tracer sent past the destination (mtr keeps probing higher TTLs, which the
+    /// destination answers again); counted here rather than stored as hops.
+    public var probesBeyondDestination: Int
 
-    public init(destination: IPAddress?, probes: [ProbeReply], names: [IPAddress: String] = [:]) {
+    public init(destination: IPAddress?, probes: [ProbeReply], names: [IPAddress: String] = [:], probesBeyondDestination: Int = 0) {
         self.destination = destination
         self.probes = probes
         self.names = names
+        self.probesBeyondDestination = probesBeyondDestination
     }
 
     /// Whether the destination itself answered.

@@ -1,0 +1,204 @@
+import PathTSDB
+
+/// One trace from scamper's JSON output (`scamper -O json`), with what scamper says of it.
+public struct ScamperTrace: Sendable, Equatable {
+    public var output: TracerOutput
+    public var method: TraceMethod
+    public var source: IPAddress?
+    /// The flow scamper held constant: the UDP or TCP source port, or the ICMP checksum.
+    public var flowID: UInt16
+    public var startMicros: Int64
+    /// scamper's reason for stopping: COMPLETED, UNREACH, GAPLIMIT, LOOP…
+    public var stopReason: String
+}
+
+/// Reads scamper's JSON output: one object per line, `cycle-start`, `trace` and `cycle-stop`.
+///
+/// scamper lists only the probes that were answered. Lost probes are rebuilt from its counts:
+/// with all attempts sent (`trace -Q`) each TTL got `attempts` probes; otherwise probing a TTL
+/// stopped at its first answer, and a silent TTL got `attempts`. Whichever reading adds up to the
+/// trace's `probe_count` is used; if neither does, the trace is an error rather than a guess.
+public struct ScamperJSONParser: Sendable {
+    public let source: String
+
+    public init(source: String = "scamper") {
+        self.source = source
+    }
+
+    /// scamper's method names (its `trace -P` values as it reports them).
+    static let methods: [String: TraceMethod] = [
+        "udp": .udp, "udp-paris": .udpParis, "icmp-echo": .icmp, "icmp-echo-paris": .icmpParis,
+        "tcp": .tcp, "tcp-ack": .tcp, "tcp-ack-sport": .tcpParis, "tcp-sport": .tcpParis,
+    ]
+
+    private struct Hop {
+        var ttl: Int
+        var probeID: Int
+        var reply: ProbeReply
+    }
+
+    public func parse(_ text: String) throws(ProbeError) -> [ScamperTrace] {
+        var traces = [ScamperTrace]()
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let bytes = Array(line.utf8)
+            guard bytes.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
+            var result: Result<ScamperTrace?, JSONScanner.Failure> = .success(nil)
+            bytes.withUnsafeBufferPointer { b in
+                var s = JSONScanner(b)
+                do throws(JSONScanner.Failure) {
+                    result = .success(try object(&s))
+                    s.skipWhitespace()
+                    if s.position < b.count { throw s.fail("data after the object") }
+                } catch {
+                    result = .failure(error)
+                }
+            }
+            switch result {
+            case .success(let t?): traces.append(t)
+            case .success(nil): break
+            case .failure(let f):
+                throw ProbeError(.malformedInput, f.message, source: source, line: index + 1, column: f.offset + 1)
+            }
+        }
+        return traces
+    }
+
+    /// A trace, or nil for the cycle and list objects around traces.
+    private func object(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> ScamperTrace? {
+        var type: String?
+        var method = TraceMethod.unknown
+        var src: IPAddress?, dst: IPAddress?
+        var sport: Int64 = 0, icmpSum: Int64 = 0
+        var startMicros: Int64 = 0
+        var stopReason = ""
+        var attempts: Int64 = 1, probeCount: Int64 = -1, hopCount: Int64 = 0, firstHop: Int64 = 1
+        var hops = [Hop]()
+        let start = s.position
+        try s.object { (s: inout JSONScanner, key) throws(JSONScanner.Failure) in
+            if key.equals("type") { type = try s.string() }
+            else if key.equals("method") {
+                let at = s.position
+                let m = try s.string()
+                guard let known = ScamperJSONParser.methods[m] else { throw JSONScanner.Failure(offset: at, message: "unknown method \"\(m)\"") }
+                method = known
+            }
+            else if key.equals("src") { src = try address(&s) }
+            else if key.equals("dst") { dst = try address(&s) }
+            else if key.equals("sport") { sport = try s.integer() }
+            else if key.equals("icmp_sum") { icmpSum = try s.integer() }
+            else if key.equals("stop_reason") { stopReason = try s.string() }
+            else if key.equals("attempts") { attempts = try s.integer() }
+            else if key.equals("probe_count") { probeCount = try s.integer() }
+            else if key.equals("hop_count") { hopCount = try s.integer() }
+            else if key.equals("firsthop") { firstHop = try s.integer() }
+            else if key.equals("start") {
+                try s.object { (s: inout JSONScanner, key) throws(JSONScanner.Failure) in
+                    if key.equals("sec") { startMicros += try s.integer() * 1_000_000 }
+                    else if key.equals("usec") { startMicros += try s.integer() }
+                    else { try s.skipValue() }
+                }
+            } else if key.equals("hops") {
+                try s.array { (s: inout JSONScanner) throws(JSONScanner.Failure) in hops.append(try hop(&s)) }
+            } else {
+                try s.skipValue()
+            }
+        }
+        guard type == "trace" else { return nil }
+        guard let dst else { throw JSONScanner.Failure(offset: start, message: "trace without \"dst\"") }
+        guard probeCount >= 0 else { throw JSONScanner.Failure(offset: start, message: "trace without \"probe_count\"") }
+        guard attempts >= 1, attempts <= 255, firstHop >= 1, hopCount <= 255 else {
+            throw JSONScanner.Failure(offset: start, message: "attempts, firsthop or hop_count out of range")
+        }
+        let lastTTL = max(Int(hopCount), hops.map(\.ttl).max() ?? 0)
+        var byTTL = [Int: [Hop]]()
+        for h in hops { byTTL[h.ttl, default: []].append(h) }
+        let ttls = lastTTL >= Int(firstHop) ? Array(Int(firstHop)...lastTTL) : []
+        func sentCount(_ ttl: Int, allAttempts: Bool) -> Int {
+            guard let replies = byTTL[ttl], !replies.isEmpty, !allAttempts else { return Int(attempts) }
+            return replies.map(\.probeID).max() ?? Int(attempts)
+        }
+        let total = { (all: Bool) in ttls.reduce(0) { $0 + sentCount($1, allAttempts: all) } }
+        let allAttempts: Bool
+        if total(true) == Int(probeCount) {
+            allAttempts = true
+        } else if total(false) == Int(probeCount) {
+            allAttempts = false
+        } else {
+            throw JSONScanner.Failure(offset: start, message: "probe_count \(probeCount) fits neither all \(attempts) attempts per hop (\(total(true))) nor stopping at the first answer (\(total(false)))")
+        }
+        var probes = [ProbeReply]()
+        for ttl in ttls {
+            let replies = byTTL[ttl, default: []]
+            for id in 1...max(1, sentCount(ttl, allAttempts: allAttempts)) {
+                if let r = replies.first(where: { $0.probeID == id }) { probes.append(r.reply) } else { probes.append(.lost(ttl: UInt8(ttl))) }
+            }
+        }
+        let flow = method == .icmpParis || method == .icmp ? icmpSum : sport
+        return ScamperTrace(output: TracerOutput(destination: dst, probes: probes), method: method, source: src,
+                            flowID: UInt16(truncatingIfNeeded: flow), startMicros: startMicros, stopReason: stopReason)
+    }
+
+    private func address(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> IPAddress {
+        let at = s.position
+        let raw = try s.rawString()
+        guard let a = IPAddress(utf8: raw) else { throw JSONScanner.Failure(offset: at, message: "not an IP address") }
+        return a
+    }
+
+    private func hop(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> Hop {
+        var addr: IPAddress?
+        var ttl: Int64 = 0, probeID: Int64 = 1, replyTTL: Int64 = 0
+        var icmpType: Int64 = -1, icmpCode: Int64 = 0
+        var rtt: Int64?
+        var tcp = false
+        var labels = [MPLSLabel]()
+        let at = s.position
+        try s.object { (s: inout JSONScanner, key) throws(JSONScanner.Failure) in
+            if key.equals("addr") { addr = try address(&s) }
+            else if key.equals("probe_ttl") { ttl = try s.integer() }
+            else if key.equals("probe_id") { probeID = try s.integer() }
+            else if key.equals("rtt") { rtt = try s.scaled(3) }
+            else if key.equals("reply_ttl") { replyTTL = try s.integer() }
+            else if key.equals("icmp_type") { icmpType = try s.integer() }
+            else if key.equals("icmp_code") { icmpCode = try s.integer() }
+            else if key.equals("tcp_flags") { tcp = true; try s.skipValue() }
+            else if key.equals("icmpext") { labels = try mplsLabels(&s) }
+            else { try s.skipValue() }
+        }
+        guard let addr else { throw JSONScanner.Failure(offset: at, message: "hop without \"addr\"") }
+        guard ttl >= 1 && ttl <= 255 else { throw JSONScanner.Failure(offset: at, message: "probe_ttl \(ttl) out of range") }
+        guard let rtt, rtt >= 0, rtt <= Int64(UInt32.max) else { throw JSONScanner.Failure(offset: at, message: "hop without a valid \"rtt\"") }
+        guard probeID >= 1 && probeID <= 255 else { throw JSONScanner.Failure(offset: at, message: "probe_id \(probeID) out of range") }
+        let kind: (UInt8, UInt8) = tcp || icmpType < 0 ? ReplyKind.tcpAnswer : (UInt8(clamping: icmpType), UInt8(clamping: icmpCode))
+        return Hop(ttl: Int(ttl), probeID: Int(probeID), reply: ProbeReply(
+            ttl: UInt8(ttl), address: addr, rttMicros: UInt32(rtt), replyTTL: UInt8(clamping: replyTTL),
+            icmpType: kind.0, icmpCode: kind.1, mplsLabels: labels))
+    }
+
+    /// MPLS label stack entries anywhere in an `icmpext` value (`mpls_label`, `mpls_exp`,
+    /// `mpls_s`, `mpls_ttl` keys of one object per entry).
+    private func mplsLabels(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> [MPLSLabel] {
+        var labels = [MPLSLabel]()
+        func walk(_ s: inout JSONScanner) throws(JSONScanner.Failure) {
+            switch try s.peek() {
+            case 0x5B: try s.array { (s: inout JSONScanner) throws(JSONScanner.Failure) in try walk(&s) }
+            case 0x7B:
+                var label: Int64?, exp: Int64 = 0, bos: Int64 = 0, ttl: Int64 = 0
+                try s.object { (s: inout JSONScanner, key) throws(JSONScanner.Failure) in
+                    if key.equals("mpls_label") { label = try s.integer() }
+                    else if key.equals("mpls_exp") { exp = try s.integer() }
+                    else if key.equals("mpls_s") { bos = try s.integer() }
+                    else if key.equals("mpls_ttl") { ttl = try s.integer() }
+                    else { try walk(&s) }
+                }
+                if let label {
+                    labels.append(MPLSLabel(label: UInt32(truncatingIfNeeded: label), trafficClass: UInt8(truncatingIfNeeded: exp),
+                                            bottomOfStack: bos != 0, ttl: UInt8(truncatingIfNeeded: ttl)))
+                }
+            default: try s.skipValue()
+            }
+        }
+        try walk(&s)
+        return labels
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import PathTSDB
+@testable import Probe
+
+@Suite struct MtrRawParserTests {
+    func parse(_ name: String, destination: String = "10.99.3.2") throws -> TracerOutput {
+        try MtrRawParser(destination: try #require(IPAddress(destination)), source: name).parse(try fixture(name))
+    }
+
+    @Test func everyProbeOfEveryCycleUpToTheDestination() throws {
+        let out = try parse("mtr-raw.txt")
+        // Two cycles over three hops; mtr's probes past the destination are counted, not stored.
+        #expect(out.probes.map(\.ttl) == [1, 1, 2, 2, 3, 3])
+        #expect(out.probes.map(\.address) == [r1, r1, r2, r2, dst, dst])
+        #expect(out.probes[0].rttMicros == 78)
+        #expect(out.reached && out.probes[5].icmpType == 0)
+        #expect(out.probesBeyondDestination == (try fixture("mtr-raw.txt")).split(separator: "\n").filter { $0.hasPrefix("x ") }.count - 6)
+    }
+
+    @Test func silentHopAndLoss() throws {
+        let silent = try parse("mtr-raw-silent.txt")
+        #expect(silent.probes.filter { $0.ttl == 2 }.count == 2)
+        #expect(silent.probes.filter { $0.ttl == 2 }.allSatisfy { $0.isLoss })
+        let lossy = try parse("mtr-raw-loss.txt")
+        let sentAtOrBelow3 = try fixture("mtr-raw-loss.txt").split(separator: "\n").filter { $0.hasPrefix("x ") && Int($0.split(separator: " ")[1])! <= 2 }.count
+        #expect(lossy.probes.count == sentAtOrBelow3)
+        #expect(lossy.probes.contains { $0.isLoss })
+    }
+
+    @Test func ipv6() throws {
+        let out = try parse("mtr6-raw.txt", destination: "fd99:3::2")
+        #expect(out.probes.first?.address == IPAddress("fd99:1::2") && out.reached)
+    }
+
+    @Test(arguments: [
+        ("x 0 1\nq 0 1", 2, 1, "unknown line kind \"q\" (expected x, h, d or p)"),
+        ("x 0 1\nh 0 10.0.0.1\np 0 12 7", 3, 8, "reply to probe 7 at position 0, which was not sent there"),
+        ("x 0 1\np 0 12 1", 2, 1, "reply at position 0 before any h line names who answers there"),
+        ("x zero 1", 1, 3, "expected a position (0–254), found \"zero\""),
+        ("h 0 not-an-ip", 1, 5, "\"not-an-ip\" is not an IP address"),
+        ("x 0", 1, 4, "x line without its sequence number"),
+    ])
+    func malformedRawOutput(_ text: String, _ line: Int, _ column: Int, _ message: String) throws {
+        do {
+            _ = try MtrRawParser(destination: try #require(IPAddress("10.0.0.9"))).parse(text)
+            Issue.record("no error")
+        } catch let e as ProbeError {
+            #expect(e.line == line && e.column == column && e.message == message)
+        }
+    }
+
+    @Test func reportHasAggregatesAndUnknownHosts() throws {
+        let hops = try MtrReportParser().parse(try fixture("mtr-json-silent.txt"))
+        #expect(hops.map(\.ttl) == [1, 2, 3])
+        #expect(hops[0].host == r1 && hops[0].sent == 2 && hops[0].bestMicros == 71 && hops[0].lastMicros == 72)
+        #expect(hops[1].host == nil && hops[1].lossPercent == 100)
+        let full = try MtrReportParser().parse(try fixture("mtr-json.txt"))
+        #expect(full.map(\.host) == [r1, r2, dst])
+        #expect(throws: ProbeError.self) { try MtrReportParser().parse("{\"report\": {\"hubs\": [{\"host\": \"x\"}]}}") }
+    }
+}
+
+@Suite struct ScamperJSONParserTests {
+    func traces(_ name: String) throws -> [ScamperTrace] { try ScamperJSONParser(source: name).parse(try fixture(name)) }
+
+    @Test func firstAnswerPerHop() throws {
+        let t = try #require(try traces("sc-udp-paris.json").first)
+        #expect(t.method == .udpParis && t.stopReason == "COMPLETED" && t.output.destination == dst)
+        #expect(t.output.probes.map(\.ttl) == [1, 2, 3])
+        #expect(t.output.probes.map(\.address) == [r1, r2b, dst])
+        #expect(t.output.probes[0].rttMicros == 38 && t.output.probes[0].replyTTL == 64)
+        #expect(t.output.probes[2].icmpType == 3 && t.output.probes[2].icmpCode == 3)
+        #expect(t.flowID == 35954 && t.startMicros == 1_795_569_680_066_357)
+    }
+
+    @Test(arguments: ["sc-udp-paris-all.json", "sc-icmp-paris-all.json"])
+    func allAttemptsPerHop(_ name: String) throws {
+        let t = try #require(try traces(name).first)
+        #expect(t.output.probes.map(\.ttl) == [1, 1, 1, 2, 2, 2, 3, 3, 3])
+        #expect(t.output.reached)
+        // Paris: one flow for the whole trace, so one branch of the ECMP pair at TTL 2.
+        #expect(Set(t.output.probes.filter { $0.ttl == 2 }.map(\.address)).count == 1)
+    }
+
+    @Test func silentHopBecomesLostProbes() throws {
+        let t = try #require(try traces("sc-silent.json").first)
+        #expect(t.output.probes.filter { $0.ttl == 2 }.count == 2)
+        #expect(t.output.probes.filter { $0.ttl == 2 }.allSatisfy { $0.isLoss })
+        #expect(t.output.probes.filter { $0.ttl != 2 }.allSatisfy { !$0.isLoss })
+    }
+
+    @Test func ipv6() throws {
+        let t = try #require(try traces("sc6-udp-paris.json").first)
+        #expect(t.output.destination == IPAddress("fd99:3::2") && t.output.reached)
+        #expect(t.output.probes.last?.icmpType == 1 && t.output.probes.last?.icmpCode == 4)
+    }
+
+    @Test func mplsExtensions() throws {
+        let line = #"{"type":"trace","method":"icmp-echo-paris","dst":"192.0.2.9","attempts":1,"probe_count":1,"hop_count":1,"firsthop":1,"hops":[{"addr":"192.0.2.1","probe_ttl":1,"probe_id":1,"rtt":1.5,"icmp_type":11,"icmp_code":0,"icmpext":[{"ie_cn":1,"ie_ct":1,"ie_dl":4,"mpls_labels":[{"mpls_ttl":1,"mpls_s":1,"mpls_exp":0,"mpls_label":24005}]}]}]}"#
+        let t = try #require(try ScamperJSONParser().parse(line).first)
+        #expect(t.output.probes[0].mplsLabels == [MPLSLabel(label: 24005, trafficClass: 0, bottomOfStack: true, ttl: 1)])
+        #expect(t.output.probes[0].rttMicros == 1500)
+    }
+
+    @Test func countsThatAddUpNeitherWayAreAnError() {
+        let line = #"{"type":"trace","method":"udp-paris","dst":"192.0.2.9","attempts":2,"probe_count":5,"hop_count":1,"firsthop":1,"hops":[{"addr":"192.0.2.1","probe_ttl":1,"probe_id":1,"rtt":1.5,"icmp_type":11,"icmp_code":0}]}"#
+        do {
+            _ = try ScamperJSONParser(source: "s").parse("\n" + line)
+            Issue.record("no error")
+        } catch {
+            #expect(error.line == 2 && error.column == 1)
+            #expect(error.message.hasPrefix("probe_count 5 fits neither"))
+        }
+        #expect(throws: ProbeError.self) { try ScamperJSONParser().parse(#"{"type":"trace","dst":"nope","probe_count":0}"#) }
+    }
+}
