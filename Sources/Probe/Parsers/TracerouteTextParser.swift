@@ -13,14 +13,18 @@ import PathTSDB
 public struct TracerouteTextParser: Sendable {
     public let method: TraceMethod
     public let source: String
+    /// The destination when the caller knows it; a header line naming it takes precedence
+    /// (tcptraceroute prints its header on standard error, so its standard output has none).
+    public let destination: IPAddress?
 
-    public init(method: TraceMethod, source: String = "traceroute") {
+    public init(method: TraceMethod, destination: IPAddress? = nil, source: String = "traceroute") {
         self.method = method
+        self.destination = destination
         self.source = source
     }
 
     public func parse(_ text: String) throws(ProbeError) -> TracerOutput {
-        var destination: IPAddress?
+        var destination = self.destination
         var probes = [ProbeReply]()
         var names = [IPAddress: String]()
         var lastTTL = 0

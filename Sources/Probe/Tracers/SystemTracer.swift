@@ -1,0 +1,168 @@
+import PathTSDB
+import Subprocess
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The system tools SmokeTrace can trace with.
+public enum TracerTool: String, Sendable, CaseIterable {
+    case traceroute, tcptraceroute, mtr, scamper
+}
+
+/// How to trace one target.
+public struct TraceSettings: Sendable, Equatable {
+    public var method: TraceMethod
+    public var probesPerHop: Int = 3
+    public var firstTTL: Int = 1
+    public var maxTTL: Int = 30
+    /// How long to wait for each probe's answer.
+    public var waitMilliseconds: Int = 1000
+    /// The flow identifier to hold for Paris methods (scamper: the UDP/TCP source port, or the
+    /// ICMP checksum); nil lets the tool choose.
+    public var flowID: UInt16?
+    /// Destination port for TCP methods.
+    public var tcpPort: UInt16 = 80
+
+    public init(method: TraceMethod) {
+        self.method = method
+    }
+}
+
+/// What a tracer run produced: the trace, and the tool's own account of it. A tool that exits
+/// non-zero after printing hops still gives a result (its exit status is here); only output
+/// that cannot be read, or a tool that cannot be started, is an error.
+public struct TracerResult: Sendable {
+    public var output: TracerOutput
+    public var flowID: UInt16
+    public var startMicros: Int64
+    public var endMicros: Int64
+    public var exitStatus: Int32
+    public var standardError: String
+
+    /// The trace as a run of the store.
+    public func run(target: String, vantage: String, method: TraceMethod) -> TraceRun? {
+        output.run(target: target, vantage: vantage, method: method, flowID: flowID, startMicros: startMicros, endMicros: endMicros)
+    }
+}
+
+/// Runs a system tracer once and reads its output. The tool is started with an argument vector
+/// (never a shell) and always with numeric output (`-n`), which the readers rely on.
+public struct SystemTracer: Sendable {
+    public let tool: TracerTool
+    /// Words put before the tool's command line; tests use `["ip", "netns", "exec", NS]` to trace
+    /// from inside a network namespace.
+    public let commandPrefix: [String]
+
+    public init(tool: TracerTool, commandPrefix: [String] = []) {
+        self.tool = tool
+        self.commandPrefix = commandPrefix
+    }
+
+    /// The tool's argument vector for tracing `target` (the tool's name first).
+    public func arguments(target: TargetName, settings s: TraceSettings) throws(ProbeError) -> [String] {
+        let q = String(max(1, min(s.probesPerHop, 10)))
+        let first = String(max(1, min(s.firstTTL, 255)))
+        let last = String(Swift.max(s.firstTTL, Swift.min(s.maxTTL, 255)))
+        let waitSeconds = formatSeconds(s.waitMilliseconds)
+        switch tool {
+        case .traceroute:
+            var args = ["traceroute", "-n", "-q", q, "-f", first, "-m", last, "-w", waitSeconds]
+            switch s.method {
+            case .udp: break
+            case .icmp: args.append("-I")
+            case .tcp: args += ["-T", "-p", String(s.tcpPort)]
+            default: throw unsupported(s.method)
+            }
+            return args + [target.text]
+        case .tcptraceroute:
+            guard s.method == .tcp else { throw unsupported(s.method) }
+            return ["tcptraceroute", "-n", "-q", q, "-f", first, "-m", last, "-w", String(Swift.max(1, s.waitMilliseconds / 1000)),
+                    target.text, String(s.tcpPort)]
+        case .mtr:
+            var args = ["mtr", "--raw", "-n", "-c", q, "-i", "0.1", "-f", first, "-m", last, "-Z", waitSeconds]
+            switch s.method {
+            case .icmp: break
+            case .udp: args.append("-u")
+            case .tcp: args += ["-T", "-P", String(s.tcpPort)]
+            default: throw unsupported(s.method)
+            }
+            return args + [target.text]
+        case .scamper:
+            let name: String
+            switch s.method {
+            case .udpParis: name = "udp-paris"
+            case .icmpParis: name = "icmp-paris"
+            case .tcpParis: name = "tcp-ack-sport"
+            case .udp: name = "udp"
+            case .icmp: name = "icmp"
+            default: throw unsupported(s.method)
+            }
+            var trace = "trace -P \(name) -q \(q) -Q -f \(first) -m \(last) -w \(Swift.max(1, s.waitMilliseconds / 1000))"
+            if let flow = s.flowID { trace += s.method == .icmpParis ? " -d \(flow)" : " -s \(flow)" }
+            return ["scamper", "-O", "json", "-c", trace, "-i", target.text]
+        }
+    }
+
+    /// Traces `target` once.
+    /// - Throws: `ProbeError` when the tool cannot be started or its output cannot be read.
+    public func trace(_ target: TargetName, settings: TraceSettings) async throws(ProbeError) -> TracerResult {
+        let args = try arguments(target: target, settings: settings)
+        let command = commandPrefix + args
+        let start = SystemTracer.nowMicros()
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        do {
+            let result = try await Subprocess.run(
+                .name(command[0]), arguments: Arguments(Array(command.dropFirst())),
+                output: .string(limit: 4 << 20), error: .string(limit: 1 << 20))
+            switch result.terminationStatus {
+            case .exited(let code): status = code
+            case .signaled(let signal): status = 128 + signal
+            }
+            stdout = result.standardOutput
+            stderr = result.standardError
+        } catch {
+            throw ProbeError(.tracerFailed, "cannot run \(args[0]): \(error)")
+        }
+        let end = SystemTracer.nowMicros()
+        let output: TracerOutput
+        var flow = settings.flowID ?? 0
+        var startMicros = start
+        let source = "\(args[0]) output"
+        switch tool {
+        case .traceroute, .tcptraceroute:
+            output = try TracerouteTextParser(method: settings.method, destination: IPAddress(target.text), source: source).parse(stdout)
+        case .mtr:
+            guard let destination = IPAddress(target.text) else {
+                throw ProbeError(.unsupportedInput, "mtr's raw output does not name the destination: trace an address, not \"\(target)\"")
+            }
+            output = try MtrRawParser(destination: destination, method: settings.method, source: source).parse(stdout)
+        case .scamper:
+            let traces = try ScamperJSONParser(source: source).parse(stdout)
+            guard let t = traces.first else {
+                throw ProbeError(.malformedInput, "scamper printed no trace (exit status \(status)): \(stderr.prefix(200))", source: source)
+            }
+            output = t.output
+            flow = t.flowID
+            if t.startMicros > 0 { startMicros = t.startMicros }
+        }
+        return TracerResult(output: output, flowID: flow, startMicros: startMicros, endMicros: end, exitStatus: status, standardError: stderr)
+    }
+
+    private func unsupported(_ method: TraceMethod) -> ProbeError {
+        ProbeError(.unsupportedInput, "\(tool.rawValue) cannot trace with method \(method)")
+    }
+
+    private func formatSeconds(_ ms: Int) -> String {
+        let m = Swift.max(ms, 1)
+        return m % 1000 == 0 ? String(m / 1000) : "\(m / 1000).\(String(repeating: "0", count: 3 - String(m % 1000).count))\(m % 1000)"
+    }
+
+    static func nowMicros() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+}

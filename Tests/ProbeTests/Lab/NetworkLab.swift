@@ -1,0 +1,119 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// A lab of network namespaces for tests with real packets, removed by `tearDown()`:
+///
+///     src 10.77.1.1 — 10.77.1.2 r1 10.77.2.1 — 10.77.2.2 r2  10.77.3.1 — 10.77.3.2 dst
+///                               r1 10.77.4.1 — 10.77.4.2 r2b 10.77.5.1 — 10.77.5.2 dst
+///
+/// r1 reaches dst through r2 unless `route(via:)` or `ecmp()` says otherwise. Forwarding is on,
+/// ICMP rate limiting off, and veth transmit checksum offload off (the kernel would leave a wrong
+/// UDP checksum in the headers ICMP errors quote).
+final class NetworkLab {
+    enum Node: String, CaseIterable { case src = "s", r1 = "1", r2 = "2", r2b = "b", dst = "d" }
+
+    static let r1 = "10.77.1.2", r2 = "10.77.2.2", r2b = "10.77.4.2", dst = "10.77.3.2"
+    private static let counter = Mutex(0)
+
+    let id: String
+    private var created: [String] = []
+
+    init() throws {
+        let n = NetworkLab.counter.withLock { $0 += 1; return $0 }
+        id = "t\(ProcessInfo.processInfo.processIdentifier % 1000)\(n)"
+        do { try build() } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    func ns(_ node: Node) -> String { "\(id)-\(node)" }
+
+    /// The prefix that runs a command inside the source namespace.
+    var fromSource: [String] { ["ip", "netns", "exec", ns(.src)] }
+
+    private func build() throws {
+        for node in Node.allCases {
+            try run("ip", "netns", "add", ns(node))
+            created.append(ns(node))
+            try run("ip", "-n", ns(node), "link", "set", "lo", "up")
+            try run("ip", "netns", "exec", ns(node), "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv4.ip_forward=1")
+        }
+        try link(.src, .r1, 1)
+        try link(.r1, .r2, 2)
+        try link(.r2, .dst, 3)
+        try link(.r1, .r2b, 4)
+        try link(.r2b, .dst, 5)
+        try run("ip", "-n", ns(.src), "route", "add", "default", "via", "10.77.1.2")
+        try run("ip", "-n", ns(.r1), "route", "add", "10.77.3.0/24", "via", "10.77.2.2")
+        try run("ip", "-n", ns(.r2), "route", "add", "10.77.1.0/24", "via", "10.77.2.1")
+        try run("ip", "-n", ns(.r2b), "route", "add", "10.77.1.0/24", "via", "10.77.4.1")
+        try run("ip", "-n", ns(.r2b), "route", "add", "10.77.3.2/32", "via", "10.77.5.2")
+        try run("ip", "-n", ns(.dst), "route", "add", "default", "via", "10.77.3.1")
+    }
+
+    private func link(_ a: Node, _ b: Node, _ subnet: Int) throws {
+        let ia = "\(id)\(a.rawValue)\(b.rawValue)", ib = "\(id)\(b.rawValue)\(a.rawValue)"
+        try run("ip", "link", "add", ia, "netns", ns(a), "type", "veth", "peer", "name", ib, "netns", ns(b))
+        for (node, interface, host) in [(a, ia, 1), (b, ib, 2)] {
+            try run("ip", "-n", ns(node), "addr", "add", "10.77.\(subnet).\(host)/24", "dev", interface)
+            try run("ip", "-n", ns(node), "link", "set", interface, "up")
+            try run("ip", "netns", "exec", ns(node), "ethtool", "-K", interface, "tx", "off")
+        }
+    }
+
+    /// Sends r1's traffic for dst through r2 or r2b.
+    func route(via node: Node) throws {
+        try run("ip", "-n", ns(.r1), "route", "replace", "10.77.3.0/24", "via", node == .r2b ? "10.77.4.2" : "10.77.2.2")
+    }
+
+    /// Splits r1's traffic for dst over r2 and r2b per flow: hash policy 3 with addresses,
+    /// protocol and ports (policy 1 hashes by socket on veth), and a fixed seed.
+    func ecmp() throws {
+        try run("ip", "netns", "exec", ns(.r1), "sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=3",
+                "net.ipv4.fib_multipath_hash_fields=0x0037", "net.ipv4.fib_multipath_hash_seed=4242")
+        try run("ip", "-n", ns(.r1), "route", "replace", "10.77.3.0/24", "nexthop", "via", "10.77.2.2", "nexthop", "via", "10.77.4.2")
+    }
+
+    /// Makes `node` send no time-exceeded messages.
+    func silence(_ node: Node) throws {
+        try run("ip", "netns", "exec", ns(node), "nft", "add table inet lab; add chain inet lab out { type filter hook output priority 0; }; add rule inet lab out icmp type time-exceeded drop")
+    }
+
+    func unsilence(_ node: Node) throws {
+        try run("ip", "netns", "exec", ns(node), "nft", "delete table inet lab")
+    }
+
+    /// Removes every namespace this lab made (and with them their links).
+    func tearDown() {
+        for n in created.reversed() { _ = try? run("ip", "netns", "del", n) }
+        created.removeAll()
+    }
+
+    deinit { tearDown() }
+
+    @discardableResult
+    func run(_ args: String...) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        let err = Pipe(), out = Pipe()
+        p.standardError = err
+        p.standardOutput = out
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw LabError(command: args.joined(separator: " "), message: String(decoding: e, as: UTF8.self))
+        }
+        return String(decoding: o, as: UTF8.self)
+    }
+}
+
+struct LabError: Error, CustomStringConvertible {
+    let command: String
+    let message: String
+    var description: String { "\(command): \(message)" }
+}

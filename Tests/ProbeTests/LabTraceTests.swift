@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import PathTSDB
+@testable import Probe
+
+/// Real packets through a lab of network namespaces (tests run as root, as CI does).
+@Suite(.serialized) struct LabTraceTests {
+    static let destination: TargetName = {
+        do { return try TargetName(NetworkLab.dst) } catch { preconditionFailure("\(error)") }
+    }()
+
+    func settings(_ method: TraceMethod, probes: Int = 3, flow: UInt16? = nil) -> TraceSettings {
+        var s = TraceSettings(method: method)
+        s.probesPerHop = probes
+        s.maxTTL = 6
+        s.waitMilliseconds = 1000
+        s.flowID = flow
+        return s
+    }
+
+    static let toolsAndMethods: [(TracerTool, TraceMethod)] = [
+        (.traceroute, .udp), (.traceroute, .icmp), (.traceroute, .tcp), (.tcptraceroute, .tcp),
+        (.mtr, .icmp), (.mtr, .udp), (.scamper, .udpParis), (.scamper, .icmpParis),
+    ]
+
+    @Test(arguments: toolsAndMethods)
+    func everyToolSeesTheChain(_ tool: TracerTool, _ method: TraceMethod) async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        let result = try await SystemTracer(tool: tool, commandPrefix: lab.fromSource).trace(Self.destination, settings: settings(method))
+        let byTTL = Dictionary(grouping: result.output.probes, by: \.ttl)
+        #expect(byTTL.keys.sorted() == [1, 2, 3], "\(tool) \(method): \(result.output.probes) \(result.standardError)")
+        #expect(byTTL[1]?.compactMap(\.address).map(\.description) == Array(repeating: NetworkLab.r1, count: byTTL[1]?.count ?? 0))
+        #expect(byTTL[2]?.allSatisfy { $0.address?.description == NetworkLab.r2 } == true)
+        #expect(byTTL[3]?.allSatisfy { $0.address?.description == NetworkLab.dst } == true)
+        #expect(result.output.reached)
+        #expect(byTTL[1]?.count == 3)
+    }
+
+    /// Traces `count` times with scamper (Paris, pinned flow) and stores the runs.
+    func traceInto(_ store: PathStore, lab: NetworkLab, count: Int, probes: Int = 1, flow: UInt16? = 4242) async throws {
+        let tracer = SystemTracer(tool: .scamper, commandPrefix: lab.fromSource)
+        for _ in 0..<count {
+            let r = try await tracer.trace(Self.destination, settings: settings(.udpParis, probes: probes, flow: flow))
+            try store.append([try #require(r.run(target: "lab-dst", vantage: "lab-src", method: .udpParis))])
+        }
+    }
+
+    func openStore() throws -> (PathStore, String) {
+        let dir = NSTemporaryDirectory() + "/lab-store-\(UUID().uuidString)"
+        var o = StoreOptions()
+        o.walSync = .never
+        return (try PathStore(directory: dir, options: o), dir)
+    }
+
+    @Test func oneRouteFlipIsExactlyOnePathChange() async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        let (store, dir) = try openStore()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
+        try await traceInto(store, lab: lab, count: 4)
+        try lab.route(via: .r2b)
+        try await traceInto(store, lab: lab, count: 4)
+        let snap = store.snapshot()
+        let events = snap.events(in: Int64.min..<Int64.max).events
+        #expect(events.count == 1)
+        let e = try #require(events.first)
+        #expect(e.firstDifferingTTL == 2 && e.oldHopCount == 3 && e.newHopCount == 3)
+        #expect(snap.catalog.path(of: e.newPath)?.hops.compactMap { snap.catalog.address(of: $0)?.description } == [NetworkLab.r1, NetworkLab.r2b, NetworkLab.dst])
+    }
+
+    @Test func aSilentRouterIsUnresponsiveNotAChange() async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        let (store, dir) = try openStore()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
+        try await traceInto(store, lab: lab, count: 2)
+        try lab.silence(.r2)
+        try await traceInto(store, lab: lab, count: 2)
+        try lab.unsilence(.r2)
+        try await traceInto(store, lab: lab, count: 2)
+        let snap = store.snapshot()
+        #expect(snap.events(in: Int64.min..<Int64.max).events.isEmpty)
+        let paths = snap.catalog.paths.map { $0.hops.map { snap.catalog.address(of: $0)?.description ?? "*" } }
+        #expect(Set(paths) == [[NetworkLab.r1, NetworkLab.r2, NetworkLab.dst], [NetworkLab.r1, "*", NetworkLab.dst]])
+    }
+
+    @Test func anECMPPairUnderParisProbingIsNoChange() async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        try lab.ecmp()
+        let (store, dir) = try openStore()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
+        try await traceInto(store, lab: lab, count: 6, probes: 3)
+        let snap = store.snapshot()
+        #expect(snap.events(in: Int64.min..<Int64.max).events.isEmpty)
+        // One flow, one branch: every probe of every run took the same path.
+        #expect(snap.catalog.paths.count == 1)
+        // Without a pinned flow, traceroute's changing ports do spread over both branches.
+        let spread = try await SystemTracer(tool: .traceroute, commandPrefix: lab.fromSource)
+            .trace(Self.destination, settings: settings(.udp, probes: 10))
+        let hop2 = Set(spread.output.probes.filter { $0.ttl == 2 }.compactMap(\.address?.description))
+        #expect(hop2 == [NetworkLab.r2, NetworkLab.r2b])
+    }
+
+    @Test func targetsThatCouldBeOptionsAreRefused() {
+        for bad in ["-n", "--help", "a b", "x;rm", "", "a..b", "-1.example"] {
+            #expect(throws: ProbeError.self, "\(bad)") { try TargetName(bad) }
+        }
+        #expect((try? TargetName("dst.lab.test"))?.text == "dst.lab.test")
+        #expect((try? TargetName("2001:db8::1"))?.text == "2001:db8::1")
+    }
+}
