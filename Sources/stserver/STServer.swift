@@ -2,14 +2,14 @@ import ArgumentParser
 
 /// `stserver`: the SmokeTrace server and its command line.
 @main
-struct STServer: ParsableCommand {
+struct STServer: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
         commandName: "stserver",
         abstract: "SmokeTrace: traceroute many destinations, keep every hop, alert when paths change.",
         version: version,
-        subcommands: [ImportCommand.self, HopsCommand.self, ChangesCommand.self, InfoCommand.self, CrashWriterCommand.self, BenchCommand.self, CompactCommand.self, VerifyCommand.self, VersionCommand.self]
+        subcommands: [ImportCommand.self, TraceCommand.self, HopsCommand.self, ChangesCommand.self, InfoCommand.self, CrashWriterCommand.self, BenchCommand.self, CompactCommand.self, VerifyCommand.self, VersionCommand.self]
     )
 }
 

@@ -101,4 +101,26 @@ import Testing
         #expect(r.status == 66)
         #expect(r.stderr.contains("nope.json: cannot open: No such file or directory"))
     }
+
+    @Test(arguments: ["udp-paris", "icmp", "udp"])
+    func traceLoopbackAndStoreTheRun(method: String) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let r = try stserver(["trace", "127.0.0.1", "--method", method, "--probes", "2", "--max-ttl", "3",
+                              "--format", "csv", "--data", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\r\n")
+        #expect(lines.first == "ttl,probe,address,rtt_ms,icmp_type,icmp_code,mpls")
+        #expect(lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[2] } == ["127.0.0.1", "127.0.0.1"])
+        let info = try stserver(["info", "--data", dir.path])
+        #expect(info.stdout.contains("runs:         1\n"))
+        #expect(info.stdout.contains("probes:       2\n"))
+    }
+
+    @Test func aTargetThatLooksLikeAnOptionNeverReachesTheTracer() throws {
+        let r = try stserver(["trace", "--method", "icmp", "--", "-n"])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("\"-n\" is neither an IP address nor a host name"))
+        #expect(r.stdout.isEmpty)
+    }
 }
