@@ -1,0 +1,213 @@
+import PathTSDB
+import Yams
+
+/// One target as the monitor traces it: every setting resolved from its group tree.
+public struct ScheduledTarget: Sendable, Equatable {
+    /// The target's name in the store: its group path and name, `core/gw`.
+    public var name: String
+    /// What the tracer is pointed at.
+    public var address: TargetName
+    public var tool: TracerTool
+    public var settings: TraceSettings
+    public var intervalMicros: Int64
+    public var tags: [String]
+}
+
+/// The targets file (YAML): a tree of groups like SmokePing's Targets section. Settings given on
+/// a group hold for everything below it unless a subgroup or target says otherwise.
+///
+/// ```yaml
+/// defaults: { method: udp-paris, interval: 60s, probes: 3, max_ttl: 30 }
+/// groups:
+///   - name: core
+///     interval: 30s
+///     tags: [dc1]
+///     targets:
+///       - { name: gw, address: 192.0.2.1 }
+///       - { name: web, address: www.example.net, method: icmp-paris }
+///     groups:
+///       - name: edge
+///         targets: [{ name: peer, address: 198.51.100.7 }]
+/// ```
+///
+/// Errors name the target or group and what is wrong; an unknown key is an error too, so a typo
+/// never silently falls back to a default.
+public enum TargetConfiguration {
+    struct Settings: Decodable, Equatable {
+        var method: String?
+        var tool: String?
+        var interval: String?
+        var probes: Int?
+        var firstTTL: Int?
+        var maxTTL: Int?
+        var wait: String?
+        var flow: UInt16?
+        var port: UInt16?
+        var tags: [String]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case method, tool, interval, probes, tags, wait, flow, port
+            case firstTTL = "first_ttl", maxTTL = "max_ttl"
+        }
+
+        func overridden(by o: Settings) -> Settings {
+            Settings(method: o.method ?? method, tool: o.tool ?? tool, interval: o.interval ?? interval, probes: o.probes ?? probes,
+                     firstTTL: o.firstTTL ?? firstTTL, maxTTL: o.maxTTL ?? maxTTL, wait: o.wait ?? wait, flow: o.flow ?? flow,
+                     port: o.port ?? port, tags: (tags ?? []) + (o.tags ?? []))
+        }
+    }
+
+    struct Target: Decodable {
+        var name: String
+        var address: String
+        var settings: Settings
+
+        enum Keys: String, CodingKey { case name, address }
+
+        init(from decoder: any Decoder) throws {
+            try checkKeys(decoder, allowed: ["name", "address"] + Settings.CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: Keys.self)
+            name = try c.decode(String.self, forKey: .name)
+            address = try c.decode(String.self, forKey: .address)
+            settings = try Settings(from: decoder)
+        }
+    }
+
+    struct Group: Decodable {
+        var name: String
+        var settings: Settings
+        var targets: [Target]
+        var groups: [Group]
+
+        enum Keys: String, CodingKey { case name, targets, groups }
+
+        init(from decoder: any Decoder) throws {
+            try checkKeys(decoder, allowed: ["name", "targets", "groups"] + Settings.CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: Keys.self)
+            name = try c.decode(String.self, forKey: .name)
+            targets = try c.decodeIfPresent([Target].self, forKey: .targets) ?? []
+            groups = try c.decodeIfPresent([Group].self, forKey: .groups) ?? []
+            settings = try Settings(from: decoder)
+        }
+    }
+
+    struct File: Decodable {
+        var defaults: Settings?
+        var targets: [Target]?
+        var groups: [Group]?
+
+        init(from decoder: any Decoder) throws {
+            try checkKeys(decoder, allowed: ["defaults", "targets", "groups"])
+            let c = try decoder.container(keyedBy: Keys.self)
+            defaults = try c.decodeIfPresent(Settings.self, forKey: .defaults)
+            targets = try c.decodeIfPresent([Target].self, forKey: .targets)
+            groups = try c.decodeIfPresent([Group].self, forKey: .groups)
+        }
+
+        enum Keys: String, CodingKey { case defaults, targets, groups }
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    static func checkKeys(_ decoder: any Decoder, allowed: [String]) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        for key in c.allKeys where !allowed.contains(key.stringValue) {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c,
+                debugDescription: "unknown key \"\(key.stringValue)\" (expected one of \(allowed.joined(separator: ", ")))")
+        }
+    }
+
+    /// The targets of a YAML targets file, settings resolved, in file order.
+    public static func parse(_ yaml: String, source: String = "targets") throws(ProbeError) -> [ScheduledTarget] {
+        let file: File
+        do {
+            file = try YAMLDecoder().decode(File.self, from: yaml)
+        } catch let e as DecodingError {
+            throw ProbeError(.malformedInput, describe(e), source: source)
+        } catch let e as YamlError {
+            throw ProbeError(.malformedInput, "\(e)", source: source)
+        } catch {
+            throw ProbeError(.malformedInput, "\(error)", source: source)
+        }
+        let base = Settings(method: "udp-paris", tool: nil, interval: "60s", probes: 3, firstTTL: 1, maxTTL: 30, wait: "1s",
+                            flow: nil, port: 80, tags: []).overridden(by: file.defaults ?? Settings())
+        var out = [ScheduledTarget]()
+        var names = Set<String>()
+        func add(_ t: Target, path: [String], inherited: Settings) throws(ProbeError) {
+            let name = (path + [t.name]).joined(separator: "/")
+            guard names.insert(name).inserted else { throw ProbeError(.malformedInput, "target \(name) is defined twice", source: source) }
+            out.append(try resolve(t, name: name, settings: inherited.overridden(by: t.settings), source: source))
+        }
+        func walk(_ g: Group, path: [String], inherited: Settings) throws(ProbeError) {
+            guard !g.name.isEmpty, !g.name.contains("/") else { throw ProbeError(.malformedInput, "group name \"\(g.name)\" is empty or has a '/'", source: source) }
+            let here = inherited.overridden(by: g.settings)
+            for t in g.targets { try add(t, path: path + [g.name], inherited: here) }
+            for sub in g.groups { try walk(sub, path: path + [g.name], inherited: here) }
+        }
+        for t in file.targets ?? [] { try add(t, path: [], inherited: base) }
+        for g in file.groups ?? [] { try walk(g, path: [], inherited: base) }
+        return out
+    }
+
+    private static func resolve(_ t: Target, name: String, settings s: Settings, source: String) throws(ProbeError) -> ScheduledTarget {
+        func fail(_ message: String) -> ProbeError { ProbeError(.malformedInput, "target \(name): \(message)", source: source) }
+        guard let methodName = s.method, let method = TraceMethod(name: methodName), method != .unknown else {
+            throw fail("unknown method \"\(s.method ?? "")\" (expected udp, icmp, tcp, udp-paris, icmp-paris or tcp-paris)")
+        }
+        let tool: TracerTool
+        if let name = s.tool {
+            guard let t = TracerTool(rawValue: name) else { throw fail("unknown tool \"\(name)\"") }
+            tool = t
+        } else {
+            tool = [.udpParis, .icmpParis, .tcpParis].contains(method) ? .scamper : .traceroute
+        }
+        guard let interval = s.interval.flatMap(parseDuration), interval >= 1_000_000 else {
+            throw fail("interval \"\(s.interval ?? "")\" is not a duration of at least 1s (such as 60s, 5m)")
+        }
+        guard let wait = s.wait.flatMap(parseDuration), wait >= 1000 else { throw fail("wait \"\(s.wait ?? "")\" is not a duration") }
+        var settings = TraceSettings(method: method)
+        settings.probesPerHop = s.probes ?? 3
+        settings.firstTTL = s.firstTTL ?? 1
+        settings.maxTTL = s.maxTTL ?? 30
+        settings.waitMilliseconds = Int(wait / 1000)
+        settings.flowID = s.flow
+        settings.tcpPort = s.port ?? 80
+        guard (1...10).contains(settings.probesPerHop) else { throw fail("probes must be 1 to 10") }
+        guard (1...255).contains(settings.firstTTL), (settings.firstTTL...255).contains(settings.maxTTL) else {
+            throw fail("first_ttl and max_ttl must satisfy 1 ≤ first_ttl ≤ max_ttl ≤ 255")
+        }
+        let address: TargetName
+        do { address = try TargetName(t.address) } catch { throw fail(error.message) }
+        return ScheduledTarget(name: name, address: address, tool: tool, settings: settings, intervalMicros: interval, tags: s.tags ?? [])
+    }
+
+    /// `90s`, `5m`, `1h`, `250ms` in microseconds.
+    static func parseDuration(_ text: String) -> Int64? {
+        if text.hasSuffix("ms"), let v = Int64(text.dropLast(2)), v >= 0 { return v * 1000 }
+        guard let unit = text.last, let v = Int64(text.dropLast()), v >= 0 else { return nil }
+        switch unit {
+        case "s": return v * 1_000_000
+        case "m": return v * 60_000_000
+        case "h": return v * 3_600_000_000
+        case "d": return v * 86_400_000_000
+        default: return nil
+        }
+    }
+
+    private static func describe(_ e: DecodingError) -> String {
+        func path(_ p: [any CodingKey]) -> String {
+            p.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ".")
+        }
+        switch e {
+        case .keyNotFound(let k, let c): return "\(path(c.codingPath + [k])): missing"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "\(path(c.codingPath)): \(c.debugDescription)"
+        case .dataCorrupted(let c): return "\(path(c.codingPath)): \(c.debugDescription)"
+        @unknown default: return "\(e)"
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import Testing
+import PathTSDB
+@testable import Probe
+
+let targetsYAML = """
+defaults:
+  method: udp-paris
+  interval: 60s
+groups:
+  - name: core
+    interval: 30s
+    tags: [dc1]
+    targets:
+      - { name: gw, address: 192.0.2.1 }
+      - { name: web, address: www.example.net, method: icmp-paris, probes: 5 }
+    groups:
+      - name: edge
+        tool: scamper
+        max_ttl: 12
+        targets:
+          - name: peer
+            address: 198.51.100.7
+            tags: [peer]
+targets:
+  - { name: lonely, address: "2001:db8::1", method: icmp, interval: 5m }
+"""
+
+@Suite struct TargetConfigurationTests {
+    @Test func groupSettingsFlowDownTheTree() throws {
+        let targets = try TargetConfiguration.parse(targetsYAML)
+        #expect(targets.map(\.name) == ["lonely", "core/gw", "core/web", "core/edge/peer"])
+        let byName = Dictionary(uniqueKeysWithValues: targets.map { ($0.name, $0) })
+        #expect(byName["lonely"]?.intervalMicros == 300_000_000 && byName["lonely"]?.tool == .traceroute)
+        #expect(byName["core/gw"]?.intervalMicros == 30_000_000 && byName["core/gw"]?.settings.method == .udpParis)
+        #expect(byName["core/web"]?.settings.method == .icmpParis && byName["core/web"]?.settings.probesPerHop == 5)
+        #expect(byName["core/edge/peer"]?.settings.maxTTL == 12 && byName["core/edge/peer"]?.tags == ["dc1", "peer"])
+        #expect(byName["core/gw"]?.tool == .scamper)
+    }
+
+    @Test(arguments: [
+        ("groups: [{ name: g, targets: [{ name: a, address: 192.0.2.1, metod: icmp }] }]", "unknown key \"metod\""),
+        ("targets: [{ name: a, address: 192.0.2.1, method: carrier-pigeon }]", "target a: unknown method \"carrier-pigeon\""),
+        ("targets: [{ name: a, address: \"-n\" }]", "target a: \"-n\" is neither an IP address nor a host name"),
+        ("targets: [{ name: a, address: 192.0.2.1, interval: soon }]", "target a: interval \"soon\" is not a duration"),
+        ("targets: [{ name: a, address: 192.0.2.1 }, { name: a, address: 192.0.2.2 }]", "target a is defined twice"),
+        ("targets: [{ name: a }]", "address: missing"),
+        ("targets: [{ name: a, address: 192.0.2.1, max_ttl: 300 }]", "first_ttl and max_ttl must satisfy"),
+        ("targets: [ {", ""),
+    ])
+    func badFilesSayWhatIsWrong(_ yaml: String, _ expected: String) {
+        do {
+            _ = try TargetConfiguration.parse(yaml, source: "targets.yaml")
+            Issue.record("no error")
+        } catch {
+            #expect(error.source == "targets.yaml")
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+}
+
+@Suite struct ScheduleTests {
+    func target(_ name: String, every seconds: Int64, probes: Int = 3, maxTTL: Int = 10) throws -> ScheduledTarget {
+        var s = TraceSettings(method: .udpParis)
+        s.probesPerHop = probes
+        s.maxTTL = maxTTL
+        return ScheduledTarget(name: name, address: try TargetName("192.0.2.1"), tool: .scamper, settings: s,
+                               intervalMicros: seconds * 1_000_000, tags: [])
+    }
+
+    func starts(_ d: [Schedule.Decision]) -> [String] {
+        d.compactMap { if case .start(let t, _) = $0 { t.name } else { nil } }
+    }
+
+    @Test func startsAreJitteredAndPeriodic() throws {
+        let names = (0..<20).map { "t\($0)" }
+        var s = Schedule(targets: try names.map { try target($0, every: 60) }, nowMicros: 0)
+        var firstStart = [String: Int64]()
+        var count = [String: Int]()
+        for second in stride(from: Int64(0), to: 300, by: 1) {
+            for d in s.advance(to: second * 1_000_000) {
+                guard case .start(let t, let slot) = d else { Issue.record("unexpected \(d)"); continue }
+                #expect(slot <= second * 1_000_000 && second * 1_000_000 - slot < 1_000_000)
+                if firstStart[t.name] == nil { firstStart[t.name] = slot }
+                count[t.name, default: 0] += 1
+                s.finished(t.name)
+            }
+        }
+        #expect(count.values.allSatisfy { $0 == 5 })
+        #expect(Set(firstStart.values).count > 15, "starts spread over the minute")
+        // The offsets are the same on every start of the monitor.
+        let again = Schedule(targets: try names.map { try target($0, every: 60) }, nowMicros: 0)
+        #expect(again.nextWakeupMicros == s.nextWakeupMicros.map { $0 - 300_000_000 })
+    }
+
+    @Test func aRunThatIsStillGoingMakesTheNextSlotMissed() throws {
+        var s = Schedule(targets: [try target("slow", every: 10)], nowMicros: 0)
+        let first = try #require(s.nextWakeupMicros)
+        #expect(starts(s.advance(to: first)) == ["slow"])
+        #expect(s.advance(to: first + 10_000_000) == [.missed(name: "slow", slotMicros: first + 10_000_000, reason: .stillRunning)])
+        s.finished("slow")
+        #expect(starts(s.advance(to: first + 20_000_000)) == ["slow"])
+    }
+
+    @Test func theConcurrencyLimitHoldsThenMisses() throws {
+        let ts = try (0..<4).map { try target("c\($0)", every: 60) }
+        var s = Schedule(targets: ts, nowMicros: 0, maxConcurrent: 2)
+        var started = [String]()
+        var slots = 0
+        var noCapacity = 0
+        // Nothing finishes: two traces start, every other slot of three minutes is missed.
+        for second in stride(from: Int64(0), to: 180, by: 1) {
+            for d in s.advance(to: second * 1_000_000) {
+                slots += 1
+                switch d {
+                case .start(let t, _): started.append(t.name)
+                case .missed(_, _, .noCapacity): noCapacity += 1
+                case .missed(_, _, .stillRunning): break
+                case .missed(_, _, let reason): Issue.record("unexpected \(reason)")
+                }
+                #expect(s.runningCount <= 2)
+            }
+        }
+        #expect(started.count == 2)
+        #expect(noCapacity >= 2)
+        #expect(slots >= 4 * 2)
+        // One finishing frees a place: the next slot of a held-back target starts.
+        s.finished(started[0])
+        var restarted = false
+        for second in stride(from: Int64(180), to: 260, by: 1) {
+            if s.advance(to: second * 1_000_000).contains(where: { if case .start = $0 { true } else { false } }) { restarted = true }
+        }
+        #expect(restarted)
+    }
+
+    @Test func thePacketCapHoldsBackStarts() throws {
+        // 30 probes a trace (3 × 10 TTLs), 60 probes a second: two traces, then the bucket is empty.
+        let ts = try (0..<4).map { try target("p\($0)", every: 3600) }
+        var s = Schedule(targets: ts, nowMicros: 0, maxConcurrent: 100, packetsPerSecond: 60)
+        var all = [String]()
+        var t: Int64 = 3_600_000_000
+        let firstBatch = starts(s.advance(to: t))
+        for n in firstBatch { s.finished(n) }
+        all += firstBatch
+        #expect(firstBatch.count <= 2)
+        while all.count < 4 && t < 3_700_000_000 {
+            t += 100_000
+            let more = starts(s.advance(to: t))
+            for n in more { s.finished(n) }
+            all += more
+        }
+        #expect(all.count == 4)
+        #expect(t - 3_600_000_000 >= 500_000, "the refill took time")
+    }
+
+    @Test func aSlotSeenAnIntervalLateIsMissedNotRunTwice() throws {
+        var s = Schedule(targets: [try target("x", every: 10)], nowMicros: 0)
+        let first = try #require(s.nextWakeupMicros)
+        let d = s.advance(to: first + 35_000_000)  // the monitor was stalled for 35 s
+        #expect(d.filter { if case .missed(_, _, .late) = $0 { true } else { false } }.count == 3)
+        #expect(starts(d) == ["x"])
+    }
+
+    @Test func reloadKeepsRunsAndSlotsOfKeptTargets() throws {
+        var s = Schedule(targets: [try target("a", every: 10), try target("b", every: 10)], nowMicros: 0)
+        let slotA = try #require(s.nextWakeupMicros)
+        _ = s.advance(to: 20_000_000)
+        s.reload([try target("a", every: 10), try target("c", every: 10)], nowMicros: 20_000_000)
+        #expect(s.targetNames == ["a", "c"])
+        #expect(s.runningCount == 1)  // a's run goes on
+        s.finished("a")
+        #expect(slotA >= 0)
+    }
+}
