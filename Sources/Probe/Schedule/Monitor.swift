@@ -1,0 +1,116 @@
+import Logging
+import PathTSDB
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Traces targets on their schedule and stores every run: the monitor.
+///
+/// One task group holds every trace in flight; `run` returns when `stop()` is called (or the
+/// task is cancelled) and every trace it started has ended. The target list can be replaced
+/// while it runs (`reload`), keeping the slots of targets that stay.
+public final class Monitor: Sendable {
+    /// What the monitor has done so far.
+    public struct Counters: Sendable, Equatable {
+        public var started = 0
+        public var stored = 0
+        public var failed = 0
+        public var missed = 0
+    }
+
+    private let store: PathStore
+    private let vantage: String
+    private let commandPrefix: [String]
+    private let maxConcurrent: Int
+    private let packetsPerSecond: Int
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    private struct State {
+        var counters = Counters()
+        var finished: [String] = []
+        var pendingReload: [ScheduledTarget]?
+        var stopping = false
+    }
+
+    public init(store: PathStore, vantage: String, commandPrefix: [String] = [], maxConcurrent: Int = 64,
+                packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.monitor")) {
+        self.store = store
+        self.vantage = vantage
+        self.commandPrefix = commandPrefix
+        self.maxConcurrent = maxConcurrent
+        self.packetsPerSecond = packetsPerSecond
+        self.logger = logger
+        state = Mutex(State())
+    }
+
+    public var counters: Counters { state.withLock { $0.counters } }
+
+    /// Replaces the targets at the next tick.
+    public func reload(_ targets: [ScheduledTarget]) {
+        state.withLock { $0.pendingReload = targets }
+    }
+
+    /// Ends `run` after the traces in flight.
+    public func stop() {
+        state.withLock { $0.stopping = true }
+    }
+
+    /// Runs until `stop()` or cancellation.
+    public func run(targets: [ScheduledTarget]) async {
+        var schedule = Schedule(targets: targets, nowMicros: Monitor.nowMicros(), maxConcurrent: maxConcurrent,
+                                packetsPerSecond: packetsPerSecond)
+        logger.info("monitor started", metadata: ["targets": "\(targets.count)"])
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let (finished, reload, stopping) = state.withLock { s in
+                    defer { s.finished.removeAll(); s.pendingReload = nil }
+                    return (s.finished, s.pendingReload, s.stopping)
+                }
+                if stopping { break }
+                for name in finished { schedule.finished(name) }
+                if let reload {
+                    schedule.reload(reload, nowMicros: Monitor.nowMicros())
+                    logger.info("targets reloaded", metadata: ["targets": "\(reload.count)"])
+                }
+                for decision in schedule.advance(to: Monitor.nowMicros()) {
+                    switch decision {
+                    case .start(let target, _):
+                        state.withLock { $0.counters.started += 1 }
+                        group.addTask { await self.trace(target) }
+                    case .missed(let name, let slot, let reason):
+                        state.withLock { $0.counters.missed += 1 }
+                        logger.warning("run missed", metadata: ["target": "\(name)", "slot": "\(slot)", "reason": "\(reason.rawValue)"])
+                    }
+                }
+                // Wake for the next slot, or soon enough to see traces finish.
+                let wait = min(max((schedule.nextWakeupMicros ?? Int64.max) - Monitor.nowMicros(), 1000), 100_000)
+                try? await Task.sleep(for: .microseconds(wait))
+            }
+        }
+        logger.info("monitor stopped", metadata: ["stored": "\(counters.stored)", "missed": "\(counters.missed)"])
+    }
+
+    private func trace(_ target: ScheduledTarget) async {
+        defer { state.withLock { $0.finished.append(target.name) } }
+        do {
+            let result = try await SystemTracer(tool: target.tool, commandPrefix: commandPrefix).trace(target.address, settings: target.settings)
+            guard let run = result.run(target: target.name, vantage: vantage, method: target.settings.method) else {
+                throw ProbeError(.malformedInput, "\(target.tool.rawValue) did not name the destination")
+            }
+            try store.append([run])
+            state.withLock { $0.counters.stored += 1 }
+        } catch {
+            state.withLock { $0.counters.failed += 1 }
+            logger.error("trace failed", metadata: ["target": "\(target.name)", "error": "\(error)"])
+        }
+    }
+
+    static func nowMicros() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+}

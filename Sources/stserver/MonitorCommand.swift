@@ -1,0 +1,102 @@
+import ArgumentParser
+import Query
+import Dispatch
+import Logging
+import PathTSDB
+import Probe
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `stserver monitor`: traces the targets of a targets file on their schedule into the store.
+struct MonitorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor",
+        abstract: "Trace the targets of a YAML targets file on their schedule and store every run.",
+        discussion: "SIGHUP reloads the targets file (a file with errors is reported and the old targets kept); SIGINT or SIGTERM stops after the traces in flight.")
+
+    @OptionGroup var store: DataOptions
+
+    @Option(name: .long, help: "The targets file (YAML).")
+    var config: String
+
+    @Option(name: .long, help: "Vantage point name the runs are stored under.")
+    var vantage: String = "local"
+
+    @Option(name: .long, help: "At most this many traces at once.")
+    var concurrency: Int = 64
+
+    @Option(name: .long, help: "At most this many probes per second, all traces together.")
+    var pps: Int = 10_000
+
+    @Option(name: .long, help: "Stop after this long (e.g. 10m); run until stopped without it.")
+    var duration: String?
+
+    func run() async throws {
+        do {
+            let targets = try TargetConfiguration.parse(try readFile(config), source: config)
+            var options = StoreOptions()
+            options.walSync = .interval(.seconds(1))
+            let store = try PathStore(directory: store.data, options: options)
+            let monitor = Monitor(store: store, vantage: vantage, maxConcurrent: concurrency, packetsPerSecond: pps)
+            let logger = Logger(label: "smoketrace.monitor")
+            let configPath = config
+            let signals = [SIGHUP, SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler {
+                    guard sig == SIGHUP else {
+                        monitor.stop()
+                        return
+                    }
+                    do {
+                        monitor.reload(try TargetConfiguration.parse(try readFile(configPath), source: configPath))
+                    } catch {
+                        logger.error("targets file not reloaded; keeping the old targets", metadata: ["error": "\(error)"])
+                    }
+                }
+                source.resume()
+                return source
+            }
+            defer { signals.forEach { $0.cancel() } }
+            let stopAfter = try duration.map { text -> Int64 in
+                guard let micros = DurationText.parseMicros(text) else { throw ValidationError("--duration takes a duration such as 10m") }
+                return micros
+            }
+            await withDiscardingTaskGroup { group in
+                if let stopAfter {
+                    group.addTask {
+                        try? await Task.sleep(for: .microseconds(stopAfter))
+                        monitor.stop()
+                    }
+                }
+                await monitor.run(targets: targets)
+                group.cancelAll()
+            }
+            try store.close()
+            let c = monitor.counters
+            print("monitor: \(c.started) traces started, \(c.stored) stored, \(c.failed) failed, \(c.missed) slots missed")
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            throw ExitStatus.report(error)
+        }
+    }
+}
+
+/// A whole file as text, or a `ProbeError` naming it.
+func readFile(_ path: String) throws -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw ProbeError(.io, "cannot open: \(String(cString: strerror(errno)))", source: path) }
+    defer { close(fd) }
+    var bytes = [UInt8]()
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { throw ProbeError(.io, "read failed: \(String(cString: strerror(errno)))", source: path) }
+        if n == 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
