@@ -13,11 +13,7 @@ struct ChangesCommand: ParsableCommand {
     @Option(name: .long, help: "Only this target.")
     var target: String?
 
-    @Option(name: .long, help: "Start: RFC 3339, now, or relative to the newest data (-24h).")
-    var from: String = "-7d"
-
-    @Option(name: .long, help: "End: RFC 3339, now, or relative to the newest data.")
-    var to: String = "+1s"
+    @OptionGroup var time: TimeRangeOptions
 
     @Option(name: .long, help: "Output: table, csv or json.")
     var format: String = "table"
@@ -27,16 +23,8 @@ struct ChangesCommand: ParsableCommand {
         do {
             let store = try PathStore(directory: store.data)
             let snap = store.snapshot()
-            var id: TargetID?
-            if let target {
-                guard let t = snap.catalog.targetID(named: target) else { throw StorageError(.notFound, "no target named \"\(target)\"") }
-                id = t
-            }
-            let newest = snap.timeRange?.upperBound ?? 0
-            guard let start = DurationText.parseTime(from, now: newest), let end = DurationText.parseTime(to, now: newest) else {
-                throw ValidationError("--from and --to take RFC 3339 times, now, or offsets such as -24h")
-            }
-            let (events, problems) = snap.events(in: start..<end, target: id)
+            let id = try target.map { try snap.target(named: $0) }
+            let (events, problems) = snap.events(in: try time.range(in: snap), target: id)
             for p in problems { StandardError.write("stserver: warning: \(p)\n") }
             var table = ResultTable(columns: ["time", "target", "vantage", "first_diff_hop", "hops_before", "hops_after", "old_path", "new_path"])
             for e in events {

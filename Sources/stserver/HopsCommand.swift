@@ -13,11 +13,7 @@ struct HopsCommand: ParsableCommand {
     @Option(name: .long, help: "Target name.")
     var target: String
 
-    @Option(name: .long, help: "Start: RFC 3339, now, or relative to the newest data (-24h).")
-    var from: String = "-24h"
-
-    @Option(name: .long, help: "End: RFC 3339, now, or relative to the newest data.")
-    var to: String = "+1s"
+    @OptionGroup var time: TimeRangeOptions
 
     @Option(name: .long, help: "Bucket size: 5m, 1h, 1d …")
     var step: String = "1h"
@@ -37,16 +33,10 @@ struct HopsCommand: ParsableCommand {
             options.walSync = .never
             let store = try PathStore(directory: store.data, options: options)
             let snap = store.snapshot()
-            guard let id = snap.catalog.targetID(named: target) else {
-                throw StorageError(.notFound, "no target named \"\(target)\"")
-            }
-            // Relative times count back from the newest data, so that imported history works.
-            let newest = snap.timeRange?.upperBound ?? 0
-            guard let start = DurationText.parseTime(from, now: newest), let end = DurationText.parseTime(to, now: newest) else {
-                throw ValidationError("--from and --to take RFC 3339 times, now, or offsets such as -24h")
-            }
-            let aligned = start - ((start % stepMicros) + stepMicros) % stepMicros
-            let result = try snap.hopStatistics(target: id, range: aligned..<end, stepMicros: stepMicros,
+            let id = try snap.target(named: target)
+            let range = try time.range(in: snap)
+            let aligned = range.lowerBound - ((range.lowerBound % stepMicros) + stepMicros) % stepMicros
+            let result = try snap.hopStatistics(target: id, range: aligned..<range.upperBound, stepMicros: stepMicros,
                                                 quantiles: [0.5, 0.95], source: src)
             for p in result.problems { StandardError.write("stserver: warning: \(p)\n") }
             var table = ResultTable(columns: ["time", "hop", "sent", "loss_pct", "min_ms", "p50_ms", "p95_ms", "max_ms", "mean_ms"])

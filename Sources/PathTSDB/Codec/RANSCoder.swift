@@ -102,20 +102,23 @@ enum RANSCoder {
         }
     }
 
+    /// One encoding step: renormalise (bytes out, to be reversed later), then fold `s` into `x`.
+    @inline(__always) static func put(_ s: UInt8, into x: inout UInt32, table: Table, output out: inout [UInt8]) {
+        let f = table.frequencies[Int(s)]
+        let xMax = ((lowerBound >> scaleBits) << 8) * f
+        while x >= xMax {
+            out.append(UInt8(truncatingIfNeeded: x))
+            x >>= 8
+        }
+        x = ((x / f) << scaleBits) + (x % f) + table.starts[Int(s)]
+    }
+
     /// Encodes `symbols` with `table`; the output decodes front to back.
     static func encode(_ symbols: [UInt8], table: Table) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(symbols.count)
         var x = lowerBound
-        for s in symbols.reversed() {
-            let f = table.frequencies[Int(s)]
-            let xMax = ((lowerBound >> scaleBits) << 8) * f
-            while x >= xMax {
-                out.append(UInt8(truncatingIfNeeded: x))
-                x >>= 8
-            }
-            x = ((x / f) << scaleBits) + (x % f) + table.starts[Int(s)]
-        }
+        for s in symbols.reversed() { put(s, into: &x, table: table, output: &out) }
         // Low byte first: reversed, the decoder reads the state most significant byte first.
         out.append(UInt8(truncatingIfNeeded: x))
         out.append(UInt8(truncatingIfNeeded: x >> 8))
@@ -136,15 +139,8 @@ extension RANSCoder {
         var states: (UInt32, UInt32) = (lowerBound, lowerBound)
         var i = symbols.count - 1
         while i >= 0 {
-            let s = Int(symbols[i])
-            let f = table.frequencies[s]
             var x = i & 1 == 0 ? states.0 : states.1
-            let xMax = ((lowerBound >> scaleBits) << 8) * f
-            while x >= xMax {
-                out.append(UInt8(truncatingIfNeeded: x))
-                x >>= 8
-            }
-            x = ((x / f) << scaleBits) + (x % f) + table.starts[s]
+            put(symbols[i], into: &x, table: table, output: &out)
             if i & 1 == 0 { states.0 = x } else { states.1 = x }
             i -= 1
         }

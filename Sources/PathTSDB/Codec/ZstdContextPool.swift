@@ -13,40 +13,40 @@ enum ZstdContextPool {
     private struct Contexts: @unchecked Sendable {
         var compressors: [OpaquePointer] = []
         var decompressors: [OpaquePointer] = []
+
+        subscript(kind: Kind) -> [OpaquePointer] {
+            get { kind == .compressor ? compressors : decompressors }
+            set { if kind == .compressor { compressors = newValue } else { decompressors = newValue } }
+        }
     }
+
+    private enum Kind: Sendable { case compressor, decompressor }
 
     private static let pool = Mutex(Contexts())
     /// Contexts kept when given back; more than this are freed (one per core, a few spare).
     private static let keep = 8
 
     static func withCompressor<R>(_ body: (OpaquePointer) -> R) -> R {
-        let taken = pool.withLock { $0.compressors.popLast() }
-        guard let context = taken ?? ZSTD_createCCtx() else {
-            preconditionFailure("ZSTD_createCCtx failed: out of memory")
-        }
-        defer {
-            let stored = pool.withLock { p -> Bool in
-                guard p.compressors.count < keep else { return false }
-                p.compressors.append(context)
-                return true
-            }
-            if !stored { ZSTD_freeCCtx(context) }
-        }
-        return body(context)
+        withContext(.compressor, create: { ZSTD_createCCtx() }, free: { ZSTD_freeCCtx($0) }, body)
     }
 
     static func withDecompressor<R>(_ body: (OpaquePointer) -> R) -> R {
-        let taken = pool.withLock { $0.decompressors.popLast() }
-        guard let context = taken ?? ZSTD_createDCtx() else {
-            preconditionFailure("ZSTD_createDCtx failed: out of memory")
-        }
+        withContext(.decompressor, create: { ZSTD_createDCtx() }, free: { ZSTD_freeDCtx($0) }, body)
+    }
+
+    /// Takes a context of `kind` from the pool (or creates one), lends it to `body`, and gives it back (or
+    /// frees it when the pool holds enough).
+    private static func withContext<R>(_ kind: Kind, create: () -> OpaquePointer?,
+                                       free: (OpaquePointer) -> Int, _ body: (OpaquePointer) -> R) -> R {
+        let taken = pool.withLock { $0[kind].popLast() }
+        guard let context = taken ?? create() else { preconditionFailure("creating a ZSTD context failed: out of memory") }
         defer {
             let stored = pool.withLock { p -> Bool in
-                guard p.decompressors.count < keep else { return false }
-                p.decompressors.append(context)
+                guard p[kind].count < keep else { return false }
+                p[kind].append(context)
                 return true
             }
-            if !stored { ZSTD_freeDCtx(context) }
+            if !stored { _ = free(context) }
         }
         return body(context)
     }

@@ -49,6 +49,15 @@ final class SegmentWriter {
         return (at, framed.count)
     }
 
+    /// Writes `raw` as a ZSTD-compressed block: compression byte, raw length, compressed bytes.
+    private func writeCompressedBlock(_ raw: [UInt8]) throws(StorageError) -> (Int64, Int) {
+        var body = [UInt8]()
+        body.append(BlockCompression.zstd.rawValue)
+        body.appendVarint(raw.count)
+        body.append(contentsOf: BlockCompression.zstd.compress(raw, level: zstdLevel))
+        return try writeBlock(body)
+    }
+
     /// Appends one target's chunk and rollup block. Targets must come in ascending id order.
     func add(_ input: SegmentTargetInput, catalog: Catalog) throws(StorageError) {
         guard let first = input.table.runs.first, let last = input.table.runs.last else { return }
@@ -57,11 +66,7 @@ final class SegmentWriter {
         let (cOff, cLen) = try writeBlock(chunk)
         var rollupRaw = [UInt8]()
         RollupCodec.encode(input.rollups, into: &rollupRaw)
-        var rollupBody = [UInt8]()
-        rollupBody.append(BlockCompression.zstd.rawValue)
-        rollupBody.appendVarint(rollupRaw.count)
-        rollupBody.append(contentsOf: BlockCompression.zstd.compress(rollupRaw, level: zstdLevel))
-        let (rOff, rLen) = try writeBlock(rollupBody)
+        let (rOff, rLen) = try writeCompressedBlock(rollupRaw)
         entries.append(SegmentTargetEntry(
             target: input.target, minStartMicros: first.startMicros, maxStartMicros: last.startMicros,
             runCount: input.table.runs.count, probeCount: input.table.probes.count,
@@ -76,11 +81,7 @@ final class SegmentWriter {
         precondition(entries.last.map { $0.target < target } ?? true, "segment targets must be added in id order")
         var rollupRaw = [UInt8]()
         RollupCodec.encode(rows, into: &rollupRaw)
-        var rollupBody = [UInt8]()
-        rollupBody.append(BlockCompression.zstd.rawValue)
-        rollupBody.appendVarint(rollupRaw.count)
-        rollupBody.append(contentsOf: BlockCompression.zstd.compress(rollupRaw, level: zstdLevel))
-        let (rOff, rLen) = try writeBlock(rollupBody)
+        let (rOff, rLen) = try writeCompressedBlock(rollupRaw)
         entries.append(SegmentTargetEntry(
             target: target, minStartMicros: minStartMicros, maxStartMicros: maxStartMicros, runCount: 0, probeCount: 0,
             sampleCount: 0, chunkOffset: 0, chunkLength: 0, rollupOffset: rOff, rollupLength: rLen))
@@ -95,18 +96,10 @@ final class SegmentWriter {
         do throws(StorageError) {
             var ev = [UInt8]()
             EventCodec.encode(events, into: &ev)
-            var evBody = [UInt8]()
-            evBody.append(BlockCompression.zstd.rawValue)
-            evBody.appendVarint(ev.count)
-            evBody.append(contentsOf: BlockCompression.zstd.compress(ev, level: zstdLevel))
-            let (eOff, eLen) = try writeBlock(evBody)
+            let (eOff, eLen) = try writeCompressedBlock(ev)
             var st = [UInt8]()
             state.encode(into: &st)
-            var stBody = [UInt8]()
-            stBody.append(BlockCompression.zstd.rawValue)
-            stBody.appendVarint(st.count)
-            stBody.append(contentsOf: BlockCompression.zstd.compress(st, level: zstdLevel))
-            let (sOff, sLen) = try writeBlock(stBody)
+            let (sOff, sLen) = try writeCompressedBlock(st)
 
             let index = SegmentIndex(walHighWater: walHighWater, sources: sources, eventsOffset: eOff, eventsLength: eLen,
                                      stateOffset: sOff, stateLength: sLen, eventCount: events.count, entries: entries)
