@@ -8,10 +8,18 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Load traceroute results into the store.",
-        discussion: "Reads RIPE Atlas traceroute results (one JSON object per line, or the Atlas API's JSON array). Use - for standard input.")
+        discussion: """
+            atlas: RIPE Atlas traceroute results (one JSON object per line, or the Atlas API's JSON array). \
+            scamper-json: scamper -O json output (any number of traces). \
+            traceroute: the text of traceroute or tcptraceroute run with -n (one trace per file). \
+            mtr-raw: mtr --raw output (one trace per file; needs --destination). Use - for standard input.
+            """)
 
     enum InputFormat: String, ExpressibleByArgument, CaseIterable {
         case atlas
+        case scamperJSON = "scamper-json"
+        case traceroute
+        case mtrRaw = "mtr-raw"
     }
 
     @OptionGroup var store: DataOptions
@@ -25,10 +33,69 @@ struct ImportCommand: ParsableCommand {
     @Flag(name: .long, help: "Compact the store when the import is done, the newest window included.")
     var compact = false
 
+    @Option(name: .long, help: "traceroute, mtr-raw, scamper-json: the target name to store under (default: the destination address).")
+    var target: String?
+
+    @Option(name: .long, help: "mtr-raw: the address mtr traced (its raw output does not say).")
+    var destination: String?
+
+    @Option(name: .long, help: "traceroute, mtr-raw: the method traced with (udp, icmp, tcp).")
+    var method: String?
+
+    @Option(name: .long, help: "traceroute, mtr-raw, scamper-json: the vantage point to store under.")
+    var vantage: String = "import"
+
+    @Option(name: .long, help: "traceroute, mtr-raw: when the trace ran (RFC 3339; default: now).")
+    var time: String?
+
     @Argument(help: "Files to read (- for standard input).")
     var files: [String]
 
+    /// The runs of one file in a tracer's own format.
+    func tracerRuns(_ file: String, bytes: inout Int64) throws -> [TraceRun] {
+        let text = try readFile(file)
+        bytes += Int64(text.utf8.count)
+        let start = try time.map { t -> Int64 in
+            guard let v = RFC3339.parse(t) else { throw ValidationError("--time takes an RFC 3339 time") }
+            return v
+        } ?? ProbeClock.nowMicros()
+        func run(_ output: TracerOutput, method: TraceMethod, flow: UInt16 = 0, start: Int64) throws -> TraceRun {
+            guard let r = output.run(target: target ?? output.destination?.description ?? "", vantage: vantage, method: method,
+                                     flowID: flow, startMicros: start, endMicros: start) else {
+                throw ProbeError(.malformedInput, "the output does not name the destination", source: file)
+            }
+            return r
+        }
+        switch format {
+        case .atlas:
+            preconditionFailure("Atlas files are streamed")
+        case .scamperJSON:
+            return try ScamperJSONParser(source: file).parse(text).map {
+                try run($0.output, method: $0.method, flow: $0.flowID, start: $0.startMicros > 0 ? $0.startMicros : start)
+            }
+        case .traceroute:
+            let m = try methodOption(default: .udp)
+            return [try run(TracerouteTextParser(method: m, destination: destination.flatMap(IPAddress.init), source: file).parse(text),
+                            method: m, start: start)]
+        case .mtrRaw:
+            guard let d = destination.flatMap(IPAddress.init) else {
+                throw ValidationError("mtr-raw needs --destination ADDRESS: mtr's raw output does not name it")
+            }
+            let m = try methodOption(default: .icmp)
+            return [try run(MtrRawParser(destination: d, method: m, source: file).parse(text), method: m, start: start)]
+        }
+    }
+
+    func methodOption(default fallback: TraceMethod) throws -> TraceMethod {
+        guard let method else { return fallback }
+        guard let m = TraceMethod(name: method), [.udp, .icmp, .tcp].contains(m) else {
+            throw ValidationError("--method takes udp, icmp or tcp for \(format.rawValue)")
+        }
+        return m
+    }
+
     func run() throws {
+        if format != .atlas && files.contains("-") && files.count > 1 { throw ValidationError("read standard input alone") }
         var options = StoreOptions()
         options.walSync = try SyncPolicyText.parse(sync)
         do {
@@ -37,7 +104,16 @@ struct ImportCommand: ParsableCommand {
             var results = 0, probes = 0, samples = 0
             var bytes: Int64 = 0
             let reader = AtlasStreamReader()
-            for file in files {
+            for file in files where format != .atlas {
+                let runs = try tracerRuns(file, bytes: &bytes)
+                try store.append(runs)
+                results += runs.count
+                for r in runs {
+                    probes += r.probes.count
+                    samples += r.probes.filter { !$0.isLoss }.count
+                }
+            }
+            for file in files where format == .atlas {
                 let summary = try reader.readConcurrently(path: file) { batch in
                     try store.append(batch)
                     results += batch.count
@@ -59,6 +135,8 @@ struct ImportCommand: ParsableCommand {
             progress.finish()
             let secs = progress.elapsedSeconds
             print("imported \(Format.grouped(results)) results: \(Format.grouped(probes)) probes, \(Format.grouped(samples)) RTT samples, \(Format.grouped(Int(bytes))) bytes in \(Format.fixed(secs, 2)) s (\(Format.grouped(Int(Double(samples) / max(secs, 0.001)))) samples/s)")
+        } catch let e as ValidationError {
+            throw e
         } catch {
             throw ExitStatus.report(error)
         }

@@ -123,4 +123,28 @@ import Testing
         #expect(r.stderr.contains("\"-n\" is neither an IP address nor a host name"))
         #expect(r.stdout.isEmpty)
     }
+
+    @Test func importTracerOutputsInEveryFormat() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ProbeTests/Fixtures").path
+        let scamper = try stserver(["import", "--data", dir.path, "--format", "scamper-json", fixtures + "/sc-udp-paris-all.json"])
+        #expect(scamper.status == 0, "\(scamper.stderr)")
+        #expect(scamper.stdout.hasPrefix("imported 1 results: 9 probes, 9 RTT samples"))
+        let tr = try stserver(["import", "--data", dir.path, "--format", "traceroute", "--target", "lab",
+                               "--time", "2026-11-25T01:20:00Z", fixtures + "/tr-silent-n.txt"])
+        #expect(tr.stdout.hasPrefix("imported 1 results: 9 probes, 6 RTT samples"))
+        let mtr = try stserver(["import", "--data", dir.path, "--format", "mtr-raw", "--destination", "10.99.3.2", "--target", "lab-mtr",
+                                fixtures + "/mtr-raw.txt"])
+        #expect(mtr.stdout.hasPrefix("imported 1 results: 6 probes, 6 RTT samples"))
+        let missing = try stserver(["import", "--data", dir.path, "--format", "mtr-raw", fixtures + "/mtr-raw.txt"])
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("mtr-raw needs --destination"))
+        let bad = try stserver(["import", "--data", dir.path, "--format", "traceroute", "-"], input: Data(" 1  10.0.0.1  abc ms\n".utf8))
+        #expect(bad.status == 65)
+        #expect(bad.stderr == "stserver: -:1:15: expected '*', an address, a time in ms or an annotation, found \"abc\"\n")
+        let info = try stserver(["info", "--data", dir.path, "--targets"])
+        #expect(info.stdout == "10.99.3.2\nlab\nlab-mtr\n")
+    }
 }

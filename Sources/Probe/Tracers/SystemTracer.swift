@@ -166,3 +166,8 @@ public struct SystemTracer: Sendable {
         return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
     }
 }
+
+/// The wall clock in microseconds since the epoch.
+public enum ProbeClock {
+    public static func nowMicros() -> Int64 { SystemTracer.nowMicros() }
+}
