@@ -21,6 +21,9 @@ struct HopsCommand: ParsableCommand {
     @Option(name: .long, help: "Read from raw data, rollups, or auto.")
     var source: String = "auto"
 
+    @Option(name: .long, help: "Only runs that took this path (an id from `stserver paths`); reads raw data.")
+    var path: UInt32?
+
     @Option(name: .long, help: "Output: table, csv or json.")
     var format: String = "table"
 
@@ -37,7 +40,7 @@ struct HopsCommand: ParsableCommand {
             let range = try time.range(in: snap)
             let aligned = range.lowerBound - ((range.lowerBound % stepMicros) + stepMicros) % stepMicros
             let result = try snap.hopStatistics(target: id, range: aligned..<range.upperBound, stepMicros: stepMicros,
-                                                quantiles: [0.5, 0.95], source: src)
+                                                quantiles: [0.5, 0.95], source: src, path: path.map(PathID.init))
             for p in result.problems { StandardError.write("stserver: warning: \(p)\n") }
             var table = ResultTable(columns: ["time", "hop", "sent", "loss_pct", "min_ms", "p50_ms", "p95_ms", "max_ms", "mean_ms"])
             func ms(_ v: Double?) -> ResultValue { v.map { .number($0 / 1000) } ?? .null }

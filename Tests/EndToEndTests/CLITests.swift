@@ -49,6 +49,15 @@ import Testing
         #expect(column(rolled.stdout, 3) == column(csv.stdout, 3))
         #expect(column(rolled.stdout, 4) == column(csv.stdout, 4))
 
+        let paths = try stserver(["paths", "--data", dir.path, "--target", "t0006.targets.example.net", "--format", "csv"])
+        #expect(paths.status == 0)
+        let pathRows = paths.stdout.split(separator: "\r\n").dropFirst()
+        #expect(pathRows.count == 4)
+        #expect(pathRows.map { Int($0.split(separator: ",")[3]) ?? 0 }.reduce(0, +) == 120)
+        let onePath = try stserver(["hops", "--data", dir.path, "--target", "t0006.targets.example.net", "--path",
+                                    String(pathRows.first?.split(separator: ",").first ?? ""), "--format", "csv"])
+        #expect(onePath.status == 0 && onePath.stdout.split(separator: "\r\n").count > 1)
+
         let changes = try stserver(["changes", "--data", dir.path, "--format", "json"])
         #expect(changes.status == 0)
         #expect(changes.stdout.contains("\"target\": \"t0006.targets.example.net\""))

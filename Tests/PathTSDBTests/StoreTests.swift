@@ -166,4 +166,33 @@ import Testing
             #expect(merged.filter { $0.tier == .oneHour } == RollupBuilder.valueRows(target: target, runs: mine, probes: block.table.probes, tier: .oneHour))
         }
     }
+
+    @Test func perPathStatisticsKeepECMPBranchesApart() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options())
+        // target-0 takes its TTL-4 ECMP branch on odd minutes: two paths, alternating.
+        let runs = RunFactory.runs(count: 3 * 120)
+        try store.append(runs)
+        let snap = store.snapshot()
+        let target = try #require(snap.catalog.targetID(named: "target-0"))
+        let (paths, _) = snap.pathLifetimes(target: target, range: Int64.min..<Int64.max)
+        #expect(paths.count == 2)
+        #expect(paths.map(\.runs).reduce(0, +) == 120)
+        #expect(paths.allSatisfy { $0.runs == 60 && $0.firstSeenMicros < $0.lastSeenMicros })
+        let all = try snap.hopStatistics(target: target, range: Int64.min..<Int64.max, stepMicros: 86_400_000_000, quantiles: [0.5])
+        var perPathSent = [UInt8: UInt32]()
+        for p in paths {
+            let rows = try snap.hopStatistics(target: target, range: Int64.min..<Int64.max, stepMicros: 86_400_000_000,
+                                              quantiles: [0.5], path: p.path).rows
+            #expect(!rows.isEmpty)
+            for r in rows { perPathSent[r.ttl, default: 0] += r.sent }
+        }
+        #expect(all.rows.map(\.sent) == all.rows.map { perPathSent[$0.ttl] ?? 0 })
+        #expect(throws: StorageError.self) {
+            try snap.hopStatistics(target: target, range: 0..<86_400_000_000, stepMicros: 3_600_000_000, quantiles: [0.5],
+                                   source: .rollup, path: paths[0].path)
+        }
+        try store.close()
+    }
 }

@@ -29,9 +29,16 @@ extension StoreSnapshot {
     /// p-quantiles, loss and extremes per hop of `target`, in buckets of `stepMicros` from
     /// `range.lowerBound`. Quantiles pool every probe of a hop in the bucket, ranked as
     /// `⌈q·n⌉` (1-based).
+    ///
+    /// With `path`, only the runs that took that path count, so that the branches of an ECMP
+    /// pair are not blended into one series; rollups are per hop, so this reads raw data.
     public func hopStatistics(target: TargetID, range: Range<Int64>, stepMicros: Int64, quantiles: [Double],
-                              source: StatisticsSource = .auto) throws(StorageError) -> (rows: [HopStatisticsRow], usedRollups: Bool, problems: [StorageError]) {
+                              source requested: StatisticsSource = .auto, path: PathID? = nil) throws(StorageError) -> (rows: [HopStatisticsRow], usedRollups: Bool, problems: [StorageError]) {
         guard stepMicros > 0 else { throw StorageError(.invalidArgument, "step must be positive") }
+        if path != nil && requested == .rollup {
+            throw StorageError(.invalidArgument, "rollups are per hop, not per path: statistics of one path come from raw data")
+        }
+        let source = path != nil ? .raw : requested
         let tier = RollupTier.allCases.reversed().first {
             RollupTier.storedWithSegments.contains($0) && stepMicros % $0.micros == 0 && range.lowerBound % $0.micros == 0
         }
@@ -88,7 +95,7 @@ extension StoreSnapshot {
             }
             used.removeAll(keepingCapacity: true)
         }
-        for run in table.runs {
+        for run in table.runs where path == nil || run.path == path {
             let b = bucketStart(of: run.startMicros, from: range.lowerBound, step: stepMicros)
             if b != bucket {
                 flush()
