@@ -195,4 +195,16 @@ import Testing
         }
         try store.close()
     }
+
+    @Test func pathCompatibility() {
+        func p(_ a: [UInt32]) -> PathHops { PathHops(a.map { AddressID(rawValue: $0) }) }
+        #expect(p([1, 2, 3]).isCompatible(with: p([1, 0, 3])))          // a silent hop
+        #expect(p([1, 2, 3]).isCompatible(with: p([1, 2, 0, 0, 0])))    // the destination lost, the tracer went on
+        #expect(!p([1, 2, 3]).isCompatible(with: p([1, 2, 4])))         // another router
+        #expect(!p([1, 2, 3]).isCompatible(with: p([1, 2, 3, 4])))      // a longer route
+        #expect(p([1, 2, 3]).isCompatible(with: p([1, 2, 0, 3])))       // the destination's TTL-3 probes lost, TTL 4 reached it
+        #expect(p([1, 2, 0, 0, 3]).isCompatible(with: p([1, 2, 3])))
+        #expect(!p([1, 2, 3]).isCompatible(with: p([1, 4, 0, 3])))      // another router on the way
+        #expect(!p([1, 2, 3]).isCompatible(with: p([1, 2, 5, 3])))      // an answering new hop
+    }
 }

@@ -110,4 +110,40 @@ import PathTSDB
         #expect((try? TargetName("dst.lab.test"))?.text == "dst.lab.test")
         #expect((try? TargetName("2001:db8::1"))?.text == "2001:db8::1")
     }
+
+    @Test(arguments: [(TracerTool.traceroute, TraceMethod.udp), (.traceroute, .icmp), (.scamper, .udpParis), (.mtr, .icmp)])
+    func ipv6ThroughTheLab(_ tool: TracerTool, _ method: TraceMethod) async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        let result = try await SystemTracer(tool: tool, commandPrefix: lab.fromSource)
+            .trace(try TargetName(NetworkLab.dstv6), settings: settings(method))
+        let byTTL = Dictionary(grouping: result.output.probes, by: \.ttl)
+        #expect(byTTL.keys.sorted() == [1, 2, 3], "\(result.output.probes) \(result.standardError)")
+        #expect(byTTL[1]?.allSatisfy { $0.address?.description == NetworkLab.r1v6 && $0.icmpType == 3 } == true)
+        #expect(byTTL[2]?.allSatisfy { $0.address?.description == NetworkLab.r2v6 } == true)
+        #expect(byTTL[3]?.allSatisfy { $0.address?.description == NetworkLab.dstv6 } == true)
+        #expect(result.output.reached)
+    }
+
+    @Test func aLossyRouterShowsAsLostProbesNotAsAChange() async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        try lab.dropAtR2(oneIn: 3)
+        let (store, dir) = try openStore()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
+        try await traceInto(store, lab: lab, count: 5, probes: 4)
+        let snap = store.snapshot()
+        func show(_ id: PathID) -> String {
+            snap.catalog.path(of: id)?.hops.map { snap.catalog.address(of: $0)?.description ?? "*" }.joined(separator: " ") ?? "?"
+        }
+        let events = snap.events(in: Int64.min..<Int64.max).events
+        #expect(events.isEmpty, "\(events.map { show($0.oldPath) + " -> " + show($0.newPath) })")
+        let target = try #require(snap.catalog.targetID(named: "lab-dst"))
+        let runs = snap.runs(of: target, in: Int64.min..<Int64.max).table
+        // Probes past r2 cross it: about a third of them are lost, none before it.
+        let beyond = runs.probes.filter { $0.ttl == 3 }
+        let lost = beyond.filter(\.isLoss).count
+        #expect(lost > 0 && lost < beyond.count, "\(lost) of \(beyond.count) lost")
+        #expect(runs.probes.filter { $0.ttl == 1 }.allSatisfy { !$0.isLoss })
+    }
 }

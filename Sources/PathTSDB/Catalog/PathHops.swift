@@ -20,13 +20,28 @@ public struct PathHops: Hashable, Sendable {
         return PathHops(hops)
     }
 
-    /// Whether two paths are the same but for hops that did not answer in one of them.
+    /// Whether two paths are the same but for hops that did not answer in one of them. Hops past
+    /// the end of the shorter path count as unanswered there: when a run's probes to the
+    /// destination are all lost, the tracer goes on probing higher TTLs, and that tail of silence
+    /// is no evidence of another path.
     public func isCompatible(with other: PathHops) -> Bool {
-        guard hops.count == other.hops.count else { return false }
-        for i in hops.indices where hops[i] != other.hops[i] && !hops[i].isNone && !other.hops[i].isNone {
+        let n = max(hops.count, other.hops.count)
+        for ttl in 1...max(n, 1) {
+            let a = address(atTTL: ttl), b = other.address(atTTL: ttl)
+            if a != b && !a.isNone && !b.isNone { return false }
+        }
+        // A longer path must differ only by silence: an answering hop past the other's end is
+        // a longer route, not a quieter one.
+        let (short, long) = hops.count <= other.hops.count ? (self, other) : (other, self)
+        if long.hops.dropFirst(short.hops.count).allSatisfy(\.isNone) { return true }
+        // Both end at the same answering hop (the destination), reached one or more TTLs later
+        // in the longer path because every probe in between was lost: silence again.
+        guard let end = short.hops.last, !end.isNone, long.hops.last == end else { return false }
+        let shortCount = short.hops.count
+        for i in 0..<(shortCount - 1) where short.hops[i] != long.hops[i] && !short.hops[i].isNone && !long.hops[i].isNone {
             return false
         }
-        return true
+        return long.hops[(shortCount - 1)..<(long.hops.count - 1)].allSatisfy(\.isNone)
     }
 
     /// Whether the paths have the same length and the same hops from `ttl` on, an unresponsive

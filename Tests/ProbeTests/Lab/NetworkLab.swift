@@ -14,6 +14,8 @@ final class NetworkLab {
     enum Node: String, CaseIterable { case src = "s", r1 = "1", r2 = "2", r2b = "b", dst = "d" }
 
     static let r1 = "10.77.1.2", r2 = "10.77.2.2", r2b = "10.77.4.2", dst = "10.77.3.2"
+    /// The same hosts over IPv6 (fd77:N::1 and ::2 on link N).
+    static let r1v6 = "fd77:1::2", r2v6 = "fd77:2::2", dstv6 = "fd77:3::2"
     private static let counter = Mutex(0)
 
     let id: String
@@ -38,7 +40,11 @@ final class NetworkLab {
             try run("ip", "netns", "add", ns(node))
             created.append(ns(node))
             try run("ip", "-n", ns(node), "link", "set", "lo", "up")
-            try run("ip", "netns", "exec", ns(node), "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv4.ip_forward=1")
+            try run("ip", "netns", "exec", ns(node), "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv4.ip_forward=1",
+                    "net.ipv6.icmp.ratelimit=0", "net.ipv6.conf.all.forwarding=1",
+                    // Link-local addresses in duplicate-address detection hold up neighbour
+                    // discovery for a second or two; the lab's addresses are unique anyway.
+                    "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0")
         }
         try link(.src, .r1, 1)
         try link(.r1, .r2, 2)
@@ -51,15 +57,27 @@ final class NetworkLab {
         try run("ip", "-n", ns(.r2b), "route", "add", "10.77.1.0/24", "via", "10.77.4.1")
         try run("ip", "-n", ns(.r2b), "route", "add", "10.77.3.2/32", "via", "10.77.5.2")
         try run("ip", "-n", ns(.dst), "route", "add", "default", "via", "10.77.3.1")
+        try run("ip", "-n", ns(.src), "-6", "route", "add", "default", "via", "fd77:1::2")
+        try run("ip", "-n", ns(.r1), "-6", "route", "add", "fd77:3::/64", "via", "fd77:2::2")
+        try run("ip", "-n", ns(.r2), "-6", "route", "add", "fd77:1::/64", "via", "fd77:2::1")
+        try run("ip", "-n", ns(.dst), "-6", "route", "add", "default", "via", "fd77:3::1")
     }
 
     private func link(_ a: Node, _ b: Node, _ subnet: Int) throws {
         let ia = "\(id)\(a.rawValue)\(b.rawValue)", ib = "\(id)\(b.rawValue)\(a.rawValue)"
-        try run("ip", "link", "add", ia, "netns", ns(a), "type", "veth", "peer", "name", ib, "netns", ns(b))
+        let mac = { (host: Int) in "02:77:00:00:0\(subnet):0\(host)" }
+        try run("ip", "link", "add", ia, "netns", ns(a), "address", mac(1), "type", "veth",
+                "peer", "name", ib, "netns", ns(b), "address", mac(2))
         for (node, interface, host) in [(a, ia, 1), (b, ib, 2)] {
             try run("ip", "-n", ns(node), "addr", "add", "10.77.\(subnet).\(host)/24", "dev", interface)
+            try run("ip", "-n", ns(node), "addr", "add", "fd77:\(subnet)::\(host)/64", "dev", interface, "nodad")
             try run("ip", "-n", ns(node), "link", "set", interface, "up")
             try run("ip", "netns", "exec", ns(node), "ethtool", "-K", interface, "tx", "off")
+            // Neighbours known from the start: a fresh namespace's neighbour discovery would
+            // otherwise swallow the first probes of a trace.
+            let peer = 3 - host
+            try run("ip", "-n", ns(node), "neigh", "replace", "10.77.\(subnet).\(peer)", "lladdr", mac(peer), "dev", interface, "nud", "permanent")
+            try run("ip", "-n", ns(node), "-6", "neigh", "replace", "fd77:\(subnet)::\(peer)", "lladdr", mac(peer), "dev", interface, "nud", "permanent")
         }
     }
 
@@ -74,6 +92,12 @@ final class NetworkLab {
         try run("ip", "netns", "exec", ns(.r1), "sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=3",
                 "net.ipv4.fib_multipath_hash_fields=0x0037", "net.ipv4.fib_multipath_hash_seed=4242")
         try run("ip", "-n", ns(.r1), "route", "replace", "10.77.3.0/24", "nexthop", "via", "10.77.2.2", "nexthop", "via", "10.77.4.2")
+    }
+
+    /// Makes r2 drop one packet in `oneIn` of those it forwards, at random (nftables numgen).
+    func dropAtR2(oneIn: Int) throws {
+        try run("ip", "netns", "exec", ns(.r2), "nft",
+                "add table inet loss; add chain inet loss fw { type filter hook forward priority 0; }; add rule inet loss fw numgen random mod \(oneIn) == 0 drop")
     }
 
     /// Makes `node` send no time-exceeded messages.
