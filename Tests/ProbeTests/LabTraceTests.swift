@@ -146,4 +146,18 @@ import PathTSDB
         #expect(lost > 0 && lost < beyond.count, "\(lost) of \(beyond.count) lost")
         #expect(runs.probes.filter { $0.ttl == 1 }.allSatisfy { !$0.isLoss })
     }
+
+    @Test(arguments: [(TracerTool.traceroute, TraceMethod.udp), (.tcptraceroute, .tcp), (.mtr, .icmp), (.scamper, .udpParis)])
+    func aDelayedLinkShowsInTheRTTsBeyondIt(_ tool: TracerTool, _ method: TraceMethod) async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        try lab.delay(milliseconds: 40)
+        let result = try await SystemTracer(tool: tool, commandPrefix: lab.fromSource).trace(Self.destination, settings: settings(method))
+        let answered = result.output.probes.filter { !$0.isLoss }
+        let before = answered.filter { $0.ttl < 3 }, beyond = answered.filter { $0.ttl == 3 }
+        #expect(!before.isEmpty && !beyond.isEmpty, "\(result.output.probes)")
+        // Only the way to dst crosses the queue: 40 ms on each probe beyond r2, none before it.
+        #expect(before.allSatisfy { $0.rttMicros < 20_000 }, "\(before.map(\.rttMicros))")
+        #expect(beyond.allSatisfy { $0.rttMicros >= 40_000 && $0.rttMicros < 1_000_000 }, "\(beyond.map(\.rttMicros))")
+    }
 }

@@ -20,6 +20,8 @@ final class NetworkLab {
 
     let id: String
     private var created: [String] = []
+    /// Background programs started in the lab, killed by `tearDown()`.
+    private var helpers: [pid_t] = []
 
     init() throws {
         let n = NetworkLab.counter.withLock { $0 += 1; return $0 }
@@ -109,8 +111,39 @@ final class NetworkLab {
         try run("ip", "netns", "exec", ns(node), "nft", "delete table inet lab")
     }
 
-    /// Removes every namespace this lab made (and with them their links).
+    /// The delaying program, compiled once per test process from `nfq_delay.c`.
+    private static let delayProgram: Result<String, LabError> = {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("nfq_delay.c").path
+        let binary = NSTemporaryDirectory() + "/nfq_delay-\(ProcessInfo.processInfo.processIdentifier)"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["cc", "-O2", "-Wall", "-Werror", "-o", binary, source, "-lnetfilter_queue"]
+        let err = Pipe()
+        p.standardError = err
+        do { try p.run() } catch { return .failure(LabError(command: "cc", message: "\(error)")) }
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? .success(binary) : .failure(LabError(command: "cc nfq_delay.c", message: message))
+    }()
+
+    /// Delays every packet r2 forwards to dst by `milliseconds`: iptables' NFQUEUE target hands
+    /// them to a userspace program in r2 that holds each for that long (this kernel has no netem).
+    func delay(milliseconds: Int) throws {
+        let binary = try NetworkLab.delayProgram.get()
+        // It binds the queue, then goes to the background and reports its pid: only then may
+        // packets be queued to it.
+        let line = try run("ip", "netns", "exec", ns(.r2), binary, "0", String(milliseconds))
+        guard line.hasPrefix("ready "), let pid = pid_t(line.dropFirst(6).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw LabError(command: "nfq_delay", message: "did not start: \(line)")
+        }
+        helpers.append(pid)
+        try run("ip", "netns", "exec", ns(.r2), "iptables", "-A", "FORWARD", "-d", NetworkLab.dst, "-j", "NFQUEUE", "--queue-num", "0")
+    }
+
+    /// Stops the lab's programs and removes every namespace it made (and with them their links).
     func tearDown() {
+        for pid in helpers { kill(pid, SIGKILL) }
+        helpers.removeAll()
         for n in created.reversed() { _ = try? run("ip", "netns", "del", n) }
         created.removeAll()
     }
