@@ -32,16 +32,12 @@ struct BenchCommand: ParsableCommand {
     var limit: Int = 200_000
 
     func run() throws {
-        do {
+        try reportingErrors {
             switch what {
             case .query: try measureQuery()
             case .scan: try measureScan()
             case .append: try measureAppend()
             }
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            throw ExitStatus.report(error)
         }
     }
 

@@ -20,7 +20,7 @@ struct CompactCommand: ParsableCommand {
             guard let us = DurationText.parseMicros(retention) else { throw ValidationError("--retention takes a duration such as 30d") }
             options.rawRetention = .microseconds(us)
         }
-        do {
+        try reportingErrors {
             let store = try PathStore(directory: store.data, options: options)
             var progress = ProgressLine()
             let merged = try store.compact(includeOpenWindows: all) { progress.update("compacting: \($0)") }
@@ -28,8 +28,6 @@ struct CompactCommand: ParsableCommand {
             progress.finish()
             print("compaction wrote \(merged) segments; retention dropped \(dropped) segments")
             try store.close()
-        } catch {
-            throw ExitStatus.report(error)
         }
     }
 }

@@ -25,7 +25,7 @@ struct CrashWriterCommand: ParsableCommand {
         options.headCutProbes = 3000
         options.compactionWindows = [.seconds(600), .seconds(3600)]
         options.zstdLevelCompacted = 1
-        do {
+        try reportingErrors {
             let store = try PathStore(directory: store.data, options: options)
             var n = firstBatch
             while batches == 0 || n < firstBatch + batches {
@@ -36,8 +36,6 @@ struct CrashWriterCommand: ParsableCommand {
                 n += 1
             }
             try store.close()
-        } catch {
-            throw ExitStatus.report(error)
         }
     }
 

@@ -16,7 +16,12 @@ enum ExitStatus {
         StandardError.write("stserver: \(error)\n")
         switch error {
         case let e as StorageError:
-            return ExitCode(e.code == .locked ? locked : e.code == .corruption ? dataError : ioError)
+            switch e.code {
+            case .locked: return ExitCode(locked)
+            case .corruption, .invalidArgument: return ExitCode(dataError)
+            case .notFound: return ExitCode(noInput)
+            default: return ExitCode(ioError)
+            }
         case let e as ProbeError:
             return ExitCode(e.code == .io ? noInput : dataError)
         case is QueryError:
@@ -25,4 +30,39 @@ enum ExitStatus {
             return ExitCode(software)
         }
     }
+}
+
+/// Runs a command's body: usage errors and chosen exit codes pass through; every other error
+/// is printed and turned into its exit code.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as ValidationError {
+        throw e
+    } catch let e as ExitCode {
+        throw e
+    } catch {
+        throw ExitStatus.report(error)
+    }
+}
+
+/// `reportingErrors` for an async body.
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let e as ValidationError {
+        throw e
+    } catch let e as ExitCode {
+        throw e
+    } catch {
+        throw ExitStatus.report(error)
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}
+
+/// `--format`, shared by the commands that print a result table.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output: table, csv or json.")
+    var format: OutputFormat = .table
 }

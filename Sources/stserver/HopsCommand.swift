@@ -24,14 +24,13 @@ struct HopsCommand: ParsableCommand {
     @Option(name: .long, help: "Only runs that took this path (an id from `stserver paths`); reads raw data.")
     var path: UInt32?
 
-    @Option(name: .long, help: "Output: table, csv or json.")
-    var format: String = "table"
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
-        guard let out = OutputFormat(rawValue: format) else { throw ValidationError("--format takes table, csv or json") }
+        let out = output.format
         guard let src = StatisticsSource(rawValue: source) else { throw ValidationError("--source takes raw, rollup or auto") }
         guard let stepMicros = DurationText.parseMicros(step), stepMicros > 0 else { throw ValidationError("--step takes a duration such as 1h") }
-        do {
+        try reportingErrors {
             var options = StoreOptions()
             options.walSync = .never
             let store = try PathStore(directory: store.data, options: options)
@@ -51,10 +50,6 @@ struct HopsCommand: ParsableCommand {
             }
             print(out.render(table), terminator: "")
             try store.close()
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            throw ExitStatus.report(error)
         }
     }
 }

@@ -98,7 +98,7 @@ struct ImportCommand: ParsableCommand {
         if format != .atlas && files.contains("-") && files.count > 1 { throw ValidationError("read standard input alone") }
         var options = StoreOptions()
         options.walSync = try SyncPolicyText.parse(sync)
-        do {
+        try reportingErrors {
             let store = try PathStore(directory: store.data, options: options)
             var progress = ProgressLine()
             var results = 0, probes = 0, samples = 0
@@ -135,10 +135,6 @@ struct ImportCommand: ParsableCommand {
             progress.finish()
             let secs = progress.elapsedSeconds
             print("imported \(Format.grouped(results)) results: \(Format.grouped(probes)) probes, \(Format.grouped(samples)) RTT samples, \(Format.grouped(Int(bytes))) bytes in \(Format.fixed(secs, 2)) s (\(Format.grouped(Int(Double(samples) / max(secs, 0.001)))) samples/s)")
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            throw ExitStatus.report(error)
         }
     }
 }

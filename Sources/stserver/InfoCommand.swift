@@ -15,7 +15,7 @@ struct InfoCommand: ParsableCommand {
     var breakdown = false
 
     func run() throws {
-        do {
+        try reportingErrors {
             let store = try PathStore(directory: store.data)
             let snap = store.snapshot()
             if targets {
@@ -57,8 +57,6 @@ struct InfoCommand: ParsableCommand {
                 for (name, bytes) in b.columnRawBytes.sorted(by: { $0.value > $1.value }) where bytes > 0 { line(name, bytes) }
             }
             try store.close()
-        } catch {
-            throw ExitStatus.report(error)
         }
     }
 }

@@ -34,7 +34,7 @@ struct MonitorCommand: AsyncParsableCommand {
     var duration: String?
 
     func run() async throws {
-        do {
+        try await reportingErrors {
             let targets = try TargetConfiguration.parse(try readFile(config), source: config)
             var options = StoreOptions()
             options.walSync = .interval(.seconds(1))
@@ -77,10 +77,6 @@ struct MonitorCommand: AsyncParsableCommand {
             try store.close()
             let c = monitor.counters
             print("monitor: \(c.started) traces started, \(c.stored) stored, \(c.failed) failed, \(c.missed) slots missed")
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            throw ExitStatus.report(error)
         }
     }
 }

@@ -15,12 +15,11 @@ struct PathsCommand: ParsableCommand {
 
     @OptionGroup var time: TimeRangeOptions
 
-    @Option(name: .long, help: "Output: table, csv or json.")
-    var format: String = "table"
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
-        guard let out = OutputFormat(rawValue: format) else { throw ValidationError("--format takes table, csv or json") }
-        do {
+        let out = output.format
+        try reportingErrors {
             let store = try PathStore(directory: store.data)
             let snap = store.snapshot()
             let (paths, problems) = snap.pathLifetimes(target: try snap.target(named: target), range: try time.range(in: snap))
@@ -36,10 +35,6 @@ struct PathsCommand: ParsableCommand {
             }
             print(out.render(table), terminator: "")
             try store.close()
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            throw ExitStatus.report(error)
         }
     }
 }

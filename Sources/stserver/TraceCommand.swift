@@ -48,7 +48,7 @@ struct TraceCommand: AsyncParsableCommand {
         } else {
             chosen = [.udpParis, .icmpParis, .tcpParis].contains(traceMethod) ? .scamper : .traceroute
         }
-        do {
+        try await reportingErrors {
             let name = try TargetName(target)
             var settings = TraceSettings(method: traceMethod)
             settings.probesPerHop = probes
@@ -83,10 +83,6 @@ struct TraceCommand: AsyncParsableCommand {
                 try store.append([run])
                 try store.close()
             }
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            throw ExitStatus.report(error)
         }
     }
 }

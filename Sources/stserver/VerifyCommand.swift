@@ -14,7 +14,7 @@ struct VerifyCommand: ParsableCommand {
     var segment: String?
 
     func run() throws {
-        do {
+        try reportingErrors {
             var options = StoreOptions()
             options.walSync = .never
             let store = try PathStore(directory: store.data, options: options)
@@ -41,10 +41,6 @@ struct VerifyCommand: ParsableCommand {
             }
             print("verified \(segments.count) files, \(chunks) target chunks: \(failures) failures")
             if failures > 0 { throw ExitCode(ExitStatus.dataError) }
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            throw ExitStatus.report(error)
         }
     }
 }
