@@ -96,7 +96,12 @@ func sortedByTargetAndTime(_ runs: [TraceRun]) -> [TraceRun] {
 
 func fileBytes(_ path: String) -> [UInt8] { [UInt8](FileManager.default.contents(atPath: path) ?? Data()) }
 
-func writeFileBytes(_ bytes: [UInt8], _ path: String) { FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
+/// Overwrites `path`; a failed write fails the test (a damage test must not pass undamaged).
+func writeFileBytes(_ bytes: [UInt8], _ path: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    if !FileManager.default.createFile(atPath: path, contents: Data(bytes)) {
+        Issue.record("cannot write \(path)", sourceLocation: sourceLocation)
+    }
+}
 
 func files(in dir: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() }
 

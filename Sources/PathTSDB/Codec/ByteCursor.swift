@@ -49,12 +49,6 @@ struct ByteCursor {
 
     mutating func readZigzag() throws(StorageError) -> Int64 { zigzagDecode(try readVarint()) }
 
-    mutating func readLE16() throws(StorageError) -> UInt16 {
-        guard remaining >= 2 else { throw corruption("unexpected end of data") }
-        defer { position += 2 }
-        return UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8
-    }
-
     mutating func readLE32() throws(StorageError) -> UInt32 {
         guard remaining >= 4 else { throw corruption("unexpected end of data") }
         defer { position += 4 }

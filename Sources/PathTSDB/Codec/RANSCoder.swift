@@ -91,15 +91,6 @@ enum RANSCoder {
             guard n == 0 || sum == RANSCoder.scale else { throw c.corruption("rANS table sums to \(sum), not \(RANSCoder.scale)") }
             return Table(frequencies: f)
         }
-
-        /// slot → symbol, for decoding.
-        func slotTable() -> [UInt8] {
-            var t = [UInt8](repeating: 0, count: Int(RANSCoder.scale))
-            for s in 0..<256 where frequencies[s] > 0 {
-                for k in Int(starts[s])..<Int(starts[s] + frequencies[s]) { t[k] = UInt8(s) }
-            }
-            return t
-        }
     }
 
     /// One encoding step: renormalise (bytes out, to be reversed later), then fold `s` into `x`.
@@ -111,21 +102,6 @@ enum RANSCoder {
             x >>= 8
         }
         x = ((x / f) << scaleBits) + (x % f) + table.starts[Int(s)]
-    }
-
-    /// Encodes `symbols` with `table`; the output decodes front to back.
-    static func encode(_ symbols: [UInt8], table: Table) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(symbols.count)
-        var x = lowerBound
-        for s in symbols.reversed() { put(s, into: &x, table: table, output: &out) }
-        // Low byte first: reversed, the decoder reads the state most significant byte first.
-        out.append(UInt8(truncatingIfNeeded: x))
-        out.append(UInt8(truncatingIfNeeded: x >> 8))
-        out.append(UInt8(truncatingIfNeeded: x >> 16))
-        out.append(UInt8(truncatingIfNeeded: x >> 24))
-        out.reverse()
-        return out
     }
 }
 
@@ -219,43 +195,5 @@ extension RANSCoder {
                 }
             }
         }
-    }
-}
-
-/// Decodes a rANS stream symbol by symbol. Running out of input yields zero bytes and sets
-/// `overrun`, checked by the caller at the end.
-struct RANSDecoder {
-    private let input: UnsafeBufferPointer<UInt8>
-    private var position = 0
-    private var state: UInt32 = 0
-    private let slots: UnsafeBufferPointer<UInt8>
-    private let frequencies: UnsafeBufferPointer<UInt32>
-    private let starts: UnsafeBufferPointer<UInt32>
-    private(set) var overrun = false
-
-    init(input: UnsafeBufferPointer<UInt8>, slots: UnsafeBufferPointer<UInt8>,
-         frequencies: UnsafeBufferPointer<UInt32>, starts: UnsafeBufferPointer<UInt32>) {
-        self.input = input
-        self.slots = slots
-        self.frequencies = frequencies
-        self.starts = starts
-        // A context with no symbols has an empty stream and is never decoded from.
-        if !input.isEmpty {
-            for _ in 0..<4 { state = state << 8 | UInt32(nextByte()) }
-        }
-    }
-
-    @inline(__always) private mutating func nextByte() -> UInt8 {
-        guard position < input.count else { overrun = true; return 0 }
-        defer { position += 1 }
-        return input[position]
-    }
-
-    @inline(__always) mutating func decode() -> UInt8 {
-        let slot = state & (RANSCoder.scale - 1)
-        let s = slots[Int(slot)]
-        state = frequencies[Int(s)] &* (state >> RANSCoder.scaleBits) &+ slot &- starts[Int(s)]
-        while state < RANSCoder.lowerBound { state = state << 8 | UInt32(nextByte()) }
-        return s
     }
 }

@@ -46,6 +46,11 @@ public struct RunTable: Sendable {
         probe.mplsIndex == 0 ? [] : mplsStacks[Int(probe.mplsIndex) - 1]
     }
 
+    /// Appends `run` of `source` with its probes and their MPLS labels.
+    mutating func append(_ run: RunRecord, from source: RunTable) {
+        append(run: run, probes: source.probes[run.probeRange]) { source.mplsLabels(of: $0) }
+    }
+
     /// Appends a run whose probes are `runProbes`, fixing up its probe range.
     mutating func append(run: RunRecord, probes runProbes: some Collection<ProbeRecord>, mpls: (ProbeRecord) -> [MPLSLabel]) {
         var r = run

@@ -96,14 +96,16 @@ public struct QuantileSketch: Hashable, Sendable {
 
     // MARK: - Encoding
 
-    /// Zero count, bin count, first key relative to `hint`, then key gaps and counts.
-    func encode(into out: inout [UInt8], keyHint: Int32) {
-        out.appendVarint(zeroCount)
-        out.appendVarint(bins.count)
+    /// Writes the sketch into three streams (rollup blocks keep each kind together): the zero
+    /// and bin counts to `header`; the first key relative to `keyHint`, then the gaps between
+    /// keys, to `keys`; each bin's count less one to `counts`.
+    func encode(header: inout [UInt8], keys: inout [UInt8], counts: inout [UInt8], keyHint: Int32) {
+        header.appendVarint(zeroCount)
+        header.appendVarint(bins.count)
         var last = keyHint
         for (i, b) in bins.enumerated() {
-            if i == 0 { out.appendZigzag(Int64(b.key) - Int64(last)) } else { out.appendVarint(UInt64(b.key - last - 1)) }
-            out.appendVarint(b.count &- 1)
+            if i == 0 { keys.appendZigzag(Int64(b.key) - Int64(last)) } else { keys.appendVarint(UInt64(b.key - last - 1)) }
+            counts.appendVarint(b.count &- 1)
             last = b.key
         }
     }
@@ -120,22 +122,6 @@ public struct QuantileSketch: Hashable, Sendable {
             let key: Int64 = i == 0 ? Int64(last) + (try keys.readZigzag()) : Int64(last) + 1 + Int64(try keys.readVarint())
             guard key >= Int64(Int32.min), key <= Int64(Int32.max) else { throw keys.corruption("sketch key out of range") }
             let count = UInt32(try binCounts.readVarintInt(max: Int(UInt32.max) - 1)) + 1
-            s.bins.append((Int32(key), count))
-            last = Int32(key)
-        }
-        return s
-    }
-
-    static func decode(_ c: inout ByteCursor, keyHint: Int32) throws(StorageError) -> QuantileSketch {
-        var s = QuantileSketch()
-        s.zeroCount = UInt32(try c.readVarintInt(max: Int(UInt32.max)))
-        let n = try c.readVarintInt(max: 1 << 16)
-        var last = keyHint
-        s.bins.reserveCapacity(n)
-        for i in 0..<n {
-            let key: Int64 = i == 0 ? Int64(last) + (try c.readZigzag()) : Int64(last) + 1 + Int64(try c.readVarint())
-            guard key >= Int64(Int32.min), key <= Int64(Int32.max) else { throw c.corruption("sketch key out of range") }
-            let count = UInt32(try c.readVarintInt(max: Int(UInt32.max) - 1)) + 1
             s.bins.append((Int32(key), count))
             last = Int32(key)
         }

@@ -109,6 +109,7 @@ enum RollupCodec {
         // 0 series: tier, ttl, row count · 1 bucket step − 1 · 2 sent (zigzag vs previous)
         // 3 lost · 4 min (zigzag vs previous) · 5 max − min · 6 sum − min·replies
         // 7 sketch: zero count, bin count · 8 sketch key gaps · 9 sketch counts − 1
+        var sketchHeader = [UInt8](), sketchKeys = [UInt8](), sketchCounts = [UInt8]()
         var i = 0
         while i < rows.count {
             var j = i
@@ -128,14 +129,8 @@ enum RollupCodec {
                     st[4].appendZigzag(Int64(r.minMicros) - Int64(prev?.minMicros ?? 0))
                     st[5].appendVarint(r.maxMicros - r.minMicros)
                     st[6].appendVarint(r.sumMicros - UInt64(r.minMicros) * UInt64(r.answered))
-                    st[7].appendVarint(r.sketch.zeroCount)
-                    st[7].appendVarint(r.sketch.bins.count)
-                    var last = r.minMicros == 0 ? Int32(0) : QuantileSketch.key(of: r.minMicros)
-                    for (k, b) in r.sketch.bins.enumerated() {
-                        if k == 0 { st[8].appendZigzag(Int64(b.key) - Int64(last)) } else { st[8].appendVarint(UInt64(b.key - last - 1)) }
-                        st[9].appendVarint(b.count &- 1)
-                        last = b.key
-                    }
+                    r.sketch.encode(header: &sketchHeader, keys: &sketchKeys, counts: &sketchCounts,
+                                    keyHint: r.minMicros == 0 ? 0 : QuantileSketch.key(of: r.minMicros))
                 }
                 prev = r.answered > 0 ? r : RollupRow(target: r.target, tier: r.tier, ttl: r.ttl, bucketMicros: r.bucketMicros,
                                                       sent: r.sent, lost: r.lost, minMicros: prev?.minMicros ?? 0, maxMicros: 0,
@@ -143,6 +138,9 @@ enum RollupCodec {
             }
             i = j
         }
+        st[7] = sketchHeader
+        st[8] = sketchKeys
+        st[9] = sketchCounts
         out.appendVarint(rows.count)
         for s in st {
             out.appendVarint(s.count)

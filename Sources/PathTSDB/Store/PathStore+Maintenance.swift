@@ -105,7 +105,7 @@ extension PathStore {
                         quarantine(s, because: error)
                         throw error
                     }
-                    for r in part.runs { table.append(run: r, probes: part.probes[r.probeRange]) { part.mplsLabels(of: $0) } }
+                    for r in part.runs { table.append(r, from: part) }
                 }
                 table.sortByStart()
                 // The inputs' rollups merge exactly; no need to rebuild them from the values.

@@ -316,8 +316,7 @@ public final class PathStore: Sendable {
                 var table = RunTable()
                 for (b, r) in byTarget[target, default: []] {
                     let source = head[Int(b)].table
-                    let run = source.runs[Int(r)]
-                    table.append(run: run, probes: source.probes[run.probeRange]) { source.mplsLabels(of: $0) }
+                    table.append(source.runs[Int(r)], from: source)
                 }
                 table.sortByStart()
                 let rollups = RollupBuilder.rows(target: target, runs: table.runs, probes: table.probes, tiers: RollupTier.storedWithSegments)
@@ -407,7 +406,7 @@ extension RunTable {
         var out = RunTable()
         out.runs.reserveCapacity(runs.count)
         out.probes.reserveCapacity(probes.count)
-        for i in order { out.append(run: runs[i], probes: probes[runs[i].probeRange]) { self.mplsLabels(of: $0) } }
+        for i in order { out.append(runs[i], from: self) }
         self = out
     }
 }

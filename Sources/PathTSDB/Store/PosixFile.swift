@@ -124,21 +124,6 @@ enum FileSystem {
         guard fsync(file.fd) == 0 else { throw StorageError.system("fsync of directory failed", file: path, errno: errno) }
     }
 
-    /// Writes `bytes` to `path` atomically: a temporary file, fsync, rename, directory fsync.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(StorageError) {
-        let tmp = path + ".tmp"
-        do {
-            let file = try PosixFile(path: tmp, flags: O_WRONLY | O_CREAT | O_TRUNC)
-            try file.writeAll(bytes)
-            try file.sync()
-        } catch {
-            try? remove(tmp)
-            throw error
-        }
-        try rename(tmp, path)
-        try syncDirectory(directory)
-    }
-
     static func fileSize(_ path: String) -> Int64 {
         var st = stat()
         return stat(path, &st) == 0 ? Int64(st.st_size) : 0

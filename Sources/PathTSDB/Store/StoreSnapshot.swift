@@ -28,14 +28,14 @@ public struct StoreSnapshot: Sendable {
         for block in head {
             var t = RunTable()
             for run in block.table.runs where run.target == target {
-                t.append(run: run, probes: block.table.probes[run.probeRange]) { block.table.mplsLabels(of: $0) }
+                t.append(run, from: block.table)
             }
             if !t.isEmpty { sources.append(t) }
         }
         // Segments come in time order and rarely overlap: concatenate, and sort only if needed.
         for t in sources {
             for r in t.runs where range.contains(r.startMicros) {
-                out.append(run: r, probes: t.probes[r.probeRange]) { t.mplsLabels(of: $0) }
+                out.append(r, from: t)
             }
         }
         out.sortByStart()
