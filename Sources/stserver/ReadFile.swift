@@ -19,3 +19,34 @@ func readFile(_ path: String) throws -> String {
     }
     return String(decoding: bytes, as: UTF8.self)
 }
+
+/// All of standard input as text.
+func readStandardInput() throws -> String { try readFile("-") }
+
+/// Standard output through a 64 KiB buffer: a large answer goes out in few write(2) calls.
+final class StandardOutput {
+    private var buffer = [UInt8]()
+
+    init() { buffer.reserveCapacity(1 << 16) }
+
+    func write(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer.withUnsafeBytes { b -> Int in
+                guard let base = b.baseAddress else { return 0 }
+                return Glibc.write(1, base + offset, b.count - offset)
+            }
+            if n <= 0 {
+                if n < 0 && errno == EINTR { continue }
+                break
+            }
+            offset += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

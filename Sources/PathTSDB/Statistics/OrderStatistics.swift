@@ -1,8 +1,8 @@
 /// Exact order statistics without a full sort: quickselect (Hoare, "Algorithm 65: Find", 1961)
 /// with a median-of-three pivot, several ranks in one pass over the shrinking right part.
-enum OrderStatistics {
+package enum OrderStatistics {
     /// The values at 0-based `ranks` of `values` (which it reorders), in the order asked.
-    static func select(_ values: inout [UInt32], ranks: [Int]) -> [UInt32] {
+    package static func select(_ values: inout [UInt32], ranks: [Int]) -> [UInt32] {
         guard !values.isEmpty else { return [] }
         let order = ranks.indices.sorted { ranks[$0] < ranks[$1] }
         var out = [UInt32](repeating: 0, count: ranks.count)

@@ -191,11 +191,7 @@ extension PathStore {
         try FileSystem.syncDirectory(segmentsDirectory)
     }
 
-    static func wallClockMicros() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
-    }
+    static func wallClockMicros() -> Int64 { WallClock.nowMicros() }
 }
 
 @inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

@@ -160,11 +160,7 @@ public struct SystemTracer: Sendable {
         return m % 1000 == 0 ? String(m / 1000) : "\(m / 1000).\(String(repeating: "0", count: 3 - String(m % 1000).count))\(m % 1000)"
     }
 
-    static func nowMicros() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
-    }
+    static func nowMicros() -> Int64 { WallClock.nowMicros() }
 }
 
 /// The wall clock in microseconds since the epoch.

@@ -119,6 +119,13 @@ public enum DurationText {
         return digits == 0 && any ? total : nil
     }
 
+    /// The largest whole unit that divides `micros`: `1h`, `90s`, `7d`; `0s` for zero.
+    public static func format(micros: Int64) -> String {
+        let units: [(Int64, String)] = [(604_800_000_000, "w"), (86_400_000_000, "d"), (3_600_000_000, "h"), (60_000_000, "m"), (1_000_000, "s")]
+        for (u, name) in units where micros != 0 && micros % u == 0 { return "\(micros / u)\(name)" }
+        return micros % 1000 == 0 ? "\(micros / 1000)ms" : "\(micros)us"
+    }
+
     /// A point in time: RFC 3339, `now`, or `now-24h` / `-24h` relative to `now`.
     public static func parseTime(_ text: String, now: Int64) -> Int64? {
         if text == "now" { return now }

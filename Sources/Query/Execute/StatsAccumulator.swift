@@ -1,0 +1,96 @@
+import PathTSDB
+
+/// What a stats group gathers from raw probes: exact counts, extremes, sum and Welford's
+/// running variance, every RTT when a quantile is asked for, and successive differences per hop
+/// series for jitter.
+struct RawAccumulator {
+    var sent: UInt64 = 0
+    var lost: UInt64 = 0
+    var minMicros: UInt32 = .max
+    var maxMicros: UInt32 = 0
+    var sumMicros: UInt64 = 0
+    var answered: Int = 0
+    var mean: Double = 0
+    var m2: Double = 0
+    var values: [UInt32] = []
+    var jitterSum: Double = 0
+    var jitterCount: Int = 0
+    /// The last RTT of each TTL's series in the current target, for jitter.
+    var lastRTT: [UInt8: UInt32] = [:]
+    var lastTarget: Int32 = -1
+
+    @inline(__always)
+    mutating func add(_ p: ProbeRecord, target: Int32, keepValues: Bool, jitter: Bool) {
+        sent += 1
+        guard !p.isLoss else {
+            lost += 1
+            return
+        }
+        let v = p.rttMicros
+        minMicros = Swift.min(minMicros, v)
+        maxMicros = Swift.max(maxMicros, v)
+        sumMicros += UInt64(v)
+        answered += 1
+        let x = Double(v)
+        let d = x - mean
+        mean += d / Double(answered)
+        m2 += d * (x - mean)
+        if keepValues { values.append(v) }
+        if jitter {
+            if target != lastTarget {
+                lastRTT.removeAll(keepingCapacity: true)
+                lastTarget = target
+            }
+            if let prev = lastRTT[p.ttl] {
+                jitterSum += abs(Double(v) - Double(prev))
+                jitterCount += 1
+            }
+            lastRTT[p.ttl] = v
+        }
+    }
+
+    /// The cells of `aggregates`, RTTs in milliseconds. Quantiles are exact: the value of rank
+    /// ⌈q·n⌉ (1-based) among the answered probes.
+    mutating func cells(_ aggregates: [Aggregate]) -> [ResultValue] {
+        let quantiles = aggregates.compactMap { if case .quantile(let q) = $0 { q } else { nil } }
+        let n = values.count
+        let picked = quantiles.isEmpty || n == 0 ? [] :
+            OrderStatistics.select(&values, ranks: quantiles.map { Swift.max(0, Int(($0 * Double(n)).rounded(.up)) - 1) })
+        var qi = 0
+        return aggregates.map { a -> ResultValue in
+            switch a {
+            case .count: return .integer(Int64(sent))
+            case .answered: return .integer(Int64(answered))
+            case .lost: return .integer(Int64(lost))
+            case .loss: return sent == 0 ? .null : .number(Double(lost) / Double(sent) * 100)
+            case .min: return answered == 0 ? .null : .number(Double(minMicros) / 1000)
+            case .max: return answered == 0 ? .null : .number(Double(maxMicros) / 1000)
+            case .mean: return answered == 0 ? .null : .number(Double(sumMicros) / Double(answered) / 1000)
+            case .stddev: return answered == 0 ? .null : .number((m2 / Double(answered)).squareRoot() / 1000)
+            case .jitter: return jitterCount == 0 ? .null : .number(jitterSum / Double(jitterCount) / 1000)
+            case .quantile:
+                defer { qi += 1 }
+                return n == 0 ? .null : .number(Double(picked[qi]) / 1000)
+            }
+        }
+    }
+}
+
+extension RollupRow {
+    /// The cells of `aggregates` from a merged rollup row; quantiles within the sketch's error.
+    func cells(_ aggregates: [Aggregate]) -> [ResultValue] {
+        aggregates.map { a -> ResultValue in
+            switch a {
+            case .count: .integer(Int64(sent))
+            case .answered: .integer(Int64(answered))
+            case .lost: .integer(Int64(lost))
+            case .loss: sent == 0 ? .null : .number(Double(lost) / Double(sent) * 100)
+            case .min: answered == 0 ? .null : .number(Double(minMicros) / 1000)
+            case .max: answered == 0 ? .null : .number(Double(maxMicros) / 1000)
+            case .mean: meanMicros.map { .number($0 / 1000) } ?? .null
+            case .quantile(let q): sketch.quantile(q).map { .number($0 / 1000) } ?? .null
+            case .stddev, .jitter: .null  // the planner never reads rollups for these
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import PathTSDB
+
+/// Computes a stats plan: one pass over the chosen source, target by target, accumulating per
+/// group; groups of one target are finished before the next target is read when grouping by
+/// target, so memory holds one target's groups at a time.
+struct StatsExecutor {
+    let plan: QueryPlan
+    let snapshot: StoreSnapshot
+    let context: QueryContext
+
+    private struct Key: Hashable {
+        var target: Int32
+        var ttl: UInt8
+        var address: UInt32
+        var bucket: Int64
+    }
+
+    /// Every row of the answer, all columns, unfiltered and unordered (the cursor does that).
+    func rows(problems: inout [StorageError]) throws(QueryError) -> [[ResultValue]] {
+        var out = [[ResultValue]]()
+        let byTarget = plan.keys.contains(.target)
+        if let tier = plan.rollupTier {
+            var groups = [Key: RollupRow]()
+            var hops = HopMatcher(plan.query.hops, catalog: snapshot.catalog, groupsByAddress: false)
+            for (ti, t) in plan.targets.enumerated() {
+                try context.checkDeadline()
+                let (rows, p) = snapshot.rollups(of: t.id, tier: tier, in: plan.range)
+                problems += p
+                for r in rows where hops.keeps(ttl: r.ttl, hop: .none) {
+                    let k = key(target: ti, ttl: r.ttl, address: .none, time: r.bucketMicros)
+                    if groups[k] != nil { groups[k]?.merge(r) } else { groups[k] = r }
+                }
+                if byTarget || ti == plan.targets.count - 1 {
+                    emit(groups.mapValues { $0.cells(plan.aggregates) }, into: &out)
+                    groups.removeAll(keepingCapacity: true)
+                }
+            }
+            return out
+        }
+        let keepValues = plan.aggregates.contains { if case .quantile = $0 { true } else { false } }
+        let jitter = plan.aggregates.contains(.jitter)
+        let byAddress = plan.keys.contains(.address)
+        var hops = HopMatcher(plan.query.hops, catalog: snapshot.catalog, groupsByAddress: byAddress)
+        var groups = [Key: RawAccumulator]()
+        var hopAddress = [AddressID](repeating: .none, count: 256)
+        for (ti, t) in plan.targets.enumerated() {
+            for window in QueryWindows.split(plan.range, held: snapshot.timeRange) {
+                try context.checkDeadline()
+                let (table, p) = snapshot.runs(of: t.id, in: window)
+                problems += p
+                for run in table.runs {
+                    let probes = table.probes[run.probeRange]
+                    if hops.needsHopAddresses { HopMatcher.hopAddresses(probes, into: &hopAddress) }
+                    for pr in probes {
+                        let hop = hops.needsHopAddresses ? hopAddress[Int(pr.ttl)] : .none
+                        guard hops.keeps(ttl: pr.ttl, hop: hop) else { continue }
+                        let k = key(target: ti, ttl: pr.ttl, address: pr.isLoss ? hop : pr.address, time: run.startMicros)
+                        groups[k, default: RawAccumulator()].add(pr, target: Int32(ti), keepValues: keepValues, jitter: jitter)
+                    }
+                }
+            }
+            if byTarget || ti == plan.targets.count - 1 {
+                var cells = [Key: [ResultValue]]()
+                for (k, var acc) in groups { cells[k] = acc.cells(plan.aggregates) }
+                emit(cells, into: &out)
+                groups.removeAll(keepingCapacity: true)
+            }
+        }
+        return out
+    }
+
+    private func key(target: Int, ttl: UInt8, address: AddressID, time: Int64) -> Key {
+        var k = Key(target: -1, ttl: 0, address: 0, bucket: 0)
+        for key in plan.keys {
+            switch key {
+            case .target: k.target = Int32(target)
+            case .ttl: k.ttl = ttl
+            case .address: k.address = address.rawValue
+            case .time:
+                if let step = plan.stepMicros { k.bucket = QueryPlanner.floor(time, step) }
+            }
+        }
+        return k
+    }
+
+    /// Appends one row per group, ordered by the keys in the order they were asked for.
+    private func emit(_ groups: [Key: [ResultValue]], into out: inout [[ResultValue]]) {
+        let catalog = snapshot.catalog
+        var addressCache = [UInt32: IPAddress?]()
+        func address(_ id: UInt32) -> IPAddress? {
+            if let a = addressCache[id] { return a }
+            let a = id == 0 ? nil : catalog.address(of: AddressID(rawValue: id))
+            addressCache[id] = a
+            return a
+        }
+        let sorted = groups.keys.sorted { a, b in
+            for key in plan.keys {
+                switch key {
+                case .target where a.target != b.target: return a.target < b.target
+                case .ttl where a.ttl != b.ttl: return a.ttl < b.ttl
+                case .time where a.bucket != b.bucket: return a.bucket < b.bucket
+                case .address where a.address != b.address:
+                    // Unresponsive (no address) last.
+                    guard let x = address(a.address) else { return false }
+                    guard let y = address(b.address) else { return true }
+                    return x < y
+                default: continue
+                }
+            }
+            return false
+        }
+        for k in sorted {
+            var row = [ResultValue]()
+            row.reserveCapacity(plan.allColumns.count)
+            for key in plan.keys {
+                switch key {
+                case .target: row.append(.text(plan.targets[Int(k.target)].name))
+                case .ttl: row.append(.integer(Int64(k.ttl)))
+                case .address: row.append(address(k.address).map { .text($0.description) } ?? .null)
+                case .time: row.append(.time(k.bucket))
+                }
+            }
+            row += groups[k] ?? []
+            out.append(row)
+        }
+    }
+}
+
+/// Splits a long range into day-sized windows over the data actually held, so that a scan holds
+/// one day of a target's runs at a time.
+enum QueryWindows {
+    static let day: Int64 = 86_400_000_000
+
+    static func split(_ range: Range<Int64>, held: ClosedRange<Int64>?) -> [Range<Int64>] {
+        guard let held else { return [] }
+        let lo = max(range.lowerBound, held.lowerBound)
+        let hi = min(range.upperBound, held.upperBound == Int64.max ? held.upperBound : held.upperBound + 1)
+        guard lo < hi else { return [] }
+        if hi - lo <= 7 * day { return [lo..<hi] }
+        var out = [Range<Int64>]()
+        var s = lo
+        while s < hi {
+            let e = min(hi, QueryPlanner.floor(s, day) + day)
+            out.append(s..<e)
+            s = e
+        }
+        return out
+    }
+}

@@ -1,0 +1,196 @@
+import PathTSDB
+
+/// A parsed query, before the planner resolves it against a store.
+public struct ParsedQuery: Sendable, Equatable {
+    /// What the query lists.
+    public enum Kind: String, Sendable, Equatable {
+        /// Per-hop aggregates: `stats p50, p95, loss …`.
+        case stats
+        /// Distinct paths and their lifetimes.
+        case paths
+        /// Path-change events.
+        case changes
+        /// Every probe sent, one row each (what `export` writes).
+        case probes
+        /// The targets the selection matches.
+        case targets
+    }
+
+    public var kind: Kind
+    /// The aggregates to show, in order (stats only).
+    public var aggregates: [Aggregate] = []
+    /// Targets matching any selector are chosen; empty means every target.
+    public var targets: [TargetSelector] = []
+    /// Hops matching any selector are kept; empty means every hop.
+    public var hops: [HopSelector] = []
+    public var range: TimeSpec = .all
+    /// Bucket width; grouping by time needs one.
+    public var stepMicros: Int64?
+    /// Grouping keys (stats only); `nil` means the default, by target and hop.
+    public var groupBy: [GroupKey]?
+    /// Rows are kept only where this holds; it may name any column or aggregate.
+    public var filter: Expression?
+    public var order: [OrderTerm] = []
+    public var limit: Int?
+    public var source: StatisticsSource = .auto
+
+    public init(kind: Kind) { self.kind = kind }
+}
+
+/// One aggregate of `stats`.
+public enum Aggregate: Sendable, Hashable {
+    /// Probes sent.
+    case count
+    /// Probes answered.
+    case answered
+    /// Probes lost.
+    case lost
+    /// Lost probes as a percentage of those sent.
+    case loss
+    case min, max, mean
+    /// Population standard deviation of the RTTs.
+    case stddev
+    /// Mean absolute difference between successive RTTs of a hop, in send order.
+    case jitter
+    /// The q-quantile of the RTTs, q in (0, 1]: `p95` is 0.95.
+    case quantile(Double)
+
+    /// The column name: `p95`, `loss`, `p99.9`.
+    public var name: String {
+        switch self {
+        case .count: "count"
+        case .answered: "answered"
+        case .lost: "lost"
+        case .loss: "loss"
+        case .min: "min"
+        case .max: "max"
+        case .mean: "mean"
+        case .stddev: "stddev"
+        case .jitter: "jitter"
+        case .quantile(let q): "p" + ResultValue.format(q * 100)
+        }
+    }
+
+    /// What the value measures, for units in comparisons and output.
+    public var unit: ValueUnit {
+        switch self {
+        case .count, .answered, .lost: .count
+        case .loss: .percent
+        default: .milliseconds
+        }
+    }
+
+    /// Whether rollups can answer it (rollups keep counts, extremes, sums and a quantile sketch).
+    public var fromRollups: Bool {
+        switch self {
+        case .stddev, .jitter: false
+        default: true
+        }
+    }
+
+    /// Parses an aggregate name: `count`, `loss`, `avg` (for mean), `median` (for p50), `p95`, `p99.9` …
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "count", "sent": self = .count
+        case "answered": self = .answered
+        case "lost": self = .lost
+        case "loss": self = .loss
+        case "min": self = .min
+        case "max": self = .max
+        case "mean", "avg": self = .mean
+        case "stddev": self = .stddev
+        case "jitter": self = .jitter
+        case "median": self = .quantile(0.5)
+        case let n where n.hasPrefix("p") && n.count > 1:
+            guard let pct = Double(n.dropFirst()), pct > 0, pct <= 100, !n.dropFirst().hasPrefix("+") else { return nil }
+            self = .quantile(pct / 100)
+        default: return nil
+        }
+    }
+}
+
+/// The unit of a column's numbers.
+public enum ValueUnit: Sendable, Equatable {
+    case count, percent, milliseconds, none
+}
+
+/// Which targets a query reads.
+public enum TargetSelector: Sendable, Equatable {
+    /// One target by its full name (`core/gw1`).
+    case name(String)
+    /// Targets whose name matches a regular expression (searched, not anchored).
+    case pattern(String)
+    /// Targets in a group of the targets file, subgroups included: names starting `group/`.
+    case group(String)
+    /// Targets carrying a tag in the targets file.
+    case tag(String)
+}
+
+/// Which hops a query keeps.
+public enum HopSelector: Sendable, Equatable {
+    /// TTLs in a closed range (`hop 7` is 7...7).
+    case ttl(ClosedRange<Int>)
+    /// Hops whose responding address is in a prefix (a single address is a /32 or /128).
+    case address(IPPrefix)
+}
+
+/// A time range as written; the planner turns it into microseconds.
+public enum TimeSpec: Sendable, Equatable {
+    /// Everything the store holds.
+    case all
+    /// The span ending now.
+    case last(Int64)
+    /// From a time to now.
+    case since(TimePoint)
+    /// From one time to another (end excluded).
+    case between(TimePoint, TimePoint)
+}
+
+/// A point in time as written.
+public enum TimePoint: Sendable, Equatable {
+    case absolute(Int64)
+    /// Microseconds relative to now (negative is the past).
+    case relative(Int64)
+
+    func resolve(now: Int64) -> Int64 {
+        switch self {
+        case .absolute(let t): t
+        case .relative(let d): now + d
+        }
+    }
+}
+
+/// A grouping key of `stats`.
+public enum GroupKey: String, Sendable, Equatable, CaseIterable {
+    case target, ttl, address, time
+}
+
+/// An ordering term: a column name and a direction.
+public struct OrderTerm: Sendable, Equatable {
+    public var column: String
+    public var descending: Bool
+    public var position: SourcePosition
+}
+
+/// A filter expression over a row's columns.
+public indirect enum Expression: Sendable, Equatable {
+    case and(Expression, Expression)
+    case or(Expression, Expression)
+    case not(Expression)
+    case compare(column: String, op: Comparison, value: Literal, position: SourcePosition)
+}
+
+/// Comparison operators; `~` and `!~` match a regular expression, `in` a prefix.
+public enum Comparison: String, Sendable, Equatable {
+    case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+    case matches = "~", notMatches = "!~", inPrefix = "in"
+}
+
+/// A constant in a filter.
+public enum Literal: Sendable, Equatable {
+    /// A number with the unit it was written in (`50ms` is 50 with `.milliseconds`, `5%` is 5 with `.percent`).
+    case number(Double, ValueUnit)
+    case text(String)
+    case time(Int64)
+    case prefix(IPPrefix)
+}

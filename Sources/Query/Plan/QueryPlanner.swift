@@ -1,0 +1,253 @@
+import PathTSDB
+
+/// A target a plan reads.
+public struct SelectedTarget: Sendable, Equatable {
+    public var id: TargetID
+    public var name: String
+}
+
+/// A query resolved against one store snapshot: which targets, which microseconds, which
+/// source, and the columns of the answer.
+public struct QueryPlan: Sendable {
+    public let query: ParsedQuery
+    /// Targets to read, by name.
+    public let targets: [SelectedTarget]
+    public let range: Range<Int64>
+    public let stepMicros: Int64?
+    /// Grouping keys of a stats query, in output order.
+    public let keys: [GroupKey]
+    /// The aggregates computed: those shown, then those only the filter or ordering uses.
+    public let aggregates: [Aggregate]
+    /// Every column a row holds: the shown ones first, then the hidden aggregates.
+    public let allColumns: [ResultColumn]
+    /// How many of `allColumns` the answer shows.
+    public let shownCount: Int
+    /// The rollup tier a stats query reads, or nil for raw data.
+    public let rollupTier: RollupTier?
+
+    /// The columns of the answer.
+    public var columns: [ResultColumn] { Array(allColumns.prefix(shownCount)) }
+
+    /// One line on how the query runs, for logs and `X-SmokeTrace-Plan`.
+    public var summary: String {
+        var s = "\(query.kind.rawValue) over \(targets.count) target(s)"
+        if query.kind == .stats {
+            s += rollupTier.map { " from \(DurationText.format(micros: $0.micros)) rollups" } ?? " from raw data"
+        }
+        return s
+    }
+}
+
+/// Turns a parsed query into a plan: resolves targets and times, prunes by the store's index
+/// (targets and time bounds), and picks rollups where they give the same answer.
+public enum QueryPlanner {
+    public static func plan(_ q: ParsedQuery, snapshot: StoreSnapshot, context: QueryContext) throws(QueryError) -> QueryPlan {
+        let targets = try selectTargets(q.targets, catalog: snapshot.catalog, context: context)
+        let held = snapshot.timeRange
+        var range = try timeRange(q.range, held: held, now: context.nowMicros)
+
+        var keys = [GroupKey]()
+        var step = q.stepMicros
+        if q.kind == .stats {
+            keys = q.groupBy ?? (step == nil ? [.target, .ttl] : [.target, .time, .ttl])
+            if keys.contains(.time) && step == nil {
+                throw QueryError("grouping by time needs a step (add, for example, 'step 1h')")
+            }
+            if step != nil && !keys.contains(.time) { keys.append(.time) }
+        } else {
+            step = nil
+        }
+        // Buckets are whole steps from the epoch, so the range grows to whole steps; a query over
+        // everything grows to whole days, so that rollups can answer it.
+        if let widen = step ?? (q.range == .all ? RollupTier.oneDay.micros : nil), !range.isEmpty {
+            range = floor(range.lowerBound, widen)..<ceil(range.upperBound, widen)
+        }
+
+        var aggregates = q.aggregates
+        var columns = keys.map(keyColumn)
+        if q.kind == .stats {
+            columns += aggregates.map { ResultColumn($0.name, .number($0.unit)) }
+        } else {
+            columns = fixedColumns(q.kind)
+        }
+        let shown = columns.count
+        // Aggregates that only the filter or the ordering names are computed but not shown.
+        var referenced = [(String, SourcePosition)]()
+        if let f = q.filter { collectColumns(f, into: &referenced) }
+        referenced += q.order.map { ($0.column, $0.position) }
+        for (name, pos) in referenced where !columns.contains(where: { $0.name == name }) {
+            guard q.kind == .stats, let a = Aggregate(name: name) else {
+                let known = columns.map(\.name).joined(separator: ", ")
+                throw QueryError("unknown column '\(name)' (this query has: \(known)\(q.kind == .stats ? ", or any aggregate" : ""))",
+                                 line: pos.line, column: pos.column)
+            }
+            if !aggregates.contains(a) { aggregates.append(a) }
+            columns.append(ResultColumn(name, .number(a.unit)))
+        }
+        if let f = q.filter { try checkTypes(f, columns: columns) }
+
+        var tier: RollupTier?
+        if q.kind == .stats {
+            tier = try chooseTier(q, keys: keys, aggregates: aggregates, range: range, step: step, newest: held?.upperBound)
+        }
+        return QueryPlan(query: q, targets: targets, range: range, stepMicros: step, keys: keys, aggregates: aggregates,
+                         allColumns: columns, shownCount: shown, rollupTier: tier)
+    }
+
+    // MARK: - Targets
+
+    static func selectTargets(_ selectors: [TargetSelector], catalog: Catalog, context: QueryContext) throws(QueryError) -> [SelectedTarget] {
+        let all = catalog.targets.map { SelectedTarget(id: $0.id, name: $0.name) }.sorted { $0.name < $1.name }
+        guard !selectors.isEmpty else { return all }
+        var chosen = Set<TargetID>()
+        for s in selectors {
+            switch s {
+            case .name(let n):
+                guard let id = catalog.targetID(named: n) else { throw QueryError("no target named \"\(n)\"") }
+                chosen.insert(id)
+            case .pattern(let p):
+                let regex: Regex<AnyRegexOutput>
+                do { regex = try Regex(p) } catch { throw QueryError("not a valid regular expression: \(p)") }
+                for t in all where p.isEmpty || t.name.contains(regex) { chosen.insert(t.id) }
+            case .group(let g):
+                let prefix = g.hasSuffix("/") ? g : g + "/"
+                for t in all where t.name.hasPrefix(prefix) { chosen.insert(t.id) }
+            case .tag(let tag):
+                guard let tags = context.tags else {
+                    throw QueryError("tag \"\(tag)\": tags come from the targets file, and none is loaded")
+                }
+                for t in all where tags[t.name]?.contains(tag) == true { chosen.insert(t.id) }
+            }
+        }
+        return all.filter { chosen.contains($0.id) }
+    }
+
+    // MARK: - Time
+
+    static func timeRange(_ spec: TimeSpec, held: ClosedRange<Int64>?, now: Int64) throws(QueryError) -> Range<Int64> {
+        switch spec {
+        case .all:
+            guard let held else { return 0..<0 }
+            return held.lowerBound..<(held.upperBound + 1)
+        case .last(let d):
+            return (now - d)..<now
+        case .since(let t):
+            let start = t.resolve(now: now)
+            return start..<max(start, now + 1, (held?.upperBound ?? start) + 1)
+        case .between(let a, let b):
+            let start = a.resolve(now: now), end = b.resolve(now: now)
+            guard start < end else { throw QueryError("the time range ends before it starts (\(RFC3339.format(micros: start)) to \(RFC3339.format(micros: end)))") }
+            return start..<end
+        }
+    }
+
+    static func floor(_ t: Int64, _ step: Int64) -> Int64 {
+        let r = t % step
+        return r >= 0 ? t - r : t - r - step
+    }
+
+    static func ceil(_ t: Int64, _ step: Int64) -> Int64 {
+        let f = floor(t, step)
+        if f == t { return t }
+        let (c, overflow) = f.addingReportingOverflow(step)
+        return overflow ? Int64.max : c
+    }
+
+    // MARK: - Columns
+
+    static func keyColumn(_ k: GroupKey) -> ResultColumn {
+        switch k {
+        case .target: ResultColumn("target", .text)
+        case .ttl: ResultColumn("ttl", .number(.count))
+        case .address: ResultColumn("address", .address)
+        case .time: ResultColumn("time", .time)
+        }
+    }
+
+    static func fixedColumns(_ kind: ParsedQuery.Kind) -> [ResultColumn] {
+        switch kind {
+        case .stats: []
+        case .paths:
+            [ResultColumn("target", .text), ResultColumn("path", .number(.count)), ResultColumn("first_seen", .time),
+             ResultColumn("last_seen", .time), ResultColumn("runs", .number(.count)), ResultColumn("reached", .number(.count)),
+             ResultColumn("hop_count", .number(.count)), ResultColumn("hops", .text)]
+        case .changes:
+            [ResultColumn("time", .time), ResultColumn("target", .text), ResultColumn("vantage", .text),
+             ResultColumn("old_path", .number(.count)), ResultColumn("new_path", .number(.count)),
+             ResultColumn("diff_ttl", .number(.count)), ResultColumn("old_hops", .number(.count)),
+             ResultColumn("new_hops", .number(.count))]
+        case .probes:
+            [ResultColumn("target", .text), ResultColumn("start", .time), ResultColumn("ttl", .number(.count)),
+             ResultColumn("probe", .number(.count)), ResultColumn("address", .address), ResultColumn("rtt_us", .number(.count))]
+        case .targets:
+            [ResultColumn("target", .text), ResultColumn("group", .text), ResultColumn("tags", .text)]
+        }
+    }
+
+    static func collectColumns(_ e: Expression, into out: inout [(String, SourcePosition)]) {
+        switch e {
+        case .and(let a, let b), .or(let a, let b):
+            collectColumns(a, into: &out)
+            collectColumns(b, into: &out)
+        case .not(let a):
+            collectColumns(a, into: &out)
+        case .compare(let c, _, _, let pos):
+            out.append((c, pos))
+        }
+    }
+
+    /// Checks every comparison against its column's type: `loss > 50ms` or `target > 3` is an
+    /// error at the comparison, not an empty answer.
+    static func checkTypes(_ e: Expression, columns: [ResultColumn]) throws(QueryError) {
+        switch e {
+        case .and(let a, let b), .or(let a, let b):
+            try checkTypes(a, columns: columns)
+            try checkTypes(b, columns: columns)
+        case .not(let a):
+            try checkTypes(a, columns: columns)
+        case .compare(let name, let op, let value, let pos):
+            guard let col = columns.first(where: { $0.name == name }) else { return }
+            func fail(_ why: String) -> QueryError { QueryError("'\(name)' \(why)", line: pos.line, column: pos.column) }
+            switch (col.kind, value) {
+            case (.text, .text), (.address, .text):
+                if ![.equal, .notEqual, .matches, .notMatches].contains(op) { throw fail("is text: compare it with =, !=, ~ or !~") }
+            case (.address, .prefix):
+                break
+            case (.number(let unit), .number(_, let written)):
+                if [.matches, .notMatches, .inPrefix].contains(op) { throw fail("is a number: compare it with =, !=, <, <=, > or >=") }
+                if written != .none && written != unit {
+                    let expected = unit == .milliseconds ? "an RTT (a number of ms, or with us, ms or s)" : unit == .percent ? "a percentage (5 or 5%)" : "a plain number"
+                    throw fail("takes \(expected)")
+                }
+            case (.time, .time):
+                if [.matches, .notMatches, .inPrefix].contains(op) { throw fail("is a time: compare it with =, !=, <, <=, > or >=") }
+            case (.text, _): throw fail("is text: compare it with a quoted string")
+            case (.address, _): throw fail("is an address: compare it with an address or use 'in PREFIX'")
+            case (.number, _): throw fail("is a number")
+            case (.time, _): throw fail("is a time: compare it with an RFC 3339 time")
+            }
+        }
+    }
+
+    // MARK: - Source
+
+    static func chooseTier(_ q: ParsedQuery, keys: [GroupKey], aggregates: [Aggregate], range: Range<Int64>, step: Int64?,
+                           newest: Int64?) throws(QueryError) -> RollupTier? {
+        guard q.source != .raw else { return nil }
+        var why: String?
+        if keys.contains(.address) { why = "they are kept per hop, not per address" }
+        if q.hops.contains(where: { if case .address = $0 { true } else { false } }) { why = "they are kept per hop, not per address" }
+        if let a = aggregates.first(where: { !$0.fromRollups }) { why = "they do not hold \(a.name)" }
+        var tier: RollupTier?
+        if why == nil {
+            tier = [RollupTier.oneDay, .oneHour].first { t in
+                let m = t.micros
+                let endAligned = range.upperBound % m == 0 || range.upperBound > (newest ?? Int64.min)
+                return (step ?? m) % m == 0 && range.lowerBound % m == 0 && endAligned
+            }
+            if tier == nil { why = "no rollup tier (1h, 1d) divides the step and the range's bounds" }
+        }
+        if q.source == .rollup, let why { throw QueryError("'using rollups' cannot answer this query: \(why)") }
+        return tier
+    }
+}
