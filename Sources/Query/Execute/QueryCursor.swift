@@ -115,13 +115,16 @@ public struct QueryCursor {
         let catalog = snapshot.catalog
         for t in plan.targets {
             try context.checkDeadline()
-            let (lifetimes, p) = snapshot.pathLifetimes(target: t.id, range: plan.range)
+            let (routes, p) = snapshot.routeLifetimes(target: t.id, range: plan.range)
             problemList += p
-            for l in lifetimes {
-                let hops = catalog.path(of: l.path)?.hops ?? []
-                let text = hops.map { $0.isNone ? "*" : (catalog.address(of: $0)?.description ?? "?") }.joined(separator: " ")
-                rows.append([.text(t.name), .integer(Int64(l.path.rawValue)), .time(l.firstSeenMicros), .time(l.lastSeenMicros),
-                             .integer(Int64(l.runs)), .integer(Int64(l.reachedRuns)), .integer(Int64(hops.count)), .text(text)])
+            for r in routes {
+                // A load-balanced hop shows its branches joined by '|'.
+                let text = r.branches.map { hop in
+                    hop.isEmpty ? "*" : hop.map { catalog.address(of: $0)?.description ?? "?" }.joined(separator: "|")
+                }.joined(separator: " ")
+                rows.append([.text(t.name), .integer(Int64(r.path.rawValue)), .integer(Int64(r.variants.count)),
+                             .time(r.firstSeenMicros), .time(r.lastSeenMicros), .integer(Int64(r.runs)),
+                             .integer(Int64(r.reachedRuns)), .integer(Int64(r.hopCount)), .text(text)])
             }
         }
         return rows

@@ -12,6 +12,7 @@ struct RowFilter {
         case text(Int, Comparison, String)
         case regex(Int, Regex<AnyRegexOutput>, negated: Bool)
         case prefix(Int, IPPrefix)
+        case columns(Int, Comparison, Int)
     }
 
     private let root: Node
@@ -30,6 +31,11 @@ struct RowFilter {
                 throw QueryError("unknown column '\(name)'", line: pos.line, column: pos.column)
             }
             switch value {
+            case .column(let other), .word(let other):
+                guard let j = columns.firstIndex(where: { $0.name == other }) else {
+                    throw QueryError("unknown column '\(other)'", line: pos.line, column: pos.column)
+                }
+                return .columns(i, op, j)
             case .number(let v, _): return .number(i, op, v)
             case .time(let t): return .time(i, op, t)
             case .prefix(let p): return .prefix(i, p)
@@ -69,6 +75,14 @@ struct RowFilter {
         case .regex(let i, let r, let negated):
             guard case .text(let x) = row[i] else { return false }
             return x.contains(r) != negated
+        case .columns(let i, let op, let j):
+            switch (row[i], row[j]) {
+            case (.text(let a), .text(let b)): return RowFilter.compare(a, op, b)
+            case (.time(let a), .time(let b)): return RowFilter.compare(a, op, b)
+            default:
+                guard let a = row[i].double, let b = row[j].double else { return false }
+                return RowFilter.compare(a, op, b)
+            }
         case .prefix(let i, let p):
             guard case .text(let x) = row[i], let a = IPAddress(x) else { return false }
             return p.contains(a)

@@ -94,7 +94,10 @@ public struct Parser {
 
     private mutating func clause(into q: inout ParsedQuery) throws(QueryError) {
         let start = current
-        guard let k = keyword, Parser.clauses[.stats]?.contains(k) == true || k == "to" else {
+        if keyword == "to" {
+            throw QueryError("'to' needs a 'from' before it", line: start.position.line, column: start.position.column)
+        }
+        guard let k = keyword, Parser.clauses[.stats]?.contains(k) == true else {
             let allowed = (Parser.clauses[q.kind] ?? []).sorted().joined(separator: ", ")
             throw error("a clause (\(allowed))")
         }
@@ -163,8 +166,8 @@ public struct Parser {
             case .word(let w) where w.lowercased() == "auto": q.source = .auto
             default: throw error("raw, rollups or auto", at: t)
             }
-        default: // "to" without "from"
-            throw QueryError("'to' needs a 'from' before it", line: start.position.line, column: start.position.column)
+        default:
+            preconditionFailure("clause '\(k)' is listed but not parsed")
         }
     }
 
@@ -235,7 +238,7 @@ public struct Parser {
 
     private mutating func duration() throws(QueryError) -> Int64 {
         let t = next()
-        guard case .literal(let l) = t.kind, let d = DurationText.parseMicros(l), d > 0 else {
+        guard case .literal(let l) = t.kind, let d = DurationText.parseMicros(l.lowercased()), d > 0 else {
             throw error("a duration such as 90s, 5m, 24h or 7d", at: t)
         }
         return d
@@ -301,8 +304,10 @@ public struct Parser {
             value = .text(s)
         case (.matches, _), (.notMatches, _), (.inPrefix, _):
             throw error(op == .inPrefix ? "a prefix" : "a quoted regular expression", at: v)
-        case (_, .string(let s)), (_, .word(let s)):
+        case (_, .string(let s)):
             value = .text(s)
+        case (_, .word(let s)):
+            value = .word(s)
         case (_, .literal(let s)):
             guard let lit = Parser.literal(s) else {
                 throw error("a number (5, 2.5), a number with a unit (50ms, 1s, 5%) or a time", at: v)

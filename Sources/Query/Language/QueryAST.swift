@@ -190,7 +190,13 @@ public enum Comparison: String, Sendable, Equatable {
 public enum Literal: Sendable, Equatable {
     /// A number with the unit it was written in (`50ms` is 50 with `.milliseconds`, `5%` is 5 with `.percent`).
     case number(Double, ValueUnit)
+    /// A quoted string.
     case text(String)
+    /// A bare word: another column when one has that name (`new_hops > old_hops`), else text.
+    /// The planner resolves it to `.column` or `.text`.
+    case word(String)
+    /// Another column of the same row.
+    case column(String)
     case time(Int64)
     case prefix(IPPrefix)
 }

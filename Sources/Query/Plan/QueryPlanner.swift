@@ -72,6 +72,8 @@ public enum QueryPlanner {
         }
         let shown = columns.count
         // Aggregates that only the filter or the ordering names are computed but not shown.
+        var q = q
+        q.filter = q.filter.map { resolveWords($0, columns: columns, kind: q.kind) }
         var referenced = [(String, SourcePosition)]()
         if let f = q.filter { collectColumns(f, into: &referenced) }
         referenced += q.order.map { ($0.column, $0.position) }
@@ -168,7 +170,8 @@ public enum QueryPlanner {
         switch kind {
         case .stats: []
         case .paths:
-            [ResultColumn("target", .text), ResultColumn("path", .number(.count)), ResultColumn("first_seen", .time),
+            [ResultColumn("target", .text), ResultColumn("path", .number(.count)), ResultColumn("variants", .number(.count)),
+             ResultColumn("first_seen", .time),
              ResultColumn("last_seen", .time), ResultColumn("runs", .number(.count)), ResultColumn("reached", .number(.count)),
              ResultColumn("hop_count", .number(.count)), ResultColumn("hops", .text)]
         case .changes:
@@ -191,8 +194,25 @@ public enum QueryPlanner {
             collectColumns(b, into: &out)
         case .not(let a):
             collectColumns(a, into: &out)
-        case .compare(let c, _, _, let pos):
+        case .compare(let c, _, let value, let pos):
             out.append((c, pos))
+            if case .column(let other) = value { out.append((other, pos)) }
+        }
+    }
+
+    /// Bare words on the right of a comparison: a column (or, in stats, an aggregate) when one
+    /// has that name, text otherwise.
+    static func resolveWords(_ e: Expression, columns: [ResultColumn], kind: ParsedQuery.Kind) -> Expression {
+        switch e {
+        case .and(let a, let b): return .and(resolveWords(a, columns: columns, kind: kind), resolveWords(b, columns: columns, kind: kind))
+        case .or(let a, let b): return .or(resolveWords(a, columns: columns, kind: kind), resolveWords(b, columns: columns, kind: kind))
+        case .not(let a): return .not(resolveWords(a, columns: columns, kind: kind))
+        case .compare(let c, let op, .word(let w), let pos):
+            let name = w.lowercased()
+            let isColumn = columns.contains { $0.name == name } || (kind == .stats && Aggregate(name: name) != nil)
+            return .compare(column: c, op: op, value: isColumn ? .column(name) : .text(w), position: pos)
+        case .compare:
+            return e
         }
     }
 
@@ -208,6 +228,17 @@ public enum QueryPlanner {
         case .compare(let name, let op, let value, let pos):
             guard let col = columns.first(where: { $0.name == name }) else { return }
             func fail(_ why: String) -> QueryError { QueryError("'\(name)' \(why)", line: pos.line, column: pos.column) }
+            if case .column(let otherName) = value, let other = columns.first(where: { $0.name == otherName }) {
+                let comparable: Bool
+                switch (col.kind, other.kind) {
+                case (.text, .text), (.address, .address), (.text, .address), (.address, .text), (.time, .time): comparable = true
+                case (.number(let a), .number(let b)): comparable = a == b
+                default: comparable = false
+                }
+                guard comparable else { throw fail("cannot be compared with '\(otherName)': they measure different things") }
+                if [.matches, .notMatches, .inPrefix].contains(op) { throw fail("is compared with a column: use =, !=, <, <=, > or >=") }
+                return
+            }
             switch (col.kind, value) {
             case (.text, .text), (.address, .text):
                 if ![.equal, .notEqual, .matches, .notMatches].contains(op) { throw fail("is text: compare it with =, !=, ~ or !~") }

@@ -1,0 +1,242 @@
+import Foundation
+import Testing
+@testable import PathTSDB
+@testable import Query
+
+/// Answers of the executor checked against SQLite over the same runs.
+@Suite(.serialized) struct ExecutorTests {
+    /// How a column of our answer compares with SQLite's text.
+    enum Cell {
+        case text, integer
+        /// RTT: ours in ms, SQLite's in µs.
+        case rtt
+        /// A plain number in both.
+        case number
+        case time
+    }
+
+    static func check(_ ours: ResultTable, _ theirs: [[String]], _ cells: [Cell],
+                      sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(ours.rows.count == theirs.count, "row count", sourceLocation: sourceLocation)
+        for (i, (a, b)) in zip(ours.rows, theirs).enumerated() {
+            for (j, kind) in cells.enumerated() {
+                let x = a[j], y = b[j]
+                let ok: Bool
+                switch kind {
+                case .text: ok = x == (y.isEmpty ? .null : .text(y))
+                case .integer: ok = x == (y.isEmpty ? .null : .integer(Int64(y) ?? -1))
+                case .time: ok = x == .time(Int64(y) ?? -1)
+                case .rtt, .number:
+                    if y.isEmpty {
+                        ok = x == .null
+                    } else {
+                        let want = Double(y) ?? .nan
+                        let got = (x.double ?? .nan) * (kind == .rtt ? 1000 : 1)
+                        ok = abs(got - want) <= 1e-6 * max(1, abs(want))
+                    }
+                }
+                #expect(ok, "row \(i) column \(ours.columns[j]): ours \(x), SQLite \(y)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    let runs = QueryCorpus.runs()
+
+    func withStore(_ body: (StoreSnapshot, SQLiteOracle) throws -> Void) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try QueryCorpus.store(runs, in: dir)
+        defer { try? store.close() }
+        let oracle = try SQLiteOracle(runs: runs, dir: dir)
+        try body(store.snapshot(), oracle)
+    }
+
+    @Test func perHopAggregatesMatchSQLite() throws {
+        try withStore { snap, oracle in
+            let ours = try QueryEngine.table("stats count, lost, loss, min, max, mean, stddev, p50, p95, p99 of all using raw",
+                                             snapshot: snap, context: QueryCorpus.context)
+            #expect(ours.columns == ["target", "ttl", "count", "lost", "loss", "min", "max", "mean", "stddev", "p50", "p95", "p99"])
+            let keys = ["target", "ttl"]
+            let theirs = try oracle.rows("""
+                WITH g AS (SELECT target, ttl, rtt FROM probes)
+                SELECT o.target, o.ttl, COUNT(*), SUM(o.rtt IS NULL), 100.0 * SUM(o.rtt IS NULL) / COUNT(*), MIN(o.rtt), MAX(o.rtt),
+                  AVG(o.rtt), sqrt(AVG(o.rtt * o.rtt) - AVG(o.rtt) * AVG(o.rtt)),
+                  \(SQLiteOracle.quantile(0.5, keys: keys)), \(SQLiteOracle.quantile(0.95, keys: keys)), \(SQLiteOracle.quantile(0.99, keys: keys))
+                FROM g o GROUP BY o.target, o.ttl ORDER BY o.target, o.ttl;
+                """)
+            #expect(theirs.count == 3 * 7 + 1)  // 6, 7 (8 after the change) and 8 hops
+            Self.check(ours, theirs, [.text, .integer, .integer, .integer, .number, .rtt, .rtt, .rtt, .rtt, .rtt, .rtt, .rtt])
+        }
+    }
+
+    @Test func hourlyBucketsOfAGroupAndATTLRangeMatchSQLite() throws {
+        try withStore { snap, oracle in
+            let ours = try QueryEngine.table("stats count, loss, p90, max of group eu hops 2..4 step 1h using raw",
+                                             snapshot: snap, context: QueryCorpus.context)
+            #expect(ours.columns == ["target", "time", "ttl", "count", "loss", "p90", "max"])
+            let keys = ["target", "b", "ttl"]
+            let theirs = try oracle.rows("""
+                WITH g AS (SELECT target, (start / 3600000000) * 3600000000 AS b, ttl, rtt FROM probes
+                           WHERE target LIKE 'eu/%' AND ttl BETWEEN 2 AND 4)
+                SELECT o.target, o.b, o.ttl, COUNT(*), 100.0 * SUM(o.rtt IS NULL) / COUNT(*), \(SQLiteOracle.quantile(0.9, keys: keys)), MAX(o.rtt)
+                FROM g o GROUP BY o.target, o.b, o.ttl ORDER BY o.target, o.b, o.ttl;
+                """)
+            #expect(theirs.count == 2 * 26 * 3)
+            Self.check(ours, theirs, [.text, .time, .integer, .integer, .number, .rtt, .rtt])
+        }
+    }
+
+    @Test func addressGroupsAndPrefixSelectionMatchSQLite() throws {
+        try withStore { snap, oracle in
+            // Lost probes count against the hop's address (the first answer at that TTL in the run).
+            let ours = try QueryEngine.table("stats count, lost, mean, jitter of eu/b hop address 10.1.0.0/16 by address, ttl using raw",
+                                             snapshot: snap, context: QueryCorpus.context)
+            let theirs = try oracle.rows("""
+                SELECT COALESCE(address, hop) AS a, ttl, COUNT(*), SUM(rtt IS NULL), AVG(rtt) FROM probes
+                WHERE target = 'eu/b' AND hop LIKE '10.1.%'
+                GROUP BY a, ttl;
+                """)
+            // SQLite orders addresses as text; ours in address order.
+            let sorted = theirs.sorted { a, b in
+                let x = IPAddress(a[0]) ?? IPAddress(v4: 0), y = IPAddress(b[0]) ?? IPAddress(v4: 0)
+                return x != y ? x < y : Int(a[1]) ?? 0 < Int(b[1]) ?? 0
+            }
+            #expect(sorted.count > 10)
+            Self.check(ResultTable(columns: ours.columns, rows: ours.rows.map { Array($0.prefix(5)) }), sorted,
+                       [.text, .integer, .integer, .integer, .rtt])
+            // The ECMP hop shows both branches as their own rows.
+            #expect(ours.rows.contains { $0[0] == .text("10.1.4.1") } && ours.rows.contains { $0[0] == .text("10.1.4.2") })
+            // Jitter: mean |Δ| of successive answered RTTs of each hop series, checked by hand for one address.
+            let series = runs.filter { $0.target == "eu/b" }.flatMap { $0.probes.filter { $0.ttl == 2 && $0.address != nil } }
+            let diffs = zip(series.dropFirst(), series).map { abs(Double($0.rttMicros) - Double($1.rttMicros)) }
+            let row = try #require(ours.rows.first { $0[0] == .text("10.1.2.1") })
+            #expect(abs((row[5].double ?? 0) * 1000 - diffs.reduce(0, +) / Double(diffs.count)) < 1e-6)
+        }
+    }
+
+    @Test func filterOrderAndLimitMatchSQLite() throws {
+        try withStore { snap, oracle in
+            let ours = try QueryEngine.table("stats loss, count of all by target, ttl where loss > 5% and ttl != 3 order by loss desc, target limit 4",
+                                             snapshot: snap, context: QueryCorpus.context)
+            #expect(ours.columns == ["target", "ttl", "loss", "count"])
+            let theirs = try oracle.rows("""
+                SELECT target, ttl, 100.0 * SUM(rtt IS NULL) / COUNT(*) AS l, COUNT(*) FROM probes GROUP BY target, ttl
+                HAVING l > 5 AND ttl != 3 ORDER BY l DESC, target LIMIT 4;
+                """)
+            #expect(theirs.count == 4)
+            Self.check(ours, theirs, [.text, .integer, .number, .integer])
+            // A filter on an aggregate that is not shown computes it without showing it.
+            let hidden = try QueryEngine.table("stats count of all by target where p95 > 15ms", snapshot: snap, context: QueryCorpus.context)
+            #expect(hidden.columns == ["target", "count"])
+            let p95 = try QueryEngine.table("stats p95 of all by target", snapshot: snap, context: QueryCorpus.context)
+            #expect(hidden.rows.map { $0[0] } == p95.rows.filter { ($0[1].double ?? 0) > 15 }.map { $0[0] })
+        }
+    }
+
+    @Test func probesStreamOneRowPerProbeSent() throws {
+        try withStore { snap, oracle in
+            let from = QueryCorpus.start + 3_600_000_000
+            let text = "probes of us/c hop 1..2 from \(RFC3339.format(micros: from)) to \(RFC3339.format(micros: from + 1_800_000_000))"
+            var cursor = try QueryEngine.cursor(text, snapshot: snap, context: QueryCorpus.context)
+            cursor.batchSize = 7
+            var batches = 0
+            var rows = [[ResultValue]]()
+            while let b = try cursor.next() {
+                #expect(b.count <= 7 + 6)  // a batch ends at a run's end
+                batches += 1
+                rows += b
+            }
+            let theirs = try oracle.rows("""
+                SELECT target, start, ttl, idx, address, rtt FROM probes
+                WHERE target = 'us/c' AND ttl <= 2 AND start >= \(from) AND start < \(from + 1_800_000_000) ORDER BY start, ttl, idx;
+                """)
+            #expect(batches >= 3)
+            Self.check(ResultTable(columns: cursor.columns.map(\.name), rows: rows), theirs, [.text, .time, .integer, .integer, .text, .integer])
+        }
+    }
+
+    @Test func changesAndPathsComeFromTheStore() throws {
+        try withStore { snap, _ in
+            let changes = try QueryEngine.table("changes of all where new_hops > old_hops", snapshot: snap, context: QueryCorpus.context)
+            #expect(changes.columns == ["time", "target", "vantage", "old_path", "new_path", "diff_ttl", "old_hops", "new_hops"])
+            #expect(changes.rows.count == 1)
+            let firstNewRun = try #require(runs.filter { $0.target == "eu/b" && $0.probes.count > 21 }.first)
+            #expect(changes.rows.first?[0] == .time(firstNewRun.startMicros))
+            #expect(changes.rows.first.map { Array($0[5...]) } == [.integer(3), .integer(7), .integer(8)])
+            let paths = try QueryEngine.table("paths of eu/b order by first_seen", snapshot: snap, context: QueryCorpus.context)
+            // Runs where a whole hop went unanswered, or whose first answer at the ECMP hop came
+            // from the other branch, are variants of their route, not routes of their own.
+            #expect(paths.rows.map { $0[7] } == [.integer(7), .integer(8)])
+            #expect(paths.rows.allSatisfy { ($0[2].double ?? 0) > 1 })
+            #expect(paths.rows.map { $0[5].double ?? 0 }.reduce(0, +) == Double(runs.filter { $0.target == "eu/b" }.count))
+            #expect(paths.rows.last?[8] == .text("10.1.1.1 10.1.2.1 10.1.103.1 10.1.104.1|10.1.104.2 10.1.105.1 10.1.106.1 10.1.107.1 10.1.108.1"))
+        }
+    }
+
+    @Test func targetsBySelector() throws {
+        try withStore { snap, _ in
+            func names(_ text: String) -> [String] {
+                do {
+                    return try QueryEngine.table(text, snapshot: snap, context: QueryCorpus.context).rows.map { $0[0].text }
+                } catch {
+                    Issue.record("\(text): \(error)")
+                    return []
+                }
+            }
+            #expect(names("targets") == ["eu/a", "eu/b", "us/c"])
+            #expect(names("targets of tag peer") == ["eu/b"])
+            #expect(names("targets of tag core, us/c") == ["eu/a", "eu/b", "us/c"])
+            #expect(names("targets of target ~ \"^e.*b$\"") == ["eu/b"])
+            #expect(names("targets of group eu where target != \"eu/a\"") == ["eu/b"])
+            let eu = try QueryEngine.table("targets of group eu", snapshot: snap, context: QueryCorpus.context)
+            #expect(eu.rows[1] == [.text("eu/b"), .text("eu"), .text("core,peer")])
+        }
+    }
+
+    @Test(arguments: [
+        ("stats loss of nowhere", "no target named \"nowhere\""),
+        ("stats loss where los > 5", "1:18: unknown column 'los'"),
+        ("stats loss where loss > 5ms", "1:18: 'loss' takes a percentage (5 or 5%)"),
+        ("stats p95 where p95 > 5%", "1:17: 'p95' takes an RTT"),
+        ("stats p95 where target > 5", "1:17: 'target' is text"),
+        ("paths where first_seen > 5", "1:13: 'first_seen' is a time"),
+        ("stats loss by time", "grouping by time needs a step"),
+        ("stats jitter using rollups", "'using rollups' cannot answer this query: they do not hold jitter"),
+        ("stats loss by address using rollups", "'using rollups' cannot answer this query: they are kept per hop, not per address"),
+        ("stats loss step 90m using rollups", "'using rollups' cannot answer this query: no rollup tier"),
+        ("changes order by p95", "1:18: unknown column 'p95'"),
+        ("changes from 2026-11-02 to 2026-11-01", "the time range ends before it starts"),
+    ])
+    func plannerErrors(text: String, message: String) throws {
+        try withStore { snap, _ in
+            do {
+                _ = try QueryEngine.table(text, snapshot: snap, context: QueryCorpus.context)
+                Issue.record("no error for \(text)")
+            } catch let error as QueryError {
+                #expect(error.description.hasPrefix(message), "\(error.description)")
+            }
+        }
+    }
+
+    @Test func boundsStopAQuery() throws {
+        try withStore { snap, _ in
+            var bounded = QueryCorpus.context
+            bounded.maxRows = 10
+            #expect(throws: QueryError("the answer has more than 10 rows; narrow the query or add 'limit'")) {
+                _ = try QueryEngine.table("probes of all", snapshot: snap, context: bounded)
+            }
+            let limited = try QueryEngine.table("probes of all limit 10", snapshot: snap, context: bounded)
+            #expect(limited.rows.count == 10)
+            var late = QueryCorpus.context
+            late.deadline = .now - .seconds(1)
+            #expect(throws: QueryError("the query ran past its time limit and was stopped")) {
+                _ = try QueryEngine.table("stats p95 of all using raw", snapshot: snap, context: late)
+            }
+            var untagged = QueryCorpus.context
+            untagged.tags = nil
+            #expect(throws: QueryError("tag \"core\": tags come from the targets file, and none is loaded")) {
+                _ = try QueryEngine.table("targets of tag core", snapshot: snap, context: untagged)
+            }
+        }
+    }
+}
