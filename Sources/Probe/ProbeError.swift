@@ -2,7 +2,7 @@
 public struct ProbeError: Error, CustomStringConvertible, Sendable, Equatable {
     /// A broad class of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Value: String, Sendable { case malformedInput, unsupportedInput, io, tracerFailed }
+        enum Value: String, Sendable { case malformedInput, unsupportedInput, io, tracerFailed, notFound, conflict }
         let value: Value
         /// Input that does not follow its format.
         public static let malformedInput = Code(value: .malformedInput)
@@ -12,6 +12,10 @@ public struct ProbeError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let io = Code(value: .io)
         /// A tracer could not be started.
         public static let tracerFailed = Code(value: .tracerFailed)
+        /// A named thing (a target) does not exist.
+        public static let notFound = Code(value: .notFound)
+        /// A named thing exists already.
+        public static let conflict = Code(value: .conflict)
         public var description: String { value.rawValue }
     }
 

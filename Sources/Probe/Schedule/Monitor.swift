@@ -18,6 +18,7 @@ public final class Monitor: Sendable {
         public var stored = 0
         public var failed = 0
         public var missed = 0
+        public init() {}
     }
 
     private let store: PathStore

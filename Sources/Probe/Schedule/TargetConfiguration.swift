@@ -33,7 +33,7 @@ public struct ScheduledTarget: Sendable, Equatable {
 /// Errors name the target or group and what is wrong; an unknown key is an error too, so a typo
 /// never silently falls back to a default.
 public enum TargetConfiguration {
-    struct Settings: Decodable, Equatable {
+    struct Settings: Codable, Equatable, Sendable {
         var method: String?
         var tool: String?
         var interval: String?
@@ -57,7 +57,13 @@ public enum TargetConfiguration {
         }
     }
 
-    struct Target: Decodable {
+    struct Target: Decodable, Sendable {
+        init(name: String, address: String, settings: Settings) {
+            self.name = name
+            self.address = address
+            self.settings = settings
+        }
+
         var name: String
         var address: String
         var settings: Settings
@@ -73,7 +79,14 @@ public enum TargetConfiguration {
         }
     }
 
-    struct Group: Decodable {
+    struct Group: Decodable, Sendable {
+        init(name: String, settings: Settings = Settings(), targets: [Target] = [], groups: [Group] = []) {
+            self.name = name
+            self.settings = settings
+            self.targets = targets
+            self.groups = groups
+        }
+
         var name: String
         var settings: Settings
         var targets: [Target]
@@ -91,7 +104,7 @@ public enum TargetConfiguration {
         }
     }
 
-    struct File: Decodable {
+    struct File: Decodable, Sendable {
         var defaults: Settings?
         var targets: [Target]?
         var groups: [Group]?
@@ -124,9 +137,13 @@ public enum TargetConfiguration {
 
     /// The targets of a YAML targets file, settings resolved, in file order.
     public static func parse(_ yaml: String, source: String = "targets") throws(ProbeError) -> [ScheduledTarget] {
-        let file: File
+        try resolve(try decode(yaml, source: source), source: source)
+    }
+
+    /// The file's tree as written, settings not yet resolved.
+    static func decode(_ yaml: String, source: String) throws(ProbeError) -> File {
         do {
-            file = try YAMLDecoder().decode(File.self, from: yaml)
+            return try YAMLDecoder().decode(File.self, from: yaml)
         } catch let e as DecodingError {
             throw ProbeError(.malformedInput, describe(e), source: source)
         } catch let e as YamlError {
@@ -134,6 +151,10 @@ public enum TargetConfiguration {
         } catch {
             throw ProbeError(.malformedInput, "\(error)", source: source)
         }
+    }
+
+    /// Every target of a decoded file with its settings resolved down the group tree.
+    static func resolve(_ file: File, source: String) throws(ProbeError) -> [ScheduledTarget] {
         let base = Settings(method: "udp-paris", tool: nil, interval: "60s", probes: 3, firstTTL: 1, maxTTL: 30, wait: "1s",
                             flow: nil, port: 80, tags: []).overridden(by: file.defaults ?? Settings())
         var out = [ScheduledTarget]()

@@ -60,7 +60,7 @@ public struct QueryCursor {
         if out.count > limit - emitted { out.removeLast(out.count - (limit - emitted)) }
         emitted += out.count
         if let max = context.maxRows, emitted > max {
-            throw QueryError("the answer has more than \(max) rows; narrow the query or add 'limit'")
+            throw QueryError("the answer has more than \(max) rows; narrow the query or add 'limit'", reason: .tooManyRows)
         }
         return out
     }

@@ -105,7 +105,7 @@ public enum QueryPlanner {
         for s in selectors {
             switch s {
             case .name(let n):
-                guard let id = catalog.targetID(named: n) else { throw QueryError("no target named \"\(n)\"") }
+                guard let id = catalog.targetID(named: n) else { throw QueryError("no target named \"\(n)\"", reason: .notFound) }
                 chosen.insert(id)
             case .pattern(let p):
                 let regex: Regex<AnyRegexOutput>

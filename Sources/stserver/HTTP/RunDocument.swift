@@ -1,0 +1,77 @@
+import HTTPTypes
+import PathTSDB
+import Query
+
+/// A traceroute run as the API takes it (`POST /api/v1/runs`), for results traced elsewhere.
+///
+/// ```json
+/// {"target": "core/gw", "vantage": "lon1", "method": "udp-paris", "flow": 33434,
+///  "start": "2026-11-21T18:00:00Z", "end": "2026-11-21T18:00:02Z", "destination": "192.0.2.1",
+///  "reached": true,
+///  "probes": [{"ttl": 1, "address": "10.0.0.1", "rtt_us": 480, "reply_ttl": 63, "icmp_type": 11},
+///             {"ttl": 2}]}
+/// ```
+/// A probe without an address was lost.
+struct RunDocument: Codable, Sendable {
+    struct Probe: Codable, Sendable {
+        var ttl: Int
+        var address: String?
+        var rttMicros: UInt32?
+        var replyTTL: UInt8?
+        var icmpType: UInt8?
+        var icmpCode: UInt8?
+        var mpls: [UInt32]?
+
+        enum CodingKeys: String, CodingKey {
+            case ttl, address, mpls
+            case rttMicros = "rtt_us", replyTTL = "reply_ttl", icmpType = "icmp_type", icmpCode = "icmp_code"
+        }
+    }
+
+    var target: String
+    var vantage: String?
+    var method: String?
+    var flow: UInt16?
+    var start: String
+    var end: String?
+    var destination: String
+    var reached: Bool?
+    var probes: [Probe]
+
+    /// The run, checked; errors name the run's index and the field.
+    func traceRun(index: Int) throws(APIError) -> TraceRun {
+        func fail(_ m: String) -> APIError { APIError(.badRequest, "run [\(index)]: \(m)") }
+        guard let startMicros = RFC3339.parse(start) else { throw fail("start \"\(start)\" is not an RFC 3339 time") }
+        let endMicros = try end.map { e throws(APIError) -> Int64 in
+            guard let t = RFC3339.parse(e) else { throw fail("end \"\(e)\" is not an RFC 3339 time") }
+            return t
+        } ?? startMicros
+        guard let dest = IPAddress(destination) else { throw fail("destination \"\(destination)\" is not an address") }
+        let m = try method.map { name throws(APIError) -> TraceMethod in
+            guard let m = TraceMethod(name: name) else { throw fail("unknown method \"\(name)\"") }
+            return m
+        } ?? .unknown
+        var replies = [ProbeReply]()
+        for (i, p) in probes.enumerated() {
+            guard (1...255).contains(p.ttl) else { throw fail("probe [\(i)]: ttl \(p.ttl) is not 1 to 255") }
+            var address: IPAddress?
+            if let text = p.address {
+                guard let a = IPAddress(text) else { throw fail("probe [\(i)]: \"\(text)\" is not an address") }
+                address = a
+            }
+            if address != nil && p.rttMicros == nil { throw fail("probe [\(i)]: an answered probe needs rtt_us") }
+            replies.append(ProbeReply(ttl: UInt8(p.ttl), address: address, rttMicros: p.rttMicros ?? 0, replyTTL: p.replyTTL ?? 0,
+                                      icmpType: p.icmpType ?? 11, icmpCode: p.icmpCode ?? 0,
+                                      mplsLabels: (p.mpls ?? []).map(MPLSLabel.init(rawValue:))))
+        }
+        let run = TraceRun(target: target, vantage: vantage ?? "api", method: m, flowID: flow ?? 0, startMicros: startMicros,
+                           endMicros: endMicros, destination: dest, reached: reached ?? replies.contains { $0.address == dest },
+                           probes: replies)
+        do {
+            try run.validate()
+        } catch {
+            throw fail(error.message)
+        }
+        return run
+    }
+}

@@ -1,0 +1,71 @@
+import PathTSDB
+import Probe
+import Prometheus
+import Synchronization
+
+/// The server's own figures in Prometheus exposition format (`GET /metrics`): requests by route
+/// and status, query latency, runs ingested, the monitor's traces, and the store's size.
+final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let queryLatency: DurationHistogram
+    private let runsIngested: Counter
+    private let probesIngested: Counter
+    private let traces: [String: Counter]
+    private let lastMonitor = Mutex(Monitor.Counters())
+    private let storeBytes: Gauge
+    private let storeSegments: Gauge
+    private let targets: Gauge
+    private let newestRun: Gauge
+
+    init() {
+        queryLatency = registry.makeDurationHistogram(
+            name: "smoketrace_query_duration_seconds",
+            buckets: [.microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)],
+            help: "Time to answer a query, parse to last row.")
+        runsIngested = registry.makeCounter(name: "smoketrace_ingested_runs_total", help: "Runs accepted by POST /api/v1/runs.")
+        probesIngested = registry.makeCounter(name: "smoketrace_ingested_probes_total", help: "Probes in the runs accepted by POST /api/v1/runs.")
+        var t = [String: Counter]()
+        for outcome in ["started", "stored", "failed", "missed"] {
+            t[outcome] = registry.makeCounter(name: "smoketrace_monitor_traces_total", labels: [("outcome", outcome)],
+                                              help: "Traces of the monitor by outcome (missed: a slot that could not start on time).")
+        }
+        traces = t
+        storeBytes = registry.makeGauge(name: "smoketrace_store_bytes", help: "Bytes the store takes on disk.")
+        storeSegments = registry.makeGauge(name: "smoketrace_store_segments", help: "Segment files in the store.")
+        targets = registry.makeGauge(name: "smoketrace_targets", help: "Targets in the targets file.")
+        newestRun = registry.makeGauge(name: "smoketrace_newest_run_timestamp_seconds", help: "Start of the newest run held.")
+    }
+
+    func request(route: String, method: String, status: Int) {
+        registry.makeCounter(name: "smoketrace_http_requests_total",
+                             labels: [("route", route), ("method", method), ("status", String(status))],
+                             help: "HTTP requests by route, method and status.").increment()
+    }
+
+    func query(_ d: Duration) { queryLatency.record(d) }
+
+    func ingested(runs: Int, probes: Int) {
+        runsIngested.increment(by: Int64(runs))
+        probesIngested.increment(by: Int64(probes))
+    }
+
+    /// Brings the gauges and the monitor's counters up to date, then renders everything.
+    func render(store: PathStore, registry targetRegistry: TargetRegistry, monitor: Monitor?) -> [UInt8] {
+        if let usage = try? store.diskUsage() { storeBytes.set(Double(usage.totalBytes)) }
+        let snap = store.snapshot()
+        storeSegments.set(Double(snap.segments.count))
+        targets.set(Double(targetRegistry.targets.count))
+        if let newest = snap.timeRange?.upperBound { newestRun.set(Double(newest) / 1e6) }
+        if let monitor {
+            let now = monitor.counters
+            lastMonitor.withLock { last in
+                traces["started"]?.increment(by: Int64(now.started - last.started))
+                traces["stored"]?.increment(by: Int64(now.stored - last.stored))
+                traces["failed"]?.increment(by: Int64(now.failed - last.failed))
+                traces["missed"]?.increment(by: Int64(now.missed - last.missed))
+                last = now
+            }
+        }
+        return registry.emitToBuffer()
+    }
+}

@@ -1,0 +1,52 @@
+import HTTPTypes
+import Probe
+import Synchronization
+
+/// The server's targets: the targets file, the targets read from it, and the monitor that
+/// traces them. Edits through the API rewrite the file and reload the monitor, one at a time.
+final class TargetRegistry: Sendable {
+    /// The targets file; nil when the server runs without one (queries and ingest only).
+    let path: String?
+    private let current: Mutex<[ScheduledTarget]>
+    private let monitor: Monitor?
+
+    init(path: String?, monitor: Monitor?) throws {
+        self.path = path
+        self.monitor = monitor
+        current = Mutex(try path.map { try TargetConfiguration.parse(try readFile($0), source: $0) } ?? [])
+    }
+
+    var targets: [ScheduledTarget] { current.withLock { $0 } }
+
+    /// Tags by target name, for the query language.
+    var tags: [String: [String]] {
+        Dictionary(targets.map { ($0.name, $0.tags) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Re-reads the file (SIGHUP, `POST /api/v1/reload`); a file with errors leaves the old
+    /// targets in place and is reported.
+    @discardableResult
+    func reload() throws -> Int {
+        guard let path else { return 0 }
+        let list = try TargetConfiguration.parse(try readFile(path), source: path)
+        current.withLock { $0 = list }
+        monitor?.reload(list)
+        return list.count
+    }
+
+    /// Applies `edit` to the file, checks the result, writes it and reloads.
+    func edit(_ edit: (inout TargetFileEditor) throws -> Void) throws -> [ScheduledTarget] {
+        guard let path else {
+            throw APIError(.conflict, "the server has no targets file: start it with --config FILE to manage targets")
+        }
+        return try current.withLock { list in
+            var editor = try TargetFileEditor(yaml: try readFile(path), source: path)
+            try edit(&editor)
+            let updated = try editor.check()
+            try editor.write(to: path)
+            list = updated
+            monitor?.reload(updated)
+            return updated
+        }
+    }
+}
