@@ -1,0 +1,331 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// The real server on a loopback port, driven by a real HTTP client: ingest, queries, export,
+/// targets, tokens, bounds, metrics, and the OpenAPI document against the routes.
+@Suite(.serialized) struct ServerTests {
+    static let token = "e2e-token-7f3a"
+    static let start = 1_795_132_800  // 2026-11-20T00:00:00Z
+
+    /// Synthetic runs: `runs` per target, a minute apart, four hops of three probes; a probe is
+    /// lost when (run + ttl + probe) % 11 == 0.
+    struct Probe { var ttl: Int; var address: String?; var rtt: Int? }
+    static func runs(_ target: String, count: Int) -> [(start: Int, probes: [Probe])] {
+        (0..<count).map { r in
+            var probes = [Probe]()
+            for ttl in 1...4 {
+                for p in 0..<3 {
+                    if (r + ttl + p) % 11 == 0 {
+                        probes.append(Probe(ttl: ttl, address: nil, rtt: nil))
+                    } else {
+                        probes.append(Probe(ttl: ttl, address: "10.77.0.\(ttl)", rtt: ttl * 1000 + (r * 7 + p * 13) % 500))
+                    }
+                }
+            }
+            return (start + r * 60, probes)
+        }
+    }
+
+    static func json(_ target: String, _ list: [(start: Int, probes: [Probe])]) -> Data {
+        let items = list.map { run -> String in
+            let t = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(run.start)))
+            let probes = run.probes.map { p in
+                p.address.map { "{\"ttl\": \(p.ttl), \"address\": \"\($0)\", \"rtt_us\": \(p.rtt ?? 0)}" } ?? "{\"ttl\": \(p.ttl)}"
+            }.joined(separator: ", ")
+            return "{\"target\": \"\(target)\", \"vantage\": \"e2e\", \"method\": \"udp-paris\", \"start\": \"\(t)\", \"destination\": \"10.77.0.4\", \"probes\": [\(probes)]}"
+        }
+        return Data(("[" + items.joined(separator: ",\n") + "]").utf8)
+    }
+
+    /// A server on its own data directory, with the test token (and a targets file when given).
+    final class Running {
+        let server: ServerProcess
+        let dir: TemporaryDirectory
+        var base: URL { server.base }
+
+        init(_ extra: [String] = [], config: String? = nil) throws {
+            dir = TemporaryDirectory("smoketrace-server")
+            try "# tokens\n\(ServerTests.token)\n".write(toFile: dir.path + "/tokens", atomically: true, encoding: .utf8)
+            var args = ["--data", dir.path + "/data", "--token-file", dir.path + "/tokens"] + extra
+            if let config {
+                try config.write(toFile: dir.path + "/targets.yaml", atomically: true, encoding: .utf8)
+                args += ["--config", dir.path + "/targets.yaml"]
+            }
+            do {
+                server = try ServerProcess(args)
+            } catch {
+                dir.remove()
+                throw error
+            }
+        }
+
+        /// Stops the server (checking it exits cleanly) and removes its directory.
+        func finish() {
+            #expect(server.stop() == 0, "the server exits cleanly on SIGTERM")
+            dir.remove()
+        }
+    }
+
+    @Test func ingestThenQueryAndExport() async throws {
+        do {
+            let server = try Running()
+            defer { server.finish() }
+            let a = Self.runs("lab/a", count: 120)
+            let posted = try await http("POST", server.base.api("/api/v1/runs"), body: Self.json("lab/a", a), token: Self.token)
+            #expect(posted.status == 200)
+            #expect(try posted.json() as? [String: Int] == ["runs": 120, "probes": 1440])
+            _ = try await http("POST", server.base.api("/api/v1/runs"), body: Self.json("lab/b", Self.runs("lab/b", count: 10)), token: Self.token)
+
+            // Per-hop counts and loss against the same numbers computed here.
+            let q = try await http("GET", server.base.api("/api/v1/query", [("q", "stats count, lost, loss, max of lab/a"), ("format", "csv")]))
+            #expect(q.status == 200)
+            #expect(q.header("X-SmokeTrace-Plan")?.hasPrefix("stats over 1 target(s)") == true)
+            var expected = "target,ttl,count,lost,loss,max\r\n"
+            for ttl in 1...4 {
+                let probes = a.flatMap { $0.probes.filter { $0.ttl == ttl } }
+                let lost = probes.filter { $0.rtt == nil }.count
+                let max = probes.compactMap(\.rtt).max() ?? 0
+                let loss = (Double(lost) / Double(probes.count) * 100 * 1000).rounded() / 1000
+                expected += "lab/a,\(ttl),\(probes.count),\(lost),\(formatNumber(loss)),\(formatNumber(Double(max) / 1000))\r\n"
+            }
+            #expect(q.text == expected)
+
+            // POSTed query text, JSON answer.
+            let byTarget = try await http("POST", server.base.api("/api/v1/query"), body: Data("stats count of group lab by target".utf8))
+            struct Row: Decodable, Equatable { var target: String; var count: Int }
+            #expect(try JSONDecoder().decode([Row].self, from: byTarget.body) == [Row(target: "lab/a", count: 1440), Row(target: "lab/b", count: 120)])
+
+            // The export: one row per probe sent, lost probes with empty address and RTT, streamed.
+            let export = try await http("GET", server.base.api("/api/v1/export", [("target", "lab/a"), ("from", "2026-11-20T00:00:00Z"), ("to", "2026-11-20T00:10:00Z")]))
+            #expect(export.status == 200)
+            #expect(export.header("Content-Type")?.hasPrefix("text/csv") == true)
+            #expect(export.header("Content-Length") == nil, "streamed, not sized up front")
+            let lines = export.text.split(separator: "\r\n").map(String.init)
+            #expect(lines.first == "target,start,ttl,probe,address,rtt_us")
+            var rows = [String]()
+            for run in a.prefix(10) {
+                let t = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(run.start)))
+                var index = [Int: Int]()
+                for p in run.probes {
+                    index[p.ttl, default: 0] += 1
+                    rows.append("lab/a,\(t),\(p.ttl),\(index[p.ttl] ?? 0),\(p.address ?? ""),\(p.rtt.map(String.init) ?? "")")
+                }
+            }
+            #expect(Array(lines.dropFirst()) == rows)
+        }
+    }
+
+    @Test func tokensGuardWritesOnly() async throws {
+        do {
+            let server = try Running()
+            defer { server.finish() }
+            let body = Self.json("lab/a", Self.runs("lab/a", count: 1))
+            let none = try await http("POST", server.base.api("/api/v1/runs"), body: body)
+            #expect(none.status == 401)
+            #expect(none.header("WWW-Authenticate") == "Bearer realm=\"smoketrace\"")
+            let wrong = try await http("POST", server.base.api("/api/v1/runs"), body: body, token: "not-the-token")
+            #expect(wrong.status == 401)
+            #expect(wrong.header("WWW-Authenticate")?.contains("invalid_token") == true)
+            let notBearer = try await http("POST", server.base.api("/api/v1/runs"), body: body, headers: ["Authorization": "Basic \(Self.token)"])
+            #expect(notBearer.status == 401)
+            #expect(try await http("POST", server.base.api("/api/v1/reload"), body: Data()).status == 401)
+            #expect(try await http("DELETE", server.base.api("/api/v1/targets/x")).status == 401)
+            // Reads are open by default, and nothing was written by the refused requests.
+            let q = try await http("GET", server.base.api("/api/v1/query", [("q", "targets")]))
+            #expect(q.status == 200)
+            #expect(q.text == "[]\n")
+        }
+        do {
+            let server = try Running(["--private-reads"])
+            defer { server.finish() }
+            #expect(try await http("GET", server.base.api("/api/v1/query", [("q", "targets")])).status == 401)
+            #expect(try await http("GET", server.base.api("/metrics")).status == 401)
+            #expect(try await http("GET", server.base.api("/api/v1/query", [("q", "targets")]), token: Self.token).status == 200)
+            #expect(try await http("GET", server.base.api("/api/v1/health")).status == 200)
+        }
+    }
+
+    @Test func badRequestsGetClearErrors() async throws {
+        do {
+            let server = try Running(["--max-body", "4096", "--max-rows", "5"])
+            defer { server.finish() }
+            _ = try await http("POST", server.base.api("/api/v1/runs"), body: Self.json("lab/a", Self.runs("lab/a", count: 2)), token: Self.token)
+            struct Failure: Decodable, Equatable { var error: String; var line: Int?; var column: Int? }
+            func error(_ a: HTTPAnswer) throws -> [String: Any] { try a.json() as? [String: Any] ?? [:] }
+            func failure(_ a: HTTPAnswer) throws -> Failure { try JSONDecoder().decode(Failure.self, from: a.body) }
+
+            let malformed = try await http("GET", server.base.api("/api/v1/query", [("q", "stats p95,\n  lossy")]))
+            #expect(malformed.status == 400)
+            #expect(try failure(malformed) == Failure(error: "expected an aggregate (count, answered, lost, loss, min, max, mean, stddev, jitter, median or pNN such as p95), found 'lossy'", line: 2, column: 3))
+            let unknown = try await http("GET", server.base.api("/api/v1/query", [("q", "stats p95 of nowhere")]))
+            #expect(unknown.status == 404)
+            let missing = try await http("GET", server.base.api("/api/v1/query"))
+            #expect(missing.status == 400)
+            let tooMany = try await http("GET", server.base.api("/api/v1/query", [("q", "probes")]))
+            #expect(tooMany.status == 422)
+            #expect(try error(tooMany)["error"] as? String == "the answer has more than 5 rows; narrow the query or add 'limit'")
+            #expect(try await http("GET", server.base.api("/api/v1/query", [("q", "probes limit 5")])).status == 200)
+
+            let big = Data(repeating: 0x20, count: 5000)
+            #expect(try await http("POST", server.base.api("/api/v1/runs"), body: big, token: Self.token).status == 413)
+            let longQuery = try await http("POST", server.base.api("/api/v1/query"), body: Data(repeating: 0x20, count: 20_000))
+            #expect(longQuery.status == 413)
+
+            let broken = try await http("POST", server.base.api("/api/v1/runs"), body: Data("[{\"target\": \"x\",\n \"start\": 12x}]".utf8), token: Self.token)
+            #expect(broken.status == 400)
+            #expect(try failure(broken) == Failure(error: "malformed JSON: expected ',' or '}', found 'x'", line: 2, column: 13))
+            let wrongShape = try await http("POST", server.base.api("/api/v1/runs"), body: Data("[{\"target\": \"x\"}]".utf8), token: Self.token)
+            #expect(try error(wrongShape)["error"] as? String == "malformed JSON: [0].start: missing")
+            let badRun = try await http("POST", server.base.api("/api/v1/runs"),
+                                        body: Data("{\"target\": \"x\", \"start\": \"2026-11-20T00:00:00Z\", \"destination\": \"10.0.0.1\", \"probes\": [{\"ttl\": 300}]}".utf8),
+                                        token: Self.token)
+            #expect(try error(badRun)["error"] as? String == "run [0]: probe [0]: ttl 300 is not 1 to 255")
+            let noRoute = try await http("GET", server.base.api("/api/v2/nothing"))
+            #expect(noRoute.status == 404)
+            #expect(try error(noRoute)["error"] as? String == "no such route: GET /api/v2/nothing")
+            let badFormat = try await http("GET", server.base.api("/api/v1/query", [("q", "targets"), ("format", "xml")]))
+            #expect(try error(badFormat)["error"] as? String == "format=xml: expected json, csv or table")
+
+            // Nothing of the refused requests reached the store.
+            let count = try await http("GET", server.base.api("/api/v1/query", [("q", "stats count by target"), ("format", "csv")]))
+            #expect(count.text == "target,count\r\nlab/a,24\r\n")
+        }
+        do {
+            let server = try Running(["--query-timeout", "0s"])
+            defer { server.finish() }
+            _ = try await http("POST", server.base.api("/api/v1/runs"), body: Self.json("lab/a", Self.runs("lab/a", count: 2)), token: Self.token)
+            let late = try await http("GET", server.base.api("/api/v1/query", [("q", "stats p95 using raw")]))
+            #expect(late.status == 503)
+        }
+    }
+
+    static let targetsFile = """
+        defaults: { interval: 300s, probes: 1, max_ttl: 2, wait: 1s }
+        groups:
+          - name: lab
+            tags: [e2e]
+            targets:
+              - { name: loop, address: 127.0.0.1, method: icmp-paris }
+        """
+
+    @Test func targetsAreManagedInTheTargetsFile() async throws {
+        do {
+            let server = try Running(config: Self.targetsFile)
+            let dir = server.dir
+            defer { server.finish() }
+            let list = try await http("GET", server.base.api("/api/v1/targets"))
+            #expect((try list.json() as? [[String: Any]])?.map { $0["name"] as? String } == ["lab/loop"])
+            let spec = Data("{\"name\": \"lab/edge/peer\", \"address\": \"127.0.0.2\", \"interval\": \"60s\", \"tags\": [\"peer\"]}".utf8)
+            let added = try await http("POST", server.base.api("/api/v1/targets"), body: spec, token: Self.token)
+            #expect(added.status == 201)
+            let view = try added.json() as? [String: Any]
+            #expect(view?["name"] as? String == "lab/edge/peer")
+            #expect(view?["interval_s"] as? Double == 60)
+            #expect(view?["tags"] as? [String] == ["e2e", "peer"])
+            #expect(try await http("POST", server.base.api("/api/v1/targets"), body: spec, token: Self.token).status == 409)
+            let bad = try await http("POST", server.base.api("/api/v1/targets"),
+                                     body: Data("{\"name\": \"lab/x\", \"address\": \"-oProxy\"}".utf8), token: Self.token)
+            #expect(bad.status == 400)
+            let changed = try await http("PUT", server.base.api("/api/v1/targets/lab/edge/peer"),
+                                         body: Data("{\"name\": \"ignored\", \"address\": \"127.0.0.3\", \"method\": \"udp\"}".utf8), token: Self.token)
+            #expect(changed.status == 200)
+            #expect((try changed.json() as? [String: Any])?["address"] as? String == "127.0.0.3")
+            // The file on disk says the same, and a tag query sees the new target.
+            let onDisk = try String(contentsOfFile: dir.path + "/targets.yaml", encoding: .utf8)
+            #expect(onDisk.contains("address: 127.0.0.3"))
+            let tagged = try await http("GET", server.base.api("/api/v1/query", [("q", "targets of tag e2e")]))
+            #expect(tagged.status == 200)
+            #expect(try await http("DELETE", server.base.api("/api/v1/targets/lab/edge/peer"), token: Self.token).status == 204)
+            #expect(try await http("DELETE", server.base.api("/api/v1/targets/lab/edge/peer"), token: Self.token).status == 404)
+            let after = try await http("GET", server.base.api("/api/v1/targets"))
+            #expect((try after.json() as? [[String: Any]])?.count == 1)
+            let health = try await http("GET", server.base.api("/api/v1/health"))
+            #expect((try health.json() as? [String: Any])?["targets"] as? Int == 1)
+        }
+    }
+
+    @Test func openAPIDocumentMatchesTheRoutes() async throws {
+        do {
+            let server = try Running(config: Self.targetsFile)
+            defer { server.finish() }
+            let doc = try #require(try await http("GET", server.base.api("/api/v1/openapi.json")).json() as? [String: Any])
+            #expect(doc["openapi"] as? String == "3.1.0")
+            let paths = try #require(doc["paths"] as? [String: [String: Any]])
+            let schemas = try #require((doc["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+            _ = try await http("POST", server.base.api("/api/v1/runs"), body: Self.json("lab/a", Self.runs("lab/a", count: 3)), token: Self.token)
+            // One working request per documented operation.
+            let spec = Data("{\"name\": \"lab/new\", \"address\": \"127.0.0.5\"}".utf8)
+            let examples: [String: (URL, Data?)] = [
+                "GET /": (server.base.api("/"), nil),
+                "GET /metrics": (server.base.api("/metrics"), nil),
+                "GET /api/v1/openapi.json": (server.base.api("/api/v1/openapi.json"), nil),
+                "GET /api/v1/health": (server.base.api("/api/v1/health"), nil),
+                "GET /api/v1/query": (server.base.api("/api/v1/query", [("q", "stats p95")]), nil),
+                "POST /api/v1/query": (server.base.api("/api/v1/query"), Data("paths".utf8)),
+                "GET /api/v1/export": (server.base.api("/api/v1/export", [("target", "lab/a")]), nil),
+                "GET /api/v1/paths": (server.base.api("/api/v1/paths", [("target", "lab/a")]), nil),
+                "GET /api/v1/changes": (server.base.api("/api/v1/changes", [("group", "lab")]), nil),
+                "GET /api/v1/targets": (server.base.api("/api/v1/targets"), nil),
+                "POST /api/v1/targets": (server.base.api("/api/v1/targets"), spec),
+                "PUT /api/v1/targets/{name}": (server.base.api("/api/v1/targets/lab/new"), spec),
+                "DELETE /api/v1/targets/{name}": (server.base.api("/api/v1/targets/lab/new"), nil),
+                "POST /api/v1/reload": (server.base.api("/api/v1/reload"), Data()),
+                "POST /api/v1/runs": (server.base.api("/api/v1/runs"), Self.json("lab/b", Self.runs("lab/b", count: 1))),
+            ]
+            var documented = [String]()
+            for (path, item) in paths.sorted(by: { $0.key < $1.key }) {
+                for method in ["get", "post", "put", "delete"] {
+                    guard let op = item[method] as? [String: Any] else { continue }
+                    documented.append("\(method.uppercased()) \(path)")
+                }
+            }
+            #expect(Set(documented) == Set(examples.keys), "every documented operation has an example, and no more")
+            for key in ["GET /", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/health", "GET /api/v1/query", "POST /api/v1/query",
+                        "GET /api/v1/export", "GET /api/v1/paths", "GET /api/v1/changes", "GET /api/v1/targets", "POST /api/v1/targets",
+                        "PUT /api/v1/targets/{name}", "DELETE /api/v1/targets/{name}", "POST /api/v1/reload", "POST /api/v1/runs"] {
+                guard let (url, body) = examples[key] else { continue }
+                let parts = key.split(separator: " ")
+                let method = String(parts[0]), path = String(parts[1])
+                let answer = try await http(method, url, body: body, token: Self.token)
+                let op = try #require(paths[path]?[method.lowercased()] as? [String: Any])
+                let responses = try #require(op["responses"] as? [String: Any])
+                #expect(responses.keys.contains(String(answer.status)) && answer.status < 300, "\(key) answered \(answer.status): \(answer.text)")
+                // Where the document names an object schema, the answer has its required fields.
+                let content = ((responses[String(answer.status)] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any]
+                if let ref = (content?["schema"] as? [String: Any])?["$ref"] as? String,
+                   let schema = schemas[String(ref.split(separator: "/").last ?? "")],
+                   let required = schema["required"] as? [String] {
+                    let object = try answer.json() as? [String: Any]
+                    for field in required { #expect(object?[field] != nil, "\(key): \(field) missing from \(answer.text)") }
+                }
+            }
+        }
+    }
+
+    @Test func metricsCountRequests() async throws {
+        do {
+            let server = try Running()
+            defer { server.finish() }
+            _ = try await http("GET", server.base.api("/api/v1/query", [("q", "targets")]))
+            _ = try await http("GET", server.base.api("/api/v1/query", [("q", "nonsense")]))
+            let m = try await http("GET", server.base.api("/metrics"))
+            #expect(m.status == 200)
+            #expect(m.text.contains("# TYPE smoketrace_http_requests_total counter"))
+            #expect(m.text.contains("smoketrace_http_requests_total{route=\"/api/v1/query\",method=\"GET\",status=\"200\"} 1"))
+            #expect(m.text.contains("smoketrace_http_requests_total{route=\"/api/v1/query\",method=\"GET\",status=\"400\"} 1"))
+            #expect(m.text.contains("smoketrace_query_duration_seconds_count 1"))
+            #expect(m.text.contains("# TYPE smoketrace_store_bytes gauge"))
+        }
+    }
+}
+
+/// Numbers as the renderers print them: up to three decimals, no trailing zeros.
+func formatNumber(_ v: Double) -> String {
+    var s = String(format: "%.3f", v)
+    while s.hasSuffix("0") { s.removeLast() }
+    if s.hasSuffix(".") { s.removeLast() }
+    return s
+}
