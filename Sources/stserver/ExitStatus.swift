@@ -9,7 +9,7 @@ enum ExitStatus {
     static let noInput: Int32 = 66        // EX_NOINPUT: an input file cannot be opened
     static let software: Int32 = 70       // EX_SOFTWARE
     static let ioError: Int32 = 74        // EX_IOERR: the store failed
-    static let locked: Int32 = 75         // EX_TEMPFAIL: the data directory is in use
+    static let locked: Int32 = 75         // EX_TEMPFAIL: the data directory is in use, or a query timed out
 
     /// Prints `error` to standard error and returns the matching exit code.
     static func report(_ error: any Error) -> ExitCode {
@@ -23,9 +23,13 @@ enum ExitStatus {
             default: return ExitCode(ioError)
             }
         case let e as ProbeError:
-            return ExitCode(e.code == .io ? noInput : dataError)
-        case is QueryError:
-            return ExitCode(dataError)
+            return ExitCode(e.code == .io || e.code == .notFound ? noInput : dataError)
+        case let e as QueryError:
+            switch e.reason {
+            case .notFound: return ExitCode(noInput)
+            case .timeout: return ExitCode(locked)
+            case .invalid, .tooManyRows: return ExitCode(dataError)
+            }
         default:
             return ExitCode(software)
         }

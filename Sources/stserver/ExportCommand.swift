@@ -1,0 +1,135 @@
+import ArgumentParser
+import PathTSDB
+import Probe
+import Query
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `stserver export`: the raw data of a selection, one row per probe sent, streamed.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write every probe of a time range and target selection as CSV (or any query's answer).",
+        discussion: """
+            Columns: target, start (the run's start, RFC 3339), ttl, probe (1-based within the TTL), \
+            address, rtt_us (empty when the probe was lost). Rows stream as they are read, so an export \
+            of months needs no more memory than one target-day.
+            """)
+
+    @OptionGroup var store: DataOptions
+
+    @Option(name: .long, help: "A target to export; repeat for several (default: every target).")
+    var target: [String] = []
+
+    @Option(name: .long, help: "A group of targets (names under GROUP/); repeat for several.")
+    var group: [String] = []
+
+    @Option(name: .long, help: "Start: RFC 3339, now, or relative to the newest data (-7d). Default: the oldest data.")
+    var from: String?
+
+    @Option(name: .long, help: "End (excluded): RFC 3339, now, or relative to the newest data. Default: after the newest data.")
+    var to: String?
+
+    @Option(name: .long, help: "Export this query's answer instead (docs/QUERY.md).")
+    var query: String?
+
+    @Option(name: .long, help: "Output: csv or json.")
+    var format: OutputFormat = .csv
+
+    @Option(name: [.short, .long], help: "Write to this file instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        try reportingErrors {
+            var options = StoreOptions()
+            options.walSync = .never
+            let db = try PathStore(directory: store.data, options: options)
+            defer { try? db.close() }
+            let snap = db.snapshot()
+            let newest = snap.timeRange?.upperBound ?? WallClock.nowMicros()
+            let context = QueryContext(nowMicros: newest + 1)
+            var cursor: QueryCursor
+            if let query {
+                cursor = try QueryEngine.cursor(query, snapshot: snap, context: context)
+            } else {
+                var q = ParsedQuery(kind: .probes)
+                q.targets = target.map { .name($0) } + group.map { .group($0) }
+                func time(_ text: String?, _ flag: String) throws -> TimePoint? {
+                    guard let text else { return nil }
+                    guard let t = DurationText.parseTime(text, now: newest + 1) else {
+                        throw ValidationError("--\(flag) takes an RFC 3339 time, now, or an offset such as -7d")
+                    }
+                    return .absolute(t)
+                }
+                switch (try time(from, "from"), try time(to, "to")) {
+                case (nil, nil): q.range = .all
+                case (let f?, nil): q.range = .since(f)
+                case (nil, let t?): q.range = .between(.absolute(Int64.min / 2), t)
+                case (let f?, let t?): q.range = .between(f, t)
+                }
+                cursor = try QueryEngine.cursor(q, snapshot: snap, context: context)
+            }
+            let fd: Int32
+            if let output {
+                fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                guard fd >= 0 else { throw ProbeError(.io, "cannot create: \(String(cString: strerror(errno)))", source: output) }
+            } else {
+                fd = 1
+            }
+            defer { if fd != 1 { close(fd) } }
+            var sink = FileSink(fd: fd, name: output ?? "standard output")
+            var writer = ResultWriter(format: format, columns: cursor.columns.map(\.name))
+            var progress = ProgressLine()
+            var rows = 0
+            try sink.write(writer.header())
+            while let batch = try cursor.next() {
+                rows += batch.count
+                try sink.write(writer.rows(batch))
+                progress.update("exported \(Format.grouped(rows)) rows, \(Format.fixed(Double(sink.bytes) / 1e6, 1)) MB")
+            }
+            try sink.write(writer.finish())
+            try sink.flush()
+            progress.finish()
+            for p in cursor.problems { StandardError.write("stserver: warning: \(p)\n") }
+            if output != nil {
+                StandardError.write("exported \(Format.grouped(rows)) rows, \(Format.grouped(Int(sink.bytes))) bytes in \(Format.fixed(progress.elapsedSeconds, 2)) s\n")
+            }
+        }
+    }
+}
+
+/// Buffered writes to a file descriptor; a failed write is an error naming the output.
+struct FileSink {
+    let fd: Int32
+    let name: String
+    private var buffer: [UInt8] = []
+    private(set) var bytes: Int64 = 0
+
+    init(fd: Int32, name: String) {
+        self.fd = fd
+        self.name = name
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    mutating func write(_ s: String) throws {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    mutating func flush() throws {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer.withUnsafeBytes { b -> Int in
+                guard let base = b.baseAddress else { return 0 }
+                return Glibc.write(fd, base + offset, b.count - offset)
+            }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw ProbeError(.io, "write failed: \(String(cString: strerror(errno)))", source: name) }
+            offset += n
+        }
+        bytes += Int64(buffer.count)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
