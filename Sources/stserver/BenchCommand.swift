@@ -12,7 +12,7 @@ import Glibc
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", shouldDisplay: false)
 
-    enum Measurement: String, ExpressibleByArgument, CaseIterable { case query, scan, append }
+    enum Measurement: String, ExpressibleByArgument, CaseIterable { case query, language, scan, append }
 
     @OptionGroup var store: DataOptions
 
@@ -35,6 +35,7 @@ struct BenchCommand: ParsableCommand {
         try reportingErrors {
             switch what {
             case .query: try measureQuery()
+            case .language: try measureLanguage()
             case .scan: try measureScan()
             case .append: try measureAppend()
             }
@@ -70,6 +71,44 @@ struct BenchCommand: ParsableCommand {
                 if i > 0 { times.append(dt) }  // the first run warms the page cache
             }
             print(#"{"measure":"query","source":"\#(source.rawValue)","rows":\#(rows),"median_ms":\#(BenchCommand.median(times) * 1000)}"#)
+        }
+    }
+
+    /// Representative queries of the language, each timed from text to last row, through the
+    /// same engine the HTTP API and `stserver query` use. Relative times count from the newest data.
+    func measureLanguage() throws {
+        let store = try PathStore(directory: store.data)
+        defer { try? store.close() }
+        let snap = store.snapshot()
+        guard let range = snap.timeRange else { throw StorageError(.notFound, "the store is empty") }
+        let start = range.lowerBound / 3_600_000_000 * 3_600_000_000
+        let day = "from \(RFC3339.format(micros: start)) to \(RFC3339.format(micros: start + 86_400_000_000))"
+        let context = QueryContext(nowMicros: range.upperBound + 1)
+        let queries: [(String, String)] = [
+            ("hop_stats_24x1h", "stats p50, p95, loss of \(target) \(day) step 1h"),
+            ("hop_stats_24x1h_raw", "stats p50, p95, loss of \(target) \(day) step 1h using raw"),
+            ("alert_last_1h_all_targets", "stats loss, p95 of all last 1h by target where loss > 10% or p95 > 150ms"),
+            ("worst_10_targets_by_loss", "stats loss, p95 of all by target order by loss desc limit 10"),
+            ("changes_last_24h_all", "changes of all last 24h"),
+            ("paths_one_target", "paths of \(target)"),
+            ("probes_one_target_day", "probes of \(target)"),
+        ]
+        for (name, text) in queries {
+            var times = [Double]()
+            var rows = 0
+            var summary = ""
+            for i in 0...max(1, repetitions) {
+                let clock = ContinuousClock()
+                let t0 = clock.now
+                var cursor = try QueryEngine.cursor(text, snapshot: snap, context: context)
+                var n = 0
+                while let batch = try cursor.next() { n += batch.count }
+                let dt = BenchCommand.seconds(clock.now - t0)
+                rows = n
+                summary = cursor.plan.summary
+                if i > 0 { times.append(dt) }
+            }
+            print(#"{"measure":"language","name":"\#(name)","rows":\#(rows),"plan":"\#(summary)","median_ms":\#(BenchCommand.median(times) * 1000)}"#)
         }
     }
 
