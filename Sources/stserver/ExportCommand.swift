@@ -84,10 +84,22 @@ struct ExportCommand: ParsableCommand {
             var progress = ProgressLine()
             var rows = 0
             try sink.write(writer.header())
-            while let batch = try cursor.next() {
-                rows += batch.count
-                try sink.write(writer.rows(batch))
-                progress.update("exported \(Format.grouped(rows)) rows, \(Format.fixed(Double(sink.bytes) / 1e6, 1)) MB")
+            if format == .csv && cursor.rendersCSVDirectly {
+                // The bulk path: probe rows rendered straight to bytes.
+                var chunk = [UInt8]()
+                chunk.reserveCapacity(1 << 21)
+                while try cursor.nextCSV(into: &chunk) {
+                    try sink.write(bytes: chunk)
+                    chunk.removeAll(keepingCapacity: true)
+                    progress.update("exported \(Format.fixed(Double(sink.bytes) / 1e6, 1)) MB")
+                }
+                rows = cursor.rowsEmitted
+            } else {
+                while let batch = try cursor.next() {
+                    rows += batch.count
+                    try sink.write(writer.rows(batch))
+                    progress.update("exported \(Format.grouped(rows)) rows, \(Format.fixed(Double(sink.bytes) / 1e6, 1)) MB")
+                }
             }
             try sink.write(writer.finish())
             try sink.flush()
@@ -118,10 +130,20 @@ struct FileSink {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
-    mutating func flush() throws {
+    mutating func write(bytes: [UInt8]) throws {
+        if buffer.isEmpty && bytes.count >= 1 << 20 {
+            try writeAll(bytes)
+            self.bytes += Int64(bytes.count)
+            return
+        }
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private func writeAll(_ data: [UInt8]) throws {
         var offset = 0
-        while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { b -> Int in
+        while offset < data.count {
+            let n = data.withUnsafeBytes { b -> Int in
                 guard let base = b.baseAddress else { return 0 }
                 return Glibc.write(fd, base + offset, b.count - offset)
             }
@@ -129,6 +151,10 @@ struct FileSink {
             guard n > 0 else { throw ProbeError(.io, "write failed: \(String(cString: strerror(errno)))", source: name) }
             offset += n
         }
+    }
+
+    mutating func flush() throws {
+        try writeAll(buffer)
         bytes += Int64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
     }

@@ -155,6 +155,22 @@ import Testing
         }
     }
 
+    @Test(arguments: ["probes", "probes of us/c, eu/a hop 2, address 10.0.0.0/8 limit 5000", "probes of eu/b from 2026-11-21T05:00:00Z to 2026-11-21T07:00:00Z"])
+    func directCSVIsTheRenderedRows(text: String) throws {
+        try withStore { snap, _ in
+            var generic = try QueryEngine.cursor(text, snapshot: snap, context: QueryCorpus.context)
+            var writer = ResultWriter(format: .csv, columns: generic.columns.map(\.name))
+            var expected = writer.header()
+            while let rows = try generic.next() { expected += writer.rows(rows) }
+            var direct = try QueryEngine.cursor(text, snapshot: snap, context: QueryCorpus.context)
+            #expect(direct.rendersCSVDirectly)
+            var bytes = Array(writer.header().utf8)
+            while try direct.nextCSV(into: &bytes, bytes: 10_000) {}
+            #expect(direct.rowsEmitted == generic.rowsEmitted)
+            #expect(String(decoding: bytes, as: UTF8.self) == expected)
+        }
+    }
+
     @Test func changesAndPathsComeFromTheStore() throws {
         try withStore { snap, _ in
             let changes = try QueryEngine.table("changes of all where new_hops > old_hops", snapshot: snap, context: QueryCorpus.context)

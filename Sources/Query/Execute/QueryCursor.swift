@@ -23,6 +23,9 @@ public struct QueryCursor {
     /// The columns of the answer.
     public var columns: [ResultColumn] { plan.columns }
 
+    /// Rows handed out so far.
+    public var rowsEmitted: Int { emitted }
+
     /// Damaged segments met so far: their data is left out of the answer and the store has
     /// quarantined them.
     public var problems: [StorageError] { problemList + (stream?.problems ?? []) }
@@ -63,6 +66,25 @@ public struct QueryCursor {
             throw QueryError("the answer has more than \(max) rows; narrow the query or add 'limit'", reason: .tooManyRows)
         }
         return out
+    }
+
+    /// Whether `nextCSV` can write this answer directly as bytes: a `probes` query without a
+    /// filter, the bulk of an export.
+    public var rendersCSVDirectly: Bool { stream != nil && filter == nil }
+
+    /// Appends the CSV rows (no header) of the next part of the answer, about `bytes` of them;
+    /// false when the answer is complete. Only when `rendersCSVDirectly`.
+    public mutating func nextCSV(into out: inout [UInt8], bytes: Int = 1 << 20) throws(QueryError) -> Bool {
+        let limit = plan.query.limit ?? Int.max
+        guard emitted < limit, var s = stream else { return false }
+        stream = nil  // moved out while it works, so it is not copied
+        defer { stream = s }
+        let rows = try s.nextCSV(into: &out, bytes: bytes, maxRows: limit - emitted, context: context)
+        emitted += rows
+        if let max = context.maxRows, emitted > max {
+            throw QueryError("the answer has more than \(max) rows; narrow the query or add 'limit'", reason: .tooManyRows)
+        }
+        return rows > 0
     }
 
     /// Reads every remaining row into a table.

@@ -49,6 +49,31 @@ struct RawAccumulator {
         }
     }
 
+    /// Adds another accumulator of the same group (a bucket of another target, when targets
+    /// are pooled): Chan et al.'s pairwise update for the variance.
+    mutating func merge(_ o: RawAccumulator) {
+        guard o.sent > 0 else { return }
+        guard sent > 0 else {
+            self = o
+            return
+        }
+        sent += o.sent
+        lost += o.lost
+        if o.answered > 0 {
+            minMicros = Swift.min(minMicros, o.minMicros)
+            maxMicros = Swift.max(maxMicros, o.maxMicros)
+            sumMicros += o.sumMicros
+            let n = answered + o.answered
+            let delta = o.mean - mean
+            mean += delta * Double(o.answered) / Double(n)
+            m2 += o.m2 + delta * delta * Double(answered) * Double(o.answered) / Double(n)
+            answered = n
+        }
+        values += o.values
+        jitterSum += o.jitterSum
+        jitterCount += o.jitterCount
+    }
+
     /// The cells of `aggregates`, RTTs in milliseconds. Quantiles are exact: the value of rank
     /// ⌈q·n⌉ (1-based) among the answered probes.
     mutating func cells(_ aggregates: [Aggregate]) -> [ResultValue] {

@@ -40,9 +40,25 @@ struct StatsExecutor {
         let keepValues = plan.aggregates.contains { if case .quantile = $0 { true } else { false } }
         let jitter = plan.aggregates.contains(.jitter)
         let byAddress = plan.keys.contains(.address)
+        let byTTL = plan.keys.contains(.ttl)
         var hops = HopMatcher(plan.query.hops, catalog: snapshot.catalog, groupsByAddress: byAddress)
         var groups = [Key: RawAccumulator]()
         var hopAddress = [AddressID](repeating: .none, count: 256)
+        // Without addresses in the key, a run's probes fall into at most 256 groups of the
+        // current time bucket: accumulate them in a flat array indexed by TTL, and move them to
+        // `groups` when the bucket changes (runs come in time order), instead of hashing a key
+        // per probe.
+        var slots = [RawAccumulator](repeating: RawAccumulator(), count: byAddress ? 0 : 256)
+        var used = [Int]()
+        var bucket: Int64 = 0
+        func moveSlots(target ti: Int) {
+            for s in used {
+                let k = key(target: ti, ttl: UInt8(s), address: .none, time: bucket)
+                if groups[k] == nil { groups[k] = slots[s] } else { groups[k]?.merge(slots[s]) }
+                slots[s] = RawAccumulator()
+            }
+            used.removeAll(keepingCapacity: true)
+        }
         for (ti, t) in plan.targets.enumerated() {
             for window in QueryWindows.split(plan.range, held: snapshot.timeRange) {
                 try context.checkDeadline()
@@ -51,14 +67,29 @@ struct StatsExecutor {
                 for run in table.runs {
                     let probes = table.probes[run.probeRange]
                     if hops.needsHopAddresses { HopMatcher.hopAddresses(probes, into: &hopAddress) }
+                    if byAddress {
+                        for pr in probes {
+                            let hop = hopAddress[Int(pr.ttl)]
+                            guard hops.keeps(ttl: pr.ttl, hop: hop) else { continue }
+                            let k = key(target: ti, ttl: pr.ttl, address: pr.isLoss ? hop : pr.address, time: run.startMicros)
+                            groups[k, default: RawAccumulator()].add(pr, target: Int32(ti), keepValues: keepValues, jitter: jitter)
+                        }
+                        continue
+                    }
+                    let b = plan.stepMicros.map { QueryPlanner.floor(run.startMicros, $0) } ?? 0
+                    if b != bucket {
+                        moveSlots(target: ti)
+                        bucket = b
+                    }
                     for pr in probes {
-                        let hop = hops.needsHopAddresses ? hopAddress[Int(pr.ttl)] : .none
-                        guard hops.keeps(ttl: pr.ttl, hop: hop) else { continue }
-                        let k = key(target: ti, ttl: pr.ttl, address: pr.isLoss ? hop : pr.address, time: run.startMicros)
-                        groups[k, default: RawAccumulator()].add(pr, target: Int32(ti), keepValues: keepValues, jitter: jitter)
+                        guard hops.keeps(ttl: pr.ttl, hop: hops.needsHopAddresses ? hopAddress[Int(pr.ttl)] : .none) else { continue }
+                        let s = byTTL ? Int(pr.ttl) : 0
+                        if slots[s].sent == 0 { used.append(s) }
+                        slots[s].add(pr, target: Int32(ti), keepValues: keepValues, jitter: jitter)
                     }
                 }
             }
+            moveSlots(target: ti)
             if byTarget || ti == plan.targets.count - 1 {
                 var cells = [Key: [ResultValue]]()
                 for (k, var acc) in groups { cells[k] = acc.cells(plan.aggregates) }

@@ -243,7 +243,7 @@ struct APIServer: Sendable {
         if fmt == .csv { headers[.contentDisposition] = "attachment; filename=\"smoketrace-export.csv\"" }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             while let chunk = try await offload({ try stream.next() }) {
-                try await writer.write(ByteBuffer(string: chunk))
+                try await writer.write(ByteBuffer(bytes: chunk))
             }
             try await writer.finish(nil)
         })
@@ -320,25 +320,33 @@ final class ExportStream: @unchecked Sendable {
 
     var contentType: String { writer.contentType }
 
-    /// The next piece of text, or nil when the answer is complete.
-    func next() throws -> String? {
+    /// The next piece of the answer, about 1 MiB (fewer, larger writes), or nil when complete.
+    func next() throws -> [UInt8]? {
         lock.lock()
         defer { lock.unlock() }
         switch state {
         case 0:
             state = 1
-            return writer.header()
+            return Array(writer.header().utf8)
         case 1:
+            if writer.format == .csv && cursor.rendersCSVDirectly {
+                var out = [UInt8]()
+                out.reserveCapacity(1 << 21)
+                if try !cursor.nextCSV(into: &out) {
+                    state = 2
+                    out += Array(writer.finish().utf8)
+                }
+                return out
+            }
             var out = ""
-            // About 1 MiB per chunk: fewer, larger writes.
             while out.utf8.count < 1 << 20 {
                 guard let rows = try cursor.next() else {
                     state = 2
-                    return out + writer.finish()
+                    return Array((out + writer.finish()).utf8)
                 }
                 out += writer.rows(rows)
             }
-            return out
+            return Array(out.utf8)
         default:
             return nil
         }
