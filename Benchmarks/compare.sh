@@ -55,6 +55,27 @@ echo "== in-process measurements"
 rm -rf "$stbench/pathtsdb-append"
 "$bin" bench --data "$stbench/pathtsdb-append" --what append --corpus "$corpus" --limit 200000 | tee -a "$results"
 rm -rf "$stbench/pathtsdb-append"
+echo "== query language: representative queries (relative times from the newest data)"
+"$bin" bench --data "$data" --what language --target t0007.targets.example.net --repeat 9 | tee -a "$results"
+echo "== export of everything as CSV, beside what the disk writes (dd, the same bytes): each with"
+echo "   fdatasync, twice, alternating, best of two (the page cache makes single runs noisy)"
+export_best=0; dd_best=0; export_bytes=0
+for round in 1 2; do
+  rm -f "$stbench/export.csv"
+  start_ns=$(date +%s%N)
+  "$bin" export --data "$data" -o "$stbench/export.csv"
+  python3 -c "import os; fd = os.open('$stbench/export.csv', os.O_RDONLY); os.fdatasync(fd)"
+  ns=$(( $(date +%s%N) - start_ns ))
+  (( export_best == 0 || ns < export_best )) && export_best=$ns
+  export_bytes=$(stat -c %s "$stbench/export.csv")
+  rm -f "$stbench/export.csv"
+  start_ns=$(date +%s%N)
+  dd if=/dev/zero of="$stbench/dd.bin" bs=1M count=$(( export_bytes / 1048576 )) conv=fdatasync status=none
+  ns=$(( $(date +%s%N) - start_ns ))
+  (( dd_best == 0 || ns < dd_best )) && dd_best=$ns
+  rm -f "$stbench/dd.bin"
+done
+python3 -c "import json; print(json.dumps({'measure': 'export', 'bytes': $export_bytes, 'export_s': $export_best / 1e9, 'dd_s': $dd_best / 1e9}))" | tee -a "$results"
 
 anchors=$shared/bench/anchors/results
 if [[ $run_anchors == 1 ]]; then
@@ -75,7 +96,7 @@ for line in open(res_path):
     line = line.strip()
     if line.startswith("{"):
         d = json.loads(line)
-        key = d["measure"] + ("_" + d["source"] if "source" in d else "")
+        key = d["measure"] + ("_" + d["source"] if "source" in d else "") + ("_" + d["name"] if "name" in d else "")
         m[key] = d
 info = open(info_txt).read()
 bytes_total = int(re.search(r"^bytes:\s+([\d,]+)", info, re.M).group(1).replace(",", ""))
@@ -114,5 +135,15 @@ for name, v, (o, on), smaller, target in rows:
           f"{(f'{ratio:.2f}x' if ratio else '-'):>9} {target:9,}")
 print(f"{'append from decoded runs, samples/s':46} {m['append']['samples_per_s']:12,.0f} {'':>12} {'':>16} {'':>9} {10e6:9,.0f}")
 print(f"{'raw scan, samples/s (one core)':46} {m['scan']['samples_per_s']:12,.0f} {'':>12} {'':>16} {'':>9} {100e6:9,.0f}")
+e = m["export"]
+print(f"{'export of everything as CSV (+sync), MB/s':46} {e['bytes'] / e['export_s'] / 1e6:12,.1f} {e['bytes'] / e['dd_s'] / 1e6:12,.1f} {'dd (disk)':>16} "
+      f"{(e['bytes'] / e['export_s']) / (e['bytes'] / e['dd_s']):8.2f}x {'≥ disk':>9}")
 print("ratio > 1 means PathTSDB is better by that factor.")
+print()
+vm_query = others.get("victoriametrics", {}).get("query", {}).get("median_s")
+print("query language, median ms (stserver bench --what language):")
+for k, d in m.items():
+    if k.startswith("language_"):
+        extra = f"   {vm_query * 1000 / d['median_ms']:.1f}x faster than VictoriaMetrics' 12 ms" if vm_query and d["name"].startswith("hop_stats") else ""
+        print(f"  {d['name']:30} {d['median_ms']:10.3f} ms  {d['rows']:7} rows  {d['plan']}{extra}")
 PY

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PathTSDB
 import Probe
 import Query
@@ -85,14 +86,51 @@ struct ExportCommand: ParsableCommand {
             var rows = 0
             try sink.write(writer.header())
             if format == .csv && cursor.rendersCSVDirectly {
-                // The bulk path: probe rows rendered straight to bytes.
-                var chunk = [UInt8]()
-                chunk.reserveCapacity(1 << 21)
-                while try cursor.nextCSV(into: &chunk) {
-                    try sink.write(bytes: chunk)
-                    chunk.removeAll(keepingCapacity: true)
-                    progress.update("exported \(Format.fixed(Double(sink.bytes) / 1e6, 1)) MB")
+                // The bulk path: probe rows rendered straight to bytes on this thread while
+                // another writes the previous chunks, so the export runs at the speed of the
+                // slower of the two, usually the disk.
+                try sink.flush()
+                let queue = BoundedBatchQueue<[UInt8]>(capacity: 4)
+                // Chunks go back and forth between the threads: fresh 2 MiB buffers would each
+                // cost the kernel page faults, more than the writes themselves.
+                let spare = BoundedBatchQueue<[UInt8]>(capacity: 8)
+                for _ in 0..<6 { _ = spare.put([UInt8]()) }
+                let written = WrittenBytes()
+                let writerSink = sink
+                let writer = Thread {
+                    var s = writerSink
+                    do {
+                        while var chunk = try queue.take() {
+                            try s.write(bytes: chunk)
+                            written.add(chunk.count)
+                            chunk.removeAll(keepingCapacity: true)
+                            _ = spare.put(chunk)
+                        }
+                        try s.flush()
+                        written.finish(nil)
+                    } catch {
+                        written.finish(error)
+                        queue.cancel()
+                        spare.finish()
+                    }
                 }
+                writer.start()
+                var failure: (any Error)?
+                do {
+                    while true {
+                        guard var chunk = try spare.take() else { break }
+                        chunk.reserveCapacity(1 << 21)
+                        guard try cursor.nextCSV(into: &chunk) else { break }
+                        guard queue.put(chunk) else { break }
+                        progress.update("exported \(Format.fixed(Double(written.bytes) / 1e6, 1)) MB")
+                    }
+                } catch {
+                    failure = error
+                }
+                queue.finish()
+                if let e = written.waitUntilFinished() { throw e }
+                if let failure { throw failure }
+                sink.bytes += Int64(written.bytes)
                 rows = cursor.rowsEmitted
             } else {
                 while let batch = try cursor.next() {
@@ -117,7 +155,7 @@ struct FileSink {
     let fd: Int32
     let name: String
     private var buffer: [UInt8] = []
-    private(set) var bytes: Int64 = 0
+    var bytes: Int64 = 0
 
     init(fd: Int32, name: String) {
         self.fd = fd
@@ -157,5 +195,43 @@ struct FileSink {
         try writeAll(buffer)
         bytes += Int64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// What the export's writer thread has written, and how it ended.
+///
+/// `@unchecked Sendable`: its state is read and written only under `condition`.
+final class WrittenBytes: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var count = 0
+    private var done = false
+    private var failure: (any Error)?
+
+    var bytes: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return count
+    }
+
+    func add(_ n: Int) {
+        condition.lock()
+        count += n
+        condition.unlock()
+    }
+
+    func finish(_ error: (any Error)?) {
+        condition.lock()
+        done = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits for the writer to end; its error, if it failed.
+    func waitUntilFinished() -> (any Error)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !done { condition.wait() }
+        return failure
     }
 }

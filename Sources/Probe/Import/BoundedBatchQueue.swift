@@ -8,7 +8,7 @@ import PathTSDB
 ///
 /// `@unchecked Sendable`: every stored property is read and written only while `condition` is
 /// locked.
-final class BoundedBatchQueue<Element>: @unchecked Sendable {
+package final class BoundedBatchQueue<Element>: @unchecked Sendable {
     private let condition = NSCondition()
     private var items = Deque<Element>()
     private let capacity: Int
@@ -16,12 +16,12 @@ final class BoundedBatchQueue<Element>: @unchecked Sendable {
     private var failure: (any Error)?
     private var cancelled = false
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
     /// Adds `item`, waiting for room. Returns false when the consumer has cancelled.
-    func put(_ item: Element) -> Bool {
+    package func put(_ item: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while items.count >= capacity && !cancelled { condition.wait() }
@@ -32,7 +32,7 @@ final class BoundedBatchQueue<Element>: @unchecked Sendable {
     }
 
     /// Marks the end of the input, with the error that ended it, if any.
-    func finish(throwing error: (any Error)? = nil) {
+    package func finish(throwing error: (any Error)? = nil) {
         condition.lock()
         finished = true
         failure = error
@@ -42,7 +42,7 @@ final class BoundedBatchQueue<Element>: @unchecked Sendable {
 
     /// The next item; nil at the end. Rethrows the producer's error once the items before it
     /// have been taken.
-    func take() throws -> Element? {
+    package func take() throws -> Element? {
         condition.lock()
         defer { condition.unlock() }
         while items.isEmpty && !finished { condition.wait() }
@@ -55,14 +55,14 @@ final class BoundedBatchQueue<Element>: @unchecked Sendable {
     }
 
     /// Waits until the producer has called `finish`.
-    func waitUntilFinished() {
+    package func waitUntilFinished() {
         condition.lock()
         while !finished { condition.wait() }
         condition.unlock()
     }
 
     /// Stops the producer: its next `put` returns false.
-    func cancel() {
+    package func cancel() {
         condition.lock()
         cancelled = true
         items.removeAll()
