@@ -99,6 +99,16 @@ public enum QueryPlanner {
     // MARK: - Targets
 
     static func selectTargets(_ selectors: [TargetSelector], catalog: Catalog, context: QueryContext) throws(QueryError) -> [SelectedTarget] {
+        // Names alone are looked up, not matched against every target.
+        let names = selectors.compactMap { if case .name(let n) = $0 { n } else { nil } }
+        if names.count == selectors.count && !names.isEmpty {
+            var out = [SelectedTarget]()
+            for n in Set(names).sorted() {
+                guard let id = catalog.targetID(named: n) else { throw QueryError("no target named \"\(n)\"", reason: .notFound) }
+                out.append(SelectedTarget(id: id, name: n))
+            }
+            return out
+        }
         let all = catalog.targets.map { SelectedTarget(id: $0.id, name: $0.name) }.sorted { $0.name < $1.name }
         guard !selectors.isEmpty else { return all }
         var chosen = Set<TargetID>()
