@@ -32,6 +32,8 @@ let package = Package(
         // zstd and LZ4 come from Debian's libzstd-dev and liblz4-dev (scripts/setup installs them).
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", providers: [.apt(["liblz4-dev"])]),
+        // setns(2) for the native prober, which Glibc declares only under _GNU_SOURCE.
+        .target(name: "CProbeShims"),
         .target(
             name: "PathTSDB",
             dependencies: [
@@ -44,7 +46,7 @@ let package = Package(
         .target(
             name: "Probe",
             dependencies: [
-                "PathTSDB",
+                "PathTSDB", "CProbeShims",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Yams", package: "Yams"),

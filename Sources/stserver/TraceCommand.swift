@@ -15,8 +15,14 @@ struct TraceCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Method: udp, icmp, tcp, udp-paris, icmp-paris, tcp-paris.")
     var method: String = "udp-paris"
 
-    @Option(name: .long, help: "Tool: traceroute, tcptraceroute, mtr, scamper (default: scamper for Paris methods, traceroute otherwise).")
+    @Option(name: .long, help: "Tool: native, traceroute, tcptraceroute, mtr, scamper (default: native for udp-paris and icmp-paris, scamper for tcp-paris, traceroute otherwise).")
     var tool: String?
+
+    @Option(name: .long, help: "Trace from this network namespace (a name under /var/run/netns).")
+    var netns: String?
+
+    @Option(name: .long, help: "How long to wait for each probe's answer, in milliseconds.")
+    var wait: Int = 1000
 
     @Option(name: .long, help: "Probes per hop.")
     var probes: Int = 3
@@ -43,10 +49,10 @@ struct TraceCommand: AsyncParsableCommand {
         guard let out = OutputFormat(rawValue: format) else { throw ValidationError("--format takes table, csv or json") }
         let chosen: TracerTool
         if let tool {
-            guard let t = TracerTool(rawValue: tool) else { throw ValidationError("--tool takes traceroute, tcptraceroute, mtr or scamper") }
+            guard let t = TracerTool(rawValue: tool) else { throw ValidationError("--tool takes native, traceroute, tcptraceroute, mtr or scamper") }
             chosen = t
         } else {
-            chosen = [.udpParis, .icmpParis, .tcpParis].contains(traceMethod) ? .scamper : .traceroute
+            chosen = TracerTool.defaultTool(for: traceMethod)
         }
         try await reportingErrors {
             let name = try TargetName(target)
@@ -54,7 +60,10 @@ struct TraceCommand: AsyncParsableCommand {
             settings.probesPerHop = probes
             settings.maxTTL = maxTTL
             settings.flowID = flow
-            let result = try await SystemTracer(tool: chosen).trace(name, settings: settings)
+            settings.waitMilliseconds = wait
+            let result = chosen == .native
+                ? try await NativeProber(namespace: netns).trace(name, settings: settings)
+                : try await SystemTracer(tool: chosen, commandPrefix: netns.map { ["ip", "netns", "exec", $0] } ?? []).trace(name, settings: settings)
             var table = ResultTable(columns: ["ttl", "probe", "address", "rtt_ms", "icmp_type", "icmp_code", "mpls"])
             var index = 0
             var lastTTL: UInt8 = 0

@@ -21,13 +21,26 @@ import PathTSDB
     static let toolsAndMethods: [(TracerTool, TraceMethod)] = [
         (.traceroute, .udp), (.traceroute, .icmp), (.traceroute, .tcp), (.tcptraceroute, .tcp),
         (.mtr, .icmp), (.mtr, .udp), (.scamper, .udpParis), (.scamper, .icmpParis),
+        (.native, .udpParis), (.native, .icmpParis),
     ]
+
+    /// Traces from the lab's source: a system tool under `ip netns exec`, the native prober
+    /// with its sockets made in the source namespace.
+    func trace(_ tool: TracerTool, lab: NetworkLab, _ target: TargetName = LabTraceTests.destination,
+               settings s: TraceSettings) async throws -> TracerResult {
+        if tool == .native {
+            let prober = NativeProber(namespace: lab.ns(.src))
+            defer { prober.shutdown() }
+            return try await prober.trace(target, settings: s)
+        }
+        return try await SystemTracer(tool: tool, commandPrefix: lab.fromSource).trace(target, settings: s)
+    }
 
     @Test(arguments: toolsAndMethods)
     func everyToolSeesTheChain(_ tool: TracerTool, _ method: TraceMethod) async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }
-        let result = try await SystemTracer(tool: tool, commandPrefix: lab.fromSource).trace(Self.destination, settings: settings(method))
+        let result = try await trace(tool, lab: lab, settings: settings(method))
         let byTTL = Dictionary(grouping: result.output.probes, by: \.ttl)
         #expect(byTTL.keys.sorted() == [1, 2, 3], "\(tool) \(method): \(result.output.probes) \(result.standardError)")
         #expect(byTTL[1]?.compactMap(\.address).map(\.description) == Array(repeating: NetworkLab.r1, count: byTTL[1]?.count ?? 0))
@@ -37,14 +50,15 @@ import PathTSDB
         #expect(byTTL[1]?.count == 3)
     }
 
-    /// Traces `count` times with scamper (Paris, pinned flow) and stores the runs.
-    func traceInto(_ store: PathStore, lab: NetworkLab, count: Int, probes: Int = 1, flow: UInt16? = 4242) async throws {
-        let tracer = SystemTracer(tool: .scamper, commandPrefix: lab.fromSource)
+    /// Traces `count` times with a Paris tool (pinned flow) and stores the runs.
+    func traceInto(_ store: PathStore, lab: NetworkLab, count: Int, probes: Int = 1, flow: UInt16? = 4242, tool: TracerTool = .scamper) async throws {
         for _ in 0..<count {
-            let r = try await tracer.trace(Self.destination, settings: settings(.udpParis, probes: probes, flow: flow))
+            let r = try await trace(tool, lab: lab, settings: settings(.udpParis, probes: probes, flow: flow))
             try store.append([try #require(r.run(target: "lab-dst", vantage: "lab-src", method: .udpParis))])
         }
     }
+
+    static let parisTools: [TracerTool] = [.scamper, .native]
 
     func openStore() throws -> (PathStore, String) {
         let dir = NSTemporaryDirectory() + "/lab-store-\(UUID().uuidString)"
@@ -53,14 +67,15 @@ import PathTSDB
         return (try PathStore(directory: dir, options: o), dir)
     }
 
-    @Test func oneRouteFlipIsExactlyOnePathChange() async throws {
+    @Test(arguments: parisTools)
+    func oneRouteFlipIsExactlyOnePathChange(_ tool: TracerTool) async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }
         let (store, dir) = try openStore()
         defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
-        try await traceInto(store, lab: lab, count: 4)
+        try await traceInto(store, lab: lab, count: 4, tool: tool)
         try lab.route(via: .r2b)
-        try await traceInto(store, lab: lab, count: 4)
+        try await traceInto(store, lab: lab, count: 4, tool: tool)
         let snap = store.snapshot()
         let events = snap.events(in: Int64.min..<Int64.max).events
         #expect(events.count == 1)
@@ -69,29 +84,31 @@ import PathTSDB
         #expect(snap.catalog.path(of: e.newPath)?.hops.compactMap { snap.catalog.address(of: $0)?.description } == [NetworkLab.r1, NetworkLab.r2b, NetworkLab.dst])
     }
 
-    @Test func aSilentRouterIsUnresponsiveNotAChange() async throws {
+    @Test(arguments: parisTools)
+    func aSilentRouterIsUnresponsiveNotAChange(_ tool: TracerTool) async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }
         let (store, dir) = try openStore()
         defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
-        try await traceInto(store, lab: lab, count: 2)
+        try await traceInto(store, lab: lab, count: 2, tool: tool)
         try lab.silence(.r2)
-        try await traceInto(store, lab: lab, count: 2)
+        try await traceInto(store, lab: lab, count: 2, tool: tool)
         try lab.unsilence(.r2)
-        try await traceInto(store, lab: lab, count: 2)
+        try await traceInto(store, lab: lab, count: 2, tool: tool)
         let snap = store.snapshot()
         #expect(snap.events(in: Int64.min..<Int64.max).events.isEmpty)
         let paths = snap.catalog.paths.map { $0.hops.map { snap.catalog.address(of: $0)?.description ?? "*" } }
         #expect(Set(paths) == [[NetworkLab.r1, NetworkLab.r2, NetworkLab.dst], [NetworkLab.r1, "*", NetworkLab.dst]])
     }
 
-    @Test func anECMPPairUnderParisProbingIsNoChange() async throws {
+    @Test(arguments: parisTools)
+    func anECMPPairUnderParisProbingIsNoChange(_ tool: TracerTool) async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }
         try lab.ecmp()
         let (store, dir) = try openStore()
         defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
-        try await traceInto(store, lab: lab, count: 6, probes: 3)
+        try await traceInto(store, lab: lab, count: 6, probes: 3, tool: tool)
         let snap = store.snapshot()
         #expect(snap.events(in: Int64.min..<Int64.max).events.isEmpty)
         // One flow, one branch: every probe of every run took the same path.
@@ -111,12 +128,12 @@ import PathTSDB
         #expect((try? TargetName("2001:db8::1"))?.text == "2001:db8::1")
     }
 
-    @Test(arguments: [(TracerTool.traceroute, TraceMethod.udp), (.traceroute, .icmp), (.scamper, .udpParis), (.mtr, .icmp)])
+    @Test(arguments: [(TracerTool.traceroute, TraceMethod.udp), (.traceroute, .icmp), (.scamper, .udpParis), (.mtr, .icmp),
+                      (.native, .udpParis), (.native, .icmpParis)])
     func ipv6ThroughTheLab(_ tool: TracerTool, _ method: TraceMethod) async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }
-        let result = try await SystemTracer(tool: tool, commandPrefix: lab.fromSource)
-            .trace(try TargetName(NetworkLab.dstv6), settings: settings(method))
+        let result = try await trace(tool, lab: lab, try TargetName(NetworkLab.dstv6), settings: settings(method))
         let byTTL = Dictionary(grouping: result.output.probes, by: \.ttl)
         #expect(byTTL.keys.sorted() == [1, 2, 3], "\(result.output.probes) \(result.standardError)")
         #expect(byTTL[1]?.allSatisfy { $0.address?.description == NetworkLab.r1v6 && $0.icmpType == 3 } == true)
@@ -125,13 +142,14 @@ import PathTSDB
         #expect(result.output.reached)
     }
 
-    @Test func aLossyRouterShowsAsLostProbesNotAsAChange() async throws {
+    @Test(arguments: parisTools)
+    func aLossyRouterShowsAsLostProbesNotAsAChange(_ tool: TracerTool) async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }
         try lab.dropAtR2(oneIn: 3)
         let (store, dir) = try openStore()
         defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
-        try await traceInto(store, lab: lab, count: 5, probes: 4)
+        try await traceInto(store, lab: lab, count: 5, probes: 4, tool: tool)
         let snap = store.snapshot()
         func show(_ id: PathID) -> String {
             snap.catalog.path(of: id)?.hops.map { snap.catalog.address(of: $0)?.description ?? "*" }.joined(separator: " ") ?? "?"
@@ -147,12 +165,13 @@ import PathTSDB
         #expect(runs.probes.filter { $0.ttl == 1 }.allSatisfy { !$0.isLoss })
     }
 
-    @Test(arguments: [(TracerTool.traceroute, TraceMethod.udp), (.tcptraceroute, .tcp), (.mtr, .icmp), (.scamper, .udpParis)])
+    @Test(arguments: [(TracerTool.traceroute, TraceMethod.udp), (.tcptraceroute, .tcp), (.mtr, .icmp), (.scamper, .udpParis),
+                      (.native, .icmpParis)])
     func aDelayedLinkShowsInTheRTTsBeyondIt(_ tool: TracerTool, _ method: TraceMethod) async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }
         try lab.delay(milliseconds: 40)
-        let result = try await SystemTracer(tool: tool, commandPrefix: lab.fromSource).trace(Self.destination, settings: settings(method))
+        let result = try await trace(tool, lab: lab, settings: settings(method))
         let answered = result.output.probes.filter { !$0.isLoss }
         let before = answered.filter { $0.ttl < 3 }, beyond = answered.filter { $0.ttl == 3 }
         #expect(!before.isEmpty && !beyond.isEmpty, "\(result.output.probes)")

@@ -36,7 +36,10 @@ public final class Monitor: Sendable {
         var stopping = false
     }
 
-    public init(store: PathStore, vantage: String, commandPrefix: [String] = [], maxConcurrent: Int = 64,
+    /// - Parameters:
+    ///   - commandPrefix: words put before a system tool's command line (`ip netns exec NS`).
+    ///   - namespace: the network namespace the native prober traces from.
+    public init(store: PathStore, vantage: String, commandPrefix: [String] = [], namespace: String? = nil, maxConcurrent: Int = 64,
                 packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.monitor")) {
         self.store = store
         self.vantage = vantage
@@ -45,7 +48,11 @@ public final class Monitor: Sendable {
         self.packetsPerSecond = packetsPerSecond
         self.logger = logger
         state = Mutex(State())
+        native = NativeProber(namespace: namespace, packetsPerSecond: packetsPerSecond, logger: logger)
     }
+
+    /// The native prober every `native` target shares (one set of sockets, one pps budget).
+    private let native: NativeProber
 
     public var counters: Counters { state.withLock { $0.counters } }
 
@@ -97,7 +104,9 @@ public final class Monitor: Sendable {
     private func trace(_ target: ScheduledTarget) async {
         defer { state.withLock { $0.finished.append(target.name) } }
         do {
-            let result = try await SystemTracer(tool: target.tool, commandPrefix: commandPrefix).trace(target.address, settings: target.settings)
+            let result = target.tool == .native
+                ? try await native.trace(target.address, settings: target.settings)
+                : try await SystemTracer(tool: target.tool, commandPrefix: commandPrefix).trace(target.address, settings: target.settings)
             guard let run = result.run(target: target.name, vantage: vantage, method: target.settings.method) else {
                 throw ProbeError(.malformedInput, "\(target.tool.rawValue) did not name the destination")
             }

@@ -185,7 +185,7 @@ public enum TargetConfiguration {
             guard let t = TracerTool(rawValue: name) else { throw fail("unknown tool \"\(name)\"") }
             tool = t
         } else {
-            tool = [.udpParis, .icmpParis, .tcpParis].contains(method) ? .scamper : .traceroute
+            tool = TracerTool.defaultTool(for: method)
         }
         guard let interval = s.interval.flatMap(parseDuration), interval >= 1_000_000 else {
             throw fail("interval \"\(s.interval ?? "")\" is not a duration of at least 1s (such as 60s, 5m)")

@@ -5,9 +5,19 @@ import Subprocess
 import Glibc
 #endif
 
-/// The system tools SmokeTrace can trace with.
+/// What SmokeTrace can trace with: the system tools, and its own prober (`native`).
 public enum TracerTool: String, Sendable, CaseIterable {
-    case traceroute, tcptraceroute, mtr, scamper
+    case traceroute, tcptraceroute, mtr, scamper, native
+
+    /// The tool a method uses unless one is named: the native prober for udp-paris and
+    /// icmp-paris, scamper for tcp-paris, traceroute for the classic methods.
+    public static func defaultTool(for method: TraceMethod) -> TracerTool {
+        switch method {
+        case .udpParis, .icmpParis: .native
+        case .tcpParis: .scamper
+        default: .traceroute
+        }
+    }
 }
 
 /// How to trace one target.
@@ -101,6 +111,8 @@ public struct SystemTracer: Sendable {
             var trace = "trace -P \(name) -q \(q) -Q -f \(first) -m \(last) -w \(Swift.max(1, s.waitMilliseconds / 1000))"
             if let flow = s.flowID { trace += s.method == .icmpParis ? " -d \(flow)" : " -s \(flow)" }
             return ["scamper", "-O", "json", "-c", trace, "-i", target.text]
+        case .native:
+            throw ProbeError(.unsupportedInput, "the native prober is not a system tool: trace with NativeProber")
         }
     }
 
@@ -147,6 +159,8 @@ public struct SystemTracer: Sendable {
             output = t.output
             flow = t.flowID
             if t.startMicros > 0 { startMicros = t.startMicros }
+        case .native:
+            throw ProbeError(.unsupportedInput, "the native prober is not a system tool")
         }
         return TracerResult(output: output, flowID: flow, startMicros: startMicros, endMicros: end, exitStatus: status, standardError: stderr)
     }

@@ -1,0 +1,45 @@
+/// The Internet checksum (RFC 1071): the one's complement of the one's complement sum of 16-bit
+/// words, and the arithmetic Paris probing needs to make a checksum come out as a chosen value.
+enum InternetChecksum {
+    /// The one's complement sum of `bytes` as big-endian 16-bit words (an odd last byte padded
+    /// with zero), folded to 16 bits, added to `initial`.
+    static func sum(_ bytes: some Collection<UInt8>, initial: UInt32 = 0) -> UInt16 {
+        var acc = UInt64(initial)
+        var high = true
+        for b in bytes {
+            acc += high ? UInt64(b) << 8 : UInt64(b)
+            high.toggle()
+        }
+        return fold(acc)
+    }
+
+    static func fold(_ value: UInt64) -> UInt16 {
+        var v = value
+        while v > 0xFFFF { v = (v & 0xFFFF) + (v >> 16) }
+        return UInt16(v)
+    }
+
+    /// One's complement addition of two 16-bit words.
+    static func add(_ a: UInt16, _ b: UInt16) -> UInt16 { fold(UInt64(a) + UInt64(b)) }
+
+    /// The checksum of data whose sum is `s`.
+    static func checksum(sum s: UInt16) -> UInt16 { ~s }
+
+    /// The word to put in a zeroed adjust slot so that data whose current sum (adjust slot and
+    /// checksum field zero) is `s` gets the checksum `target`.
+    static func adjustment(sum s: UInt16, target: UInt16) -> UInt16 {
+        // ~(s + a) = target  ⇒  a = ~target − s = ~target + ~s
+        add(~target, ~s)
+    }
+
+    /// The IPv4 pseudo-header's sum (RFC 768): addresses, protocol, length.
+    static func pseudoHeaderV4(source: [UInt8], destination: [UInt8], protocol proto: UInt8, length: Int) -> UInt32 {
+        UInt32(sum(source + destination + [0, proto, UInt8(length >> 8), UInt8(length & 0xFF)]))
+    }
+
+    /// The IPv6 pseudo-header's sum (RFC 8200 §8.1).
+    static func pseudoHeaderV6(source: [UInt8], destination: [UInt8], nextHeader: UInt8, length: Int) -> UInt32 {
+        let len = UInt32(length)
+        return UInt32(sum(source + destination + [UInt8(len >> 24), UInt8((len >> 16) & 0xFF), UInt8((len >> 8) & 0xFF), UInt8(len & 0xFF), 0, 0, 0, nextHeader]))
+    }
+}

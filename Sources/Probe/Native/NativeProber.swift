@@ -1,0 +1,324 @@
+import Foundation
+import Logging
+import PathTSDB
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SmokeTrace's own Paris traceroute on raw sockets, IPv4 and IPv6, UDP and ICMP echo probes.
+///
+/// Every probe of a trace keeps one flow identifier (`ProbePacket`), and the identifier is
+/// pinned across runs of a target: the settings' `flowID`, or one derived from the target's
+/// address, so that run-to-run comparisons compare the same flow through per-flow balancers.
+/// Many traces run at once over the same sockets; one receiver thread per address family
+/// matches every ICMP reply to its probe by the probe id in the header it quotes, and RTTs use
+/// the kernel's receive timestamp (SO_TIMESTAMPNS). All traces share a packets-per-second cap.
+///
+/// Trace by trace it probes hop by hop: all probes of a TTL at once, then the next TTL once they
+/// are answered or the wait has passed; it stops at the destination, at an ICMP unreachable, or
+/// after `gapLimit` silent TTLs in a row.
+public final class NativeProber: Sendable {
+    /// Silent TTLs in a row after which a trace gives up (scamper's default gap limit).
+    public static let gapLimit = 5
+
+    private let namespace: String?
+    private let pacer: PacketPacer
+    private let logger: Logger
+    private let sockets = Mutex<[Int32: FamilyChannel]>([:])
+    private let table = Mutex(PendingTable())
+    private let stopped = Atomic<Bool>(false)
+    private let malformed = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - namespace: a network namespace (a name under /var/run/netns) to trace from.
+    ///   - packetsPerSecond: the cap on probes sent, all traces together.
+    public init(namespace: String? = nil, packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.native")) {
+        self.namespace = namespace
+        pacer = PacketPacer(packetsPerSecond: packetsPerSecond)
+        self.logger = logger
+    }
+
+    deinit { shutdown() }
+
+    /// Stops the receiver threads; traces in flight see their remaining probes as lost.
+    public func shutdown() {
+        stopped.store(true, ordering: .relaxed)
+    }
+
+    /// ICMP messages that could not be read (cut short where a probe's quote should be).
+    public var malformedReplies: Int { malformed.load(ordering: .relaxed) }
+
+    // MARK: - Tracing
+
+    /// Traces `target` once with `settings` (method `udp-paris`, `icmp-paris`, or their
+    /// non-Paris names, which this prober treats the same way).
+    /// - Throws: `ProbeError` when the target cannot be resolved, the sockets cannot be opened,
+    ///   or the method is not one this prober sends.
+    public func trace(_ target: TargetName, settings s: TraceSettings) async throws(ProbeError) -> TracerResult {
+        let kind: ProbeKind
+        switch s.method {
+        case .udpParis, .udp: kind = .udp
+        case .icmpParis, .icmp: kind = .echo
+        default: throw ProbeError(.unsupportedInput, "the native prober sends udp-paris and icmp-paris probes, not \(s.method)")
+        }
+        let destination = try await Self.resolve(target)
+        let family = destination.isIPv4 ? AF_INET : AF_INET6
+        let channel = try channel(for: family)
+        let source = try RawSocket.sourceAddress(toward: destination, namespace: namespace)
+        let flow = s.flowID ?? Self.pinnedFlow(for: destination)
+        let probesPerHop = max(1, min(s.probesPerHop, 10))
+        let first = max(1, min(s.firstTTL, 255)), last = max(first, min(s.maxTTL, 255))
+        let wait = Duration.milliseconds(max(1, s.waitMilliseconds))
+
+        let start = WallClock.nowMicros()
+        var probes = [ProbeReply]()
+        var silent = 0
+        ttlLoop: for ttl in first...last {
+            let waiter = HopWaiter(count: probesPerHop)
+            var ids = [UInt16]()
+            for slot in 0..<probesPerHop {
+                await pacer.waitForSlot()
+                let pending = PendingProbe(destination: destination, flow: flow, kind: kind, slot: slot, ttl: UInt8(ttl),
+                                           sentMicros: WallClock.nowMicros(), waiter: waiter)
+                guard let id = table.withLock({ $0.allocate(pending) }) else {
+                    throw ProbeError(.tracerFailed, "more than 65,000 probes in flight: lower the concurrency or the rate")
+                }
+                ids.append(id)
+                let packet = kind == .udp
+                    ? ProbePacket.udp(source: source, destination: destination, ttl: UInt8(ttl), flow: flow, probeID: id)
+                    : ProbePacket.echo(source: source, destination: destination, ttl: UInt8(ttl), flow: flow, probeID: id)
+                table.withLock { $0.byID[id]?.sentMicros = WallClock.nowMicros() }
+                do {
+                    try (kind == .echo && family == AF_INET6 ? channel.receive : channel.send).send(packet, to: destination, hopLimit: UInt8(ttl))
+                } catch {
+                    table.withLock { t in for i in ids { t.byID[i] = nil } }
+                    throw error
+                }
+            }
+            await waiter.wait(timeout: wait)
+            table.withLock { t in for i in ids { t.byID[i] = nil } }
+            let replies = waiter.replies
+            var stop = false
+            for r in replies {
+                guard let r else {
+                    probes.append(.lost(ttl: UInt8(ttl)))
+                    continue
+                }
+                probes.append(r)
+                if r.address == destination { stop = true }
+                // An unreachable from a router (!H, !N, !P, !X …) ends the trace, as traceroute's does.
+                if Self.isUnreachable(r, v6: family == AF_INET6) && r.address != destination { stop = true }
+            }
+            silent = replies.allSatisfy { $0 == nil } ? silent + 1 : 0
+            if stop || silent >= Self.gapLimit { break ttlLoop }
+        }
+        let end = WallClock.nowMicros()
+        return TracerResult(output: TracerOutput(destination: destination, probes: probes), flowID: flow,
+                            startMicros: start, endMicros: end, exitStatus: 0, standardError: "")
+    }
+
+    static func isUnreachable(_ r: ProbeReply, v6: Bool) -> Bool { v6 ? r.icmpType == 1 : r.icmpType == 3 }
+
+    /// The flow a target keeps when none is configured: a hash of its address, in the upper
+    /// half of the port range (and never 0), the same on every run.
+    static func pinnedFlow(for destination: IPAddress) -> UInt16 {
+        var h: UInt32 = 2_166_136_261
+        for b in destination.bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return 33_000 &+ UInt16(truncatingIfNeeded: h % 30_000)
+    }
+
+    /// The target's address: itself, or its name resolved (the first address getaddrinfo gives).
+    static func resolve(_ target: TargetName) async throws(ProbeError) -> IPAddress {
+        if let a = IPAddress(target.text) { return a }
+        let name = target.text
+        let result: Result<IPAddress, ProbeError> = await withCheckedContinuation { continuation in
+            Thread {
+                var hints = addrinfo()
+                hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+                var list: UnsafeMutablePointer<addrinfo>?
+                let rc = getaddrinfo(name, nil, &hints, &list)
+                defer { if let list { freeaddrinfo(list) } }
+                guard rc == 0, let first = list, let sa = first.pointee.ai_addr else {
+                    continuation.resume(returning: .failure(ProbeError(.tracerFailed, "cannot resolve \(name): \(String(cString: gai_strerror(rc)))")))
+                    return
+                }
+                var storage = sockaddr_storage()
+                withUnsafeMutableBytes(of: &storage) { dst in
+                    dst.copyMemory(from: UnsafeRawBufferPointer(start: sa, count: Int(first.pointee.ai_addrlen)))
+                }
+                if let a = RawSocket.address(of: storage) {
+                    continuation.resume(returning: .success(a))
+                } else {
+                    continuation.resume(returning: .failure(ProbeError(.tracerFailed, "cannot resolve \(name): no IPv4 or IPv6 address")))
+                }
+            }.start()
+        }
+        return try result.get()
+    }
+
+    // MARK: - Sockets and the receiver
+
+    private func channel(for family: Int32) throws(ProbeError) -> FamilyChannel {
+        if let c = sockets.withLock({ $0[family] }) { return c }
+        let (send, receive) = try RawSocket.open(family: family, namespace: namespace)
+        let channel = FamilyChannel(send: send, receive: receive)
+        let (winner, created) = sockets.withLock { map -> (FamilyChannel, Bool) in
+            if let existing = map[family] { return (existing, false) }
+            map[family] = channel
+            return (channel, true)
+        }
+        if created { startReceiver(winner) }
+        return winner
+    }
+
+    private func startReceiver(_ channel: FamilyChannel) {
+        let thread = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 2048)
+            while !stopped.load(ordering: .relaxed) {
+                guard let d = channel.receive.receive(into: &buffer) else { continue }
+                let decoded: DecodedReply?
+                do {
+                    if channel.receive.family == AF_INET {
+                        decoded = try ProbeReplyDecoder.decodeV4(d.bytes)
+                    } else {
+                        guard let from = d.from else { continue }
+                        decoded = try ProbeReplyDecoder.decodeV6(d.bytes, from: from, hopLimit: d.hopLimit)
+                    }
+                } catch {
+                    malformed.add(1, ordering: .relaxed)
+                    logger.debug("unreadable ICMP message", metadata: ["error": "\(error)"])
+                    continue
+                }
+                guard let r = decoded, let quoted = r.probe else { continue }
+                deliver(r, quoted: quoted, receivedMicros: d.receivedMicros)
+            }
+        }
+        thread.name = "smoketrace-native-receiver"
+        thread.start()
+    }
+
+    private func deliver(_ r: DecodedReply, quoted: DecodedReply.Quoted, receivedMicros: Int64) {
+        let (flow, id, kind): (UInt16, UInt16, ProbeKind) = switch quoted {
+        case .udp(let f, let i): (f, i, .udp)
+        case .echo(let f, let i): (f, i, .echo)
+        }
+        let match = table.withLock { t -> PendingProbe? in
+            guard let p = t.byID[id], p.flow == flow, p.kind == kind, p.destination == r.probeDestination else { return nil }
+            t.byID[id] = nil
+            return p
+        }
+        guard let p = match else { return }
+        let rtt = UInt32(clamping: max(0, receivedMicros - p.sentMicros))
+        p.waiter.deliver(slot: p.slot, reply: ProbeReply(ttl: p.ttl, address: r.from, rttMicros: rtt, replyTTL: r.replyTTL,
+                                                         icmpType: r.icmpType, icmpCode: r.icmpCode, mplsLabels: r.mpls))
+    }
+}
+
+enum ProbeKind: Sendable { case udp, echo }
+
+/// The sockets of one address family.
+struct FamilyChannel: Sendable {
+    let send: RawSocket
+    let receive: RawSocket
+}
+
+/// A probe waiting for its answer.
+struct PendingProbe: Sendable {
+    var destination: IPAddress
+    var flow: UInt16
+    var kind: ProbeKind
+    var slot: Int
+    var ttl: UInt8
+    var sentMicros: Int64
+    var waiter: HopWaiter
+}
+
+/// Probes in flight by probe id. Ids run through 1…65534 (0 and 0xFFFF are not valid UDP
+/// checksums), skipping those in use.
+struct PendingTable: Sendable {
+    var byID: [UInt16: PendingProbe] = [:]
+    private var next: UInt16 = 1
+
+    mutating func allocate(_ p: PendingProbe) -> UInt16? {
+        guard byID.count < 65_000 else { return nil }
+        while true {
+            let id = next
+            next = next >= 0xFFFE ? 1 : next + 1
+            if byID[id] == nil {
+                byID[id] = p
+                return id
+            }
+        }
+    }
+}
+
+/// The answers to one TTL's probes, and the trace waiting for them: resumed when the last
+/// answer comes or the wait has passed, whichever is first.
+final class HopWaiter: Sendable {
+    private struct State {
+        var replies: [ProbeReply?]
+        var remaining: Int
+        var continuation: CheckedContinuation<Void, Never>?
+        var finished = false
+    }
+
+    private let state: Mutex<State>
+
+    init(count: Int) {
+        state = Mutex(State(replies: Array(repeating: nil, count: count), remaining: count))
+    }
+
+    var replies: [ProbeReply?] { state.withLock { $0.replies } }
+
+    func deliver(slot: Int, reply: ProbeReply) {
+        let resume = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard slot < s.replies.count, s.replies[slot] == nil else { return nil }
+            s.replies[slot] = reply
+            s.remaining -= 1
+            guard s.remaining == 0, !s.finished else { return nil }
+            s.finished = true
+            defer { s.continuation = nil }
+            return s.continuation
+        }
+        resume?.resume()
+    }
+
+    /// Returns once every probe is answered or `timeout` has passed.
+    func wait(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let resumeNow = self.state.withLock { s -> Bool in
+                        if s.finished || s.remaining == 0 {
+                            s.finished = true
+                            return true
+                        }
+                        s.continuation = c
+                        return false
+                    }
+                    if resumeNow { c.resume() }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                self.expire()
+            }
+            await group.next()
+            group.cancelAll()
+            self.expire()
+        }
+    }
+
+    /// Ends the wait now (the timeout, or cleanup after the answers came).
+    private func expire() {
+        let resume = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard !s.finished else { return nil }
+            s.finished = true
+            defer { s.continuation = nil }
+            return s.continuation
+        }
+        resume?.resume()
+    }
+}

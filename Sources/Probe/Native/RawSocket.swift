@@ -1,0 +1,288 @@
+import CProbeShims
+import Foundation
+import PathTSDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A raw socket of the native prober: sends probes, receives ICMP with the kernel's receive
+/// timestamp. Closed on deinit.
+final class RawSocket: @unchecked Sendable {
+    // `@unchecked Sendable`: the descriptor is fixed at creation; sendto and recvmsg on one
+    // socket from different threads are safe (the kernel serialises them).
+    let fd: Int32
+    let family: Int32
+
+    /// SO_TIMESTAMPNS (SO_TIMESTAMPNS_OLD; the same layout as the new one on 64-bit Linux),
+    /// which Glibc's headers define through a macro Swift cannot import.
+    static let soTimestampNS: Int32 = 35
+
+    private init(fd: Int32, family: Int32) {
+        self.fd = fd
+        self.family = family
+    }
+
+    deinit { close(fd) }
+
+    /// Opens the prober's sockets for `family`, in network namespace `namespace` (a name under
+    /// /var/run/netns) when given: a socket belongs to the namespace it was made in, so a
+    /// thread enters it, makes them, and leaves.
+    static func open(family: Int32, namespace: String?) throws(ProbeError) -> (send: RawSocket, receive: RawSocket) {
+        let result: Result<(RawSocket, RawSocket), ProbeError> = inNamespace(namespace) {
+            do throws(ProbeError) {
+                return .success(try makeSockets(family: family))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private static func makeSockets(family: Int32) throws(ProbeError) -> (RawSocket, RawSocket) {
+        func fail(_ what: String) -> ProbeError {
+            let hint = errno == EPERM || errno == EACCES ? " (raw sockets need root or CAP_NET_RAW)" : ""
+            return ProbeError(.tracerFailed, "\(what): \(String(cString: strerror(errno)))\(hint)")
+        }
+        let receive: RawSocket
+        let send: RawSocket
+        if family == AF_INET {
+            let r = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_ICMP))
+            guard r >= 0 else { throw fail("cannot open a raw ICMP socket") }
+            receive = RawSocket(fd: r, family: family)
+            let s = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_RAW))
+            guard s >= 0 else { throw fail("cannot open a raw IP socket") }
+            send = RawSocket(fd: s, family: family)
+            var on: Int32 = 1
+            setsockopt(s, Int32(IPPROTO_IP), IP_HDRINCL, &on, socklen_t(MemoryLayout<Int32>.size))
+        } else {
+            let r = socket(AF_INET6, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_ICMPV6))
+            guard r >= 0 else { throw fail("cannot open a raw ICMPv6 socket") }
+            receive = RawSocket(fd: r, family: family)
+            var on: Int32 = 1
+            setsockopt(r, Int32(IPPROTO_IPV6), IPV6_RECVHOPLIMIT, &on, socklen_t(MemoryLayout<Int32>.size))
+            // UDP probes go through a raw UDP socket (we write the header and its checksum);
+            // echo probes through the ICMPv6 socket itself.
+            let s = socket(AF_INET6, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_UDP))
+            guard s >= 0 else { throw fail("cannot open a raw UDP socket") }
+            send = RawSocket(fd: s, family: family)
+            // It would receive copies of all UDP for the host: keep its buffer minimal.
+            var small: Int32 = 1
+            setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var on: Int32 = 1
+        setsockopt(receive.fd, SOL_SOCKET, soTimestampNS, &on, socklen_t(MemoryLayout<Int32>.size))
+        var big: Int32 = 4 << 20
+        setsockopt(receive.fd, SOL_SOCKET, SO_RCVBUF, &big, socklen_t(MemoryLayout<Int32>.size))
+        // A blocking read that wakes up now and then, so the receiver can notice it should stop.
+        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(receive.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return (send, receive)
+    }
+
+    /// Runs `body` on a thread inside network namespace `name` (or here, without one).
+    static func inNamespace<T>(_ name: String?, _ body: @escaping @Sendable () -> Result<T, ProbeError>) -> Result<T, ProbeError> {
+        guard let name else { return body() }
+        // setns changes the calling thread only: do it on a thread of our own, which then ends.
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            defer { done.signal() }
+            let target = Glibc.open("/var/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
+            guard target >= 0 else {
+                box.value = .failure(ProbeError(.tracerFailed, "cannot open network namespace \(name): \(String(cString: strerror(errno)))"))
+                return
+            }
+            defer { close(target) }
+            guard smoketrace_enter_netns(target) == 0 else {
+                box.value = .failure(ProbeError(.tracerFailed, "cannot enter network namespace \(name): \(String(cString: strerror(errno)))"))
+                return
+            }
+            box.value = body()
+        }
+        thread.start()
+        done.wait()
+        return box.value ?? .failure(ProbeError(.tracerFailed, "network namespace \(name): no result"))
+    }
+
+    // MARK: - Sending
+
+    /// Sends `packet` to `destination`; for IPv6 with hop limit `hopLimit` (IPv4 probes carry
+    /// their TTL in their own header).
+    func send(_ packet: [UInt8], to destination: IPAddress, hopLimit: UInt8) throws(ProbeError) {
+        let sent: Int
+        if family == AF_INET {
+            var sin = RawSocket.sockaddrV4(destination)
+            sent = packet.withUnsafeBytes { p in
+                withUnsafePointer(to: &sin) { sa in
+                    sa.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(fd, p.baseAddress, p.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            }
+        } else {
+            var sin6 = RawSocket.sockaddrV6(destination)
+            // One control message: IPV6_HOPLIMIT (cmsghdr of 16 bytes, an int, padded to 24).
+            var control = [UInt8](repeating: 0, count: 24)
+            control.withUnsafeMutableBytes { c in
+                c.storeBytes(of: 20, toByteOffset: 0, as: Int.self)
+                c.storeBytes(of: Int32(IPPROTO_IPV6), toByteOffset: 8, as: Int32.self)
+                c.storeBytes(of: Int32(IPV6_HOPLIMIT), toByteOffset: 12, as: Int32.self)
+                c.storeBytes(of: Int32(hopLimit), toByteOffset: 16, as: Int32.self)
+            }
+            var data = packet
+            sent = data.withUnsafeMutableBytes { p in
+                control.withUnsafeMutableBytes { c in
+                    withUnsafeMutablePointer(to: &sin6) { sa in
+                        var iov = iovec(iov_base: p.baseAddress, iov_len: p.count)
+                        return withUnsafeMutablePointer(to: &iov) { iovp in
+                            var msg = msghdr()
+                            msg.msg_name = UnsafeMutableRawPointer(sa)
+                            msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_in6>.size)
+                            msg.msg_iov = iovp
+                            msg.msg_iovlen = 1
+                            msg.msg_control = c.baseAddress
+                            msg.msg_controllen = c.count
+                            return sendmsg(fd, &msg, 0)
+                        }
+                    }
+                }
+            }
+        }
+        guard sent == packet.count else {
+            throw ProbeError(.tracerFailed, "cannot send a probe to \(destination): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    // MARK: - Receiving
+
+    /// One datagram received: its bytes, sender, hop limit (IPv6) and kernel receive time.
+    struct Datagram {
+        var bytes: [UInt8]
+        var from: IPAddress?
+        var hopLimit: UInt8
+        var receivedMicros: Int64
+    }
+
+    /// Waits up to the socket's receive timeout for a datagram; nil when none came.
+    func receive(into buffer: inout [UInt8]) -> Datagram? {
+        var name = sockaddr_storage()
+        var control = [UInt8](repeating: 0, count: 256)
+        var controlLength = 0
+        let n: Int = buffer.withUnsafeMutableBytes { p in
+            control.withUnsafeMutableBytes { c in
+                withUnsafeMutablePointer(to: &name) { sa in
+                    var iov = iovec(iov_base: p.baseAddress, iov_len: p.count)
+                    return withUnsafeMutablePointer(to: &iov) { iovp in
+                        var msg = msghdr()
+                        msg.msg_name = UnsafeMutableRawPointer(sa)
+                        msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                        msg.msg_iov = iovp
+                        msg.msg_iovlen = 1
+                        msg.msg_control = c.baseAddress
+                        msg.msg_controllen = c.count
+                        let r = recvmsg(fd, &msg, 0)
+                        if r >= 0 { controlLength = Int(msg.msg_controllen) }
+                        return r
+                    }
+                }
+            }
+        }
+        guard n > 0 else { return nil }
+        var received = WallClock.nowMicros()
+        var hopLimit: UInt8 = 0
+        // Walk the control messages: cmsghdr is { size_t len; int level; int type; } then data,
+        // each aligned to 8 bytes.
+        var offset = 0
+        while offset + 16 <= controlLength {
+            let len = control.withUnsafeBytes { $0.load(fromByteOffset: offset, as: Int.self) }
+            let level = control.withUnsafeBytes { $0.load(fromByteOffset: offset + 8, as: Int32.self) }
+            let type = control.withUnsafeBytes { $0.load(fromByteOffset: offset + 12, as: Int32.self) }
+            guard len >= 16, offset + len <= controlLength else { break }
+            if level == SOL_SOCKET && type == RawSocket.soTimestampNS && len >= 16 + 16 {
+                let sec = control.withUnsafeBytes { $0.load(fromByteOffset: offset + 16, as: Int.self) }
+                let nsec = control.withUnsafeBytes { $0.load(fromByteOffset: offset + 24, as: Int.self) }
+                received = Int64(sec) * 1_000_000 + Int64(nsec) / 1000
+            } else if level == Int32(IPPROTO_IPV6) && type == Int32(IPV6_HOPLIMIT) && len >= 20 {
+                hopLimit = UInt8(clamping: control.withUnsafeBytes { $0.load(fromByteOffset: offset + 16, as: Int32.self) })
+            }
+            offset += (len + 7) & ~7
+        }
+        return Datagram(bytes: Array(buffer[0..<n]), from: RawSocket.address(of: name), hopLimit: hopLimit, receivedMicros: received)
+    }
+
+    // MARK: - Addresses
+
+    static func sockaddrV4(_ a: IPAddress, port: UInt16 = 0) -> sockaddr_in {
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = port.bigEndian
+        sin.sin_addr.s_addr = (a.v4Value ?? 0).bigEndian
+        return sin
+    }
+
+    static func sockaddrV6(_ a: IPAddress, port: UInt16 = 0) -> sockaddr_in6 {
+        var sin6 = sockaddr_in6()
+        sin6.sin6_family = sa_family_t(AF_INET6)
+        sin6.sin6_port = port.bigEndian
+        let b = a.bytes
+        withUnsafeMutableBytes(of: &sin6.sin6_addr) { for i in 0..<16 { $0[i] = b[i] } }
+        return sin6
+    }
+
+    static func address(of s: sockaddr_storage) -> IPAddress? {
+        var s = s
+        switch Int32(s.ss_family) {
+        case AF_INET:
+            return withUnsafeBytes(of: &s) { p in
+                let sin = p.load(as: sockaddr_in.self)
+                return IPAddress(v4: UInt32(bigEndian: sin.sin_addr.s_addr))
+            }
+        case AF_INET6:
+            return withUnsafeBytes(of: &s) { p in
+                let sin6 = p.load(as: sockaddr_in6.self)
+                return withUnsafeBytes(of: sin6.sin6_addr) { IPAddress(bytes: Array($0)) }
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// The address the kernel sends from toward `destination`: a UDP socket connected there
+    /// (nothing is sent) reports it. Made in the prober's namespace.
+    static func sourceAddress(toward destination: IPAddress, namespace: String?) throws(ProbeError) -> IPAddress {
+        let result: Result<IPAddress, ProbeError> = inNamespace(namespace) {
+            let v4 = destination.isIPv4
+            let fd = socket(v4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { return .failure(ProbeError(.tracerFailed, "cannot open a UDP socket: \(String(cString: strerror(errno)))")) }
+            defer { close(fd) }
+            var connected: Int32
+            if v4 {
+                var sin = sockaddrV4(destination, port: ProbePacket.udpDestinationPort)
+                connected = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            } else {
+                var sin6 = sockaddrV6(destination, port: ProbePacket.udpDestinationPort)
+                connected = withUnsafePointer(to: &sin6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+            }
+            guard connected == 0 else {
+                return .failure(ProbeError(.tracerFailed, "no route to \(destination): \(String(cString: strerror(errno)))"))
+            }
+            var name = sockaddr_storage()
+            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let ok = withUnsafeMutablePointer(to: &name) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+            guard ok == 0, let a = address(of: name) else {
+                return .failure(ProbeError(.tracerFailed, "cannot tell the source address toward \(destination)"))
+            }
+            return .success(a)
+        }
+        return try result.get()
+    }
+}
+
+/// A result handed from a helper thread back to its waiter.
+///
+/// `@unchecked Sendable`: written once on the helper thread before it signals, read after.
+final class ResultBox<T>: @unchecked Sendable {
+    var value: Result<T, ProbeError>?
+    init() {}
+}
