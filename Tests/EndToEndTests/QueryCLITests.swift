@@ -73,8 +73,8 @@ import Testing
         let list = try stserver(["targets", "list", "--config", file, "--format", "csv"])
         #expect(list.stdout == """
             target,address,tool,method,interval_s,probes,max_ttl,tags\r
-            core/gw,192.0.2.1,scamper,udp-paris,60,3,30,dc1\r
-            core/edge/peer,198.51.100.7,scamper,icmp-paris,60,3,30,"dc1,peer"\r
+            core/gw,192.0.2.1,native,udp-paris,60,3,30,dc1\r
+            core/edge/peer,198.51.100.7,native,icmp-paris,60,3,30,"dc1,peer"\r
 
             """)
         let dup = try stserver(["targets", "add", "--config", file, "core/gw", "192.0.2.9"])

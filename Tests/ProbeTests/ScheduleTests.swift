@@ -34,7 +34,8 @@ targets:
         #expect(byName["core/gw"]?.intervalMicros == 30_000_000 && byName["core/gw"]?.settings.method == .udpParis)
         #expect(byName["core/web"]?.settings.method == .icmpParis && byName["core/web"]?.settings.probesPerHop == 5)
         #expect(byName["core/edge/peer"]?.settings.maxTTL == 12 && byName["core/edge/peer"]?.tags == ["dc1", "peer"])
-        #expect(byName["core/gw"]?.tool == .scamper)
+        #expect(byName["core/gw"]?.tool == .native)  // the default for Paris methods
+        #expect(byName["core/edge/peer"]?.tool == .scamper)  // named on its group
     }
 
     @Test(arguments: [
