@@ -24,20 +24,31 @@ public final class NativeProber: Sendable {
     public static let gapLimit = 5
 
     private let namespace: String?
-    private let pacer: PacketPacer
     private let logger: Logger
     private let sockets = Mutex<[Int32: FamilyChannel]>([:])
-    private let table = Mutex(PendingTable())
+    private let table: InFlightProbes
     private let stopped = Atomic<Bool>(false)
     private let malformed = Atomic<Int>(0)
+    private let deadlines: HopDeadlines
+    private let sender: ProbeSender
+    private let sources = Mutex<[IPAddress: (IPAddress, ContinuousClock.Instant)]>([:])
+    private let routeProbes = Mutex<[Int32: RawSocket]>([:])
+    /// One route lookup at a time on a route-probe socket.
+    private let routeLookups = Mutex(())
 
     /// - Parameters:
     ///   - namespace: a network namespace (a name under /var/run/netns) to trace from.
     ///   - packetsPerSecond: the cap on probes sent, all traces together.
     public init(namespace: String? = nil, packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.native")) {
         self.namespace = namespace
-        pacer = PacketPacer(packetsPerSecond: packetsPerSecond)
         self.logger = logger
+        let deadlines = HopDeadlines()
+        self.deadlines = deadlines
+        let table = InFlightProbes()
+        self.table = table
+        sender = ProbeSender(packetsPerSecond: packetsPerSecond, deadlines: deadlines) { id, micros in
+            table.withLock { $0.byID[id]?.sentMicros = micros }
+        }
     }
 
     deinit { shutdown() }
@@ -45,6 +56,8 @@ public final class NativeProber: Sendable {
     /// Stops the receiver threads; traces in flight see their remaining probes as lost.
     public func shutdown() {
         stopped.store(true, ordering: .relaxed)
+        sender.stop()
+        deadlines.stop()
     }
 
     /// ICMP messages that could not be read (cut short where a probe's quote should be).
@@ -66,7 +79,7 @@ public final class NativeProber: Sendable {
         let destination = try await Self.resolve(target)
         let family = destination.isIPv4 ? AF_INET : AF_INET6
         let channel = try channel(for: family)
-        let source = try RawSocket.sourceAddress(toward: destination, namespace: namespace)
+        let source = try sourceAddress(toward: destination)
         let flow = s.flowID ?? Self.pinnedFlow(for: destination)
         let probesPerHop = max(1, min(s.probesPerHop, 10))
         let first = max(1, min(s.firstTTL, 255)), last = max(first, min(s.maxTTL, 255))
@@ -77,27 +90,27 @@ public final class NativeProber: Sendable {
         var silent = 0
         ttlLoop: for ttl in first...last {
             let waiter = HopWaiter(count: probesPerHop)
-            var ids = [UInt16]()
+            var batch = [ProbeSender.Probe]()
             for slot in 0..<probesPerHop {
-                await pacer.waitForSlot()
                 let pending = PendingProbe(destination: destination, flow: flow, kind: kind, slot: slot, ttl: UInt8(ttl),
                                            sentMicros: WallClock.nowMicros(), waiter: waiter)
                 guard let id = table.withLock({ $0.allocate(pending) }) else {
+                    table.withLock { t in for p in batch { t.byID[p.id] = nil } }
                     throw ProbeError(.tracerFailed, "more than 65,000 probes in flight: lower the concurrency or the rate")
                 }
-                ids.append(id)
                 let packet = kind == .udp
                     ? ProbePacket.udp(source: source, destination: destination, ttl: UInt8(ttl), flow: flow, probeID: id)
                     : ProbePacket.echo(source: source, destination: destination, ttl: UInt8(ttl), flow: flow, probeID: id)
-                table.withLock { $0.byID[id]?.sentMicros = WallClock.nowMicros() }
-                do {
-                    try (kind == .echo && family == AF_INET6 ? channel.receive : channel.send).send(packet, to: destination, hopLimit: UInt8(ttl))
-                } catch {
-                    table.withLock { t in for i in ids { t.byID[i] = nil } }
-                    throw error
-                }
+                batch.append(ProbeSender.Probe(id: id, ttl: UInt8(ttl), bytes: packet))
             }
-            await waiter.wait(timeout: wait)
+            let ids = batch.map(\.id)
+            sender.enqueue(ProbeSender.Batch(socket: kind == .echo && family == AF_INET6 ? channel.receive : channel.send,
+                                             destination: destination, probes: batch, waiter: waiter, wait: wait))
+            await waiter.wait()
+            if let failure = waiter.failure {
+                table.withLock { t in for i in ids { t.byID[i] = nil } }
+                throw failure
+            }
             table.withLock { t in for i in ids { t.byID[i] = nil } }
             let replies = waiter.replies
             var stop = false
@@ -117,6 +130,31 @@ public final class NativeProber: Sendable {
         let end = WallClock.nowMicros()
         return TracerResult(output: TracerOutput(destination: destination, probes: probes), flowID: flow,
                             startMicros: start, endMicros: end, exitStatus: 0, standardError: "")
+    }
+
+    /// The source address toward `destination`, asked of the kernel at most once a minute per
+    /// destination (a socket, a connect and a route lookup each time otherwise).
+    private func sourceAddress(toward destination: IPAddress) throws(ProbeError) -> IPAddress {
+        let now = ContinuousClock.now
+        if let (a, at) = sources.withLock({ $0[destination] }), now - at < .seconds(60) { return a }
+        let family = destination.isIPv4 ? AF_INET : AF_INET6
+        let probe: RawSocket
+        if let known = routeProbes.withLock({ $0[family] }) {
+            probe = known
+        } else {
+            let made = try RawSocket.routeProbe(family: family, namespace: namespace)
+            probe = routeProbes.withLock { map in
+                if let existing = map[family] { return existing }
+                map[family] = made
+                return made
+            }
+        }
+        let a = try routeLookups.withLock { _ throws(ProbeError) in try probe.sourceAddress(toward: destination) }
+        sources.withLock { cache in
+            if cache.count > 100_000 { cache.removeAll() }
+            cache[destination] = (a, now)
+        }
+        return a
     }
 
     static func isUnreachable(_ r: ProbeReply, v6: Bool) -> Bool { v6 ? r.icmpType == 1 : r.icmpType == 3 }
@@ -176,8 +214,24 @@ public final class NativeProber: Sendable {
     private func startReceiver(_ channel: FamilyChannel) {
         let thread = Thread { [self] in
             var buffer = [UInt8](repeating: 0, count: 2048)
+            var busy = false
             while !stopped.load(ordering: .relaxed) {
-                guard let d = channel.receive.receive(into: &buffer) else { continue }
+                // RTTs come from the kernel's receive timestamps, so reading late costs no
+                // accuracy: while replies stream in, take what is queued every half millisecond
+                // rather than waking for each one.
+                let d: RawSocket.Datagram
+                if let ready = channel.receive.receive(into: &buffer, wait: false) {
+                    d = ready
+                } else if busy {
+                    busy = false
+                    usleep(500)
+                    continue
+                } else if let next = channel.receive.receive(into: &buffer) {
+                    d = next
+                    busy = true
+                } else {
+                    continue
+                }
                 let decoded: DecodedReply?
                 do {
                     if channel.receive.family == AF_INET {
@@ -235,6 +289,13 @@ struct PendingProbe: Sendable {
     var waiter: HopWaiter
 }
 
+/// The prober's table of probes in flight, shared by the traces, the sender and the receiver.
+final class InFlightProbes: Sendable {
+    private let state = Mutex(PendingTable())
+
+    func withLock<R>(_ body: (inout PendingTable) -> R) -> R { state.withLock { body(&$0) } }
+}
+
 /// Probes in flight by probe id. Ids run through 1…65534 (0 and 0xFFFF are not valid UDP
 /// checksums), skipping those in use.
 struct PendingTable: Sendable {
@@ -262,6 +323,7 @@ final class HopWaiter: Sendable {
         var remaining: Int
         var continuation: CheckedContinuation<Void, Never>?
         var finished = false
+        var failure: ProbeError?
     }
 
     private let state: Mutex<State>
@@ -285,34 +347,32 @@ final class HopWaiter: Sendable {
         resume?.resume()
     }
 
-    /// Returns once every probe is answered or `timeout` has passed.
-    func wait(timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                    let resumeNow = self.state.withLock { s -> Bool in
-                        if s.finished || s.remaining == 0 {
-                            s.finished = true
-                            return true
-                        }
-                        s.continuation = c
-                        return false
-                    }
-                    if resumeNow { c.resume() }
+    /// Returns once every probe is answered, the deadline the sender set has passed, or the
+    /// send failed.
+    func wait() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { s -> Bool in
+                if s.finished || s.remaining == 0 {
+                    s.finished = true
+                    return true
                 }
+                s.continuation = c
+                return false
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                self.expire()
-            }
-            await group.next()
-            group.cancelAll()
-            self.expire()
+            if resumeNow { c.resume() }
         }
     }
 
-    /// Ends the wait now (the timeout, or cleanup after the answers came).
-    private func expire() {
+    /// Why the probes could not be sent, if they could not.
+    var failure: ProbeError? { state.withLock { $0.failure } }
+
+    /// Ends the wait with `error`.
+    func fail(_ error: ProbeError) {
+        state.withLock { $0.failure = error }
+        expire()
+    }
+
+    func expire() {
         let resume = state.withLock { s -> CheckedContinuation<Void, Never>? in
             guard !s.finished else { return nil }
             s.finished = true

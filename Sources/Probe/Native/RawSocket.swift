@@ -164,8 +164,9 @@ final class RawSocket: @unchecked Sendable {
         var receivedMicros: Int64
     }
 
-    /// Waits up to the socket's receive timeout for a datagram; nil when none came.
-    func receive(into buffer: inout [UInt8]) -> Datagram? {
+    /// Waits up to the socket's receive timeout for a datagram (with `wait` false, takes one
+    /// only if it is there already); nil when none came.
+    func receive(into buffer: inout [UInt8], wait: Bool = true) -> Datagram? {
         var name = sockaddr_storage()
         var control = [UInt8](repeating: 0, count: 256)
         var controlLength = 0
@@ -181,7 +182,7 @@ final class RawSocket: @unchecked Sendable {
                         msg.msg_iovlen = 1
                         msg.msg_control = c.baseAddress
                         msg.msg_controllen = c.count
-                        let r = recvmsg(fd, &msg, 0)
+                        let r = recvmsg(fd, &msg, wait ? 0 : Int32(MSG_DONTWAIT))
                         if r >= 0 { controlLength = Int(msg.msg_controllen) }
                         return r
                     }
@@ -248,34 +249,38 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
-    /// The address the kernel sends from toward `destination`: a UDP socket connected there
-    /// (nothing is sent) reports it. Made in the prober's namespace.
-    static func sourceAddress(toward destination: IPAddress, namespace: String?) throws(ProbeError) -> IPAddress {
-        let result: Result<IPAddress, ProbeError> = inNamespace(namespace) {
-            let v4 = destination.isIPv4
-            let fd = socket(v4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    /// A UDP socket for `family`, made in `namespace`, that `sourceAddress(toward:)` connects
+    /// (nothing is sent) to learn the kernel's source address toward a destination.
+    static func routeProbe(family: Int32, namespace: String?) throws(ProbeError) -> RawSocket {
+        let result: Result<RawSocket, ProbeError> = inNamespace(namespace) {
+            let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { return .failure(ProbeError(.tracerFailed, "cannot open a UDP socket: \(String(cString: strerror(errno)))")) }
-            defer { close(fd) }
-            var connected: Int32
-            if v4 {
-                var sin = sockaddrV4(destination, port: ProbePacket.udpDestinationPort)
-                connected = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            } else {
-                var sin6 = sockaddrV6(destination, port: ProbePacket.udpDestinationPort)
-                connected = withUnsafePointer(to: &sin6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-            }
-            guard connected == 0 else {
-                return .failure(ProbeError(.tracerFailed, "no route to \(destination): \(String(cString: strerror(errno)))"))
-            }
-            var name = sockaddr_storage()
-            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let ok = withUnsafeMutablePointer(to: &name) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-            guard ok == 0, let a = address(of: name) else {
-                return .failure(ProbeError(.tracerFailed, "cannot tell the source address toward \(destination)"))
-            }
-            return .success(a)
+            return .success(RawSocket(fd: fd, family: family))
         }
         return try result.get()
+    }
+
+    /// The address the kernel sends from toward `destination`, on a socket from `routeProbe`.
+    /// Callers serialise calls on one socket (connect and getsockname go together).
+    func sourceAddress(toward destination: IPAddress) throws(ProbeError) -> IPAddress {
+        var connected: Int32
+        if family == AF_INET {
+            var sin = RawSocket.sockaddrV4(destination, port: ProbePacket.udpDestinationPort)
+            connected = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        } else {
+            var sin6 = RawSocket.sockaddrV6(destination, port: ProbePacket.udpDestinationPort)
+            connected = withUnsafePointer(to: &sin6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        }
+        guard connected == 0 else {
+            throw ProbeError(.tracerFailed, "no route to \(destination): \(String(cString: strerror(errno)))")
+        }
+        var name = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &name) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        guard ok == 0, let a = RawSocket.address(of: name) else {
+            throw ProbeError(.tracerFailed, "cannot tell the source address toward \(destination)")
+        }
+        return a
     }
 }
 
