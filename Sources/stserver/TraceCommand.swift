@@ -24,6 +24,9 @@ struct TraceCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How long to wait for each probe's answer, in milliseconds.")
     var wait: Int = 1000
 
+    @Option(name: .long, help: "Native prober: find every branch of load-balanced hops (MDA) to this confidence, e.g. 0.95.")
+    var mda: Double?
+
     @Option(name: .long, help: "Probes per hop.")
     var probes: Int = 3
 
@@ -61,6 +64,11 @@ struct TraceCommand: AsyncParsableCommand {
             settings.maxTTL = maxTTL
             settings.flowID = flow
             settings.waitMilliseconds = wait
+            if let mda {
+                guard mda > 0 && mda < 1 else { throw ValidationError("--mda takes a confidence between 0 and 1, such as 0.95") }
+                guard chosen == .native else { throw ValidationError("--mda needs the native prober (--tool native)") }
+                settings.mdaConfidence = mda
+            }
             let result = chosen == .native
                 ? try await NativeProber(namespace: netns).trace(name, settings: settings)
                 : try await SystemTracer(tool: chosen, commandPrefix: netns.map { ["ip", "netns", "exec", $0] } ?? []).trace(name, settings: settings)

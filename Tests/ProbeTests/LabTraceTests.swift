@@ -120,6 +120,25 @@ import PathTSDB
         #expect(hop2 == [NetworkLab.r2, NetworkLab.r2b])
     }
 
+    @Test func mdaFindsBothBranchesOfTheECMPPairInOneRun() async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        try lab.ecmp()
+        var s = settings(.udpParis, probes: 3, flow: 4242)
+        s.mdaConfidence = 0.95
+        let result = try await trace(.native, lab: lab, settings: s)
+        let byTTL = Dictionary(grouping: result.output.probes, by: \.ttl)
+        // One interface at TTL 1: n(1) = 6 probes rule out a second at 95 %. Two at TTL 2:
+        // n(2) = 11 rule out a third. The destination ends the trace with its first probes.
+        #expect(byTTL[1]?.count == 6 && Set(byTTL[1]?.compactMap(\.address?.description) ?? []) == [NetworkLab.r1])
+        #expect(byTTL[2]?.count == 11)
+        #expect(Set(byTTL[2]?.compactMap(\.address?.description) ?? []) == [NetworkLab.r2, NetworkLab.r2b])
+        #expect(byTTL[3]?.count == 3 && result.output.reached)
+        // The first probe of each hop rides the pinned flow, so the run's path is the Paris path.
+        let paris = try await trace(.native, lab: lab, settings: settings(.udpParis, probes: 1, flow: 4242))
+        #expect(paris.output.probes.first { $0.ttl == 2 }?.address == byTTL[2]?.first?.address)
+    }
+
     @Test func targetsThatCouldBeOptionsAreRefused() {
         for bad in ["-n", "--help", "a b", "x;rm", "", "a..b", "-1.example"] {
             #expect(throws: ProbeError.self, "\(bad)") { try TargetName(bad) }

@@ -97,6 +97,11 @@ import PathTSDB
         #expect(throws: ProbeError.self) { _ = try ProbeReplyDecoder.decodeV6(Array(unreachable.prefix(30)), from: dst6, hopLimit: 60) }
     }
 
+    @Test func mdaStoppingPointsAreThePapers() {
+        #expect((1...5).map { MDAStopping.probes(toRuleOutMoreThan: $0, confidence: 0.95) } == [6, 11, 16, 21, 27])
+        #expect(MDAStopping.probes(toRuleOutMoreThan: 1, confidence: 0.99) == 8)
+    }
+
     @Test func theFlowIsPinnedPerDestination() {
         #expect(NativeProber.pinnedFlow(for: dst4) == NativeProber.pinnedFlow(for: IPAddress("198.51.100.7")!))
         #expect(NativeProber.pinnedFlow(for: dst4) != NativeProber.pinnedFlow(for: dst6))

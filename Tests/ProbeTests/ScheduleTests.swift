@@ -35,6 +35,7 @@ targets:
         #expect(byName["core/web"]?.settings.method == .icmpParis && byName["core/web"]?.settings.probesPerHop == 5)
         #expect(byName["core/edge/peer"]?.settings.maxTTL == 12 && byName["core/edge/peer"]?.tags == ["dc1", "peer"])
         #expect(byName["core/gw"]?.tool == .native)  // the default for Paris methods
+        #expect(byName["core/gw"]?.settings.mdaConfidence == nil)
         #expect(byName["core/edge/peer"]?.tool == .scamper)  // named on its group
     }
 
@@ -46,6 +47,8 @@ targets:
         ("targets: [{ name: a, address: 192.0.2.1 }, { name: a, address: 192.0.2.2 }]", "target a is defined twice"),
         ("targets: [{ name: a }]", "address: missing"),
         ("targets: [{ name: a, address: 192.0.2.1, max_ttl: 300 }]", "first_ttl and max_ttl must satisfy"),
+        ("targets: [{ name: a, address: 192.0.2.1, tool: scamper, mda: 0.95 }]", "target a: mda needs the native prober"),
+        ("targets: [{ name: a, address: 192.0.2.1, mda: 95 }]", "target a: mda is a confidence between 0 and 1"),
         ("targets: [ {", ""),
     ])
     func badFilesSayWhatIsWrong(_ yaml: String, _ expected: String) {

@@ -88,31 +88,23 @@ public final class NativeProber: Sendable {
         let start = WallClock.nowMicros()
         var probes = [ProbeReply]()
         var silent = 0
+        let hop = HopProbe(destination: destination, source: source, kind: kind, family: family, channel: channel, wait: wait)
         ttlLoop: for ttl in first...last {
-            let waiter = HopWaiter(count: probesPerHop)
-            var batch = [ProbeSender.Probe]()
-            for slot in 0..<probesPerHop {
-                let pending = PendingProbe(destination: destination, flow: flow, kind: kind, slot: slot, ttl: UInt8(ttl),
-                                           sentMicros: WallClock.nowMicros(), waiter: waiter)
-                guard let id = table.withLock({ $0.allocate(pending) }) else {
-                    table.withLock { t in for p in batch { t.byID[p.id] = nil } }
-                    throw ProbeError(.tracerFailed, "more than 65,000 probes in flight: lower the concurrency or the rate")
+            // Paris: every probe on the pinned flow. MDA: one flow per probe, the pinned one first,
+            // until enough probes have failed to show another branch (`MDAStopping`).
+            let flows = (0..<probesPerHop).map { s.mdaConfidence == nil ? flow : flow &+ UInt16($0) }
+            var replies = try await probeHop(hop, ttl: UInt8(ttl), flows: flows)
+            if let confidence = s.mdaConfidence {
+                var used = flows.count
+                while !replies.contains(where: { $0?.address == destination }) {
+                    let branches = Set(replies.compactMap { $0?.address }).count
+                    let needed = MDAStopping.probes(toRuleOutMoreThan: max(1, branches), confidence: confidence)
+                    guard used < needed, used < MDAStopping.maxProbesPerHop else { break }
+                    let more = min(needed, MDAStopping.maxProbesPerHop) - used
+                    replies += try await probeHop(hop, ttl: UInt8(ttl), flows: (used..<(used + more)).map { flow &+ UInt16($0) })
+                    used += more
                 }
-                let packet = kind == .udp
-                    ? ProbePacket.udp(source: source, destination: destination, ttl: UInt8(ttl), flow: flow, probeID: id)
-                    : ProbePacket.echo(source: source, destination: destination, ttl: UInt8(ttl), flow: flow, probeID: id)
-                batch.append(ProbeSender.Probe(id: id, ttl: UInt8(ttl), bytes: packet))
             }
-            let ids = batch.map(\.id)
-            sender.enqueue(ProbeSender.Batch(socket: kind == .echo && family == AF_INET6 ? channel.receive : channel.send,
-                                             destination: destination, probes: batch, waiter: waiter, wait: wait))
-            await waiter.wait()
-            if let failure = waiter.failure {
-                table.withLock { t in for i in ids { t.byID[i] = nil } }
-                throw failure
-            }
-            table.withLock { t in for i in ids { t.byID[i] = nil } }
-            let replies = waiter.replies
             var stop = false
             for r in replies {
                 guard let r else {
@@ -130,6 +122,41 @@ public final class NativeProber: Sendable {
         let end = WallClock.nowMicros()
         return TracerResult(output: TracerOutput(destination: destination, probes: probes), flowID: flow,
                             startMicros: start, endMicros: end, exitStatus: 0, standardError: "")
+    }
+
+    /// What every probe of one trace shares.
+    struct HopProbe {
+        var destination: IPAddress
+        var source: IPAddress
+        var kind: ProbeKind
+        var family: Int32
+        var channel: FamilyChannel
+        var wait: Duration
+    }
+
+    /// Sends one probe per flow at `ttl` and waits for their answers (nil: lost).
+    private func probeHop(_ h: HopProbe, ttl: UInt8, flows: [UInt16]) async throws(ProbeError) -> [ProbeReply?] {
+        let waiter = HopWaiter(count: flows.count)
+        var batch = [ProbeSender.Probe]()
+        for (slot, f) in flows.enumerated() {
+            let pending = PendingProbe(destination: h.destination, flow: f, kind: h.kind, slot: slot, ttl: ttl,
+                                       sentMicros: WallClock.nowMicros(), waiter: waiter)
+            guard let id = table.withLock({ $0.allocate(pending) }) else {
+                table.withLock { t in for p in batch { t.byID[p.id] = nil } }
+                throw ProbeError(.tracerFailed, "more than 65,000 probes in flight: lower the concurrency or the rate")
+            }
+            let packet = h.kind == .udp
+                ? ProbePacket.udp(source: h.source, destination: h.destination, ttl: ttl, flow: f, probeID: id)
+                : ProbePacket.echo(source: h.source, destination: h.destination, ttl: ttl, flow: f, probeID: id)
+            batch.append(ProbeSender.Probe(id: id, ttl: ttl, bytes: packet))
+        }
+        let ids = batch.map(\.id)
+        sender.enqueue(ProbeSender.Batch(socket: h.kind == .echo && h.family == AF_INET6 ? h.channel.receive : h.channel.send,
+                                         destination: h.destination, probes: batch, waiter: waiter, wait: h.wait))
+        await waiter.wait()
+        table.withLock { t in for i in ids { t.byID[i] = nil } }
+        if let failure = waiter.failure { throw failure }
+        return waiter.replies
     }
 
     /// The source address toward `destination`, asked of the kernel at most once a minute per
@@ -380,5 +407,24 @@ final class HopWaiter: Sendable {
             return s.continuation
         }
         resume?.resume()
+    }
+}
+
+/// When MDA may stop probing a hop (Augustin et al., "Multipath tracing with Paris
+/// traceroute"): after `n(k)` probes on distinct flows have shown only `k` next hops, the chance
+/// that a (k+1)-th equally likely one exists unseen is below 1 − confidence. With k + 1
+/// branches each missed with probability (k/(k+1))^n, n(k) = ⌈ln((1 − c)/(k + 1)) / ln(k/(k + 1))⌉,
+/// which gives the paper's 6, 11, 16, 21, 27 … at 95 %.
+///
+/// This is MDA per hop, without node control: probes are not steered through a chosen
+/// interface of the hop before, so a branch behind an earlier balancer can take more probes.
+public enum MDAStopping {
+    /// No hop gets more probes than this, whatever the confidence asked.
+    public static let maxProbesPerHop = 128
+
+    public static func probes(toRuleOutMoreThan k: Int, confidence: Double) -> Int {
+        let alpha = min(max(1 - confidence, 1e-9), 0.5)
+        let kk = Double(max(1, k))
+        return Int((log(alpha / (kk + 1)) / log(kk / (kk + 1))).rounded(.up))
     }
 }

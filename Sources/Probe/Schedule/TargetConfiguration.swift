@@ -44,16 +44,17 @@ public enum TargetConfiguration {
         var flow: UInt16?
         var port: UInt16?
         var tags: [String]?
+        var mda: Double?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case method, tool, interval, probes, tags, wait, flow, port
+            case method, tool, interval, probes, tags, wait, flow, port, mda
             case firstTTL = "first_ttl", maxTTL = "max_ttl"
         }
 
         func overridden(by o: Settings) -> Settings {
             Settings(method: o.method ?? method, tool: o.tool ?? tool, interval: o.interval ?? interval, probes: o.probes ?? probes,
                      firstTTL: o.firstTTL ?? firstTTL, maxTTL: o.maxTTL ?? maxTTL, wait: o.wait ?? wait, flow: o.flow ?? flow,
-                     port: o.port ?? port, tags: (tags ?? []) + (o.tags ?? []))
+                     port: o.port ?? port, tags: (tags ?? []) + (o.tags ?? []), mda: o.mda ?? mda)
         }
     }
 
@@ -198,6 +199,11 @@ public enum TargetConfiguration {
         settings.waitMilliseconds = Int(wait / 1000)
         settings.flowID = s.flow
         settings.tcpPort = s.port ?? 80
+        if let mda = s.mda {
+            guard mda > 0 && mda < 1 else { throw fail("mda is a confidence between 0 and 1, such as 0.95") }
+            guard tool == .native else { throw fail("mda needs the native prober (tool: native)") }
+            settings.mdaConfidence = mda
+        }
         guard (1...10).contains(settings.probesPerHop) else { throw fail("probes must be 1 to 10") }
         guard (1...255).contains(settings.firstTTL), (settings.firstTTL...255).contains(settings.maxTTL) else {
             throw fail("first_ttl and max_ttl must satisfy 1 ≤ first_ttl ≤ max_ttl ≤ 255")

@@ -16,9 +16,10 @@ public struct TargetSpec: Codable, Sendable, Equatable {
     public var flow: UInt16?
     public var port: UInt16?
     public var tags: [String]?
+    public var mda: Double?
 
     enum CodingKeys: String, CodingKey {
-        case name, address, method, tool, interval, probes, wait, flow, port, tags
+        case name, address, method, tool, interval, probes, wait, flow, port, tags, mda
         case firstTTL = "first_ttl", maxTTL = "max_ttl"
     }
 
@@ -29,7 +30,7 @@ public struct TargetSpec: Codable, Sendable, Equatable {
 
     var settings: TargetConfiguration.Settings {
         .init(method: method, tool: tool, interval: interval, probes: probes, firstTTL: firstTTL, maxTTL: maxTTL,
-              wait: wait, flow: flow, port: port, tags: tags)
+              wait: wait, flow: flow, port: port, tags: tags, mda: mda)
     }
 }
 
@@ -164,6 +165,7 @@ extension TargetConfiguration.Settings {
         try put(wait, .wait)
         try put(flow, .flow)
         try put(port, .port)
+        try put(mda, .mda)
         if let tags, !tags.isEmpty { try c.encode(tags, forKey: .init(stringValue: CodingKeys.tags.rawValue)) }
     }
 }

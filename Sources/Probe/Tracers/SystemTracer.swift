@@ -33,6 +33,9 @@ public struct TraceSettings: Sendable, Equatable {
     public var flowID: UInt16?
     /// Destination port for TCP methods.
     public var tcpPort: UInt16 = 80
+    /// With the native prober: enumerate the branches of load-balanced hops (MDA) until this
+    /// confidence (0.95: a branch missed with at most 5 % probability); nil for one flow.
+    public var mdaConfidence: Double?
 
     public init(method: TraceMethod) {
         self.method = method
