@@ -21,7 +21,7 @@ import PathTSDB
     static let toolsAndMethods: [(TracerTool, TraceMethod)] = [
         (.traceroute, .udp), (.traceroute, .icmp), (.traceroute, .tcp), (.tcptraceroute, .tcp),
         (.mtr, .icmp), (.mtr, .udp), (.scamper, .udpParis), (.scamper, .icmpParis),
-        (.native, .udpParis), (.native, .icmpParis),
+        (.native, .udpParis), (.native, .icmpParis), (.native, .tcpParis),
     ]
 
     /// Traces from the lab's source: a system tool under `ip netns exec`, the native prober
@@ -148,7 +148,7 @@ import PathTSDB
     }
 
     @Test(arguments: [(TracerTool.traceroute, TraceMethod.udp), (.traceroute, .icmp), (.scamper, .udpParis), (.mtr, .icmp),
-                      (.native, .udpParis), (.native, .icmpParis)])
+                      (.native, .udpParis), (.native, .icmpParis), (.native, .tcpParis)])
     func ipv6ThroughTheLab(_ tool: TracerTool, _ method: TraceMethod) async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }

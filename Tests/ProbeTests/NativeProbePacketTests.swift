@@ -97,6 +97,29 @@ import PathTSDB
         #expect(throws: ProbeError.self) { _ = try ProbeReplyDecoder.decodeV6(Array(unreachable.prefix(30)), from: dst6, hopLimit: 60) }
     }
 
+    @Test func tcpProbesCarryTheIDInTheSequenceAndAnswersAcknowledgeIt() throws {
+        let syn = ProbePacket.tcpSYN(source: src4, destination: dst4, ttl: 4, flow: 40_003, port: 443, probeID: 515)
+        #expect(syn[9] == 6 && syn[33] == 0x02)                                // TCP, SYN
+        #expect(ProbeReplyDecoder.be16(syn, 20) == 40_003 && ProbeReplyDecoder.be16(syn, 22) == 443)
+        #expect(ProbeReplyDecoder.be16(syn, 24) == 515)
+        let pseudo = InternetChecksum.pseudoHeaderV4(source: Array(src4.bytes.suffix(4)), destination: Array(dst4.bytes.suffix(4)), protocol: 6, length: 20)
+        #expect(InternetChecksum.sum(syn[20...], initial: pseudo) == 0xFFFF)
+        // The destination's RST+ACK acknowledges sequence + 1.
+        var rst = [UInt8](repeating: 0, count: 20)
+        ProbePacket.put16(&rst, 0, 443)
+        ProbePacket.put16(&rst, 2, 40_003)
+        let ack = UInt32(515) << 16 + 1
+        rst.replaceSubrange(8..<12, with: [UInt8(ack >> 24), UInt8((ack >> 16) & 0xFF), UInt8((ack >> 8) & 0xFF), UInt8(ack & 0xFF)])
+        rst[12] = 5 << 4
+        rst[13] = 0x14                                                         // RST, ACK
+        let ip = ProbePacket.ipv4(source: dst4, destination: src4, ttl: 60, protocol: 6, id: 0, payload: rst)
+        let r = try #require(try ProbeReplyDecoder.decodeTCPv4(ip))
+        #expect(r.probe == .tcp(flow: 40_003, probeID: 515) && r.from == dst4 && r.icmpType == 255 && r.replyTTL == 60)
+        rst[13] = 0x10                                                         // a bare ACK answers nothing
+        #expect(try ProbeReplyDecoder.decodeTCPv4(ProbePacket.ipv4(source: dst4, destination: src4, ttl: 60, protocol: 6, id: 0, payload: rst)) == nil)
+        #expect(throws: ProbeError.self) { _ = try ProbeReplyDecoder.decodeTCPv4(Array(ip.prefix(30))) }
+    }
+
     @Test func mdaStoppingPointsAreThePapers() {
         #expect((1...5).map { MDAStopping.probes(toRuleOutMoreThan: $0, confidence: 0.95) } == [6, 11, 16, 21, 27])
         #expect(MDAStopping.probes(toRuleOutMoreThan: 1, confidence: 0.99) == 8)

@@ -7,7 +7,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// SmokeTrace's own Paris traceroute on raw sockets, IPv4 and IPv6, UDP and ICMP echo probes.
+/// SmokeTrace's own Paris traceroute on raw sockets, IPv4 and IPv6, UDP, ICMP echo and TCP SYN
+/// probes.
 ///
 /// Every probe of a trace keeps one flow identifier (`ProbePacket`), and the identifier is
 /// pinned across runs of a target: the settings' `flowID`, or one derived from the target's
@@ -74,7 +75,8 @@ public final class NativeProber: Sendable {
         switch s.method {
         case .udpParis, .udp: kind = .udp
         case .icmpParis, .icmp: kind = .echo
-        default: throw ProbeError(.unsupportedInput, "the native prober sends udp-paris and icmp-paris probes, not \(s.method)")
+        case .tcpParis, .tcp: kind = .tcp
+        default: throw ProbeError(.unsupportedInput, "the native prober sends udp-paris, icmp-paris and tcp-paris probes, not \(s.method)")
         }
         let destination = try await Self.resolve(target)
         let family = destination.isIPv4 ? AF_INET : AF_INET6
@@ -88,7 +90,7 @@ public final class NativeProber: Sendable {
         let start = WallClock.nowMicros()
         var probes = [ProbeReply]()
         var silent = 0
-        let hop = HopProbe(destination: destination, source: source, kind: kind, family: family, channel: channel, wait: wait)
+        let hop = HopProbe(destination: destination, source: source, kind: kind, family: family, channel: channel, wait: wait, port: s.tcpPort)
         ttlLoop: for ttl in first...last {
             // Paris: every probe on the pinned flow. MDA: one flow per probe, the pinned one first,
             // until enough probes have failed to show another branch (`MDAStopping`).
@@ -132,6 +134,7 @@ public final class NativeProber: Sendable {
         var family: Int32
         var channel: FamilyChannel
         var wait: Duration
+        var port: UInt16
     }
 
     /// Sends one probe per flow at `ttl` and waits for their answers (nil: lost).
@@ -145,13 +148,18 @@ public final class NativeProber: Sendable {
                 table.withLock { t in for p in batch { t.byID[p.id] = nil } }
                 throw ProbeError(.tracerFailed, "more than 65,000 probes in flight: lower the concurrency or the rate")
             }
-            let packet = h.kind == .udp
-                ? ProbePacket.udp(source: h.source, destination: h.destination, ttl: ttl, flow: f, probeID: id)
-                : ProbePacket.echo(source: h.source, destination: h.destination, ttl: ttl, flow: f, probeID: id)
+            let packet = switch h.kind {
+            case .udp: ProbePacket.udp(source: h.source, destination: h.destination, ttl: ttl, flow: f, probeID: id)
+            case .echo: ProbePacket.echo(source: h.source, destination: h.destination, ttl: ttl, flow: f, probeID: id)
+            case .tcp: ProbePacket.tcpSYN(source: h.source, destination: h.destination, ttl: ttl, flow: f, port: h.port, probeID: id)
+            }
             batch.append(ProbeSender.Probe(id: id, ttl: ttl, bytes: packet))
         }
         let ids = batch.map(\.id)
-        sender.enqueue(ProbeSender.Batch(socket: h.kind == .echo && h.family == AF_INET6 ? h.channel.receive : h.channel.send,
+        // IPv4 probes are whole packets for the IP_HDRINCL socket; IPv6 ones leave through the
+        // raw socket of their protocol.
+        let socket = h.family == AF_INET ? h.channel.send : (h.kind == .echo ? h.channel.receive : h.kind == .tcp ? h.channel.tcp : h.channel.send)
+        sender.enqueue(ProbeSender.Batch(socket: socket,
                                          destination: h.destination, probes: batch, waiter: waiter, wait: h.wait))
         await waiter.wait()
         table.withLock { t in for i in ids { t.byID[i] = nil } }
@@ -227,18 +235,21 @@ public final class NativeProber: Sendable {
 
     private func channel(for family: Int32) throws(ProbeError) -> FamilyChannel {
         if let c = sockets.withLock({ $0[family] }) { return c }
-        let (send, receive) = try RawSocket.open(family: family, namespace: namespace)
-        let channel = FamilyChannel(send: send, receive: receive)
+        let (send, receive, tcp) = try RawSocket.open(family: family, namespace: namespace)
+        let channel = FamilyChannel(send: send, receive: receive, tcp: tcp)
         let (winner, created) = sockets.withLock { map -> (FamilyChannel, Bool) in
             if let existing = map[family] { return (existing, false) }
             map[family] = channel
             return (channel, true)
         }
-        if created { startReceiver(winner) }
+        if created {
+            startReceiver(winner.receive, tcp: false)
+            startReceiver(winner.tcp, tcp: true)
+        }
         return winner
     }
 
-    private func startReceiver(_ channel: FamilyChannel) {
+    private func startReceiver(_ socket: RawSocket, tcp: Bool) {
         let thread = Thread { [self] in
             var buffer = [UInt8](repeating: 0, count: 2048)
             var busy = false
@@ -247,13 +258,13 @@ public final class NativeProber: Sendable {
                 // accuracy: while replies stream in, take what is queued every half millisecond
                 // rather than waking for each one.
                 let d: RawSocket.Datagram
-                if let ready = channel.receive.receive(into: &buffer, wait: false) {
+                if let ready = socket.receive(into: &buffer, wait: false) {
                     d = ready
                 } else if busy {
                     busy = false
                     usleep(500)
                     continue
-                } else if let next = channel.receive.receive(into: &buffer) {
+                } else if let next = socket.receive(into: &buffer) {
                     d = next
                     busy = true
                 } else {
@@ -261,11 +272,12 @@ public final class NativeProber: Sendable {
                 }
                 let decoded: DecodedReply?
                 do {
-                    if channel.receive.family == AF_INET {
-                        decoded = try ProbeReplyDecoder.decodeV4(d.bytes)
+                    if socket.family == AF_INET {
+                        decoded = tcp ? try ProbeReplyDecoder.decodeTCPv4(d.bytes) : try ProbeReplyDecoder.decodeV4(d.bytes)
                     } else {
                         guard let from = d.from else { continue }
-                        decoded = try ProbeReplyDecoder.decodeV6(d.bytes, from: from, hopLimit: d.hopLimit)
+                        decoded = tcp ? try ProbeReplyDecoder.decodeTCP(d.bytes[...], from: from, ttl: d.hopLimit)
+                                      : try ProbeReplyDecoder.decodeV6(d.bytes, from: from, hopLimit: d.hopLimit)
                     }
                 } catch {
                     malformed.add(1, ordering: .relaxed)
@@ -284,6 +296,7 @@ public final class NativeProber: Sendable {
         let (flow, id, kind): (UInt16, UInt16, ProbeKind) = switch quoted {
         case .udp(let f, let i): (f, i, .udp)
         case .echo(let f, let i): (f, i, .echo)
+        case .tcp(let f, let i): (f, i, .tcp)
         }
         let match = table.withLock { t -> PendingProbe? in
             guard let p = t.byID[id], p.flow == flow, p.kind == kind, p.destination == r.probeDestination else { return nil }
@@ -297,12 +310,13 @@ public final class NativeProber: Sendable {
     }
 }
 
-enum ProbeKind: Sendable { case udp, echo }
+enum ProbeKind: Sendable { case udp, echo, tcp }
 
 /// The sockets of one address family.
 struct FamilyChannel: Sendable {
     let send: RawSocket
     let receive: RawSocket
+    let tcp: RawSocket
 }
 
 /// A probe waiting for its answer.

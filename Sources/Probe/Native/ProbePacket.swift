@@ -5,6 +5,8 @@ import PathTSDB
 ///
 /// - UDP: source port = flow id, fixed destination port; the UDP checksum carries the probe id
 ///   (two payload bytes set so that it comes out so), as Paris traceroute does.
+/// - TCP SYN: source port = flow id, fixed destination port; the sequence number carries the
+///   probe id.
 /// - ICMP echo: identifier = flow id, and the checksum held constant (balancers hash on the
 ///   first four bytes, type, code and checksum); the sequence number carries the probe id and
 ///   two payload bytes make up for it.
@@ -48,6 +50,24 @@ struct ProbePacket {
         put16(&icmp, 8 + adjustOffset, InternetChecksum.adjustment(sum: s, target: constantChecksum(flow: flow)))
         put16(&icmp, 2, constantChecksum(flow: flow))
         return v4 ? ipv4(source: source, destination: destination, ttl: ttl, protocol: 1, id: probeID, payload: icmp) : icmp
+    }
+
+    /// A TCP SYN probe: source port = flow id, the probe id in the upper half of the sequence
+    /// number (which balancers do not hash, and which an ICMP error quotes in its first 8 bytes
+    /// and a SYN-ACK or RST acknowledges as sequence + 1).
+    static func tcpSYN(source: IPAddress, destination: IPAddress, ttl: UInt8, flow: UInt16, port: UInt16, probeID: UInt16) -> [UInt8] {
+        var tcp = [UInt8](repeating: 0, count: 20)
+        put16(&tcp, 0, flow)
+        put16(&tcp, 2, port)
+        put16(&tcp, 4, probeID)        // sequence number, upper half
+        tcp[12] = 5 << 4               // data offset: 20 bytes, no options
+        tcp[13] = 0x02                 // SYN
+        put16(&tcp, 14, 5840)          // window
+        let pseudo = destination.isIPv4
+            ? InternetChecksum.pseudoHeaderV4(source: v4Bytes(source), destination: v4Bytes(destination), protocol: 6, length: tcp.count)
+            : InternetChecksum.pseudoHeaderV6(source: source.bytes, destination: destination.bytes, nextHeader: 6, length: tcp.count)
+        put16(&tcp, 16, InternetChecksum.checksum(sum: InternetChecksum.sum(tcp, initial: pseudo)))
+        return destination.isIPv4 ? ipv4(source: source, destination: destination, ttl: ttl, protocol: 6, id: probeID, payload: tcp) : tcp
     }
 
     /// The echo checksum a flow keeps: fixed per flow, never 0 or 0xFFFF.

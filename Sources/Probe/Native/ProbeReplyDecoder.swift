@@ -7,6 +7,8 @@ struct DecodedReply: Equatable {
         case udp(flow: UInt16, probeID: UInt16)
         /// An echo probe: its identifier (the flow) and sequence number (the probe id).
         case echo(flow: UInt16, probeID: UInt16)
+        /// A TCP probe: its source port (the flow) and the upper half of its sequence number.
+        case tcp(flow: UInt16, probeID: UInt16)
     }
 
     var from: IPAddress
@@ -51,6 +53,7 @@ enum ProbeReplyDecoder {
             switch b[q + 9] {
             case 17: reply.probe = .udp(flow: be16(b, l4), probeID: be16(b, l4 + 6))
             case 1 where b[l4] == 8: reply.probe = .echo(flow: be16(b, l4 + 4), probeID: be16(b, l4 + 6))
+            case 6: reply.probe = .tcp(flow: be16(b, l4), probeID: be16(b, l4 + 4))
             default: break
             }
             // RFC 4884: the length of the quoted datagram in 32-bit words, extensions after it.
@@ -79,6 +82,7 @@ enum ProbeReplyDecoder {
             switch b[q + 6] {
             case 17: reply.probe = .udp(flow: be16(b, l4), probeID: be16(b, l4 + 6))
             case 58 where b[l4] == 128: reply.probe = .echo(flow: be16(b, l4 + 4), probeID: be16(b, l4 + 6))
+            case 6: reply.probe = .tcp(flow: be16(b, l4), probeID: be16(b, l4 + 4))
             default: break
             }
             // RFC 4884 for ICMPv6: the length in 64-bit words, at byte 4.
@@ -109,6 +113,28 @@ enum ProbeReplyDecoder {
             i += length
         }
         return out
+    }
+
+    /// A TCP segment from the destination (SYN-ACK or RST) that acknowledges a SYN probe:
+    /// `segment` is the TCP header, from a raw TCP socket (after the IPv4 header, which
+    /// `decodeTCPv4` strips; IPv6 sockets give the segment alone).
+    static func decodeTCP(_ segment: ArraySlice<UInt8>, from: IPAddress, ttl: UInt8) throws(ProbeError) -> DecodedReply? {
+        let s = Array(segment)
+        guard s.count >= 20 else { throw fail("TCP header cut short", at: segment.startIndex) }
+        let flags = s[13]
+        // Only answers to a SYN: SYN-ACK, or RST with ACK.
+        guard flags & 0x10 != 0, flags & 0x12 == 0x12 || flags & 0x04 != 0 else { return nil }
+        let ack = be32(s, 8) &- 1
+        return DecodedReply(from: from, icmpType: 255, icmpCode: 0, replyTTL: ttl,
+                            probe: .tcp(flow: be16(s, 2), probeID: UInt16(ack >> 16)), probeDestination: from, mpls: [])
+    }
+
+    /// `decodeTCP` for an IPv4 datagram from a raw IPPROTO_TCP socket.
+    static func decodeTCPv4(_ b: [UInt8]) throws(ProbeError) -> DecodedReply? {
+        guard b.count >= 20, b[0] >> 4 == 4 else { throw fail("IPv4 header missing", at: 0) }
+        let ihl = Int(b[0] & 0x0F) * 4
+        guard b[9] == 6, b.count >= ihl else { return nil }
+        return try decodeTCP(b[ihl...], from: IPAddress(v4: be32(b, 12)), ttl: b[8])
     }
 
     static func be16(_ b: [UInt8], _ i: Int) -> UInt16 { UInt16(b[i]) << 8 | UInt16(b[i + 1]) }

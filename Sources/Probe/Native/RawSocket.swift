@@ -28,8 +28,8 @@ final class RawSocket: @unchecked Sendable {
     /// Opens the prober's sockets for `family`, in network namespace `namespace` (a name under
     /// /var/run/netns) when given: a socket belongs to the namespace it was made in, so a
     /// thread enters it, makes them, and leaves.
-    static func open(family: Int32, namespace: String?) throws(ProbeError) -> (send: RawSocket, receive: RawSocket) {
-        let result: Result<(RawSocket, RawSocket), ProbeError> = inNamespace(namespace) {
+    static func open(family: Int32, namespace: String?) throws(ProbeError) -> (send: RawSocket, receive: RawSocket, tcp: RawSocket) {
+        let result: Result<(RawSocket, RawSocket, RawSocket), ProbeError> = inNamespace(namespace) {
             do throws(ProbeError) {
                 return .success(try makeSockets(family: family))
             } catch {
@@ -39,7 +39,7 @@ final class RawSocket: @unchecked Sendable {
         return try result.get()
     }
 
-    private static func makeSockets(family: Int32) throws(ProbeError) -> (RawSocket, RawSocket) {
+    private static func makeSockets(family: Int32) throws(ProbeError) -> (RawSocket, RawSocket, RawSocket) {
         func fail(_ what: String) -> ProbeError {
             let hint = errno == EPERM || errno == EACCES ? " (raw sockets need root or CAP_NET_RAW)" : ""
             return ProbeError(.tracerFailed, "\(what): \(String(cString: strerror(errno)))\(hint)")
@@ -70,14 +70,21 @@ final class RawSocket: @unchecked Sendable {
             var small: Int32 = 1
             setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
         }
-        var on: Int32 = 1
-        setsockopt(receive.fd, SOL_SOCKET, soTimestampNS, &on, socklen_t(MemoryLayout<Int32>.size))
-        var big: Int32 = 4 << 20
-        setsockopt(receive.fd, SOL_SOCKET, SO_RCVBUF, &big, socklen_t(MemoryLayout<Int32>.size))
-        // A blocking read that wakes up now and then, so the receiver can notice it should stop.
-        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(receive.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        return (send, receive)
+        // TCP answers (SYN-ACK, RST) come to a raw TCP socket; IPv6 TCP probes leave through it.
+        let t = socket(family, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_TCP))
+        guard t >= 0 else { throw fail("cannot open a raw TCP socket") }
+        let tcp = RawSocket(fd: t, family: family)
+        for r in [receive, tcp] {
+            var on: Int32 = 1
+            setsockopt(r.fd, SOL_SOCKET, soTimestampNS, &on, socklen_t(MemoryLayout<Int32>.size))
+            if family == AF_INET6 { setsockopt(r.fd, Int32(IPPROTO_IPV6), IPV6_RECVHOPLIMIT, &on, socklen_t(MemoryLayout<Int32>.size)) }
+            var big: Int32 = 4 << 20
+            setsockopt(r.fd, SOL_SOCKET, SO_RCVBUF, &big, socklen_t(MemoryLayout<Int32>.size))
+            // A blocking read that wakes up now and then, so the receiver can notice it should stop.
+            var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(r.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
+        return (send, receive, tcp)
     }
 
     /// Runs `body` on a thread inside network namespace `name` (or here, without one).

@@ -9,12 +9,11 @@ import Glibc
 public enum TracerTool: String, Sendable, CaseIterable {
     case traceroute, tcptraceroute, mtr, scamper, native
 
-    /// The tool a method uses unless one is named: the native prober for udp-paris and
-    /// icmp-paris, scamper for tcp-paris, traceroute for the classic methods.
+    /// The tool a method uses unless one is named: the native prober for the Paris methods,
+    /// traceroute for the classic ones.
     public static func defaultTool(for method: TraceMethod) -> TracerTool {
         switch method {
-        case .udpParis, .icmpParis: .native
-        case .tcpParis: .scamper
+        case .udpParis, .icmpParis, .tcpParis: .native
         default: .traceroute
         }
     }
