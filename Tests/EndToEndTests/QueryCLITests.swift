@@ -42,6 +42,16 @@ import Testing
         let unknown = try stserver(["query", "--data", dir.path, "stats p95 of nowhere"])
         #expect(unknown.status == 66)
 
+        // The path change of the sample, hop by hop: the first changed TTL is the event's.
+        let changes = try stserver(["query", "--data", dir.path, "--format", "csv", "changes"])
+        let event = try #require(changes.stdout.split(separator: "\r\n").dropFirst().first).split(separator: ",")
+        let diff = try stserver(["diff", "--data", dir.path, String(event[3]), String(event[4]), "--format", "csv"])
+        #expect(diff.status == 0, "\(diff.stderr)")
+        let rows = diff.stdout.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.first { $0[3] != "same" && $0[3] != "silent" }?[0] == event[5])
+        #expect(rows.count == Int(max(Int(event[6]) ?? 0, Int(event[7]) ?? 0)))
+        #expect(try stserver(["diff", "--data", dir.path, "1", "99999"]).status == 66)
+
         // Export: one row per probe sent, to a file.
         let file = dir.path + "/out.csv"
         let exp = try stserver(["export", "--data", dir.path, "--target", "t0003.targets.example.net", "-o", file])
