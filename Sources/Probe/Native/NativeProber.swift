@@ -87,47 +87,22 @@ public final class NativeProber: Sendable {
         let first = max(1, min(s.firstTTL, 255)), last = max(first, min(s.maxTTL, 255))
         let wait = Duration.milliseconds(max(1, s.waitMilliseconds))
 
-        let start = WallClock.nowMicros()
-        var probes = [ProbeReply]()
-        var silent = 0
         let hop = HopProbe(destination: destination, source: source, kind: kind, family: family, channel: channel, wait: wait, port: s.tcpPort)
-        ttlLoop: for ttl in first...last {
-            // Paris: every probe on the pinned flow. MDA: one flow per probe, the pinned one first,
-            // until enough probes have failed to show another branch (`MDAStopping`).
-            let flows = (0..<probesPerHop).map { s.mdaConfidence == nil ? flow : flow &+ UInt16($0) }
-            var replies = try await probeHop(hop, ttl: UInt8(ttl), flows: flows)
-            if let confidence = s.mdaConfidence {
-                var used = flows.count
-                while !replies.contains(where: { $0?.address == destination }) {
-                    let branches = Set(replies.compactMap { $0?.address }).count
-                    let needed = MDAStopping.probes(toRuleOutMoreThan: max(1, branches), confidence: confidence)
-                    guard used < needed, used < MDAStopping.maxProbesPerHop else { break }
-                    let more = min(needed, MDAStopping.maxProbesPerHop) - used
-                    replies += try await probeHop(hop, ttl: UInt8(ttl), flows: (used..<(used + more)).map { flow &+ UInt16($0) })
-                    used += more
-                }
+        let progress = TraceProgress(prober: self, hop: hop, flow: flow, first: first, last: last, probesPerHop: probesPerHop,
+                                     mdaConfidence: s.mdaConfidence)
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                progress.start(continuation)
             }
-            var stop = false
-            for r in replies {
-                guard let r else {
-                    probes.append(.lost(ttl: UInt8(ttl)))
-                    continue
-                }
-                probes.append(r)
-                if r.address == destination { stop = true }
-                // An unreachable from a router (!H, !N, !P, !X …) ends the trace, as traceroute's does.
-                if Self.isUnreachable(r, v6: family == AF_INET6) && r.address != destination { stop = true }
-            }
-            silent = replies.allSatisfy { $0 == nil } ? silent + 1 : 0
-            if stop || silent >= Self.gapLimit { break ttlLoop }
+        } catch let e as ProbeError {
+            throw e
+        } catch {
+            throw ProbeError(.tracerFailed, "\(error)")
         }
-        let end = WallClock.nowMicros()
-        return TracerResult(output: TracerOutput(destination: destination, probes: probes), flowID: flow,
-                            startMicros: start, endMicros: end, exitStatus: 0, standardError: "")
     }
 
     /// What every probe of one trace shares.
-    struct HopProbe {
+    struct HopProbe: Sendable {
         var destination: IPAddress
         var source: IPAddress
         var kind: ProbeKind
@@ -137,15 +112,17 @@ public final class NativeProber: Sendable {
         var port: UInt16
     }
 
-    /// Sends one probe per flow at `ttl` and waits for their answers (nil: lost).
-    private func probeHop(_ h: HopProbe, ttl: UInt8, flows: [UInt16]) async throws(ProbeError) -> [ProbeReply?] {
-        let waiter = HopWaiter(count: flows.count)
+    /// Sends one probe per flow at `ttl`; `onFinish` gets the waiter once every probe is
+    /// answered, the wait has passed, or the send failed. Returns the probes' ids, which the
+    /// caller releases with `release(_:)` when it has the answers.
+    func send(_ h: HopProbe, ttl: UInt8, flows: [UInt16], onFinish: @escaping @Sendable (HopWaiter) -> Void) throws(ProbeError) -> [UInt16] {
+        let waiter = HopWaiter(count: flows.count, onFinish: onFinish)
         var batch = [ProbeSender.Probe]()
         for (slot, f) in flows.enumerated() {
             let pending = PendingProbe(destination: h.destination, flow: f, kind: h.kind, slot: slot, ttl: ttl,
                                        sentMicros: WallClock.nowMicros(), waiter: waiter)
             guard let id = table.withLock({ $0.allocate(pending) }) else {
-                table.withLock { t in for p in batch { t.byID[p.id] = nil } }
+                release(batch.map(\.id))
                 throw ProbeError(.tracerFailed, "more than 65,000 probes in flight: lower the concurrency or the rate")
             }
             let packet = switch h.kind {
@@ -155,16 +132,16 @@ public final class NativeProber: Sendable {
             }
             batch.append(ProbeSender.Probe(id: id, ttl: ttl, bytes: packet))
         }
-        let ids = batch.map(\.id)
         // IPv4 probes are whole packets for the IP_HDRINCL socket; IPv6 ones leave through the
         // raw socket of their protocol.
         let socket = h.family == AF_INET ? h.channel.send : (h.kind == .echo ? h.channel.receive : h.kind == .tcp ? h.channel.tcp : h.channel.send)
-        sender.enqueue(ProbeSender.Batch(socket: socket,
-                                         destination: h.destination, probes: batch, waiter: waiter, wait: h.wait))
-        await waiter.wait()
+        sender.enqueue(ProbeSender.Batch(socket: socket, destination: h.destination, probes: batch, waiter: waiter, wait: h.wait))
+        return batch.map(\.id)
+    }
+
+    /// Forgets probes whose answers are in (or will never come).
+    func release(_ ids: [UInt16]) {
         table.withLock { t in for i in ids { t.byID[i] = nil } }
-        if let failure = waiter.failure { throw failure }
-        return waiter.replies
     }
 
     /// The source address toward `destination`, asked of the kernel at most once a minute per
@@ -255,14 +232,14 @@ public final class NativeProber: Sendable {
             var busy = false
             while !stopped.load(ordering: .relaxed) {
                 // RTTs come from the kernel's receive timestamps, so reading late costs no
-                // accuracy: while replies stream in, take what is queued every half millisecond
+                // accuracy: while replies stream in, take what is queued every two milliseconds
                 // rather than waking for each one.
                 let d: RawSocket.Datagram
                 if let ready = socket.receive(into: &buffer, wait: false) {
                     d = ready
                 } else if busy {
                     busy = false
-                    usleep(500)
+                    usleep(2000)
                     continue
                 } else if let next = socket.receive(into: &buffer) {
                     d = next
@@ -356,89 +333,55 @@ struct PendingTable: Sendable {
     }
 }
 
-/// The answers to one TTL's probes, and the trace waiting for them: resumed when the last
-/// answer comes or the wait has passed, whichever is first.
+/// The answers to one batch of a TTL's probes. `onFinish` runs once, on the thread that ends
+/// the batch: the receiver with the last answer, the deadline thread when the wait has passed,
+/// or the sender when sending failed.
 final class HopWaiter: Sendable {
     private struct State {
         var replies: [ProbeReply?]
         var remaining: Int
-        var continuation: CheckedContinuation<Void, Never>?
         var finished = false
         var failure: ProbeError?
     }
 
     private let state: Mutex<State>
+    private let onFinish: @Sendable (HopWaiter) -> Void
 
-    init(count: Int) {
+    init(count: Int, onFinish: @escaping @Sendable (HopWaiter) -> Void) {
         state = Mutex(State(replies: Array(repeating: nil, count: count), remaining: count))
+        self.onFinish = onFinish
     }
 
     var replies: [ProbeReply?] { state.withLock { $0.replies } }
 
-    func deliver(slot: Int, reply: ProbeReply) {
-        let resume = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            guard slot < s.replies.count, s.replies[slot] == nil else { return nil }
-            s.replies[slot] = reply
-            s.remaining -= 1
-            guard s.remaining == 0, !s.finished else { return nil }
-            s.finished = true
-            defer { s.continuation = nil }
-            return s.continuation
-        }
-        resume?.resume()
-    }
-
-    /// Returns once every probe is answered, the deadline the sender set has passed, or the
-    /// send failed.
-    func wait() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { s -> Bool in
-                if s.finished || s.remaining == 0 {
-                    s.finished = true
-                    return true
-                }
-                s.continuation = c
-                return false
-            }
-            if resumeNow { c.resume() }
-        }
-    }
-
     /// Why the probes could not be sent, if they could not.
     var failure: ProbeError? { state.withLock { $0.failure } }
 
-    /// Ends the wait with `error`.
+    func deliver(slot: Int, reply: ProbeReply) {
+        let done = state.withLock { s -> Bool in
+            guard slot < s.replies.count, s.replies[slot] == nil, !s.finished else { return false }
+            s.replies[slot] = reply
+            s.remaining -= 1
+            guard s.remaining == 0 else { return false }
+            s.finished = true
+            return true
+        }
+        if done { onFinish(self) }
+    }
+
+    /// Ends the batch now: its deadline has passed.
+    func expire() {
+        let done = state.withLock { s -> Bool in
+            guard !s.finished else { return false }
+            s.finished = true
+            return true
+        }
+        if done { onFinish(self) }
+    }
+
+    /// Ends the batch with `error`.
     func fail(_ error: ProbeError) {
         state.withLock { $0.failure = error }
         expire()
-    }
-
-    func expire() {
-        let resume = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            guard !s.finished else { return nil }
-            s.finished = true
-            defer { s.continuation = nil }
-            return s.continuation
-        }
-        resume?.resume()
-    }
-}
-
-/// When MDA may stop probing a hop (Augustin et al., "Multipath tracing with Paris
-/// traceroute"): after `n(k)` probes on distinct flows have shown only `k` next hops, the chance
-/// that a (k+1)-th equally likely one exists unseen is below 1 − confidence. With k + 1
-/// branches each missed with probability (k/(k+1))^n, n(k) = ⌈ln((1 − c)/(k + 1)) / ln(k/(k + 1))⌉,
-/// which gives the paper's 6, 11, 16, 21, 27 … at 95 %.
-///
-/// This is MDA per hop, without node control: probes are not steered through a chosen
-/// interface of the hop before, so a branch behind an earlier balancer can take more probes.
-public enum MDAStopping {
-    /// No hop gets more probes than this, whatever the confidence asked.
-    public static let maxProbesPerHop = 128
-
-    public static func probes(toRuleOutMoreThan k: Int, confidence: Double) -> Int {
-        let alpha = min(max(1 - confidence, 1e-9), 0.5)
-        let kk = Double(max(1, k))
-        return Int((log(alpha / (kk + 1)) / log(kk / (kk + 1))).rounded(.up))
     }
 }
