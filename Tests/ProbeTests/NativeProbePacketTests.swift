@@ -131,3 +131,12 @@ import PathTSDB
         #expect((33_000..<63_000).contains(NativeProber.pinnedFlow(for: dst6)))
     }
 }
+
+extension NativeProbePacketTests {
+    @Test func thePseudoHeaderSumNeedsNoBytes() {
+        #expect(InternetChecksum.pseudoHeader(source: src4, destination: dst4, protocol: 17, length: 20)
+                == InternetChecksum.pseudoHeaderV4(source: Array(src4.bytes.suffix(4)), destination: Array(dst4.bytes.suffix(4)), protocol: 17, length: 20))
+        #expect(InternetChecksum.pseudoHeader(source: src6, destination: dst6, protocol: 58, length: 70_000)
+                == InternetChecksum.pseudoHeaderV6(source: src6.bytes, destination: dst6.bytes, nextHeader: 58, length: 70_000))
+    }
+}

@@ -1,3 +1,5 @@
+import PathTSDB
+
 /// The Internet checksum (RFC 1071): the one's complement of the one's complement sum of 16-bit
 /// words, and the arithmetic Paris probing needs to make a checksum come out as a chosen value.
 enum InternetChecksum {
@@ -41,5 +43,21 @@ enum InternetChecksum {
     static func pseudoHeaderV6(source: [UInt8], destination: [UInt8], nextHeader: UInt8, length: Int) -> UInt32 {
         let len = UInt32(length)
         return UInt32(sum(source + destination + [UInt8(len >> 24), UInt8((len >> 16) & 0xFF), UInt8((len >> 8) & 0xFF), UInt8(len & 0xFF), 0, 0, 0, nextHeader]))
+    }
+
+    /// The pseudo-header's sum straight from the addresses' words, without building it: what a
+    /// probe needs once per packet.
+    static func pseudoHeader(source: IPAddress, destination: IPAddress, protocol proto: UInt8, length: Int) -> UInt32 {
+        func words(_ a: IPAddress) -> UInt64 {
+            if let v4 = a.v4Value { return UInt64(v4 >> 16) + UInt64(v4 & 0xFFFF) }
+            var t: UInt64 = 0
+            for shift in stride(from: 48, through: 0, by: -16) {
+                t += (a.high >> UInt64(shift)) & 0xFFFF
+                t += (a.low >> UInt64(shift)) & 0xFFFF
+            }
+            return t
+        }
+        // IPv4: protocol and 16-bit length; IPv6: 32-bit length and next header — the same sum.
+        return UInt32(fold(words(source) + words(destination) + UInt64(proto) + UInt64(length >> 16) + UInt64(length & 0xFFFF)))
     }
 }

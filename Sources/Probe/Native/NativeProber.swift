@@ -28,10 +28,8 @@ public final class NativeProber: Sendable {
     private let logger: Logger
     private let sockets = Mutex<[Int32: FamilyChannel]>([:])
     private let table: InFlightProbes
-    private let stopped = Atomic<Bool>(false)
-    private let malformed = Atomic<Int>(0)
-    private let deadlines: HopDeadlines
-    private let sender: ProbeSender
+    private let handler: ReplyHandler
+    private let loop: ProbeLoop
     private let sources = Mutex<[IPAddress: (IPAddress, ContinuousClock.Instant)]>([:])
     private let routeProbes = Mutex<[Int32: RawSocket]>([:])
     /// One route lookup at a time on a route-probe socket.
@@ -43,26 +41,26 @@ public final class NativeProber: Sendable {
     public init(namespace: String? = nil, packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.native")) {
         self.namespace = namespace
         self.logger = logger
-        let deadlines = HopDeadlines()
-        self.deadlines = deadlines
         let table = InFlightProbes()
         self.table = table
-        sender = ProbeSender(packetsPerSecond: packetsPerSecond, deadlines: deadlines) { id, micros in
+        let handler = ReplyHandler(table: table, logger: logger)
+        self.handler = handler
+        loop = ProbeLoop(packetsPerSecond: packetsPerSecond, stamp: { id, micros in
             table.withLock { $0.byID[id]?.sentMicros = micros }
-        }
+        }, handle: { socket, tcp, d in
+            handler.handle(socket: socket, tcp: tcp, datagram: d)
+        })
     }
 
     deinit { shutdown() }
 
     /// Stops the receiver threads; traces in flight see their remaining probes as lost.
     public func shutdown() {
-        stopped.store(true, ordering: .relaxed)
-        sender.stop()
-        deadlines.stop()
+        loop.stop()
     }
 
     /// ICMP messages that could not be read (cut short where a probe's quote should be).
-    public var malformedReplies: Int { malformed.load(ordering: .relaxed) }
+    public var malformedReplies: Int { handler.malformed.load(ordering: .relaxed) }
 
     // MARK: - Tracing
 
@@ -117,7 +115,7 @@ public final class NativeProber: Sendable {
     /// caller releases with `release(_:)` when it has the answers.
     func send(_ h: HopProbe, ttl: UInt8, flows: [UInt16], onFinish: @escaping @Sendable (HopWaiter) -> Void) throws(ProbeError) -> [UInt16] {
         let waiter = HopWaiter(count: flows.count, onFinish: onFinish)
-        var batch = [ProbeSender.Probe]()
+        var batch = [ProbeLoop.Probe]()
         for (slot, f) in flows.enumerated() {
             let pending = PendingProbe(destination: h.destination, flow: f, kind: h.kind, slot: slot, ttl: ttl,
                                        sentMicros: WallClock.nowMicros(), waiter: waiter)
@@ -130,12 +128,12 @@ public final class NativeProber: Sendable {
             case .echo: ProbePacket.echo(source: h.source, destination: h.destination, ttl: ttl, flow: f, probeID: id)
             case .tcp: ProbePacket.tcpSYN(source: h.source, destination: h.destination, ttl: ttl, flow: f, port: h.port, probeID: id)
             }
-            batch.append(ProbeSender.Probe(id: id, ttl: ttl, bytes: packet))
+            batch.append(ProbeLoop.Probe(id: id, ttl: ttl, bytes: packet))
         }
         // IPv4 probes are whole packets for the IP_HDRINCL socket; IPv6 ones leave through the
         // raw socket of their protocol.
         let socket = h.family == AF_INET ? h.channel.send : (h.kind == .echo ? h.channel.receive : h.kind == .tcp ? h.channel.tcp : h.channel.send)
-        sender.enqueue(ProbeSender.Batch(socket: socket, destination: h.destination, probes: batch, waiter: waiter, wait: h.wait))
+        loop.enqueue(ProbeLoop.Batch(socket: socket, destination: h.destination, probes: batch, waiter: waiter, wait: h.wait))
         return batch.map(\.id)
     }
 
@@ -220,53 +218,42 @@ public final class NativeProber: Sendable {
             return (channel, true)
         }
         if created {
-            startReceiver(winner.receive, tcp: false)
-            startReceiver(winner.tcp, tcp: true)
+            loop.watch(winner.receive, tcp: false)
+            loop.watch(winner.tcp, tcp: true)
         }
         return winner
     }
+}
 
-    private func startReceiver(_ socket: RawSocket, tcp: Bool) {
-        let thread = Thread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 2048)
-            var busy = false
-            while !stopped.load(ordering: .relaxed) {
-                // RTTs come from the kernel's receive timestamps, so reading late costs no
-                // accuracy: while replies stream in, take what is queued every two milliseconds
-                // rather than waking for each one.
-                let d: RawSocket.Datagram
-                if let ready = socket.receive(into: &buffer, wait: false) {
-                    d = ready
-                } else if busy {
-                    busy = false
-                    usleep(2000)
-                    continue
-                } else if let next = socket.receive(into: &buffer) {
-                    d = next
-                    busy = true
-                } else {
-                    continue
-                }
-                let decoded: DecodedReply?
-                do {
-                    if socket.family == AF_INET {
-                        decoded = tcp ? try ProbeReplyDecoder.decodeTCPv4(d.bytes) : try ProbeReplyDecoder.decodeV4(d.bytes)
-                    } else {
-                        guard let from = d.from else { continue }
-                        decoded = tcp ? try ProbeReplyDecoder.decodeTCP(d.bytes[...], from: from, ttl: d.hopLimit)
-                                      : try ProbeReplyDecoder.decodeV6(d.bytes, from: from, hopLimit: d.hopLimit)
-                    }
-                } catch {
-                    malformed.add(1, ordering: .relaxed)
-                    logger.debug("unreadable ICMP message", metadata: ["error": "\(error)"])
-                    continue
-                }
-                guard let r = decoded, let quoted = r.probe else { continue }
-                deliver(r, quoted: quoted, receivedMicros: d.receivedMicros)
+/// Reads what the reply sockets receive and hands each answer to the batch that waits for it.
+final class ReplyHandler: Sendable {
+    private let table: InFlightProbes
+    private let logger: Logger
+    /// ICMP messages that could not be read (cut short where a probe's quote should be).
+    let malformed = Atomic<Int>(0)
+
+    init(table: InFlightProbes, logger: Logger) {
+        self.table = table
+        self.logger = logger
+    }
+
+    func handle(socket: RawSocket, tcp: Bool, datagram d: RawSocket.Datagram) {
+        let decoded: DecodedReply?
+        do {
+            if socket.family == AF_INET {
+                decoded = tcp ? try ProbeReplyDecoder.decodeTCPv4(d.bytes) : try ProbeReplyDecoder.decodeV4(d.bytes)
+            } else {
+                guard let from = d.from else { return }
+                decoded = tcp ? try ProbeReplyDecoder.decodeTCP(d.bytes[...], from: from, ttl: d.hopLimit)
+                              : try ProbeReplyDecoder.decodeV6(d.bytes, from: from, hopLimit: d.hopLimit)
             }
+        } catch {
+            malformed.add(1, ordering: .relaxed)
+            logger.debug("unreadable ICMP message", metadata: ["error": "\(error)"])
+            return
         }
-        thread.name = "smoketrace-native-receiver"
-        thread.start()
+        guard let r = decoded, let quoted = r.probe else { return }
+        deliver(r, quoted: quoted, receivedMicros: d.receivedMicros)
     }
 
     private func deliver(_ r: DecodedReply, quoted: DecodedReply.Quoted, receivedMicros: Int64) {

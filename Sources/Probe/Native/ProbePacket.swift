@@ -28,9 +28,7 @@ struct ProbePacket {
         put16(&udp, 2, udpDestinationPort)
         put16(&udp, 4, UInt16(udpLength))
         for i in 10..<udpLength { udp[i] = UInt8(ascii: "S") }  // payload after the adjust word
-        let pseudo = destination.isIPv4
-            ? InternetChecksum.pseudoHeaderV4(source: v4Bytes(source), destination: v4Bytes(destination), protocol: 17, length: udpLength)
-            : InternetChecksum.pseudoHeaderV6(source: source.bytes, destination: destination.bytes, nextHeader: 17, length: udpLength)
+        let pseudo = InternetChecksum.pseudoHeader(source: source, destination: destination, protocol: 17, length: udpLength)
         let s = InternetChecksum.sum(udp, initial: pseudo)
         put16(&udp, 8 + adjustOffset, InternetChecksum.adjustment(sum: s, target: probeID))
         put16(&udp, 6, probeID)
@@ -45,7 +43,7 @@ struct ProbePacket {
         put16(&icmp, 4, flow)
         put16(&icmp, 6, probeID)
         for i in 10..<icmp.count { icmp[i] = UInt8(ascii: "S") }
-        let pseudo = v4 ? 0 : InternetChecksum.pseudoHeaderV6(source: source.bytes, destination: destination.bytes, nextHeader: 58, length: icmp.count)
+        let pseudo = v4 ? 0 : InternetChecksum.pseudoHeader(source: source, destination: destination, protocol: 58, length: icmp.count)
         let s = InternetChecksum.sum(icmp, initial: pseudo)
         put16(&icmp, 8 + adjustOffset, InternetChecksum.adjustment(sum: s, target: constantChecksum(flow: flow)))
         put16(&icmp, 2, constantChecksum(flow: flow))
@@ -63,9 +61,7 @@ struct ProbePacket {
         tcp[12] = 5 << 4               // data offset: 20 bytes, no options
         tcp[13] = 0x02                 // SYN
         put16(&tcp, 14, 5840)          // window
-        let pseudo = destination.isIPv4
-            ? InternetChecksum.pseudoHeaderV4(source: v4Bytes(source), destination: v4Bytes(destination), protocol: 6, length: tcp.count)
-            : InternetChecksum.pseudoHeaderV6(source: source.bytes, destination: destination.bytes, nextHeader: 6, length: tcp.count)
+        let pseudo = InternetChecksum.pseudoHeader(source: source, destination: destination, protocol: 6, length: tcp.count)
         put16(&tcp, 16, InternetChecksum.checksum(sum: InternetChecksum.sum(tcp, initial: pseudo)))
         return destination.isIPv4 ? ipv4(source: source, destination: destination, ttl: ttl, protocol: 6, id: probeID, payload: tcp) : tcp
     }
@@ -80,14 +76,19 @@ struct ProbePacket {
     /// for IP_HDRINCL); DF is clear, so a probe is never refused for its size.
     static func ipv4(source: IPAddress, destination: IPAddress, ttl: UInt8, protocol proto: UInt8, id: UInt16, payload: [UInt8]) -> [UInt8] {
         var h = [UInt8](repeating: 0, count: 20)
+        h.reserveCapacity(20 + payload.count)
         h[0] = 0x45
         put16(&h, 2, UInt16(20 + payload.count))
         put16(&h, 4, id)
         h[8] = ttl
         h[9] = proto
-        h.replaceSubrange(12..<16, with: v4Bytes(source))
-        h.replaceSubrange(16..<20, with: v4Bytes(destination))
-        return h + payload
+        let s = source.v4Value ?? 0, d = destination.v4Value ?? 0
+        put16(&h, 12, UInt16(s >> 16))
+        put16(&h, 14, UInt16(s & 0xFFFF))
+        put16(&h, 16, UInt16(d >> 16))
+        put16(&h, 18, UInt16(d & 0xFFFF))
+        h.append(contentsOf: payload)
+        return h
     }
 
     static func v4Bytes(_ a: IPAddress) -> [UInt8] { Array(a.bytes.suffix(4)) }
