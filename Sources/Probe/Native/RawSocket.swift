@@ -141,23 +141,29 @@ final class RawSocket: @unchecked Sendable {
             sent = data.withUnsafeMutableBytes { p in
                 control.withUnsafeMutableBytes { c in
                     withUnsafeMutablePointer(to: &sin6) { sa in
-                        var iov = iovec(iov_base: p.baseAddress, iov_len: p.count)
-                        return withUnsafeMutablePointer(to: &iov) { iovp in
-                            var msg = msghdr()
-                            msg.msg_name = UnsafeMutableRawPointer(sa)
-                            msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_in6>.size)
-                            msg.msg_iov = iovp
-                            msg.msg_iovlen = 1
-                            msg.msg_control = c.baseAddress
-                            msg.msg_controllen = c.count
-                            return sendmsg(fd, &msg, 0)
-                        }
+                        RawSocket.withMessage(p, name: sa, nameLength: MemoryLayout<sockaddr_in6>.size, control: c) { sendmsg(fd, &$0, 0) }
                     }
                 }
             }
         }
         guard sent == packet.count else {
             throw ProbeError(.tracerFailed, "cannot send a probe to \(destination): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Calls `body` with a message header over one data buffer, an address and a control buffer.
+    private static func withMessage<R>(_ data: UnsafeMutableRawBufferPointer, name: UnsafeMutableRawPointer, nameLength: Int,
+                                       control: UnsafeMutableRawBufferPointer, _ body: (inout msghdr) -> R) -> R {
+        var iov = iovec(iov_base: data.baseAddress, iov_len: data.count)
+        return withUnsafeMutablePointer(to: &iov) { iovp in
+            var msg = msghdr()
+            msg.msg_name = name
+            msg.msg_namelen = socklen_t(nameLength)
+            msg.msg_iov = iovp
+            msg.msg_iovlen = 1
+            msg.msg_control = control.baseAddress
+            msg.msg_controllen = control.count
+            return body(&msg)
         }
     }
 
@@ -180,15 +186,7 @@ final class RawSocket: @unchecked Sendable {
         let n: Int = buffer.withUnsafeMutableBytes { p in
             control.withUnsafeMutableBytes { c in
                 withUnsafeMutablePointer(to: &name) { sa in
-                    var iov = iovec(iov_base: p.baseAddress, iov_len: p.count)
-                    return withUnsafeMutablePointer(to: &iov) { iovp in
-                        var msg = msghdr()
-                        msg.msg_name = UnsafeMutableRawPointer(sa)
-                        msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-                        msg.msg_iov = iovp
-                        msg.msg_iovlen = 1
-                        msg.msg_control = c.baseAddress
-                        msg.msg_controllen = c.count
+                    RawSocket.withMessage(p, name: sa, nameLength: MemoryLayout<sockaddr_storage>.size, control: c) { msg in
                         let r = recvmsg(fd, &msg, wait ? 0 : Int32(MSG_DONTWAIT))
                         if r >= 0 { controlLength = Int(msg.msg_controllen) }
                         return r

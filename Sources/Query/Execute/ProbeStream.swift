@@ -53,10 +53,18 @@ struct ProbeStream {
                 runIndex += 1
                 continue
             }
-            guard targetIndex < plan.targets.count else { return !out.isEmpty }
+            guard try loadNextWindow(context: context) else { return !out.isEmpty }
+        }
+        return true
+    }
+
+    /// Reads the runs of the next target-window with any; false when every one has been read.
+    private mutating func loadNextWindow(context: QueryContext) throws(QueryError) -> Bool {
+        while targetIndex < plan.targets.count {
             if windowIndex >= windows.count {
                 targetIndex += 1
                 windowIndex = 0
+                targetField = nil
                 continue
             }
             try context.checkDeadline()
@@ -65,8 +73,9 @@ struct ProbeStream {
             table = t
             runIndex = 0
             windowIndex += 1
+            return true
         }
-        return true
+        return false
     }
 
     /// Appends the CSV rows of the next runs straight as bytes, at least `bytes` of them unless
@@ -81,19 +90,7 @@ struct ProbeStream {
                 runIndex += 1
                 continue
             }
-            guard targetIndex < plan.targets.count else { break }
-            if windowIndex >= windows.count {
-                targetIndex += 1
-                windowIndex = 0
-                targetField = nil
-                continue
-            }
-            try context.checkDeadline()
-            let (t, p) = load(target: targetIndex, window: windowIndex)
-            problems += p
-            table = t
-            runIndex = 0
-            windowIndex += 1
+            guard try loadNextWindow(context: context) else { break }
         }
         return rows
     }
