@@ -139,6 +139,30 @@ import PathTSDB
         #expect(paris.output.probes.first { $0.ttl == 2 }?.address == byTTL[2]?.first?.address)
     }
 
+    @Test func manyTracesAtOnceLeaveNoProbeBehind() async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        try lab.silence(.r2)
+        let prober = NativeProber(namespace: lab.ns(.src), packetsPerSecond: 2000)
+        defer { prober.shutdown() }
+        var s = settings(.icmpParis, probes: 2)
+        s.waitMilliseconds = 300
+        let fixed = s
+        let target = Self.destination
+        // Twenty traces at once on one prober: answered hops, a silent hop, the destination.
+        let results = try await withThrowingTaskGroup(of: TracerResult.self) { group in
+            for _ in 0..<20 { group.addTask { try await prober.trace(target, settings: fixed) } }
+            return try await group.reduce(into: [TracerResult]()) { $0.append($1) }
+        }
+        #expect(results.count == 20)
+        for r in results {
+            #expect(r.output.reached)
+            #expect(r.output.probes.filter { $0.ttl == 2 }.allSatisfy { $0.isLoss })
+            #expect(r.output.probes.filter { $0.ttl == 1 }.allSatisfy { $0.address?.description == NetworkLab.r1 })
+        }
+        #expect(prober.probesInFlight == 0, "lost probes are released with their TTL's answers")
+    }
+
     @Test func targetsThatCouldBeOptionsAreRefused() {
         for bad in ["-n", "--help", "a b", "x;rm", "", "a..b", "-1.example"] {
             #expect(throws: ProbeError.self, "\(bad)") { try TargetName(bad) }

@@ -59,6 +59,9 @@ public final class NativeProber: Sendable {
         loop.stop()
     }
 
+    /// Probes sent or about to be whose answers are still awaited.
+    public var probesInFlight: Int { table.withLock { $0.byID.count } }
+
     /// ICMP messages that could not be read (cut short where a probe's quote should be).
     public var malformedReplies: Int { handler.malformed.load(ordering: .relaxed) }
 
@@ -110,10 +113,10 @@ public final class NativeProber: Sendable {
         var port: UInt16
     }
 
-    /// Sends one probe per flow at `ttl`; `onFinish` gets the waiter once every probe is
-    /// answered, the wait has passed, or the send failed. Returns the probes' ids, which the
-    /// caller releases with `release(_:)` when it has the answers.
-    func send(_ h: HopProbe, ttl: UInt8, flows: [UInt16], onFinish: @escaping @Sendable (HopWaiter) -> Void) throws(ProbeError) -> [UInt16] {
+    /// Registers one probe per flow at `ttl` and builds their packets; `submit` sends them.
+    /// `onFinish` gets the waiter once every probe is answered, the wait has passed, or the send
+    /// failed. The caller releases the probes' ids with `release(_:)` when it has the answers.
+    func prepare(_ h: HopProbe, ttl: UInt8, flows: [UInt16], onFinish: @escaping @Sendable (HopWaiter) -> Void) throws(ProbeError) -> ProbeLoop.Batch {
         let waiter = HopWaiter(count: flows.count, onFinish: onFinish)
         var batch = [ProbeLoop.Probe]()
         for (slot, f) in flows.enumerated() {
@@ -133,8 +136,12 @@ public final class NativeProber: Sendable {
         // IPv4 probes are whole packets for the IP_HDRINCL socket; IPv6 ones leave through the
         // raw socket of their protocol.
         let socket = h.family == AF_INET ? h.channel.send : (h.kind == .echo ? h.channel.receive : h.kind == .tcp ? h.channel.tcp : h.channel.send)
-        loop.enqueue(ProbeLoop.Batch(socket: socket, destination: h.destination, probes: batch, waiter: waiter, wait: h.wait))
-        return batch.map(\.id)
+        return ProbeLoop.Batch(socket: socket, destination: h.destination, probes: batch, waiter: waiter, wait: h.wait)
+    }
+
+    /// Sends a prepared batch when the rate allows.
+    func submit(_ batch: ProbeLoop.Batch) {
+        loop.enqueue(batch)
     }
 
     /// Forgets probes whose answers are in (or will never come).

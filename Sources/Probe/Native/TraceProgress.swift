@@ -56,11 +56,13 @@ final class TraceProgress: Sendable {
 
     private func sendBatch(ttl: Int, flows: [UInt16]) {
         do {
-            let ids = try prober.send(hop, ttl: UInt8(ttl), flows: flows) { [self] waiter in batchEnded(waiter) }
+            let batch = try prober.prepare(hop, ttl: UInt8(ttl), flows: flows) { [self] waiter in batchEnded(waiter) }
+            // The state first: the batch can end on the I/O thread as soon as it is submitted.
             state.withLock { s in
-                s.batchIDs = ids
+                s.batchIDs = batch.probes.map(\.id)
                 s.used += flows.count
             }
+            prober.submit(batch)
         } catch {
             finish(.failure(error))
         }
