@@ -45,8 +45,8 @@ public final class NativeProber: Sendable {
         self.table = table
         let handler = ReplyHandler(table: table, logger: logger)
         self.handler = handler
-        loop = ProbeLoop(packetsPerSecond: packetsPerSecond, stamp: { id, micros in
-            table.withLock { $0.byID[id]?.sentMicros = micros }
+        loop = ProbeLoop(packetsPerSecond: packetsPerSecond, stamp: { times in
+            table.withLock { t in for (id, micros) in times { t.byID[id]?.sentMicros = micros } }
         }, handle: { socket, tcp, d in
             handler.handle(socket: socket, tcp: tcp, datagram: d)
         })

@@ -46,13 +46,13 @@ final class ProbeLoop: @unchecked Sendable {
     private let interval: Duration
     /// How far ahead of the average rate an idle loop may send: a short burst, never more.
     private let burst: Duration = .milliseconds(5)
-    private let stamp: @Sendable (UInt16, Int64) -> Void
+    private let stamp: @Sendable ([(UInt16, Int64)]) -> Void
     private let handle: DatagramHandler
 
     /// - Parameters:
-    ///   - stamp: records a probe's send time (microseconds since the epoch) by its id.
+    ///   - stamp: records probes' send times (microseconds since the epoch) by their ids.
     ///   - handle: reads one received datagram (on the loop thread).
-    init(packetsPerSecond: Int, stamp: @escaping @Sendable (UInt16, Int64) -> Void, handle: @escaping DatagramHandler) {
+    init(packetsPerSecond: Int, stamp: @escaping @Sendable ([(UInt16, Int64)]) -> Void, handle: @escaping DatagramHandler) {
         interval = .nanoseconds(1_000_000_000 / Int64(max(1, packetsPerSecond)))
         self.stamp = stamp
         self.handle = handle
@@ -170,13 +170,19 @@ final class ProbeLoop: @unchecked Sendable {
             guard now.duration(to: slot) <= .milliseconds(1) else { return }
             queue.removeFirst()
             next = slot + interval * batch.probes.count
+            // Send times are noted as each probe leaves and recorded together afterwards: the
+            // answers are read on this thread too, so none can come before the record.
+            var times = [(UInt16, Int64)]()
+            times.reserveCapacity(batch.probes.count)
             do {
                 for p in batch.probes {
-                    stamp(p.id, WallClock.nowMicros())
+                    times.append((p.id, WallClock.nowMicros()))
                     try batch.socket.send(p.bytes, to: batch.destination, hopLimit: p.ttl)
                 }
+                stamp(times)
                 push(batch.waiter, at: .now + batch.wait)
             } catch {
+                stamp(times)
                 batch.waiter.fail(error)
             }
         }
