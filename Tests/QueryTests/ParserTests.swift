@@ -88,6 +88,17 @@ import PathTSDB
         }
     }
 
+    @Test func hostileNestingIsAnErrorNotACrash() throws {
+        let deep = "stats loss where " + String(repeating: "(", count: 5000) + "loss > 1" + String(repeating: ")", count: 5000)
+        #expect(throws: QueryError("the filter nests deeper than 64 levels", line: 1, column: 82)) { try Parser.parse(deep) }
+        let nots = "stats loss where " + String(repeating: "not ", count: 5000) + "loss > 1"
+        #expect(throws: QueryError.self) { try Parser.parse(nots) }
+        let fine = "stats loss where " + String(repeating: "(", count: 60) + "loss > 1" + String(repeating: ")", count: 60)
+        #expect(try Parser.parse(fine).filter != nil)
+        let longPattern = "targets of target ~ \"" + String(repeating: "a", count: 300) + "\""
+        #expect(throws: QueryError.self) { try Parser.parse(longPattern) }
+    }
+
     @Test func prefixesMatchTheirFamilyOnly() throws {
         let p = try #require(IPPrefix("10.1.2.3/16"))
         #expect(p.description == "10.1.0.0/16")

@@ -203,7 +203,13 @@ public struct Parser {
         }
     }
 
+    /// Longest regular expression accepted: patterns run on every target name, without a time limit.
+    static let maxPatternLength = 256
+
     private func checkRegex(_ pattern: String, at t: Token) throws(QueryError) {
+        guard pattern.count <= Parser.maxPatternLength else {
+            throw QueryError("the regular expression is longer than \(Parser.maxPatternLength) characters", line: t.position.line, column: t.position.column)
+        }
         do {
             _ = try Regex(pattern)
         } catch {
@@ -273,9 +279,21 @@ public struct Parser {
         return e
     }
 
+    /// How deep `not` and parentheses may nest: deep enough for any real filter, shallow enough
+    /// that a hostile query cannot exhaust the stack.
+    static let maxNesting = 64
+    private var nesting = 0
+
     private mutating func unary() throws(QueryError) -> Expression {
-        if accept(keyword: "not") { return .not(try unary()) }
-        if accept(symbol: "(") {
+        if keyword == "not" || current.kind == .symbol("(") {
+            let opening = current
+            nesting += 1
+            defer { nesting -= 1 }
+            guard nesting <= Parser.maxNesting else {
+                throw QueryError("the filter nests deeper than \(Parser.maxNesting) levels", line: opening.position.line, column: opening.position.column)
+            }
+            if accept(keyword: "not") { return .not(try unary()) }
+            index += 1
             let e = try orExpression()
             guard accept(symbol: ")") else { throw error("')'") }
             return e
