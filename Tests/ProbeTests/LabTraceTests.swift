@@ -163,6 +163,32 @@ import PathTSDB
         #expect(prober.probesInFlight == 0, "lost probes are released with their TTL's answers")
     }
 
+    @Test func slotsThatCannotStartAreStoredAsMissed() async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        try lab.dropAtR2(oneIn: 1)  // nothing gets past r2: each trace waits out its gap limit
+        let (store, dir) = try openStore()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
+        let targets = try TargetConfiguration.parse("""
+            defaults: { interval: 1s, probes: 1, max_ttl: 8, wait: 1s, method: icmp-paris }
+            targets: [{ name: slow, address: \(NetworkLab.dst) }]
+            """)
+        let monitor = Monitor(store: store, vantage: "lab", namespace: lab.ns(.src))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await monitor.run(targets: targets) }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(3500))
+                monitor.stop()
+            }
+            await group.waitForAll()
+        }
+        // A trace takes about six seconds (r1, then five silent TTLs); slots a second apart
+        // meanwhile find it still running, and each is on disk with its reason.
+        let missed = store.snapshot().missedSlots
+        #expect(missed.count >= 2 && missed.count == monitor.counters.missed)
+        #expect(missed.allSatisfy { $0.target == "slow" && $0.vantage == "lab" && $0.reason == .stillRunning })
+    }
+
     @Test func targetsThatCouldBeOptionsAreRefused() {
         for bad in ["-n", "--help", "a b", "x;rm", "", "a..b", "-1.example"] {
             #expect(throws: ProbeError.self, "\(bad)") { try TargetName(bad) }

@@ -189,6 +189,28 @@ import Testing
         }
     }
 
+    @Test func missedSlotsAreListedAndFiltered() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try QueryCorpus.store(Array(runs.prefix(30)), in: dir)
+        defer { try? store.close() }
+        let t = QueryCorpus.start
+        try store.recordMissed([
+            MissedSlot(target: "eu/a", vantage: "vp1", slotMicros: t + 600_000_000, reason: .stillRunning),
+            MissedSlot(target: "eu/never-traced", vantage: "vp1", slotMicros: t + 60_000_000, reason: .late),
+            MissedSlot(target: "us/c", vantage: "vp1", slotMicros: t + 900_000_000, reason: .noCapacity),
+        ])
+        let snap = store.snapshot()
+        let all = try QueryEngine.table("missed", snapshot: snap, context: QueryCorpus.context)
+        #expect(all.columns == ["time", "target", "vantage", "reason"])
+        #expect(all.rows.map { $0[1].text } == ["eu/never-traced", "eu/a", "us/c"])
+        let eu = try QueryEngine.table("missed of group eu where reason != \"late\"", snapshot: snap, context: QueryCorpus.context)
+        #expect(eu.rows == [[.time(t + 600_000_000), .text("eu/a"), .text("vp1"), .text("still running")]])
+        let window = try QueryEngine.table("missed from \(RFC3339.format(micros: t + 300_000_000)) to \(RFC3339.format(micros: t + 700_000_000))",
+                                           snapshot: snap, context: QueryCorpus.context)
+        #expect(window.rows.map { $0[1].text } == ["eu/a"])
+    }
+
     @Test func targetsBySelector() throws {
         try withStore { snap, _ in
             func names(_ text: String) -> [String] {

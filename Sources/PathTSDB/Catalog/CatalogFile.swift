@@ -44,32 +44,8 @@ final class CatalogFile {
         guard version == CatalogFile.version else {
             throw StorageError(.unsupportedVersion, "catalog version \(version), this build reads \(CatalogFile.version)", file: path, offset: 4)
         }
-        var offset = CatalogFile.headerSize
-        var problem: StorageError?
-        while offset < bytes.count {
-            guard bytes.count - offset >= 8 else {
-                problem = StorageError(.corruption, "record header cut short", file: path, offset: Int64(offset))
-                break
-            }
-            let length = Int(bytes.loadLE32(at: offset))
-            let crc = bytes.loadLE32(at: offset + 4)
-            guard length > 0, length <= bytes.count - offset - 8 else {
-                problem = StorageError(.corruption, "record of \(length) bytes runs past the end of the file", file: path, offset: Int64(offset))
-                break
-            }
-            let body = bytes[(offset + 8)..<(offset + 8 + length)]
-            guard CRC32C.checksum(body) == crc else {
-                problem = StorageError(.corruption, "record checksum mismatch", file: path, offset: Int64(offset))
-                break
-            }
-            var cursor = ByteCursor(bytes, from: offset + 8, to: offset + 8 + length)
-            do throws(StorageError) {
-                catalog.load(try CatalogEntry.decode(&cursor))
-            } catch {
-                problem = error.located(file: path)
-                break
-            }
-            offset += 8 + length
+        let (offset, problem) = RecordLog.read(bytes, from: CatalogFile.headerSize, path: path) { (c: inout ByteCursor) throws(StorageError) in
+            catalog.load(try CatalogEntry.decode(&c))
         }
         if problem != nil {
             try file.truncate(to: Int64(offset))
@@ -84,24 +60,14 @@ final class CatalogFile {
     func persist(_ catalog: Catalog) throws(StorageError) {
         let entries = catalog.entries(after: persisted)
         guard !entries.isEmpty else { return }
-        let start = try file.seekToEnd()
         var out = [UInt8]()
         var body = [UInt8]()
         for e in entries {
             body.removeAll(keepingCapacity: true)
             e.encode(into: &body)
-            out.appendLE(UInt32(body.count))
-            out.appendLE(CRC32C.checksum(body))
-            out.append(contentsOf: body)
+            RecordLog.append(body, to: &out)
         }
-        do throws(StorageError) {
-            try file.writeAll(out)
-            try file.sync()
-            persisted = catalog.counts
-        } catch {
-            // Leave no partial record behind for the next append to follow.
-            try? file.truncate(to: start)
-            throw error
-        }
+        try RecordLog.write(out, to: file)
+        persisted = catalog.counts
     }
 }

@@ -154,6 +154,14 @@ extension PathStore {
                 try retire(seg, writer: &w)
                 dropped += 1
             }
+            // Missed slots go with the raw data of their time.
+            try missedFile.withLock { (file: inout MissedSlotFile) throws(StorageError) in
+                let all = published.withLock { $0.missed }
+                guard all.contains(where: { $0.slotMicros < cutoff }) else { return }
+                let kept = all.filter { $0.slotMicros >= cutoff }
+                try file.rewrite(kept, directory: directory)
+                published.withLock { $0.missed = kept }
+            }
             return dropped
         }
     }

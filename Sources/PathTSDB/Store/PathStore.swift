@@ -24,6 +24,8 @@ public final class PathStore: Sendable {
     /// Written by whoever cuts: the cutter thread, or the writer for a synchronous cut.
     private let catalogFile: Mutex<CatalogFile>
     private let cutter: Mutex<SegmentCutter?> = Mutex(nil)
+    /// `missed.ptm`; its lock also orders appends to `published.missed`.
+    let missedFile: Mutex<MissedSlotFile>
     let logger: Logger
 
     struct Published {
@@ -31,6 +33,8 @@ public final class PathStore: Sendable {
         var segments: [Segment]
         var rollupFiles: [Segment]
         var head: [HeadBlock]
+        /// Scheduled runs that did not start, oldest first.
+        var missed: [MissedSlot] = []
         var closed = false
     }
 
@@ -68,6 +72,11 @@ public final class PathStore: Sendable {
         var catalogProblem: StorageError?
         let catalogFile = try CatalogFile(path: directory + "/catalog.ptc", into: &catalog, tailProblem: &catalogProblem)
         if let catalogProblem { report.problems.append(catalogProblem) }
+        var missed = [MissedSlot]()
+        var missedProblem: StorageError?
+        let missedFile = try MissedSlotFile(path: directory + "/missed.ptm", into: &missed, tailProblem: &missedProblem)
+        if let missedProblem { report.problems.append(missedProblem) }
+        self.missedFile = Mutex(missedFile)
 
         var segments = try PathStore.loadSegments(in: directory + "/segments", quarantine: directory + "/quarantine",
                                                   verify: options.verifySegmentsOnOpen, report: &report)
@@ -100,7 +109,7 @@ public final class PathStore: Sendable {
         let state = WriterState(wal: wal, ingester: HeadIngester(catalog: catalog, detector: detector), nextSegmentID: nextID)
         writer = Mutex(state)
         self.catalogFile = Mutex(catalogFile)
-        published = Mutex(Published(catalog: catalog, segments: segments, rollupFiles: rollupFiles, head: []))
+        published = Mutex(Published(catalog: catalog, segments: segments, rollupFiles: rollupFiles, head: [], missed: missed))
         openReport = report
         try replayWAL(after: highWater)
         if options.backgroundCuts {
@@ -222,6 +231,20 @@ public final class PathStore: Sendable {
     }
 
     var isClosed: Bool { published.withLock { $0.closed } }
+
+    /// Records scheduled runs that did not start. When this returns they are on disk (fsynced)
+    /// and visible to new snapshots.
+    /// - Throws: `.invalidArgument` for a slot without a target name (nothing is written then);
+    ///   `.diskFull` or `.io` when the write fails (nothing of the call is recorded).
+    public func recordMissed(_ slots: [MissedSlot]) throws(StorageError) {
+        guard !slots.isEmpty else { return }
+        guard slots.allSatisfy({ !$0.target.isEmpty }) else { throw StorageError(.invalidArgument, "a missed slot needs a target name") }
+        try missedFile.withLock { (file: inout MissedSlotFile) throws(StorageError) in
+            guard !isClosed else { throw StorageError(.closed, "store is closed", file: directory) }
+            try file.append(slots)
+            published.withLock { $0.missed += slots }
+        }
+    }
 
     private func publishHeadBlock(_ block: HeadBlock, writer w: inout WriterState) {
         w.uncutProbes += block.table.probes.count
@@ -352,7 +375,7 @@ public final class PathStore: Sendable {
     /// A consistent view of everything acknowledged so far.
     public func snapshot() -> StoreSnapshot {
         let p = published.withLock { $0 }
-        return StoreSnapshot(catalog: p.catalog, segments: p.segments, rollupFiles: p.rollupFiles, head: p.head) { [weak self] seg, err in
+        return StoreSnapshot(catalog: p.catalog, segments: p.segments, rollupFiles: p.rollupFiles, head: p.head, missedSlots: p.missed) { [weak self] seg, err in
             self?.quarantine(seg, because: err)
         }
     }

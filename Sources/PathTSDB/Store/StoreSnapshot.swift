@@ -7,6 +7,8 @@ public struct StoreSnapshot: Sendable {
     /// Rollup-only files left by retention.
     public let rollupFiles: [Segment]
     public let head: [HeadBlock]
+    /// Scheduled runs that did not start, oldest first as recorded.
+    public let missedSlots: [MissedSlot]
     /// Called when a segment turns out to be damaged while reading, so the store can quarantine it.
     let reportDamage: @Sendable (Segment, StorageError) -> Void
 
@@ -40,6 +42,21 @@ public struct StoreSnapshot: Sendable {
         }
         out.sortByStart()
         return (out, problems)
+    }
+
+    init(catalog: Catalog, segments: [Segment], rollupFiles: [Segment], head: [HeadBlock], missedSlots: [MissedSlot] = [],
+         reportDamage: @escaping @Sendable (Segment, StorageError) -> Void) {
+        self.catalog = catalog
+        self.segments = segments
+        self.rollupFiles = rollupFiles
+        self.head = head
+        self.missedSlots = missedSlots
+        self.reportDamage = reportDamage
+    }
+
+    /// Slots due in `range`, oldest first.
+    public func missed(in range: Range<Int64>) -> [MissedSlot] {
+        missedSlots.filter { range.contains($0.slotMicros) }.sorted { ($0.slotMicros, $0.target) < ($1.slotMicros, $1.target) }
     }
 
     /// Path-change events in `range`, optionally of one target, oldest first.

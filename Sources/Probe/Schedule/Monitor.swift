@@ -91,6 +91,11 @@ public final class Monitor: Sendable {
                     case .missed(let name, let slot, let reason):
                         state.withLock { $0.counters.missed += 1 }
                         logger.warning("run missed", metadata: ["target": "\(name)", "slot": "\(slot)", "reason": "\(reason.rawValue)"])
+                        do {
+                            try store.recordMissed([MissedSlot(target: name, vantage: vantage, slotMicros: slot, reason: reason.stored)])
+                        } catch {
+                            logger.error("missed slot not recorded", metadata: ["target": "\(name)", "error": "\(error)"])
+                        }
                     }
                 }
                 // Wake for the next slot, or soon enough to see traces finish.

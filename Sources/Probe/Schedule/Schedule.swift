@@ -1,3 +1,5 @@
+import PathTSDB
+
 /// When each target is traced. A pure state machine: the monitor tells it the time and which
 /// traces finished, and it answers with what to start and what was missed. It never reads a
 /// clock, so tests drive it with plain numbers.
@@ -114,5 +116,16 @@ public struct Schedule: Sendable {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h
+    }
+}
+
+extension Schedule.MissReason {
+    /// The reason as the store keeps it.
+    var stored: MissedSlot.Reason {
+        switch self {
+        case .stillRunning: .stillRunning
+        case .noCapacity: .noCapacity
+        case .late: .late
+        }
     }
 }

@@ -113,6 +113,8 @@ public struct QueryCursor {
             }
         case .probes:
             rows = []
+        case .missed:
+            rows = try missedRows()
         }
         if let filter { rows = rows.filter(filter.accepts) }
         if !plan.query.order.isEmpty {
@@ -150,6 +152,30 @@ public struct QueryCursor {
             }
         }
         return rows
+    }
+
+    private func missedRows() throws(QueryError) -> [[ResultValue]] {
+        let selectors = plan.query.targets
+        if selectors.contains(where: { if case .tag = $0 { true } else { false } }), context.tags == nil {
+            throw QueryError("tags come from the targets file, and none is loaded")
+        }
+        var patterns = [String: Regex<AnyRegexOutput>]()
+        for case .pattern(let p) in selectors where !p.isEmpty {
+            do { patterns[p] = try Regex(p) } catch { throw QueryError("not a valid regular expression: \(p)") }
+        }
+        func selected(_ name: String) -> Bool {
+            selectors.isEmpty || selectors.contains { s in
+                switch s {
+                case .name(let n): n == name
+                case .pattern(let p): p.isEmpty || patterns[p].map { name.contains($0) } ?? false
+                case .group(let g): name.hasPrefix(g.hasSuffix("/") ? g : g + "/")
+                case .tag(let t): context.tags?[name]?.contains(t) == true
+                }
+            }
+        }
+        return snapshot.missed(in: plan.range).filter { selected($0.target) }.map {
+            [.time($0.slotMicros), .text($0.target), .text($0.vantage), .text($0.reason.description)]
+        }
     }
 
     private mutating func changeRows() -> [[ResultValue]] {

@@ -55,12 +55,12 @@ public struct Parser {
     // MARK: - Query
 
     private static let kinds: [String: ParsedQuery.Kind] = [
-        "stats": .stats, "paths": .paths, "changes": .changes, "probes": .probes, "targets": .targets,
+        "stats": .stats, "paths": .paths, "changes": .changes, "probes": .probes, "targets": .targets, "missed": .missed,
     ]
 
     private mutating func query() throws(QueryError) -> ParsedQuery {
         guard let k = keyword, let kind = Parser.kinds[k] else {
-            throw error("a query kind (stats, paths, changes, probes or targets)")
+            throw error("a query kind (stats, paths, changes, probes, targets or missed)")
         }
         index += 1
         var q = ParsedQuery(kind: kind)
@@ -90,6 +90,7 @@ public struct Parser {
         .changes: ["of", "for", "last", "since", "from", "where", "order", "limit"],
         .probes: ["of", "for", "hop", "hops", "last", "since", "from", "where", "limit"],
         .targets: ["of", "for", "where", "order", "limit"],
+        .missed: ["of", "for", "last", "since", "from", "where", "order", "limit"],
     ]
 
     private mutating func clause(into q: inout ParsedQuery) throws(QueryError) {

@@ -14,6 +14,8 @@ public struct ParsedQuery: Sendable, Equatable {
         case probes
         /// The targets the selection matches.
         case targets
+        /// Scheduled runs that did not start, and why.
+        case missed
     }
 
     public var kind: Kind

@@ -42,9 +42,12 @@ public struct QueryPlan: Sendable {
 /// (targets and time bounds), and picks rollups where they give the same answer.
 public enum QueryPlanner {
     public static func plan(_ q: ParsedQuery, snapshot: StoreSnapshot, context: QueryContext) throws(QueryError) -> QueryPlan {
-        let targets = try selectTargets(q.targets, catalog: snapshot.catalog, context: context)
+        // Missed slots name their targets themselves (a target may never have been traced).
+        let targets = q.kind == .missed ? [] : try selectTargets(q.targets, catalog: snapshot.catalog, context: context)
         let held = snapshot.timeRange
         var range = try timeRange(q.range, held: held, now: context.nowMicros)
+        // Missed slots may lie outside every run's time: "everything" means every time for them.
+        if q.kind == .missed && q.range == .all { range = Int64.min..<Int64.max }
 
         var keys = [GroupKey]()
         var step = q.stepMicros
@@ -59,7 +62,7 @@ public enum QueryPlanner {
         }
         // Buckets are whole steps from the epoch, so the range grows to whole steps; a query over
         // everything grows to whole days, so that rollups can answer it.
-        if let widen = step ?? (q.range == .all ? RollupTier.oneDay.micros : nil), !range.isEmpty {
+        if let widen = step ?? (q.range == .all && q.kind != .missed ? RollupTier.oneDay.micros : nil), !range.isEmpty {
             range = floor(range.lowerBound, widen)..<ceil(range.upperBound, widen)
         }
 
@@ -194,6 +197,8 @@ public enum QueryPlanner {
              ResultColumn("probe", .number(.count)), ResultColumn("address", .address), ResultColumn("rtt_us", .number(.count))]
         case .targets:
             [ResultColumn("target", .text), ResultColumn("group", .text), ResultColumn("tags", .text)]
+        case .missed:
+            [ResultColumn("time", .time), ResultColumn("target", .text), ResultColumn("vantage", .text), ResultColumn("reason", .text)]
         }
     }
 

@@ -1,0 +1,48 @@
+/// A scheduled run that did not start: when it was due, for which target, and why.
+public struct MissedSlot: Sendable, Equatable {
+    /// Why a slot was missed.
+    public enum Reason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+        /// The target's previous run had not finished.
+        case stillRunning = 1
+        /// The concurrency limit or the packet budget was used up.
+        case noCapacity = 2
+        /// The monitor saw the slot an interval or more after it was due (it was stopped, or
+        /// starved of CPU).
+        case late = 3
+
+        public var description: String {
+            switch self {
+            case .stillRunning: "still running"
+            case .noCapacity: "no capacity"
+            case .late: "late"
+            }
+        }
+    }
+
+    public var target: String
+    public var vantage: String
+    /// When the run was due, microseconds since the epoch.
+    public var slotMicros: Int64
+    public var reason: Reason
+
+    public init(target: String, vantage: String, slotMicros: Int64, reason: Reason) {
+        self.target = target
+        self.vantage = vantage
+        self.slotMicros = slotMicros
+        self.reason = reason
+    }
+
+    func encode(into out: inout [UInt8]) {
+        out.appendLE(UInt64(bitPattern: slotMicros))
+        out.append(reason.rawValue)
+        out.appendString(target)
+        out.appendString(vantage)
+    }
+
+    static func decode(_ c: inout ByteCursor) throws(StorageError) -> MissedSlot {
+        let slot = Int64(bitPattern: try c.readLE64())
+        let raw = try c.readByte()
+        guard let reason = Reason(rawValue: raw) else { throw c.corruption("unknown missed-slot reason \(raw)") }
+        return MissedSlot(target: try c.readString(), vantage: try c.readString(), slotMicros: slot, reason: reason)
+    }
+}

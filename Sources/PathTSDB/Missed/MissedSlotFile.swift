@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `missed.ptm`: the append-only log of scheduled runs that did not start (FORMAT.md, "Missed
+/// slots"), framed as the catalog is. Appended and fsynced as slots are missed; retention
+/// rewrites it without the slots older than the raw data kept (a temporary file renamed over it,
+/// so a crash leaves the old file or the new one). Calls are serialised by the owner.
+final class MissedSlotFile {
+    static let magic: [UInt8] = Array("PTMS".utf8)
+    static let version: UInt16 = 1
+    static let headerSize = 8
+
+    let path: String
+    private var file: PosixFile
+
+    /// Opens or creates the file and loads every intact slot into `slots`; `tailProblem`
+    /// receives what was wrong with a damaged tail, which has then been cut off.
+    init(path: String, into slots: inout [MissedSlot], tailProblem: inout StorageError?) throws(StorageError) {
+        self.path = path
+        if FileSystem.exists(path + ".tmp") { try FileSystem.remove(path + ".tmp") }
+        let isNew = !FileSystem.exists(path)
+        file = try PosixFile(path: path, flags: O_RDWR | O_CREAT)
+        let size = try file.size()
+        if isNew || size == 0 {
+            try file.writeAll(MissedSlotFile.header)
+            try file.sync()
+            return
+        }
+        let bytes = try file.readAll()
+        guard bytes.count >= MissedSlotFile.headerSize, Array(bytes[0..<4]) == MissedSlotFile.magic else {
+            throw StorageError(.corruption, "not a missed-slot file (bad magic)", file: path, offset: 0)
+        }
+        let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
+        guard version == MissedSlotFile.version else {
+            throw StorageError(.unsupportedVersion, "missed-slot file version \(version), this build reads \(MissedSlotFile.version)", file: path, offset: 4)
+        }
+        var loaded = [MissedSlot]()
+        let (end, problem) = RecordLog.read(bytes, from: MissedSlotFile.headerSize, path: path) { (c: inout ByteCursor) throws(StorageError) in
+            loaded.append(try MissedSlot.decode(&c))
+        }
+        if problem != nil {
+            try file.truncate(to: Int64(end))
+            try file.sync()
+        }
+        _ = try file.seekToEnd()
+        slots = loaded
+        tailProblem = problem
+    }
+
+    static var header: [UInt8] {
+        var h = magic
+        h.appendLE(version)
+        h.appendLE(UInt16(0))
+        return h
+    }
+
+    /// Makes `slots` durable, one record each.
+    func append(_ slots: [MissedSlot]) throws(StorageError) {
+        var out = [UInt8]()
+        var body = [UInt8]()
+        for s in slots {
+            body.removeAll(keepingCapacity: true)
+            s.encode(into: &body)
+            RecordLog.append(body, to: &out)
+        }
+        try RecordLog.write(out, to: file)
+    }
+
+    /// Replaces the file's content with `slots`.
+    func rewrite(_ slots: [MissedSlot], directory: String) throws(StorageError) {
+        let tmp = path + ".tmp"
+        var out = MissedSlotFile.header
+        var body = [UInt8]()
+        for s in slots {
+            body.removeAll(keepingCapacity: true)
+            s.encode(into: &body)
+            RecordLog.append(body, to: &out)
+        }
+        let t = try PosixFile(path: tmp, flags: O_RDWR | O_CREAT | O_TRUNC)
+        try t.writeAll(out)
+        try t.sync()
+        try FileSystem.rename(tmp, path)
+        try FileSystem.syncDirectory(directory)
+        file = t
+        _ = try file.seekToEnd()
+    }
+}

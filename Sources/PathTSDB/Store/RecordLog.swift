@@ -1,0 +1,52 @@
+/// The record framing `catalog.ptc` and `missed.ptm` share (FORMAT.md): after the file header,
+/// records of `length u32 LE, crc32c u32 LE, body`, appended and fsynced; a torn or damaged tail
+/// is cut off on open and reported.
+enum RecordLog {
+    /// Reads the intact records from `offset` on, handing each body to `record`; returns where
+    /// the intact part ends and what was wrong past it, if anything.
+    static func read(_ bytes: [UInt8], from offset: Int, path: String,
+                     record: (inout ByteCursor) throws(StorageError) -> Void) -> (end: Int, problem: StorageError?) {
+        var offset = offset
+        while offset < bytes.count {
+            guard bytes.count - offset >= 8 else {
+                return (offset, StorageError(.corruption, "record header cut short", file: path, offset: Int64(offset)))
+            }
+            let length = Int(bytes.loadLE32(at: offset))
+            let crc = bytes.loadLE32(at: offset + 4)
+            guard length > 0, length <= bytes.count - offset - 8 else {
+                return (offset, StorageError(.corruption, "record of \(length) bytes runs past the end of the file", file: path, offset: Int64(offset)))
+            }
+            guard CRC32C.checksum(bytes[(offset + 8)..<(offset + 8 + length)]) == crc else {
+                return (offset, StorageError(.corruption, "record checksum mismatch", file: path, offset: Int64(offset)))
+            }
+            var cursor = ByteCursor(bytes, from: offset + 8, to: offset + 8 + length)
+            do throws(StorageError) {
+                try record(&cursor)
+            } catch {
+                return (offset, error.located(file: path))
+            }
+            offset += 8 + length
+        }
+        return (offset, nil)
+    }
+
+    /// Frames `body` as one record at the end of `out`.
+    static func append(_ body: [UInt8], to out: inout [UInt8]) {
+        out.appendLE(UInt32(body.count))
+        out.appendLE(CRC32C.checksum(body))
+        out.append(contentsOf: body)
+    }
+
+    /// Appends framed records to `file` and syncs; on failure cuts off what was written, so the
+    /// next append never follows a partial record.
+    static func write(_ framed: [UInt8], to file: PosixFile) throws(StorageError) {
+        let start = try file.seekToEnd()
+        do throws(StorageError) {
+            try file.writeAll(framed)
+            try file.sync()
+        } catch {
+            try? file.truncate(to: start)
+            throw error
+        }
+    }
+}
