@@ -251,7 +251,7 @@ final class ReplyHandler: Sendable {
                 decoded = tcp ? try ProbeReplyDecoder.decodeTCPv4(d.bytes) : try ProbeReplyDecoder.decodeV4(d.bytes)
             } else {
                 guard let from = d.from else { return }
-                decoded = tcp ? try ProbeReplyDecoder.decodeTCP(d.bytes[...], from: from, ttl: d.hopLimit)
+                decoded = tcp ? try ProbeReplyDecoder.decodeTCP(d.bytes, from: from, ttl: d.hopLimit)
                               : try ProbeReplyDecoder.decodeV6(d.bytes, from: from, hopLimit: d.hopLimit)
             }
         } catch {

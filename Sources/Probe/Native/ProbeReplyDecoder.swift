@@ -31,7 +31,11 @@ struct DecodedReply: Equatable {
 /// is an error naming the offset.
 enum ProbeReplyDecoder {
     /// Decodes an IPv4 datagram (IP header first) from a raw IPPROTO_ICMP socket.
-    static func decodeV4(_ b: [UInt8]) throws(ProbeError) -> DecodedReply? {
+    static func decodeV4(_ bytes: [UInt8]) throws(ProbeError) -> DecodedReply? { try decodeV4(bytes[...]) }
+
+    /// `decodeV4` over the first bytes of a receive buffer, without copying them.
+    static func decodeV4(_ slice: ArraySlice<UInt8>) throws(ProbeError) -> DecodedReply? {
+        let b = slice.startIndex == 0 ? slice : ArraySlice(Array(slice))
         guard b.count >= 20, b[0] >> 4 == 4 else { throw fail("IPv4 header missing", at: 0) }
         let ihl = Int(b[0] & 0x0F) * 4
         guard ihl >= 20, b.count >= ihl + 8 else { throw fail("ICMP header cut short", at: min(b.count, ihl)) }
@@ -66,7 +70,13 @@ enum ProbeReplyDecoder {
     }
 
     /// Decodes an ICMPv6 message (no IPv6 header: the kernel strips it) from a raw ICMPv6 socket.
-    static func decodeV6(_ b: [UInt8], from: IPAddress, hopLimit: UInt8) throws(ProbeError) -> DecodedReply? {
+    static func decodeV6(_ bytes: [UInt8], from: IPAddress, hopLimit: UInt8) throws(ProbeError) -> DecodedReply? {
+        try decodeV6(bytes[...], from: from, hopLimit: hopLimit)
+    }
+
+    /// `decodeV6` over the first bytes of a receive buffer, without copying them.
+    static func decodeV6(_ slice: ArraySlice<UInt8>, from: IPAddress, hopLimit: UInt8) throws(ProbeError) -> DecodedReply? {
+        let b = slice.startIndex == 0 ? slice : ArraySlice(Array(slice))
         guard b.count >= 8 else { throw fail("ICMPv6 header cut short", at: 0) }
         let type = b[0], code = b[1]
         var reply = DecodedReply(from: from, icmpType: type, icmpCode: code, replyTTL: hopLimit, probe: nil, probeDestination: nil, mpls: [])
@@ -96,7 +106,7 @@ enum ProbeReplyDecoder {
 
     /// The MPLS label stack object (class 1, c-type 1) of an ICMP extension structure starting
     /// at `start`, if the structure is there and whole; anything else yields no labels.
-    static func mplsLabels(_ b: [UInt8], from start: Int) -> [MPLSLabel] {
+    static func mplsLabels(_ b: ArraySlice<UInt8>, from start: Int) -> [MPLSLabel] {
         guard start + 4 <= b.count, b[start] >> 4 == 2 else { return [] }
         var i = start + 4
         var out = [MPLSLabel]()
@@ -130,7 +140,11 @@ enum ProbeReplyDecoder {
     }
 
     /// `decodeTCP` for an IPv4 datagram from a raw IPPROTO_TCP socket.
-    static func decodeTCPv4(_ b: [UInt8]) throws(ProbeError) -> DecodedReply? {
+    static func decodeTCPv4(_ bytes: [UInt8]) throws(ProbeError) -> DecodedReply? { try decodeTCPv4(bytes[...]) }
+
+    /// `decodeTCPv4` over the first bytes of a receive buffer, without copying them.
+    static func decodeTCPv4(_ slice: ArraySlice<UInt8>) throws(ProbeError) -> DecodedReply? {
+        let b = slice.startIndex == 0 ? slice : ArraySlice(Array(slice))
         guard b.count >= 20, b[0] >> 4 == 4 else { throw fail("IPv4 header missing", at: 0) }
         let ihl = Int(b[0] & 0x0F) * 4
         guard b[9] == 6, b.count >= ihl else { return nil }
@@ -138,6 +152,10 @@ enum ProbeReplyDecoder {
     }
 
     static func be16(_ b: [UInt8], _ i: Int) -> UInt16 { UInt16(b[i]) << 8 | UInt16(b[i + 1]) }
+    static func be16(_ b: ArraySlice<UInt8>, _ i: Int) -> UInt16 { UInt16(b[i]) << 8 | UInt16(b[i + 1]) }
+    static func be32(_ b: ArraySlice<UInt8>, _ i: Int) -> UInt32 {
+        UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3])
+    }
     static func be32(_ b: [UInt8], _ i: Int) -> UInt32 {
         UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3])
     }

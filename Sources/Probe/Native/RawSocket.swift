@@ -18,6 +18,9 @@ final class RawSocket: @unchecked Sendable {
     /// which Glibc's headers define through a macro Swift cannot import.
     static let soTimestampNS: Int32 = 35
 
+    /// Room for the control messages of a receive; only the loop thread receives on a socket.
+    private var control = [UInt8](repeating: 0, count: 256)
+
     private init(fd: Int32, family: Int32) {
         self.fd = fd
         self.family = family
@@ -169,9 +172,10 @@ final class RawSocket: @unchecked Sendable {
 
     // MARK: - Receiving
 
-    /// One datagram received: its bytes, sender, hop limit (IPv6) and kernel receive time.
+    /// One datagram received: its bytes (the start of the receive buffer), sender, hop limit
+    /// (IPv6) and kernel receive time.
     struct Datagram {
-        var bytes: [UInt8]
+        var bytes: ArraySlice<UInt8>
         var from: IPAddress?
         var hopLimit: UInt8
         var receivedMicros: Int64
@@ -181,7 +185,6 @@ final class RawSocket: @unchecked Sendable {
     /// only if it is there already); nil when none came.
     func receive(into buffer: inout [UInt8], wait: Bool = true) -> Datagram? {
         var name = sockaddr_storage()
-        var control = [UInt8](repeating: 0, count: 256)
         var controlLength = 0
         let n: Int = buffer.withUnsafeMutableBytes { p in
             control.withUnsafeMutableBytes { c in
@@ -214,7 +217,7 @@ final class RawSocket: @unchecked Sendable {
             }
             offset += (len + 7) & ~7
         }
-        return Datagram(bytes: Array(buffer[0..<n]), from: RawSocket.address(of: name), hopLimit: hopLimit, receivedMicros: received)
+        return Datagram(bytes: buffer[0..<n], from: RawSocket.address(of: name), hopLimit: hopLimit, receivedMicros: received)
     }
 
     // MARK: - Addresses
