@@ -10,6 +10,7 @@ public struct MissedSlot: Sendable, Equatable {
         /// starved of CPU).
         case late = 3
 
+        /// The reason as the query language shows it.
         public var description: String {
             switch self {
             case .stillRunning: "still running"
@@ -19,12 +20,15 @@ public struct MissedSlot: Sendable, Equatable {
         }
     }
 
+    /// The target's name as the targets file gives it.
     public var target: String
+    /// The vantage point whose monitor missed it.
     public var vantage: String
     /// When the run was due, microseconds since the epoch.
     public var slotMicros: Int64
     public var reason: Reason
 
+    /// A missed slot of `target` at `slotMicros`.
     public init(target: String, vantage: String, slotMicros: Int64, reason: Reason) {
         self.target = target
         self.vantage = vantage

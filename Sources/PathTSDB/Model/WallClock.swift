@@ -4,6 +4,7 @@ import Glibc
 
 /// The real-time clock, in microseconds since the Unix epoch: what run times are stored in.
 public enum WallClock {
+    /// Now, in microseconds since the epoch (CLOCK_REALTIME).
     public static func nowMicros() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)

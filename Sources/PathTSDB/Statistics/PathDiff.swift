@@ -1,5 +1,6 @@
 /// One TTL of a hop-by-hop comparison of two paths.
 public struct PathDiffRow: Sendable, Equatable {
+    /// How the TTL compares.
     public enum Change: String, Sendable {
         /// The same address answered at this TTL on both paths.
         case same
@@ -13,8 +14,11 @@ public struct PathDiffRow: Sendable, Equatable {
         case silent
     }
 
+    /// The TTL, from 1.
     public var ttl: Int
+    /// Who answered there on the old path (`.none`: nobody, or past its end).
     public var old: AddressID
+    /// Who answered there on the new path.
     public var new: AddressID
     public var change: Change
 }

@@ -42,11 +42,16 @@ public struct RouteLifetime: Sendable, Equatable {
     /// Per TTL from 1, every address that answered there in the route's runs, in address-id
     /// order; more than one is a load-balanced hop. Trailing silence is cut.
     public var branches: [[AddressID]]
+    /// Start of the route's first run, microseconds since the epoch.
     public var firstSeenMicros: Int64
+    /// Start of its last run.
     public var lastSeenMicros: Int64
+    /// Runs that took it.
     public var runs: Int
+    /// Of those, the runs that reached the destination.
     public var reachedRuns: Int
 
+    /// TTLs up to the last one that answered.
     public var hopCount: Int { branches.count }
 }
 

@@ -12,6 +12,8 @@ public enum MDAStopping {
     /// No hop gets more probes than this, whatever the confidence asked.
     public static let maxProbesPerHop = 128
 
+    /// n(k): the probes on distinct flows after which `k` branches seen mean no more than `k`
+    /// exist, at `confidence` (0 < confidence < 1).
     public static func probes(toRuleOutMoreThan k: Int, confidence: Double) -> Int {
         let alpha = min(max(1 - confidence, 1e-9), 0.5)
         let kk = Double(max(1, k))
