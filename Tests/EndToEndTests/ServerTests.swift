@@ -186,6 +186,15 @@ import Testing
             let noRoute = try await http("GET", server.base.api("/api/v2/nothing"))
             #expect(noRoute.status == 404)
             #expect(try error(noRoute)["error"] as? String == "no such route: GET /api/v2/nothing")
+            // A documented path with a method it does not take: 405 and the methods it does.
+            let wrongMethod = try await http("DELETE", server.base.api("/api/v1/query"))
+            #expect(wrongMethod.status == 405)
+            #expect(wrongMethod.header("Allow") == "GET, POST")
+            let oddUnicode = try await http("POST", server.base.api("/api/v1/runs"), body: Data(#"[{"target": "\ud800x"}]"#.utf8), token: Self.token)
+            #expect(try failure(oddUnicode) == Failure(error: "malformed JSON: a \\u escape holds a lone high surrogate, found '0'", line: 1, column: 19))
+            let negativeFlow = try await http("POST", server.base.api("/api/v1/runs"),
+                                              body: Data(#"{"target": "x", "flow": -5, "start": "2026-11-20T00:00:00Z", "destination": "10.0.0.1", "probes": []}"#.utf8), token: Self.token)
+            #expect(try error(negativeFlow)["error"] as? String == "run [0]: flow -5 is not 0 to 65535")
             let badFormat = try await http("GET", server.base.api("/api/v1/query", [("q", "targets"), ("format", "xml")]))
             #expect(try error(badFormat)["error"] as? String == "format=xml: expected json, csv or table")
 

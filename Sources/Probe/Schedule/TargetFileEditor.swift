@@ -13,8 +13,8 @@ public struct TargetSpec: Codable, Sendable, Equatable {
     public var firstTTL: Int?
     public var maxTTL: Int?
     public var wait: String?
-    public var flow: UInt16?
-    public var port: UInt16?
+    public var flow: Int?
+    public var port: Int?
     public var tags: [String]?
     public var mda: Double?
 
@@ -28,9 +28,16 @@ public struct TargetSpec: Codable, Sendable, Equatable {
         self.address = address
     }
 
-    var settings: TargetConfiguration.Settings {
-        .init(method: method, tool: tool, interval: interval, probes: probes, firstTTL: firstTTL, maxTTL: maxTTL,
-              wait: wait, flow: flow, port: port, tags: tags, mda: mda)
+    /// The settings, checked where a number must fit its field (the rest is checked with the
+    /// whole file).
+    func settings(source: String) throws(ProbeError) -> TargetConfiguration.Settings {
+        func port16(_ v: Int?, _ key: String) throws(ProbeError) -> UInt16? {
+            guard let v else { return nil }
+            guard (0...65535).contains(v) else { throw ProbeError(.malformedInput, "target \(name): \(key) \(v) is not 0 to 65535", source: source) }
+            return UInt16(v)
+        }
+        return .init(method: method, tool: tool, interval: interval, probes: probes, firstTTL: firstTTL, maxTTL: maxTTL,
+                     wait: wait, flow: try port16(flow, "flow"), port: try port16(port, "port"), tags: tags, mda: mda)
     }
 }
 
@@ -52,7 +59,7 @@ public struct TargetFileEditor: Sendable {
     public mutating func add(_ spec: TargetSpec) throws(ProbeError) {
         let (groups, leaf) = try split(spec.name)
         guard !contains(spec.name) else { throw ProbeError(.conflict, "target \(spec.name) exists already", source: source) }
-        let target = TargetConfiguration.Target(name: leaf, address: spec.address, settings: spec.settings)
+        let target = TargetConfiguration.Target(name: leaf, address: spec.address, settings: try spec.settings(source: source))
         if groups.isEmpty {
             file.targets = (file.targets ?? []) + [target]
         } else {

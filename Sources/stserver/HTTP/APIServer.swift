@@ -201,6 +201,9 @@ struct APIServer: Sendable {
     private func selection(_ kind: ParsedQuery.Kind, request: Request, now: Int64) throws -> ParsedQuery {
         let params = request.uri.queryParameters
         var q = ParsedQuery(kind: kind)
+        for key in ["target", "group"] where params[values: Substring(key)].contains(where: \.isEmpty) {
+            throw APIError(.badRequest, "\(key)= needs a name")
+        }
         q.targets = params[values: "target"].map { .name(String($0)) } + params[values: "group"].map { .group(String($0)) }
         func time(_ key: String) throws -> TimePoint? {
             guard let text = params[Substring(key)].map(String.init) else { return nil }
@@ -369,6 +372,12 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             if let e = error as? HTTPError {
                 mapped = APIError(e.status, e.body ?? (e.status == .notFound ? "no such route: \(request.method) \(request.uri.path)" : e.status.reasonPhrase))
                 mapped.headers = e.headers
+                // A documented path asked with a method it does not take: 405, with the ones it does.
+                let allowed = OpenAPIDocument.methods(for: request.uri.path)
+                if e.status == .notFound && !allowed.isEmpty {
+                    mapped = APIError(.methodNotAllowed, "\(request.uri.path) takes \(allowed.joined(separator: ", ")), not \(request.method)")
+                    mapped.headers[.allow] = allowed.joined(separator: ", ")
+                }
             }
             metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: mapped.status.code)
             throw mapped

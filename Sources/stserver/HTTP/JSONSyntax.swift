@@ -109,9 +109,16 @@ enum JSONSyntax {
                     guard i < bytes.count else { break }
                     switch bytes[i] {
                     case UInt8(ascii: "u"):
-                        for _ in 0..<4 {
-                            i += 1
-                            guard i < bytes.count, bytes[i].isHexDigit else { throw fail("expected four hex digits after \\u") }
+                        let unit = try hex4()
+                        if (0xDC00...0xDFFF).contains(unit) { throw fail("a \\u escape holds a lone low surrogate") }
+                        if (0xD800...0xDBFF).contains(unit) {
+                            // A high surrogate must be followed by a low one.
+                            guard i + 2 < bytes.count, bytes[i + 1] == UInt8(ascii: "\\"), bytes[i + 2] == UInt8(ascii: "u") else {
+                                throw fail("a \\u escape holds a lone high surrogate")
+                            }
+                            i += 2
+                            let low = try hex4()
+                            guard (0xDC00...0xDFFF).contains(low) else { throw fail("a \\u escape holds a lone high surrogate") }
                         }
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                          UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
@@ -123,6 +130,18 @@ enum JSONSyntax {
                 i += 1
             }
             throw fail("string not closed")
+        }
+
+        /// Reads the four hex digits after `\u` (`i` on the `u`), leaving `i` on the last.
+        mutating func hex4() throws(Problem) -> UInt32 {
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                i += 1
+                guard i < bytes.count, bytes[i].isHexDigit else { throw fail("expected four hex digits after \\u") }
+                let b = bytes[i]
+                v = v << 4 | UInt32(b <= 0x39 ? b - 0x30 : (b | 0x20) - 0x61 + 10)
+            }
+            return v
         }
 
         mutating func number() throws(Problem) {

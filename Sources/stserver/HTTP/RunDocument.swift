@@ -16,11 +16,11 @@ struct RunDocument: Codable, Sendable {
     struct Probe: Codable, Sendable {
         var ttl: Int
         var address: String?
-        var rttMicros: UInt32?
-        var replyTTL: UInt8?
-        var icmpType: UInt8?
-        var icmpCode: UInt8?
-        var mpls: [UInt32]?
+        var rttMicros: Int64?
+        var replyTTL: Int?
+        var icmpType: Int?
+        var icmpCode: Int?
+        var mpls: [Int64]?
 
         enum CodingKeys: String, CodingKey {
             case ttl, address, mpls
@@ -31,7 +31,7 @@ struct RunDocument: Codable, Sendable {
     var target: String
     var vantage: String?
     var method: String?
-    var flow: UInt16?
+    var flow: Int?
     var start: String
     var end: String?
     var destination: String
@@ -51,20 +51,34 @@ struct RunDocument: Codable, Sendable {
             guard let m = TraceMethod(name: name) else { throw fail("unknown method \"\(name)\"") }
             return m
         } ?? .unknown
+        func fits<T: FixedWidthInteger>(_ v: (some BinaryInteger)?, _ type: T.Type, _ what: String) throws(APIError) -> T? {
+            guard let v else { return nil }
+            guard let t = T(exactly: v) else { throw fail("\(what) \(v) is not \(T.min) to \(T.max)") }
+            return t
+        }
+        let flowID = try fits(flow, UInt16.self, "flow") ?? 0
         var replies = [ProbeReply]()
         for (i, p) in probes.enumerated() {
             guard (1...255).contains(p.ttl) else { throw fail("probe [\(i)]: ttl \(p.ttl) is not 1 to 255") }
+            let rtt = try fits(p.rttMicros, UInt32.self, "probe [\(i)]: rtt_us")
+            let replyTTL = try fits(p.replyTTL, UInt8.self, "probe [\(i)]: reply_ttl")
+            let icmpType = try fits(p.icmpType, UInt8.self, "probe [\(i)]: icmp_type")
+            let icmpCode = try fits(p.icmpCode, UInt8.self, "probe [\(i)]: icmp_code")
+            var labels = [MPLSLabel]()
+            for l in p.mpls ?? [] {
+                guard let raw = UInt32(exactly: l) else { throw fail("probe [\(i)]: mpls entry \(l) is not a 32-bit label stack entry") }
+                labels.append(MPLSLabel(rawValue: raw))
+            }
             var address: IPAddress?
             if let text = p.address {
                 guard let a = IPAddress(text) else { throw fail("probe [\(i)]: \"\(text)\" is not an address") }
                 address = a
             }
-            if address != nil && p.rttMicros == nil { throw fail("probe [\(i)]: an answered probe needs rtt_us") }
-            replies.append(ProbeReply(ttl: UInt8(p.ttl), address: address, rttMicros: p.rttMicros ?? 0, replyTTL: p.replyTTL ?? 0,
-                                      icmpType: p.icmpType ?? 11, icmpCode: p.icmpCode ?? 0,
-                                      mplsLabels: (p.mpls ?? []).map(MPLSLabel.init(rawValue:))))
+            if address != nil && rtt == nil { throw fail("probe [\(i)]: an answered probe needs rtt_us") }
+            replies.append(ProbeReply(ttl: UInt8(p.ttl), address: address, rttMicros: rtt ?? 0, replyTTL: replyTTL ?? 0,
+                                      icmpType: icmpType ?? 11, icmpCode: icmpCode ?? 0, mplsLabels: labels))
         }
-        let run = TraceRun(target: target, vantage: vantage ?? "api", method: m, flowID: flow ?? 0, startMicros: startMicros,
+        let run = TraceRun(target: target, vantage: vantage ?? "api", method: m, flowID: flowID, startMicros: startMicros,
                            endMicros: endMicros, destination: dest, reached: reached ?? replies.contains { $0.address == dest },
                            probes: replies)
         do {
