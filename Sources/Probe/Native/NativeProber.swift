@@ -46,7 +46,7 @@ public final class NativeProber: Sendable {
         let handler = ReplyHandler(table: table, logger: logger)
         self.handler = handler
         loop = ProbeLoop(packetsPerSecond: packetsPerSecond, stamp: { times in
-            table.withLock { t in for (id, micros) in times { t.byID[id]?.sentMicros = micros } }
+            table.withLock { t in for (id, micros) in times { t.stamp(id, sentMicros: micros) } }
         }, handle: { socket, tcp, d in
             handler.handle(socket: socket, tcp: tcp, datagram: d)
         })
@@ -60,7 +60,7 @@ public final class NativeProber: Sendable {
     }
 
     /// Probes sent or about to be whose answers are still awaited.
-    public var probesInFlight: Int { table.withLock { $0.byID.count } }
+    public var probesInFlight: Int { table.withLock { $0.count } }
 
     /// ICMP messages that could not be read (cut short where a probe's quote should be).
     public var malformedReplies: Int { handler.malformed.load(ordering: .relaxed) }
@@ -146,7 +146,7 @@ public final class NativeProber: Sendable {
 
     /// Forgets probes whose answers are in (or will never come).
     func release(_ ids: [UInt16]) {
-        table.withLock { t in for i in ids { t.byID[i] = nil } }
+        table.withLock { t in for i in ids { t[i] = nil } }
     }
 
     /// The source address toward `destination`, asked of the kernel at most once a minute per
@@ -270,8 +270,8 @@ final class ReplyHandler: Sendable {
         case .tcp(let f, let i): (f, i, .tcp)
         }
         let match = table.withLock { t -> PendingProbe? in
-            guard let p = t.byID[id], p.flow == flow, p.kind == kind, p.destination == r.probeDestination else { return nil }
-            t.byID[id] = nil
+            guard let p = t[id], p.flow == flow, p.kind == kind, p.destination == r.probeDestination else { return nil }
+            t[id] = nil
             return p
         }
         guard let p = match else { return }
@@ -308,19 +308,36 @@ final class InFlightProbes: Sendable {
     func withLock<R>(_ body: (inout PendingTable) -> R) -> R { state.withLock { body(&$0) } }
 }
 
-/// Probes in flight by probe id. Ids run through 1…65534 (0 and 0xFFFF are not valid UDP
-/// checksums), skipping those in use.
+/// Probes in flight by probe id, in a table indexed by the id itself (no hashing on the hot
+/// path). Ids run through 1…65534 (0 and 0xFFFF are not valid UDP checksums), skipping those in
+/// use.
 struct PendingTable: Sendable {
-    var byID: [UInt16: PendingProbe] = [:]
+    private var slots = [PendingProbe?](repeating: nil, count: 65_536)
+    private(set) var count = 0
     private var next: UInt16 = 1
 
+    /// The probe with `id`; setting nil releases the id.
+    subscript(id: UInt16) -> PendingProbe? {
+        get { slots[Int(id)] }
+        set {
+            let had = slots[Int(id)] != nil
+            slots[Int(id)] = newValue
+            count += (newValue != nil ? 1 : 0) - (had ? 1 : 0)
+        }
+    }
+
+    mutating func stamp(_ id: UInt16, sentMicros: Int64) {
+        slots[Int(id)]?.sentMicros = sentMicros
+    }
+
     mutating func allocate(_ p: PendingProbe) -> UInt16? {
-        guard byID.count < 65_000 else { return nil }
+        guard count < 65_000 else { return nil }
         while true {
             let id = next
             next = next >= 0xFFFE ? 1 : next + 1
-            if byID[id] == nil {
-                byID[id] = p
+            if slots[Int(id)] == nil {
+                slots[Int(id)] = p
+                count += 1
                 return id
             }
         }
