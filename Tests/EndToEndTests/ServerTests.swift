@@ -287,7 +287,7 @@ import Testing
             var documented = [String]()
             for (path, item) in paths.sorted(by: { $0.key < $1.key }) {
                 for method in ["get", "post", "put", "delete"] {
-                    guard let op = item[method] as? [String: Any] else { continue }
+                    guard item[method] is [String: Any] else { continue }
                     documented.append("\(method.uppercased()) \(path)")
                 }
             }

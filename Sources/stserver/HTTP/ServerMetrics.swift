@@ -19,27 +19,31 @@ final class ServerMetrics: Sendable {
 
     init() {
         queryLatency = registry.makeDurationHistogram(
-            name: "smoketrace_query_duration_seconds",
-            buckets: [.microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)],
-            help: "Time to answer a query, parse to last row.")
-        runsIngested = registry.makeCounter(name: "smoketrace_ingested_runs_total", help: "Runs accepted by POST /api/v1/runs.")
-        probesIngested = registry.makeCounter(name: "smoketrace_ingested_probes_total", help: "Probes in the runs accepted by POST /api/v1/runs.")
+            descriptor: Self.name("query_duration", unit: "seconds", help: "Time to answer a query, parse to last row."),
+            buckets: [.microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)])
+        runsIngested = registry.makeCounter(descriptor: Self.name("ingested_runs", unit: "total", help: "Runs accepted by POST /api/v1/runs."))
+        probesIngested = registry.makeCounter(descriptor: Self.name("ingested_probes", unit: "total", help: "Probes in the runs accepted by POST /api/v1/runs."))
         var t = [String: Counter]()
         for outcome in ["started", "stored", "failed", "missed"] {
-            t[outcome] = registry.makeCounter(name: "smoketrace_monitor_traces_total", labels: [("outcome", outcome)],
-                                              help: "Traces of the monitor by outcome (missed: a slot that could not start on time).")
+            t[outcome] = registry.makeCounter(
+                descriptor: Self.name("monitor_traces", unit: "total", help: "Traces of the monitor by outcome (missed: a slot that could not start on time)."),
+                labels: [("outcome", outcome)])
         }
         traces = t
-        storeBytes = registry.makeGauge(name: "smoketrace_store_bytes", help: "Bytes the store takes on disk.")
-        storeSegments = registry.makeGauge(name: "smoketrace_store_segments", help: "Segment files in the store.")
-        targets = registry.makeGauge(name: "smoketrace_targets", help: "Targets in the targets file.")
-        newestRun = registry.makeGauge(name: "smoketrace_newest_run_timestamp_seconds", help: "Start of the newest run held.")
+        storeBytes = registry.makeGauge(descriptor: Self.name("store", unit: "bytes", help: "Bytes the store takes on disk."))
+        storeSegments = registry.makeGauge(descriptor: Self.name("store_segments", unit: "", help: "Segment files in the store."))
+        targets = registry.makeGauge(descriptor: Self.name("targets", unit: "", help: "Targets in the targets file."))
+        newestRun = registry.makeGauge(descriptor: Self.name("newest_run_timestamp", unit: "seconds", help: "Start of the newest run held."))
+    }
+
+    /// `smoketrace_NAME_UNIT`, the server's metric names.
+    private static func name(_ metric: String, unit: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "smoketrace", metricName: metric, unitName: unit, helpText: help)
     }
 
     func request(route: String, method: String, status: Int) {
-        registry.makeCounter(name: "smoketrace_http_requests_total",
-                             labels: [("route", route), ("method", method), ("status", String(status))],
-                             help: "HTTP requests by route, method and status.").increment()
+        registry.makeCounter(descriptor: Self.name("http_requests", unit: "total", help: "HTTP requests by route, method and status."),
+                             labels: [("route", route), ("method", method), ("status", String(status))]).increment()
     }
 
     func query(_ d: Duration) { queryLatency.record(d) }
