@@ -9,6 +9,7 @@ enum ExitStatus {
     static let noInput: Int32 = 66        // EX_NOINPUT: an input file cannot be opened
     static let software: Int32 = 70       // EX_SOFTWARE
     static let ioError: Int32 = 74        // EX_IOERR: the store failed
+    static let noPermission: Int32 = 77   // EX_NOPERM: the server refused the token
     static let locked: Int32 = 75         // EX_TEMPFAIL: the data directory is in use, or a query timed out
 
     /// Prints `error` to standard error and returns the matching exit code.

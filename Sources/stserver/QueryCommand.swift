@@ -60,9 +60,19 @@ struct QueryCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the plan (targets, range, source) instead of the answer.")
     var explain = false
 
+    @Option(name: .long, help: "Ask a running server (http://127.0.0.1:8470) instead of opening --data, which it holds.")
+    var server: String?
+
+    @Option(name: .long, help: "With --server: a file whose first token line is sent as the bearer token.")
+    var tokenFile: String?
+
     func run() throws {
         try reportingErrors {
             let source = text == "-" ? try readStandardInput() : text
+            if let server {
+                try RemoteQuery(server: server, tokenFile: tokenFile).run(source, format: output.format, at: options.at)
+                return
+            }
             var storeOptions = StoreOptions()
             storeOptions.walSync = .never
             let db = try PathStore(directory: store.data, options: storeOptions)

@@ -93,6 +93,16 @@ import Testing
             }
             #expect(q.text == expected)
 
+            // The command line asks the running server, which holds the data directory.
+            let remote = try stserver(["query", "--server", server.base.absoluteString, "--format", "csv", "stats count of lab/a by target"])
+            #expect(remote.status == 0, "\(remote.stderr)")
+            #expect(remote.stdout == "target,count\r\nlab/a,1440\r\n")
+            let remoteBad = try stserver(["query", "--server", server.base.absoluteString, "stats p95 where"])
+            #expect(remoteBad.status == 65)
+            #expect(remoteBad.stderr.hasSuffix("answered 400: 1:16: expected a column name, 'not' or '(', found the end of the query\n"))
+            let local = try stserver(["query", "--data", server.dir.path + "/data", "targets"])
+            #expect(local.status == 75, "the server holds the directory: \(local.stderr)")
+
             // POSTed query text, JSON answer.
             let byTarget = try await http("POST", server.base.api("/api/v1/query"), body: Data("stats count of group lab by target".utf8))
             struct Row: Decodable, Equatable { var target: String; var count: Int }
