@@ -266,6 +266,37 @@ import Testing
         }
     }
 
+    @Test func theServerTracesItsTargetsAndAnswersFromThem() async throws {
+        let server = try Running(config: """
+            defaults: { interval: 1s, probes: 2, max_ttl: 3, wait: 1s }
+            groups:
+              - name: loop
+                targets:
+                  - { name: v4, address: 127.0.0.1, method: udp-paris }
+                  - { name: v6, address: "::1", method: icmp-paris }
+            """)
+        defer { server.finish() }
+        // Wait (up to 20 s) until the monitor has stored a few runs of each target.
+        let deadline = ContinuousClock.now + .seconds(20)
+        var stored = 0
+        while stored < 4 && ContinuousClock.now < deadline {
+            let health = try await http("GET", server.base.api("/api/v1/health"))
+            stored = ((try health.json() as? [String: Any])?["monitor"] as? [String: Any])?["stored"] as? Int ?? 0
+            if stored < 4 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(stored >= 4)
+        let answer = try await http("GET", server.base.api("/api/v1/query", [("q", "stats count, loss, max of group loop by target"), ("format", "csv")]))
+        #expect(answer.status == 200)
+        let rows = answer.text.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",") }
+        #expect(rows.map { String($0[0]) } == ["loop/v4", "loop/v6"])
+        // Loopback answers every probe, within a second.
+        for r in rows {
+            #expect((Int(r[1]) ?? 0) >= 2 && r[2] == "0" && (Double(r[3]) ?? 1000) < 1000, "\(r)")
+        }
+        let paths = try await http("GET", server.base.api("/api/v1/paths", [("target", "loop/v4"), ("format", "csv")]))
+        #expect(paths.text.contains(",127.0.0.1\r\n"))
+    }
+
     @Test func openAPIDocumentMatchesTheRoutes() async throws {
         do {
             let server = try Running(config: Self.targetsFile)
