@@ -26,23 +26,10 @@ final class CatalogFile {
         self.path = path
         let isNew = !FileSystem.exists(path)
         file = try PosixFile(path: path, flags: O_RDWR | O_CREAT)
-        let existingSize = try file.size()
-        if isNew || existingSize == 0 {
-            var header = CatalogFile.magic
-            header.appendLE(CatalogFile.version)
-            header.appendLE(UInt16(0))
-            try file.writeAll(header)
-            try file.sync()
+        guard let bytes = try RecordLog.open(file, isNew: isNew, path: path, magic: CatalogFile.magic,
+                                             version: CatalogFile.version, kind: "catalog") else {
             persisted = catalog.counts
             return
-        }
-        let bytes = try file.readAll()
-        guard bytes.count >= CatalogFile.headerSize, Array(bytes[0..<4]) == CatalogFile.magic else {
-            throw StorageError(.corruption, "not a catalog file (bad magic)", file: path, offset: 0)
-        }
-        let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
-        guard version == CatalogFile.version else {
-            throw StorageError(.unsupportedVersion, "catalog version \(version), this build reads \(CatalogFile.version)", file: path, offset: 4)
         }
         let (offset, problem) = RecordLog.read(bytes, from: CatalogFile.headerSize, path: path) { (c: inout ByteCursor) throws(StorageError) in
             catalog.load(try CatalogEntry.decode(&c))

@@ -21,20 +21,8 @@ final class MissedSlotFile {
         if FileSystem.exists(path + ".tmp") { try FileSystem.remove(path + ".tmp") }
         let isNew = !FileSystem.exists(path)
         file = try PosixFile(path: path, flags: O_RDWR | O_CREAT)
-        let size = try file.size()
-        if isNew || size == 0 {
-            try file.writeAll(MissedSlotFile.header)
-            try file.sync()
-            return
-        }
-        let bytes = try file.readAll()
-        guard bytes.count >= MissedSlotFile.headerSize, Array(bytes[0..<4]) == MissedSlotFile.magic else {
-            throw StorageError(.corruption, "not a missed-slot file (bad magic)", file: path, offset: 0)
-        }
-        let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
-        guard version == MissedSlotFile.version else {
-            throw StorageError(.unsupportedVersion, "missed-slot file version \(version), this build reads \(MissedSlotFile.version)", file: path, offset: 4)
-        }
+        guard let bytes = try RecordLog.open(file, isNew: isNew, path: path, magic: MissedSlotFile.magic,
+                                             version: MissedSlotFile.version, kind: "missed-slot") else { return }
         var loaded = [MissedSlot]()
         let (end, problem) = RecordLog.read(bytes, from: MissedSlotFile.headerSize, path: path) { (c: inout ByteCursor) throws(StorageError) in
             loaded.append(try MissedSlot.decode(&c))
@@ -48,12 +36,7 @@ final class MissedSlotFile {
         tailProblem = problem
     }
 
-    static var header: [UInt8] {
-        var h = magic
-        h.appendLE(version)
-        h.appendLE(UInt16(0))
-        return h
-    }
+    static var header: [UInt8] { RecordLog.header(magic: magic, version: version) }
 
     /// Makes `slots` durable, one record each.
     func append(_ slots: [MissedSlot]) throws(StorageError) {

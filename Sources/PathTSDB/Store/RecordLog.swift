@@ -30,6 +30,34 @@ enum RecordLog {
         return (offset, nil)
     }
 
+    /// The 8-byte file header: magic, version u16, reserved u16.
+    static func header(magic: [UInt8], version: UInt16) -> [UInt8] {
+        var h = magic
+        h.appendLE(version)
+        h.appendLE(UInt16(0))
+        return h
+    }
+
+    /// Opens `file`: a new or empty one gets its header and nil is returned; an existing one is
+    /// read whole and its header checked (the magic, then the version this build reads).
+    static func open(_ file: PosixFile, isNew: Bool, path: String, magic: [UInt8], version: UInt16, kind: String) throws(StorageError) -> [UInt8]? {
+        let size = try file.size()
+        if isNew || size == 0 {
+            try file.writeAll(header(magic: magic, version: version))
+            try file.sync()
+            return nil
+        }
+        let bytes = try file.readAll()
+        guard bytes.count >= 8, Array(bytes[0..<4]) == magic else {
+            throw StorageError(.corruption, "not a \(kind) file (bad magic)", file: path, offset: 0)
+        }
+        let found = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
+        guard found == version else {
+            throw StorageError(.unsupportedVersion, "\(kind) version \(found), this build reads \(version)", file: path, offset: 4)
+        }
+        return bytes
+    }
+
     /// Frames `body` as one record at the end of `out`.
     static func append(_ body: [UInt8], to out: inout [UInt8]) {
         out.appendLE(UInt32(body.count))
