@@ -93,6 +93,10 @@ import Testing
             }
             #expect(q.text == expected)
 
+            // As an HTML form sends it: '+' for a space, %2B for a plus sign.
+            let form = try #require(URL(string: server.base.absoluteString + "/api/v1/query?q=stats+count+of+lab/a+by+target+from+2026-11-20T00:00:00%2B00:00+to+now&format=csv"))
+            #expect(try await http("GET", form).text == "target,count\r\nlab/a,1440\r\n")
+
             // The command line asks the running server, which holds the data directory.
             let remote = try stserver(["query", "--server", server.base.absoluteString, "--format", "csv", "stats count of lab/a by target"])
             #expect(remote.status == 0, "\(remote.stderr)")

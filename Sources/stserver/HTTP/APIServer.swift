@@ -39,7 +39,7 @@ struct APIServer: Sendable {
         api.get("health") { _, _ in try await health() }
         api.get("query") { request, _ in
             try authorize(request, write: false)
-            guard let text = request.uri.queryParameters["q"].map(String.init) else {
+            guard let text = FormParameters(request)["q"] else {
                 throw APIError(.badRequest, "missing the query: add ?q=QUERY (or POST the query text)")
             }
             return try await query(text, request: request)
@@ -139,7 +139,7 @@ struct APIServer: Sendable {
 
     private func context(_ request: Request, snapshot: StoreSnapshot, bounded: Bool) throws -> QueryContext {
         let now: Int64
-        switch request.uri.queryParameters["at"].map(String.init) ?? "now" {
+        switch FormParameters(request)["at"] ?? "now" {
         case "now": now = WallClock.nowMicros()
         case "newest": now = (snapshot.timeRange?.upperBound ?? WallClock.nowMicros()) + 1
         case let t:
@@ -151,8 +151,8 @@ struct APIServer: Sendable {
     }
 
     private func format(_ request: Request, default fallback: OutputFormat) throws -> OutputFormat {
-        guard let text = request.uri.queryParameters["format"] else { return fallback }
-        guard let f = OutputFormat(rawValue: String(text)) else { throw APIError(.badRequest, "format=\(text): expected json, csv or table") }
+        guard let text = FormParameters(request)["format"] else { return fallback }
+        guard let f = OutputFormat(rawValue: text) else { throw APIError(.badRequest, "format=\(text): expected json, csv or table") }
         return f
     }
 
@@ -199,14 +199,14 @@ struct APIServer: Sendable {
     /// The selection parameters of the listing and export routes: `target` (repeatable),
     /// `group` (repeatable), `from`, `to` (RFC 3339, now, or -24h), `hop` (a TTL).
     private func selection(_ kind: ParsedQuery.Kind, request: Request, now: Int64) throws -> ParsedQuery {
-        let params = request.uri.queryParameters
+        let params = FormParameters(request)
         var q = ParsedQuery(kind: kind)
-        for key in ["target", "group"] where params[values: Substring(key)].contains(where: \.isEmpty) {
+        for key in ["target", "group"] where params[all: key].contains(where: \.isEmpty) {
             throw APIError(.badRequest, "\(key)= needs a name")
         }
-        q.targets = params[values: "target"].map { .name(String($0)) } + params[values: "group"].map { .group(String($0)) }
+        q.targets = params[all: "target"].map { .name($0) } + params[all: "group"].map { .group($0) }
         func time(_ key: String) throws -> TimePoint? {
-            guard let text = params[Substring(key)].map(String.init) else { return nil }
+            guard let text = params[key] else { return nil }
             if let t = RFC3339.parse(text) { return .absolute(t) }
             if text == "now" { return .relative(0) }
             if text.hasPrefix("-"), let d = DurationText.parseMicros(String(text.dropFirst())) { return .relative(-d) }
@@ -218,7 +218,7 @@ struct APIServer: Sendable {
         case (nil, let t?): q.range = .between(.absolute(Int64.min / 2), t)
         case (let f?, let t?): q.range = .between(f, t)
         }
-        for h in params[values: "hop"] {
+        for h in params[all: "hop"] {
             guard let ttl = Int(h), (1...255).contains(ttl) else { throw APIError(.badRequest, "hop=\(h): expected a TTL from 1 to 255") }
             q.hops.append(.ttl(ttl...ttl))
         }
@@ -233,7 +233,7 @@ struct APIServer: Sendable {
         ctx.deadline = nil  // an export runs as long as the client reads
         let fmt = try format(request, default: .csv)
         let cursor: QueryCursor
-        if let text = request.uri.queryParameters["q"].map(String.init) {
+        if let text = FormParameters(request)["q"] {
             guard text.utf8.count <= settings.maxQueryBytes else {
                 throw APIError(.contentTooLarge, "the query is longer than \(settings.maxQueryBytes) bytes")
             }
@@ -276,7 +276,7 @@ struct APIServer: Sendable {
     private func ingest(_ request: Request) async throws -> Response {
         let body = try await request.body.collect(upTo: settings.maxBodyBytes)
         let bytes = Array(buffer: body)
-        let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
+        let format = FormParameters(request)["format"] ?? "json"
         var runs = [TraceRun]()
         switch format {
         case "json":
