@@ -20,9 +20,7 @@ struct DiffCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var options = StoreOptions()
-            options.walSync = .never
-            let store = try PathStore(directory: store.data, options: options)
+            let store = try store.openForReading()
             defer { try? store.close() }
             let catalog = store.snapshot().catalog
             func path(_ id: UInt32) throws -> PathHops {

@@ -44,9 +44,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var options = StoreOptions()
-            options.walSync = .never
-            let db = try PathStore(directory: store.data, options: options)
+            let db = try store.openForReading()
             defer { try? db.close() }
             let snap = db.snapshot()
             let newest = snap.timeRange?.upperBound ?? WallClock.nowMicros()

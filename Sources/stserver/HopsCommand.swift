@@ -31,9 +31,7 @@ struct HopsCommand: ParsableCommand {
         guard let src = StatisticsSource(rawValue: source) else { throw ValidationError("--source takes raw, rollup or auto") }
         guard let stepMicros = DurationText.parseMicros(step), stepMicros > 0 else { throw ValidationError("--step takes a duration such as 1h") }
         try reportingErrors {
-            var options = StoreOptions()
-            options.walSync = .never
-            let store = try PathStore(directory: store.data, options: options)
+            let store = try store.openForReading()
             let snap = store.snapshot()
             let id = try snap.target(named: target)
             let range = try time.range(in: snap)

@@ -73,9 +73,7 @@ struct QueryCommand: ParsableCommand {
                 try RemoteQuery(server: server, tokenFile: tokenFile).run(source, format: output.format, at: options.at)
                 return
             }
-            var storeOptions = StoreOptions()
-            storeOptions.walSync = .never
-            let db = try PathStore(directory: store.data, options: storeOptions)
+            let db = try store.openForReading()
             defer { try? db.close() }
             let snap = db.snapshot()
             var cursor = try QueryEngine.cursor(source, snapshot: snap, context: try options.context(for: snap))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PathTSDB
 
 /// `stserver`: the SmokeTrace server and its command line.
 @main
@@ -17,6 +18,13 @@ struct STServer: AsyncParsableCommand {
 struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "Data directory of the store.")
     var data: String = "./stdata"
+
+    /// The store, opened by a command that only reads it: nothing it writes needs syncing.
+    func openForReading() throws -> PathStore {
+        var options = StoreOptions()
+        options.walSync = .never
+        return try PathStore(directory: data, options: options)
+    }
 }
 
 struct VersionCommand: ParsableCommand {

@@ -15,9 +15,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var options = StoreOptions()
-            options.walSync = .never
-            let store = try PathStore(directory: store.data, options: options)
+            let store = try store.openForReading()
             defer { try? store.close() }
             let snap = store.snapshot()
             let segments = try segment.map { [try Segment(path: $0, verifyBlocks: true)] } ?? (snap.segments + snap.rollupFiles)
