@@ -62,12 +62,7 @@ struct ExportCommand: ParsableCommand {
                     }
                     return .absolute(t)
                 }
-                switch (try time(from, "from"), try time(to, "to")) {
-                case (nil, nil): q.range = .all
-                case (let f?, nil): q.range = .since(f)
-                case (nil, let t?): q.range = .between(.absolute(Int64.min / 2), t)
-                case (let f?, let t?): q.range = .between(f, t)
-                }
+                q.range = TimeSpec(from: try time(from, "from"), to: try time(to, "to"))
                 cursor = try QueryEngine.cursor(q, snapshot: snap, context: context)
             }
             let fd: Int32

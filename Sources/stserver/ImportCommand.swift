@@ -58,7 +58,7 @@ struct ImportCommand: ParsableCommand {
         let start = try time.map { t -> Int64 in
             guard let v = RFC3339.parse(t) else { throw ValidationError("--time takes an RFC 3339 time") }
             return v
-        } ?? ProbeClock.nowMicros()
+        } ?? WallClock.nowMicros()
         func run(_ output: TracerOutput, method: TraceMethod, flow: UInt16 = 0, start: Int64) throws -> TraceRun {
             guard let r = output.run(target: target ?? output.destination?.description ?? "", vantage: vantage, method: method,
                                      flowID: flow, startMicros: start, endMicros: start) else {

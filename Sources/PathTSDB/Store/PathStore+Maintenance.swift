@@ -144,7 +144,7 @@ extension PathStore {
     @discardableResult
     public func applyRetention(now: Int64? = nil) throws(StorageError) -> Int {
         guard let retention = options.rawRetention else { return 0 }
-        let nowMicros = now ?? PathStore.wallClockMicros()
+        let nowMicros = now ?? WallClock.nowMicros()
         let cutoff = nowMicros - retention.micros
         return try writer.withLock { (w: inout WriterState) throws(StorageError) -> Int in
             guard !isClosed else { throw StorageError(.closed, "store is closed", file: directory) }
@@ -198,8 +198,6 @@ extension PathStore {
         try FileSystem.remove(seg.path)
         try FileSystem.syncDirectory(segmentsDirectory)
     }
-
-    static func wallClockMicros() -> Int64 { WallClock.nowMicros() }
 }
 
 @inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

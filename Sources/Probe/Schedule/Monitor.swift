@@ -68,7 +68,7 @@ public final class Monitor: Sendable {
 
     /// Runs until `stop()` or cancellation.
     public func run(targets: [ScheduledTarget]) async {
-        var schedule = Schedule(targets: targets, nowMicros: Monitor.nowMicros(), maxConcurrent: maxConcurrent,
+        var schedule = Schedule(targets: targets, nowMicros: WallClock.nowMicros(), maxConcurrent: maxConcurrent,
                                 packetsPerSecond: packetsPerSecond)
         logger.info("monitor started", metadata: ["targets": "\(targets.count)"])
         await withDiscardingTaskGroup { group in
@@ -80,10 +80,10 @@ public final class Monitor: Sendable {
                 if stopping { break }
                 for name in finished { schedule.finished(name) }
                 if let reload {
-                    schedule.reload(reload, nowMicros: Monitor.nowMicros())
+                    schedule.reload(reload, nowMicros: WallClock.nowMicros())
                     logger.info("targets reloaded", metadata: ["targets": "\(reload.count)"])
                 }
-                for decision in schedule.advance(to: Monitor.nowMicros()) {
+                for decision in schedule.advance(to: WallClock.nowMicros()) {
                     switch decision {
                     case .start(let target, _):
                         state.withLock { $0.counters.started += 1 }
@@ -99,7 +99,7 @@ public final class Monitor: Sendable {
                     }
                 }
                 // Wake for the next slot, or soon enough to see traces finish.
-                let wait = min(max((schedule.nextWakeupMicros ?? Int64.max) - Monitor.nowMicros(), 1000), 100_000)
+                let wait = min(max((schedule.nextWakeupMicros ?? Int64.max) - WallClock.nowMicros(), 1000), 100_000)
                 try? await Task.sleep(for: .microseconds(wait))
             }
         }
@@ -122,6 +122,4 @@ public final class Monitor: Sendable {
             logger.error("trace failed", metadata: ["target": "\(target.name)", "error": "\(error)"])
         }
     }
-
-    static func nowMicros() -> Int64 { WallClock.nowMicros() }
 }

@@ -123,7 +123,7 @@ public struct SystemTracer: Sendable {
     public func trace(_ target: TargetName, settings: TraceSettings) async throws(ProbeError) -> TracerResult {
         let args = try arguments(target: target, settings: settings)
         let command = commandPrefix + args
-        let start = SystemTracer.nowMicros()
+        let start = WallClock.nowMicros()
         let status: Int32
         let stdout: String
         let stderr: String
@@ -140,7 +140,7 @@ public struct SystemTracer: Sendable {
         } catch {
             throw ProbeError(.tracerFailed, "cannot run \(args[0]): \(error)")
         }
-        let end = SystemTracer.nowMicros()
+        let end = WallClock.nowMicros()
         let output: TracerOutput
         var flow = settings.flowID ?? 0
         var startMicros = start
@@ -175,11 +175,4 @@ public struct SystemTracer: Sendable {
         let m = Swift.max(ms, 1)
         return m % 1000 == 0 ? String(m / 1000) : "\(m / 1000).\(String(repeating: "0", count: 3 - String(m % 1000).count))\(m % 1000)"
     }
-
-    static func nowMicros() -> Int64 { WallClock.nowMicros() }
-}
-
-/// The wall clock in microseconds since the epoch.
-public enum ProbeClock {
-    public static func nowMicros() -> Int64 { SystemTracer.nowMicros() }
 }

@@ -148,6 +148,19 @@ public enum TimeSpec: Sendable, Equatable {
     case between(TimePoint, TimePoint)
 }
 
+extension TimeSpec {
+    /// The range between optional bounds, as the export and listing options give them: none is
+    /// everything, a start alone runs to now, an end alone runs from the beginning.
+    public init(from: TimePoint?, to: TimePoint?) {
+        switch (from, to) {
+        case (nil, nil): self = .all
+        case (let f?, nil): self = .since(f)
+        case (nil, let t?): self = .between(.absolute(Int64.min / 2), t)
+        case (let f?, let t?): self = .between(f, t)
+        }
+    }
+}
+
 /// A point in time as written.
 public enum TimePoint: Sendable, Equatable {
     case absolute(Int64)

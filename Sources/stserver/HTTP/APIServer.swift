@@ -212,12 +212,7 @@ struct APIServer: Sendable {
             if text.hasPrefix("-"), let d = DurationText.parseMicros(String(text.dropFirst())) { return .relative(-d) }
             throw APIError(.badRequest, "\(key)=\(text): expected an RFC 3339 time, now, or an offset such as -24h")
         }
-        switch (try time("from"), try time("to")) {
-        case (nil, nil): q.range = .all
-        case (let f?, nil): q.range = .since(f)
-        case (nil, let t?): q.range = .between(.absolute(Int64.min / 2), t)
-        case (let f?, let t?): q.range = .between(f, t)
-        }
+        q.range = TimeSpec(from: try time("from"), to: try time("to"))
         for h in params[all: "hop"] {
             guard let ttl = Int(h), (1...255).contains(ttl) else { throw APIError(.badRequest, "hop=\(h): expected a TTL from 1 to 255") }
             q.hops.append(.ttl(ttl...ttl))
