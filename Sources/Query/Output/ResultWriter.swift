@@ -14,6 +14,12 @@ public struct ResultWriter {
         self.columns = columns
     }
 
+    /// A whole table at once.
+    static func render(_ t: ResultTable, as format: OutputFormat) -> String {
+        var w = ResultWriter(format: format, columns: t.columns)
+        return w.header() + w.rows(t.rows) + w.finish()
+    }
+
     /// The MIME type of the rendered output.
     public var contentType: String {
         switch format {

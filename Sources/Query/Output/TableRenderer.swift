@@ -53,11 +53,7 @@ public enum TableRenderer {
 /// RFC 4180 CSV: a header row, CRLF line ends, fields quoted when they hold a comma, quote or
 /// line break.
 public enum CSVRenderer {
-    public static func render(_ t: ResultTable) -> String {
-        var out = t.columns.map(field).joined(separator: ",") + "\r\n"
-        for row in t.rows { out += row.map { field($0.text) }.joined(separator: ",") + "\r\n" }
-        return out
-    }
+    public static func render(_ t: ResultTable) -> String { ResultWriter.render(t, as: .csv) }
 
     public static func field(_ s: String) -> String {
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
@@ -67,18 +63,7 @@ public enum CSVRenderer {
 
 /// JSON: an array of objects keyed by column name; times as RFC 3339 strings.
 public enum JSONRenderer {
-    public static func render(_ t: ResultTable) -> String {
-        var out = "["
-        for (r, row) in t.rows.enumerated() {
-            out += r == 0 ? "\n  {" : ",\n  {"
-            for (i, v) in row.enumerated() {
-                out += (i == 0 ? "" : ", ") + quote(t.columns[i]) + ": " + value(v)
-            }
-            out += "}"
-        }
-        out += t.rows.isEmpty ? "]\n" : "\n]\n"
-        return out
-    }
+    public static func render(_ t: ResultTable) -> String { ResultWriter.render(t, as: .json) }
 
     static func value(_ v: ResultValue) -> String {
         switch v {
