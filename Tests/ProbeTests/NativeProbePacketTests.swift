@@ -140,3 +140,18 @@ extension NativeProbePacketTests {
                 == InternetChecksum.pseudoHeaderV6(source: src6.bytes, destination: dst6.bytes, nextHeader: 58, length: 70_000))
     }
 }
+
+/// The pseudo-headers built byte by byte, as the RFCs draw them: the reference the packet
+/// builder's word arithmetic is checked against.
+extension InternetChecksum {
+    /// IPv4 (RFC 768): addresses, zero, protocol, length.
+    static func pseudoHeaderV4(source: [UInt8], destination: [UInt8], protocol proto: UInt8, length: Int) -> UInt32 {
+        UInt32(sum(source + destination + [0, proto, UInt8(length >> 8), UInt8(length & 0xFF)]))
+    }
+
+    /// IPv6 (RFC 8200 §8.1): addresses, 32-bit length, three zero bytes, next header.
+    static func pseudoHeaderV6(source: [UInt8], destination: [UInt8], nextHeader: UInt8, length: Int) -> UInt32 {
+        let len = UInt32(length)
+        return UInt32(sum(source + destination + [UInt8(len >> 24), UInt8((len >> 16) & 0xFF), UInt8((len >> 8) & 0xFF), UInt8(len & 0xFF), 0, 0, 0, nextHeader]))
+    }
+}

@@ -34,19 +34,8 @@ enum InternetChecksum {
         add(~target, ~s)
     }
 
-    /// The IPv4 pseudo-header's sum (RFC 768): addresses, protocol, length.
-    static func pseudoHeaderV4(source: [UInt8], destination: [UInt8], protocol proto: UInt8, length: Int) -> UInt32 {
-        UInt32(sum(source + destination + [0, proto, UInt8(length >> 8), UInt8(length & 0xFF)]))
-    }
-
-    /// The IPv6 pseudo-header's sum (RFC 8200 §8.1).
-    static func pseudoHeaderV6(source: [UInt8], destination: [UInt8], nextHeader: UInt8, length: Int) -> UInt32 {
-        let len = UInt32(length)
-        return UInt32(sum(source + destination + [UInt8(len >> 24), UInt8((len >> 16) & 0xFF), UInt8((len >> 8) & 0xFF), UInt8(len & 0xFF), 0, 0, 0, nextHeader]))
-    }
-
-    /// The pseudo-header's sum straight from the addresses' words, without building it: what a
-    /// probe needs once per packet.
+    /// The pseudo-header's sum (RFC 768 for IPv4, RFC 8200 §8.1 for IPv6) straight from the
+    /// addresses' words, without building the header: what a probe needs once per packet.
     static func pseudoHeader(source: IPAddress, destination: IPAddress, protocol proto: UInt8, length: Int) -> UInt32 {
         func words(_ a: IPAddress) -> UInt64 {
             if let v4 = a.v4Value { return UInt64(v4 >> 16) + UInt64(v4 & 0xFFFF) }

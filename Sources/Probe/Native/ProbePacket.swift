@@ -91,8 +91,6 @@ struct ProbePacket {
         return h
     }
 
-    static func v4Bytes(_ a: IPAddress) -> [UInt8] { Array(a.bytes.suffix(4)) }
-
     static func put16(_ b: inout [UInt8], _ at: Int, _ v: UInt16) {
         b[at] = UInt8(v >> 8)
         b[at + 1] = UInt8(v & 0xFF)
