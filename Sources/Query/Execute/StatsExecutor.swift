@@ -59,8 +59,10 @@ struct StatsExecutor {
             }
             used.removeAll(keepingCapacity: true)
         }
+        // The snapshot's time range walks every segment and head run: once, not per target.
+        let windows = QueryWindows.split(plan.range, held: snapshot.timeRange)
         for (ti, t) in plan.targets.enumerated() {
-            for window in QueryWindows.split(plan.range, held: snapshot.timeRange) {
+            for window in windows {
                 try context.checkDeadline()
                 let (table, p) = snapshot.runs(of: t.id, in: window)
                 problems += p
