@@ -1,3 +1,4 @@
+import Foundation
 import Probe
 
 #if canImport(Glibc)
@@ -18,6 +19,13 @@ func readFile(_ path: String) throws -> String {
         bytes += chunk[0..<n]
     }
     return String(decoding: bytes, as: UTF8.self)
+}
+
+/// The API tokens of a token file: one per line, blank lines and `#` comments skipped.
+func readTokens(_ path: String) throws -> [String] {
+    try readFile(path).split(whereSeparator: \.isNewline)
+        .map { $0.trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty && !$0.hasPrefix("#") }
 }
 
 /// All of standard input as text.

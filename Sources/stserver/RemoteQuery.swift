@@ -23,9 +23,7 @@ struct RemoteQuery {
         request.httpBody = Data(text.utf8)
         request.setValue("text/plain", forHTTPHeaderField: "Content-Type")
         if let tokenFile {
-            let token = try readFile(tokenFile).split(whereSeparator: \.isNewline)
-                .map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty && !$0.hasPrefix("#") }
-            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            if let token = try readTokens(tokenFile).first { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         }
         let (data, status) = try Self.send(request)
         guard status == 200 else {

@@ -79,9 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--maintenance-every takes a duration such as 1h")
             }
             if let tokenFile {
-                settings.tokens = Set(try readFile(tokenFile).split(whereSeparator: \.isNewline)
-                    .map { $0.trimmingCharacters(in: .whitespaces) }
-                    .filter { !$0.isEmpty && !$0.hasPrefix("#") })
+                settings.tokens = Set(try readTokens(tokenFile))
                 guard !settings.tokens.isEmpty else { throw ValidationError("--token-file \(tokenFile) holds no token") }
             }
             var options = StoreOptions()
