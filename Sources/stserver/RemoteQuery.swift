@@ -22,8 +22,8 @@ struct RemoteQuery {
         request.httpMethod = "POST"
         request.httpBody = Data(text.utf8)
         request.setValue("text/plain", forHTTPHeaderField: "Content-Type")
-        if let tokenFile {
-            if let token = try readTokens(tokenFile).first { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let tokenFile, let token = try readTokens(tokenFile).first {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         }
         let (data, status) = try Self.send(request)
         guard status == 200 else {
