@@ -37,31 +37,35 @@ import Testing
                 }
             }
             let table = RANSCoder.Table(counting: symbols)
-            let encoded = RANSCoder.encodeInterleaved(symbols, table: table)
             var tb = [UInt8]()
             table.encode(into: &tb)
             var tc = ByteCursor(tb)
             let decodedTable = try RANSCoder.Table.decode(&tc)
             #expect(decodedTable == table)
-            var out = [UInt8](repeating: 0, count: symbols.count)
-            let ok = encoded.withUnsafeBufferPointer { e in
-                out.withUnsafeMutableBufferPointer { RANSCoder.decodeInterleaved(e, count: symbols.count, table: RANSCoder.SlotTable(decodedTable), into: $0) }
+            for lanes in [2, 4] {
+                let encoded = RANSCoder.encodeInterleaved(symbols, table: table, lanes: lanes)
+                var out = [UInt8](repeating: 0, count: symbols.count)
+                let ok = encoded.withUnsafeBufferPointer { e in
+                    out.withUnsafeMutableBufferPointer {
+                        RANSCoder.decodeInterleaved(e, count: symbols.count, lanes: lanes, table: RANSCoder.SlotTable(decodedTable), into: $0)
+                    }
+                }
+                #expect(ok)
+                #expect(out == symbols)
+                if shape == 2 { #expect(encoded.count < 4 * lanes + 8) }
             }
-            #expect(ok)
-            #expect(out == symbols)
-            if shape == 2 { #expect(encoded.count < 16) }
         }
     }
 
-    @Test(arguments: [0, 1, 2, 3, 1001, 20_000])
-    func interleavedRANSRoundTrips(count: Int) {
+    @Test(arguments: [0, 1, 2, 3, 5, 6, 7, 1001, 1002, 1003, 20_000], [2, 4])
+    func interleavedRANSRoundTrips(count: Int, lanes: Int) {
         var rng = TestRandom(seed: UInt64(count))
         let symbols: [UInt8] = (0..<count).map { _ in UInt8(min(255, rng.below(6) * rng.below(6))) }
         let table = RANSCoder.Table(counting: symbols)
-        let encoded = RANSCoder.encodeInterleaved(symbols, table: table)
+        let encoded = RANSCoder.encodeInterleaved(symbols, table: table, lanes: lanes)
         var out = [UInt8](repeating: 0, count: count)
         let ok = encoded.withUnsafeBufferPointer { e in
-            out.withUnsafeMutableBufferPointer { RANSCoder.decodeInterleaved(e, count: count, table: RANSCoder.SlotTable(table), into: $0) }
+            out.withUnsafeMutableBufferPointer { RANSCoder.decodeInterleaved(e, count: count, lanes: lanes, table: RANSCoder.SlotTable(table), into: $0) }
         }
         #expect(ok)
         #expect(out == symbols)
@@ -69,7 +73,7 @@ import Testing
         if count > 100 {
             let cut = Array(encoded.prefix(encoded.count / 2))
             let bad = cut.withUnsafeBufferPointer { e in
-                out.withUnsafeMutableBufferPointer { RANSCoder.decodeInterleaved(e, count: count, table: RANSCoder.SlotTable(table), into: $0) }
+                out.withUnsafeMutableBufferPointer { RANSCoder.decodeInterleaved(e, count: count, lanes: lanes, table: RANSCoder.SlotTable(table), into: $0) }
             }
             #expect(!bad)
         }
@@ -88,9 +92,11 @@ import Testing
         }
     }
 
-    @Test func rttCodecRoundTripsBaselinesEscapesAndNegatives() throws {
+    /// Both codings: version 1's step follows every value, version 2's waits for the run's end.
+    @Test(arguments: [UInt16(1), 2])
+    func rttCodecRoundTripsBaselinesEscapesAndNegatives(version: UInt16) throws {
         var rng = TestRandom(seed: 11)
-        var enc = RTTEncoder(seriesCount: 6)
+        var enc = RTTEncoder(seriesCount: 6, version: version)
         var input = [(UInt32, Int32)]()
         var runBreaks = Set<Int>()
         for run in 0..<400 {
@@ -104,17 +110,17 @@ import Testing
                     enc.encode(v, series: Int32(series))
                 }
             }
-            enc.endRun()
+            enc.endRun(series: 0..<6)
             runBreaks.insert(input.count)
         }
         let section = enc.finish()
         let escapes = enc.escapes
-        let storage = try RTTDecoder.Storage(section: section, maxSymbols: input.count, fileOffset: 0)
-        let decoded = try RTTDecoder.withDecoder(storage: storage, seriesCount: 6, escapes: ByteCursor(escapes)) { (d: inout RTTDecoder) throws(StorageError) -> [UInt32] in
+        let storage = try RTTDecoder.Storage(section: section, maxSymbols: input.count, fileOffset: 0, version: version)
+        let decoded = try RTTDecoder.withDecoder(storage: storage, seriesCount: 6, version: version, escapes: ByteCursor(escapes)) { (d: inout RTTDecoder) throws(StorageError) -> [UInt32] in
             var out = [UInt32]()
             for (i, (_, s)) in input.enumerated() {
                 out.append(try d.decode(series: s))
-                if runBreaks.contains(i + 1) { d.endRun() }
+                if runBreaks.contains(i + 1) { d.endRun(series: 0..<6) }
             }
             try d.finish()
             return out
@@ -171,16 +177,16 @@ import Testing
                     enc.encode(v, series: Int32(series))
                 }
             }
-            enc.endRun()
+            enc.endRun(series: 0..<2)
             breaks.insert(input.count)
         }
-        let storage = try RTTDecoder.Storage(section: enc.finish(), maxSymbols: input.count, fileOffset: 0)
+        let storage = try RTTDecoder.Storage(section: enc.finish(), maxSymbols: input.count, fileOffset: 0, version: SegmentFormat.version)
         let escapes = enc.escapes
-        let decoded = try RTTDecoder.withDecoder(storage: storage, seriesCount: 2, escapes: ByteCursor(escapes)) { (d: inout RTTDecoder) throws(StorageError) -> [UInt32] in
+        let decoded = try RTTDecoder.withDecoder(storage: storage, seriesCount: 2, version: SegmentFormat.version, escapes: ByteCursor(escapes)) { (d: inout RTTDecoder) throws(StorageError) -> [UInt32] in
             var out = [UInt32]()
             for (i, (_, s)) in input.enumerated() {
                 out.append(try d.decode(series: s))
-                if breaks.contains(i + 1) { d.endRun() }
+                if breaks.contains(i + 1) { d.endRun(series: 0..<2) }
             }
             try d.finish()
             return out

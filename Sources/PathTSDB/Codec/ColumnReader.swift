@@ -31,6 +31,18 @@ struct ColumnReader {
         return b
     }
 
+    /// Checks that `n` more bytes are there, so that `uncheckedByte` may read them.
+    @inline(__always) func require(_ n: Int) throws(StorageError) {
+        guard end - position >= n else { throw corruption("ends early") }
+    }
+
+    /// The next byte, after `require` has vouched for it.
+    @inline(__always) mutating func uncheckedByte() -> UInt8 {
+        let b = base[position]
+        position += 1
+        return b
+    }
+
     @inline(__always) mutating func varint() throws(StorageError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0

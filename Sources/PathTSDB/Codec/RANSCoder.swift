@@ -106,22 +106,21 @@ enum RANSCoder {
 }
 
 extension RANSCoder {
-    /// Encodes `symbols` with two interleaved states (even positions on one, odd on the other),
-    /// so the decoder's two dependency chains run side by side. The output decodes front to back
-    /// with `decodeInterleaved`.
-    static func encodeInterleaved(_ symbols: [UInt8], table: Table) -> [UInt8] {
+    /// Encodes `symbols` with `lanes` interleaved states (symbol `i` on state `i % lanes`), so
+    /// that the decoder's dependency chains run side by side: 2 lanes in segment format 1, 4
+    /// from version 2. The output decodes front to back with `decodeInterleaved`.
+    static func encodeInterleaved(_ symbols: [UInt8], table: Table, lanes: Int) -> [UInt8] {
+        precondition(lanes == 2 || lanes == 4, "\(lanes) rANS lanes")
         var out = [UInt8]()
-        out.reserveCapacity(symbols.count + 8)
-        var states: (UInt32, UInt32) = (lowerBound, lowerBound)
+        out.reserveCapacity(symbols.count + 4 * lanes)
+        var states = [UInt32](repeating: lowerBound, count: lanes)
         var i = symbols.count - 1
         while i >= 0 {
-            var x = i & 1 == 0 ? states.0 : states.1
-            put(symbols[i], into: &x, table: table, output: &out)
-            if i & 1 == 0 { states.0 = x } else { states.1 = x }
+            put(symbols[i], into: &states[i % lanes], table: table, output: &out)
             i -= 1
         }
-        // Reversed below, the decoder reads state 0 then state 1, most significant byte first.
-        for x in [states.1, states.0] {
+        // Reversed below, the decoder reads state 0, 1, … each most significant byte first.
+        for x in states.reversed() {
             out.append(UInt8(truncatingIfNeeded: x))
             out.append(UInt8(truncatingIfNeeded: x >> 8))
             out.append(UInt8(truncatingIfNeeded: x >> 16))
@@ -154,42 +153,60 @@ extension RANSCoder {
         }
     }
 
-    /// Decodes `count` symbols of an interleaved stream into `output`.
+    /// Decodes `count` symbols of a stream of `lanes` interleaved states into `output`.
     /// - Returns: false when the stream ended before the symbols did (damage).
-    static func decodeInterleaved(_ input: UnsafeBufferPointer<UInt8>, count: Int, table: SlotTable,
+    static func decodeInterleaved(_ input: UnsafeBufferPointer<UInt8>, count: Int, lanes: Int, table: SlotTable,
                                   into output: UnsafeMutableBufferPointer<UInt8>) -> Bool {
         guard count > 0 else { return true }
-        guard input.count >= 8, output.count >= count else { return false }
+        guard lanes == 2 || lanes == 4, input.count >= 4 * lanes, output.count >= count else { return false }
         return table.symbol.withUnsafeBufferPointer { sym in
             table.frequency.withUnsafeBufferPointer { freq in
                 table.bias.withUnsafeBufferPointer { bias in
                     var p = 0
                     let n = input.count
-                    var x0: UInt32 = 0, x1: UInt32 = 0
-                    for _ in 0..<4 { x0 = x0 << 8 | UInt32(input[p]); p += 1 }
-                    for _ in 0..<4 { x1 = x1 << 8 | UInt32(input[p]); p += 1 }
-                    let mask = RANSCoder.scale - 1
-                    var i = 0
-                    while i + 1 < count {
-                        let s0 = Int(x0 & mask)
-                        output[i] = sym[s0]
-                        x0 = freq[s0] &* (x0 >> RANSCoder.scaleBits) &+ bias[s0]
-                        while x0 < RANSCoder.lowerBound {
-                            guard p < n else { return false }
-                            x0 = x0 << 8 | UInt32(input[p]); p += 1
-                        }
-                        let s1 = Int(x1 & mask)
-                        output[i + 1] = sym[s1]
-                        x1 = freq[s1] &* (x1 >> RANSCoder.scaleBits) &+ bias[s1]
-                        while x1 < RANSCoder.lowerBound {
-                            guard p < n else { return false }
-                            x1 = x1 << 8 | UInt32(input[p]); p += 1
-                        }
-                        i += 2
+                    var x = (UInt32(0), UInt32(0), UInt32(0), UInt32(0))
+                    func state() -> UInt32 {
+                        var v: UInt32 = 0
+                        for _ in 0..<4 { v = v << 8 | UInt32(input[p]); p += 1 }
+                        return v
                     }
-                    if i < count {
-                        let s0 = Int(x0 & mask)
-                        output[i] = sym[s0]
+                    x.0 = state()
+                    x.1 = state()
+                    if lanes == 4 {
+                        x.2 = state()
+                        x.3 = state()
+                    }
+                    let mask = RANSCoder.scale - 1
+                    /// One symbol from state `v`, then the bytes that bring it back into range.
+                    @inline(__always) func step(_ v: inout UInt32, into i: Int) -> Bool {
+                        let slot = Int(v & mask)
+                        output[i] = sym[slot]
+                        v = freq[slot] &* (v >> RANSCoder.scaleBits) &+ bias[slot]
+                        while v < RANSCoder.lowerBound {
+                            guard p < n else { return false }
+                            v = v << 8 | UInt32(input[p]); p += 1
+                        }
+                        return true
+                    }
+                    var i = 0
+                    if lanes == 4 {
+                        while i + 3 < count {
+                            guard step(&x.0, into: i), step(&x.1, into: i + 1), step(&x.2, into: i + 2), step(&x.3, into: i + 3) else { return false }
+                            i += 4
+                        }
+                    } else {
+                        while i + 1 < count {
+                            guard step(&x.0, into: i), step(&x.1, into: i + 1) else { return false }
+                            i += 2
+                        }
+                    }
+                    // The last symbol of each lane left: no bytes to bring in after it.
+                    var lane = 0
+                    while i < count {
+                        let v = lane == 0 ? x.0 : lane == 1 ? x.1 : x.2
+                        output[i] = sym[Int(v & mask)]
+                        i += 1
+                        lane += 1
                     }
                     return true
                 }

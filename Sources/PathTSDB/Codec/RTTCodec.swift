@@ -13,6 +13,9 @@
 enum RTTSymbols {
     static let negativeSymbol: UInt8 = 254
     static let escapeSymbol: UInt8 = 255
+
+    /// Interleaved rANS states of the symbol stream: 2 in segment format 1, 4 from version 2.
+    static func lanes(version: UInt16) -> Int { version >= 2 ? 4 : 2 }
 }
 
 /// Truncated binary coding of `r` in `0..<n`: ⌊log2 n⌋ or ⌈log2 n⌉ bits, never wasting a
@@ -31,38 +34,41 @@ enum TruncatedBinary {
         }
     }
 
+    /// Reads with one peek and no data-dependent branch: whether the code is the short or the
+    /// long form is as good as random, and a mispredicted branch per value costs more than
+    /// computing both.
     @inline(__always) static func read(below n: UInt32, from r: inout BitReader) -> UInt32 {
         guard n > 1 else { return 0 }
         let b = 31 - n.leadingZeroBitCount
         let short = (UInt32(1) << UInt32(b + 1)) &- n
-        let v = r.read(bits: b)
-        if v < short { return v }
-        return ((v << 1) | r.read(bits: 1)) &- short
+        let peeked = r.peek(bits: b + 1)
+        let v = peeked & ((UInt32(1) << UInt32(b)) &- 1)
+        let isLong = v >= short ? UInt32(1) : 0
+        let longValue = ((v << 1) | (peeked >> UInt32(b))) &- short
+        r.consume(bits: b + Int(isLong))
+        return Branchless.select(isLong, longValue, v)
     }
 }
 
 /// Encodes the RTTs of one chunk, in run order, series by series state.
 struct RTTEncoder {
     private let models: RTTModelBank
+    private let lanes: Int
     private var symbols: [UInt8] = []
     private var bits = BitWriter()
     /// Escapes: varints, appended to the chunk's compressed columns.
     private(set) var escapes: [UInt8] = []
-    private var touched: [Int32] = []
-    private var lastSeries: Int32 = -1
 
-    /// An encoder for values of series `0..<seriesCount`.
-    init(seriesCount: Int) {
-        models = RTTModelBank(seriesCount: seriesCount)
+    /// An encoder for values of series `0..<seriesCount`, in the coding of segment format
+    /// `version` (the current one unless a test asks for an older).
+    init(seriesCount: Int, version: UInt16 = SegmentFormat.version) {
+        models = RTTModelBank(seriesCount: seriesCount, deferredScale: version >= 2)
+        lanes = RTTSymbols.lanes(version: version)
     }
 
     mutating func encode(_ value: UInt32, series: Int32) {
         let s = Int(series)
         precondition(s >= 0 && s < models.count, "series \(s) outside the \(models.count) numbered")
-        if series != lastSeries {
-            touched.append(series)
-            lastSeries = series
-        }
         let sym: UInt8
         let step = models.step(s)
         let floor = models.floor(s, step: step)
@@ -88,11 +94,10 @@ struct RTTEncoder {
         symbols.append(sym)
     }
 
-    /// Ends a run: every series that had a value in it updates its baseline.
-    mutating func endRun() {
-        for s in touched { models.endRun(Int(s)) }
-        touched.removeAll(keepingCapacity: true)
-        lastSeries = -1
+    /// Ends a run: every series that had a value in it updates its baseline. `series` must hold
+    /// at least those (the run's path gives them); one without a value in the run is left alone.
+    mutating func endRun<S: Sequence<Int32>>(series: S) {
+        for s in series { models.endRun(Int(s)) }
     }
 
     /// The RTT section: table, symbol count, stream length, interleaved rANS stream, raw bits.
@@ -101,7 +106,7 @@ struct RTTEncoder {
         let table = RANSCoder.Table(counting: symbols)
         table.encode(into: &out)
         out.appendVarint(symbols.count)
-        let stream = symbols.isEmpty ? [] : RANSCoder.encodeInterleaved(symbols, table: table)
+        let stream = symbols.isEmpty ? [] : RANSCoder.encodeInterleaved(symbols, table: table, lanes: lanes)
         out.appendVarint(stream.count)
         out.append(contentsOf: stream)
         out.append(contentsOf: bits.finish())
@@ -112,12 +117,10 @@ struct RTTEncoder {
 /// Decodes what `RTTEncoder` wrote, given the same sequence of series indices.
 struct RTTDecoder {
     private let models: RTTModelBank
-    private var touched: [Int32] = []
     private let symbols: UnsafeBufferPointer<UInt8>
     private var next = 0
     private var bits: BitReader
     private var escapes: ByteCursor
-    private var lastSeries: Int32 = -1
 
     /// The section with its symbols already decoded.
     struct Storage {
@@ -127,7 +130,7 @@ struct RTTDecoder {
 
         /// - Parameter maxSymbols: the most values the chunk can hold (its probe count); a larger
         ///   count is damage, and must not make the decoder allocate for it.
-        init(section: [UInt8], maxSymbols: Int, fileOffset: Int64) throws(StorageError) {
+        init(section: [UInt8], maxSymbols: Int, fileOffset: Int64, version: UInt16) throws(StorageError) {
             var c = ByteCursor(section, fileOffset: fileOffset)
             let table = try RANSCoder.Table.decode(&c)
             let count = try c.readVarintInt(max: maxSymbols)
@@ -140,7 +143,7 @@ struct RTTDecoder {
             let ok = section.withUnsafeBufferPointer { sec in
                 decoded.withUnsafeMutableBufferPointer { out in
                     RANSCoder.decodeInterleaved(UnsafeBufferPointer(rebasing: sec[start..<(start + n)]), count: count,
-                                                table: slotTable, into: out)
+                                                lanes: RTTSymbols.lanes(version: version), table: slotTable, into: out)
                 }
             }
             guard ok else { throw StorageError(.corruption, "RTT symbol stream ends before its \(count) symbols do", offset: fileOffset + Int64(start)) }
@@ -149,13 +152,13 @@ struct RTTDecoder {
         }
     }
 
-    /// Runs `body` with a decoder over `storage`.
-    static func withDecoder<R>(storage: Storage, seriesCount: Int, escapes: ByteCursor,
+    /// Runs `body` with a decoder over `storage`, written in the coding of segment format `version`.
+    static func withDecoder<R>(storage: Storage, seriesCount: Int, version: UInt16, escapes: ByteCursor,
                                _ body: (inout RTTDecoder) throws(StorageError) -> R) throws(StorageError) -> R {
         var result: Result<R, StorageError> = .failure(StorageError(.corruption, "RTT section was not decoded"))
         storage.section.withUnsafeBufferPointer { sec in
             storage.symbols.withUnsafeBufferPointer { symbols in
-                var d = RTTDecoder(models: RTTModelBank(seriesCount: seriesCount), symbols: symbols,
+                var d = RTTDecoder(models: RTTModelBank(seriesCount: seriesCount, deferredScale: version >= 2), symbols: symbols,
                                    bits: BitReader(UnsafeBufferPointer(rebasing: sec[storage.bitsRange])), escapes: escapes)
                 do throws(StorageError) {
                     result = .success(try body(&d))
@@ -174,39 +177,65 @@ struct RTTDecoder {
         self.escapes = escapes
     }
 
-    @inline(__always) mutating func decode(series: Int32) throws(StorageError) -> UInt32 {
-        let s = Int(series)
-        guard s >= 0 && s < models.count else { throw StorageError(.corruption, "RTT of series \(s), of \(models.count) numbered") }
-        if series != lastSeries {
-            touched.append(series)
-            lastSeries = series
+    /// The next value, of series `series`.
+    mutating func decode(series: Int32) throws(StorageError) -> UInt32 {
+        var value: UInt32 = 0
+        try withUnsafePointer(to: series) { (s) throws(StorageError) in
+            try decode(series: UnsafeBufferPointer(start: s, count: 1), into: &value)
         }
-        guard next < symbols.count else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
-        let sym = symbols[next]
-        next += 1
-        let value: UInt32
-        let step = models.step(s)
-        let floor = models.floor(s, step: step)
-        if sym < RTTSymbols.negativeSymbol && models.hasBaseline(s) {
-            let u = UInt32(sym) &* step &+ TruncatedBinary.read(below: step, from: &bits)
-            value = floor &+ u
-        } else if !models.hasBaseline(s) {
-            guard sym == RTTSymbols.escapeSymbol else { throw StorageError(.corruption, "RTT series \(s) starts without an escape") }
-            value = try readEscape(max: UInt64(UInt32.max))
-        } else if sym == RTTSymbols.negativeSymbol {
-            value = floor - 1 - (try readEscape(max: UInt64(floor) &- 1))
-        } else {
-            let base = UInt64(floor) + UInt64(RTTSymbols.negativeSymbol) * UInt64(step)
-            value = UInt32(base + UInt64(try readEscape(max: UInt64(UInt32.max) - min(base, UInt64(UInt32.max)))))
-        }
-        models.observe(s, value: value)
         return value
     }
 
-    mutating func endRun() {
-        for s in touched { models.endRun(Int(s)) }
-        touched.removeAll(keepingCapacity: true)
-        lastSeries = -1
+    /// The next `series.count` values, one of each series named, into `out`: the decoder's
+    /// inner loop. The ordinary value — a symbol and its remainder bits against the series'
+    /// floor — takes no branch that depends on the data; escapes leave the loop for
+    /// `exceptionalValue`.
+    mutating func decode(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>) throws(StorageError) {
+        let n = series.count
+        guard symbols.count - next >= n else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
+        let models = self.models
+        let seriesCount = UInt32(truncatingIfNeeded: models.count)
+        // The bit reader in a local, so that its state stays in registers.
+        var bits = self.bits
+        defer { self.bits = bits }
+        for i in 0..<n {
+            let raw = series[i]
+            guard UInt32(bitPattern: raw) < seriesCount else { throw StorageError(.corruption, "RTT of series \(raw), of \(models.count) numbered") }
+            let s = Int(raw)
+            let sym = symbols[next &+ i]
+            let value: UInt32
+            if sym < RTTSymbols.negativeSymbol && models.hasBaseline(s) {
+                let step = models.step(s)
+                value = models.floor(s, step: step) &+ UInt32(sym) &* step &+ TruncatedBinary.read(below: step, from: &bits)
+            } else {
+                value = try exceptionalValue(symbol: sym, series: s)  // escapes only; no bits
+            }
+            models.observe(s, value: value)
+            out[i] = value
+        }
+        next += n
+    }
+
+    /// A value coded as an escape: a series' first, one below its floor, or one beyond the
+    /// largest ordinary symbol's range.
+    @inline(never)
+    private mutating func exceptionalValue(symbol sym: UInt8, series s: Int) throws(StorageError) -> UInt32 {
+        let step = models.step(s)
+        let floor = models.floor(s, step: step)
+        if !models.hasBaseline(s) {
+            guard sym == RTTSymbols.escapeSymbol else { throw StorageError(.corruption, "RTT series \(s) starts without an escape") }
+            return try readEscape(max: UInt64(UInt32.max))
+        } else if sym == RTTSymbols.negativeSymbol {
+            return floor - 1 - (try readEscape(max: UInt64(floor) &- 1))
+        } else {
+            let base = UInt64(floor) + UInt64(RTTSymbols.negativeSymbol) * UInt64(step)
+            return UInt32(base + UInt64(try readEscape(max: UInt64(UInt32.max) - min(base, UInt64(UInt32.max)))))
+        }
+    }
+
+    /// Ends a run, as `RTTEncoder.endRun(series:)` did.
+    mutating func endRun<S: Sequence<Int32>>(series: S) {
+        for s in series { models.endRun(Int(s)) }
     }
 
     /// An escape value, which must not exceed `max` (a negative escape below zero, an escape

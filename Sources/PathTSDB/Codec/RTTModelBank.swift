@@ -4,6 +4,11 @@
 ///
 /// Per series: the baseline window (the last `window` run minima in a ring), the baseline (the
 /// window's minimum), the mean residual × 16 and the minimum of the run in progress.
+///
+/// From segment version 2 the quantisation step is frozen for the length of a run: values
+/// update a running mean, which takes effect when the run ends. The values of one series in a
+/// run then decode independently of each other instead of each waiting for the last one's
+/// update, which is what bounds the decoder's speed. Version 1 chunks used the mean at once.
 final class RTTModelBank {
     static let window = 32
     /// The quantisation step is the mean residual divided by this.
@@ -15,20 +20,32 @@ final class RTTModelBank {
     /// The number of series; fixed at creation, since both sides number the series from the
     /// chunk's paths before coding a value.
     let count: Int
+    /// Whether the step waits for the end of the run (version 2) or follows every value (1).
+    let deferredScale: Bool
     private let baseline: UnsafeMutablePointer<UInt32>
+    /// The mean residual × 16 that sets the step.
     private let meanX16: UnsafeMutablePointer<UInt32>
+    /// The mean residual × 16 as values update it; the same memory as `meanX16` in version 1.
+    private let liveMeanX16: UnsafeMutablePointer<UInt32>
     private let runMinimum: UnsafeMutablePointer<UInt32>
     private let filled: UnsafeMutablePointer<UInt8>
     private let ringPosition: UnsafeMutablePointer<UInt8>
     private let ring: UnsafeMutablePointer<UInt32>
 
-    init(seriesCount: Int) {
+    init(seriesCount: Int, deferredScale: Bool) {
         count = seriesCount
+        self.deferredScale = deferredScale
         let n = max(seriesCount, 1)
         baseline = .allocate(capacity: n)
         baseline.initialize(repeating: 0, count: n)
         meanX16 = .allocate(capacity: n)
         meanX16.initialize(repeating: 0, count: n)
+        if deferredScale {
+            liveMeanX16 = .allocate(capacity: n)
+            liveMeanX16.initialize(repeating: 0, count: n)
+        } else {
+            liveMeanX16 = meanX16
+        }
         runMinimum = .allocate(capacity: n)
         runMinimum.initialize(repeating: .max, count: n)
         filled = .allocate(capacity: n)
@@ -41,6 +58,7 @@ final class RTTModelBank {
 
     deinit {
         baseline.deallocate()
+        if deferredScale { liveMeanX16.deallocate() }
         meanX16.deallocate()
         runMinimum.deallocate()
         filled.deallocate()
@@ -65,13 +83,14 @@ final class RTTModelBank {
     /// so one outlier does not coarsen the step for the values after it; the slow weight (1/32)
     /// keeps the step steady. Values before the first baseline leave the mean alone.
     @inline(__always) func observe(_ s: Int, value: UInt32) {
-        if value < runMinimum[s] { runMinimum[s] = value }
+        runMinimum[s] = Branchless.min(runMinimum[s], value)
         guard filled[s] > 0 else { return }
-        let u = value > baseline[s] ? value - baseline[s] : 0
-        let m = meanX16[s]
-        let ceilingX16 = max(UInt64(m) * 4, 64)
-        let clampedX16 = min(UInt64(u) << 4, ceilingX16, UInt64(UInt32.max))
-        meanX16[s] = UInt32(truncatingIfNeeded: Int64(m) + ((Int64(clampedX16) - Int64(m)) >> 5))
+        let u = Branchless.subtractingOrZero(value, baseline[s])
+        let m = liveMeanX16[s]
+        // A spike counts as at most four means (and at least 4 µs), all within 32 bits.
+        let ceilingX16 = UInt32(truncatingIfNeeded: Swift.min(Swift.max(UInt64(m) &* 4, 64), UInt64(UInt32.max)))
+        let clampedX16 = Branchless.min(UInt32(truncatingIfNeeded: Swift.min(UInt64(u) << 4, UInt64(UInt32.max))), ceilingX16)
+        liveMeanX16[s] = UInt32(truncatingIfNeeded: Int64(m) &+ ((Int64(clampedX16) &- Int64(m)) >> 5))
     }
 
     /// Closes the current run of series `s`: its minimum enters the baseline window.
@@ -88,7 +107,12 @@ final class RTTModelBank {
         if first {
             baseline[s] = runMin
             meanX16[s] = (runMin / 64) << 4
-        } else if runMin < baseline[s] {
+            liveMeanX16[s] = meanX16[s]
+            runMinimum[s] = .max
+            return
+        }
+        meanX16[s] = liveMeanX16[s]  // the run's updates take effect (no-op in version 1)
+        if runMin < baseline[s] {
             baseline[s] = runMin
         } else if evicted == baseline[s] {
             var m = UInt32.max

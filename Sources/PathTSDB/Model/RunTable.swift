@@ -66,3 +66,18 @@ public struct RunTable: Sendable {
         }
     }
 }
+
+/// Which probe fields a read decodes. Segments keep each field in a column of its own, so a
+/// reader that needs only where and how fast probes answered skips the rest unread.
+public struct ProbeFields: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// Reply TTL, ICMP type and code, MPLS labels; without it they read as zero and empty.
+    public static let replyDetails = ProbeFields(rawValue: 1)
+
+    /// Everything a probe record holds.
+    public static let all: ProbeFields = [.replyDetails]
+    /// TTL, responding address (or loss) and RTT: what statistics and exports use.
+    public static let timing: ProbeFields = []
+}

@@ -73,7 +73,7 @@ enum ChunkCodec {
                 for l in labels.prefix(255) { cols[16].appendLE(l.rawValue) }
                 rtt.encode(p.rttMicros, series: Int32(s))
             }
-            rtt.endRun()
+            rtt.endRun(series: seriesOfTTL)
         }
         let rttSection = rtt.finish()
         cols[17] = rtt.escapes
@@ -101,8 +101,11 @@ enum ChunkCodec {
     /// Decodes a chunk body back into runs of `target`.
     ///
     /// Run columns first; then the series are numbered from the runs' paths, as the encoder did;
-    /// then one pass over the probes rebuilds addresses, reply fields and RTTs.
-    static func decode(_ body: [UInt8], target: TargetID, catalog: Catalog, fileOffset: Int64) throws(StorageError) -> RunTable {
+    /// then one pass over the probes rebuilds addresses, RTTs and, when `fields` asks for them,
+    /// the reply fields (reply TTL, ICMP type and code, MPLS labels), whose columns are
+    /// otherwise not read at all.
+    static func decode(_ body: [UInt8], target: TargetID, catalog: Catalog, fileOffset: Int64,
+                       version: UInt16 = SegmentFormat.version, fields: ProbeFields = .all) throws(StorageError) -> RunTable {
         var c = ByteCursor(body, fileOffset: fileOffset)
         let runCount = try c.readVarintInt(max: 1 << 26)
         let probeCount = try c.readVarintInt(max: 1 << 30)
@@ -118,7 +121,7 @@ enum ChunkCodec {
             throw error.located(file: "", offset: columnsOffset)
         }
         let rttStorage = try RTTDecoder.Storage(section: Array(body[c.position...]), maxSymbols: probeCount,
-                                                fileOffset: fileOffset + Int64(c.position))
+                                                fileOffset: fileOffset + Int64(c.position), version: version)
         var ranges = [Range<Int>]()
         var cc = ByteCursor(raw, fileOffset: columnsOffset)
         for _ in 0..<columnCount {
@@ -139,6 +142,12 @@ enum ChunkCodec {
             var prevStart: Int64 = 0, prevDelta: Int64 = 0, prevFlow: Int64 = 0
             var firstProbe = 0
             var indexer = SeriesIndexer()
+            // Each distinct path once: its hop addresses and series, flat, so the probe loop
+            // finds a run's by index instead of by hashing its path id.
+            var slotOfPath = [PathID: Int]()
+            var runSlot = [Int]()
+            runSlot.reserveCapacity(runCount)
+            var slotStart = [Int](), slotHops = [AddressID](), slotSeries = [Int32]()
             for i in 0..<runCount {
                 let dod = try startCol.zigzag()
                 let start: Int64
@@ -164,7 +173,16 @@ enum ChunkCodec {
                 guard let hops = catalog.path(of: path) else {
                     throw pathCol.corruption("run refers to path \(path.rawValue), which the catalog does not hold")
                 }
-                if hops.hopCount > 0 { _ = try indexer.series(for: path, maxTTL: hops.hopCount, catalog: catalog) }
+                if let slot = slotOfPath[path] {
+                    runSlot.append(slot)
+                } else {
+                    slotOfPath[path] = slotStart.count
+                    runSlot.append(slotStart.count)
+                    slotStart.append(slotHops.count)
+                    slotHops.append(contentsOf: hops.hops)
+                    // Series are numbered in order of first appearance, as the encoder did.
+                    if hops.hopCount > 0 { slotSeries.append(contentsOf: try indexer.series(for: path, maxTTL: hops.hopCount, catalog: catalog)) }
+                }
                 runs.append(RunRecord(target: target, vantage: vantage, method: method, flowID: UInt16(flow), reached: reached,
                                       startMicros: start, endMicros: start &+ Int64(bitPattern: duration), destination: destination,
                                       path: path, firstProbe: Int32(firstProbe), probeCount: Int32(n)))
@@ -173,30 +191,55 @@ enum ChunkCodec {
             guard firstProbe == probeCount else {
                 throw countCol.corruption("chunk says \(probeCount) probes, its runs hold \(firstProbe)")
             }
+            slotStart.append(slotHops.count)
 
             // Probes.
             let seriesCount = Int(indexer.count)
             var mplsStacks = [[MPLSLabel]]()
-            let probes = try RTTDecoder.withDecoder(storage: rttStorage, seriesCount: seriesCount, escapes: ByteCursor(raw, from: ranges[17].lowerBound, to: ranges[17].upperBound, fileOffset: columnsOffset)) { (rtt: inout RTTDecoder) throws(StorageError) -> [ProbeRecord] in
+            let probes = try RTTDecoder.withDecoder(storage: rttStorage, seriesCount: seriesCount, version: version, escapes: ByteCursor(raw, from: ranges[17].lowerBound, to: ranges[17].upperBound, fileOffset: columnsOffset)) { (rtt: inout RTTDecoder) throws(StorageError) -> [ProbeRecord] in
                 var ttlCol = column(9), statusCol = column(10), otherCol = column(11), replyTTLCol = column(12)
                 var typeCol = column(13), codeCol = column(14), mplsCountCol = column(15), labelCol = column(16)
                 var lastReplyTTL = [UInt8](repeating: 0, count: seriesCount)
                 var lastType = [UInt8](repeating: 0, count: seriesCount)
                 var lastCode = [UInt8](repeating: 0, count: seriesCount)
+                let details = fields.contains(.replyDetails)
+                // Per run: the answered probes' series and slots, then their values in one call.
+                let longestRun = runs.reduce(0) { max($0, Int($1.probeCount)) }
+                let runSeries = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(longestRun, 1))
+                let runSlots = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(longestRun, 1))
+                let runValues = UnsafeMutablePointer<UInt32>.allocate(capacity: max(longestRun, 1))
+                let hopTable = UnsafeMutableBufferPointer<AddressID>.allocate(capacity: max(slotHops.count, 1))
+                _ = hopTable.initialize(from: slotHops)
+                let seriesTable = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(slotSeries.count, 1))
+                _ = seriesTable.initialize(from: slotSeries)
+                defer {
+                    hopTable.deallocate()
+                    seriesTable.deallocate()
+                    runSeries.deallocate()
+                    runSlots.deallocate()
+                    runValues.deallocate()
+                }
                 var failure: StorageError?
                 let probes = [ProbeRecord](unsafeUninitializedCapacity: probeCount) { out, initialized in
                     do throws(StorageError) {
-                        for run in runs {
-                            guard let hops = catalog.path(of: run.path) else { throw pathCol.corruption("unknown path") }
-                            let seriesOfTTL = hops.hopCount == 0 ? [] : try indexer.series(for: run.path, maxTTL: hops.hopCount, catalog: catalog)
+                        for (r, run) in runs.enumerated() {
+                            let slot = runSlot[r]
+                            let first = slotStart[slot], hopCount = slotStart[slot + 1] - first
+                            let hops = UnsafeBufferPointer(rebasing: hopTable[first..<(first + hopCount)])
+                            let seriesOfTTL = UnsafeBufferPointer(rebasing: seriesTable[first..<(first + hopCount)])
+                            let n = Int(run.probeCount)
+                            // One byte per probe in each: checked once for the whole run.
+                            try ttlCol.require(n)
+                            try statusCol.require(n)
                             var ttl: UInt8 = 0
-                            for _ in 0..<Int(run.probeCount) {
-                                ttl &+= try ttlCol.byte()
+                            var answered = 0
+                            for _ in 0..<n {
+                                ttl &+= ttlCol.uncheckedByte()
                                 guard ttl >= 1 else { throw ttlCol.corruption("probe with TTL 0") }
-                                let status = try statusCol.byte()
+                                let status = statusCol.uncheckedByte()
                                 let address: AddressID
                                 switch status {
-                                case 0: address = hops.address(atTTL: Int(ttl))
+                                case 0: address = Int(ttl) <= hopCount ? hops[Int(ttl) - 1] : .none
                                 case 1: address = .none
                                 case 2: address = AddressID(rawValue: try otherCol.varint32())
                                 default: throw statusCol.corruption("unknown probe status \(status)")
@@ -204,28 +247,35 @@ enum ChunkCodec {
                                 var probe = ProbeRecord(ttl: ttl, replyTTL: 0, icmpType: 0, icmpCode: 0, address: address, rttMicros: 0, mplsIndex: 0)
                                 if !address.isNone {
                                     guard Int(ttl) <= seriesOfTTL.count else {
-                                        throw ttlCol.corruption("answered probe at TTL \(ttl) beyond its path's \(hops.hopCount) hops")
+                                        throw ttlCol.corruption("answered probe at TTL \(ttl) beyond its path's \(hopCount) hops")
                                     }
-                                    let s = Int(seriesOfTTL[Int(ttl) - 1])
-                                    lastReplyTTL[s] &+= try replyTTLCol.byte()
-                                    lastType[s] ^= try typeCol.byte()
-                                    lastCode[s] ^= try codeCol.byte()
-                                    probe.replyTTL = lastReplyTTL[s]
-                                    probe.icmpType = lastType[s]
-                                    probe.icmpCode = lastCode[s]
-                                    let labelCount = Int(try mplsCountCol.byte())
-                                    if labelCount > 0 {
-                                        var labels = [MPLSLabel]()
-                                        for _ in 0..<labelCount { labels.append(MPLSLabel(rawValue: try labelCol.le32())) }
-                                        mplsStacks.append(labels)
-                                        probe.mplsIndex = UInt32(mplsStacks.count)
+                                    let s = seriesOfTTL[Int(ttl) - 1]
+                                    runSeries[answered] = s
+                                    runSlots[answered] = initialized
+                                    answered += 1
+                                    if details {
+                                        let i = Int(s)
+                                        lastReplyTTL[i] &+= try replyTTLCol.byte()
+                                        lastType[i] ^= try typeCol.byte()
+                                        lastCode[i] ^= try codeCol.byte()
+                                        probe.replyTTL = lastReplyTTL[i]
+                                        probe.icmpType = lastType[i]
+                                        probe.icmpCode = lastCode[i]
+                                        let labelCount = Int(try mplsCountCol.byte())
+                                        if labelCount > 0 {
+                                            var labels = [MPLSLabel]()
+                                            for _ in 0..<labelCount { labels.append(MPLSLabel(rawValue: try labelCol.le32())) }
+                                            mplsStacks.append(labels)
+                                            probe.mplsIndex = UInt32(mplsStacks.count)
+                                        }
                                     }
-                                    probe.rttMicros = try rtt.decode(series: Int32(s))
                                 }
                                 out[initialized] = probe
                                 initialized += 1
                             }
-                            rtt.endRun()
+                            try rtt.decode(series: UnsafeBufferPointer(rebasing: runSeries[0..<answered]), into: runValues)
+                            for k in 0..<answered { out[runSlots[k]].rttMicros = runValues[k] }
+                            rtt.endRun(series: seriesOfTTL)
                         }
                         try rtt.finish()
                     } catch {

@@ -9,6 +9,8 @@ public final class Segment: Sendable {
     public let id: UInt64
     public let path: String
     public let level: UInt8
+    /// The format version the file was written in (`SegmentFormat.readableVersions`).
+    public let version: UInt16
     public let minStartMicros: Int64
     public let maxStartMicros: Int64
     public let fileSize: Int64
@@ -36,9 +38,10 @@ public final class Segment: Sendable {
             throw StorageError(.corruption, "not a segment file (bad magic)", file: path, offset: 0)
         }
         let version = UInt16(header[4]) | UInt16(header[5]) << 8
-        guard version == SegmentFormat.version else {
-            throw StorageError(.unsupportedVersion, "segment version \(version), this build reads \(SegmentFormat.version)", file: path, offset: 4)
+        guard SegmentFormat.readableVersions.contains(version) else {
+            throw StorageError(.unsupportedVersion, "segment version \(version), this build reads \(SegmentFormat.readableVersions.lowerBound) to \(SegmentFormat.readableVersions.upperBound)", file: path, offset: 4)
         }
+        self.version = version
         level = header[6]
         id = header.loadLE64(at: 8)
         minStartMicros = Int64(bitPattern: header.loadLE64(at: 16))
@@ -131,12 +134,12 @@ public final class Segment: Sendable {
     /// Targets this segment holds.
     public var targets: [TargetID] { index.entries.map(\.target) }
 
-    /// The runs of `target`.
-    public func runs(of target: TargetID, catalog: Catalog) throws(StorageError) -> RunTable {
+    /// The runs of `target`, with the probe fields `fields` names.
+    public func runs(of target: TargetID, catalog: Catalog, fields: ProbeFields = .all) throws(StorageError) -> RunTable {
         guard let e = entry(for: target), e.chunkLength > 0 else { return RunTable() }
         let body = try readBlock(at: e.chunkOffset, length: e.chunkLength)
         do throws(StorageError) {
-            return try ChunkCodec.decode(body, target: target, catalog: catalog, fileOffset: e.chunkOffset + 8)
+            return try ChunkCodec.decode(body, target: target, catalog: catalog, fileOffset: e.chunkOffset + 8, version: version, fields: fields)
         } catch {
             var located = error
             located.file = path

@@ -2,7 +2,11 @@
 enum SegmentFormat {
     static let magic: [UInt8] = Array("PTSG".utf8)
     static let footerMagic: [UInt8] = Array("PTSE".utf8)
-    static let version: UInt16 = 1
+    /// The version this build writes.
+    static let version: UInt16 = 2
+    /// The versions it reads: 1 differs only in when an RTT series' quantisation step follows
+    /// its values (FORMAT.md, "RTT section").
+    static let readableVersions: ClosedRange<UInt16> = 1...2
     static let headerSize = 32
     static let footerSize = 24
     /// length u32 + crc32c u32 before every block body.

@@ -63,7 +63,7 @@ extension StoreSnapshot {
             }
             return (out, true, problems)
         }
-        let (table, problems) = runs(of: target, in: range)
+        let (table, problems) = runs(of: target, in: range, fields: .timing)
         // Runs come in start order, so buckets arrive one after the other: one accumulator per
         // TTL for the current bucket, emitted when the next bucket starts.
         var out = [HopStatisticsRow]()

@@ -11,7 +11,7 @@ public struct PathLifetime: Sendable, Equatable {
 extension StoreSnapshot {
     /// The paths `target` took in `range`, in order of first appearance.
     public func pathLifetimes(target: TargetID, range: Range<Int64>) -> (paths: [PathLifetime], problems: [StorageError]) {
-        let (table, problems) = runs(of: target, in: range)
+        let (table, problems) = runs(of: target, in: range, fields: .timing)
         var order = [PathID]()
         var byPath = [PathID: PathLifetime]()
         for r in table.runs {
@@ -63,7 +63,7 @@ extension StoreSnapshot {
     /// (`PathHops.isCompatible`) once each address stands for its set of branches. So neither a
     /// hop that misses a run nor a probe down the balancer's other branch makes another route.
     public func routeLifetimes(target: TargetID, range: Range<Int64>) -> (routes: [RouteLifetime], problems: [StorageError]) {
-        let (table, problems) = runs(of: target, in: range)
+        let (table, problems) = runs(of: target, in: range, fields: .timing)
         var siblings = AddressClasses()
         for run in table.runs {
             var first = [UInt8: AddressID]()

@@ -12,16 +12,17 @@ public struct StoreSnapshot: Sendable {
     /// Called when a segment turns out to be damaged while reading, so the store can quarantine it.
     let reportDamage: @Sendable (Segment, StorageError) -> Void
 
-    /// The runs of `target` that started in `range`, oldest first. A damaged segment is reported
-    /// (and quarantined by the store) and its runs left out; the problems are returned too.
-    public func runs(of target: TargetID, in range: Range<Int64>) -> (table: RunTable, problems: [StorageError]) {
+    /// The runs of `target` that started in `range`, oldest first, with the probe fields
+    /// `fields` names. A damaged segment is reported (and quarantined by the store) and its runs
+    /// left out; the problems are returned too.
+    public func runs(of target: TargetID, in range: Range<Int64>, fields: ProbeFields = .all) -> (table: RunTable, problems: [StorageError]) {
         var out = RunTable()
         var problems = [StorageError]()
         var sources = [RunTable]()
         for seg in segments {
             guard let e = seg.entry(for: target), e.maxStartMicros >= range.lowerBound, e.minStartMicros < range.upperBound else { continue }
             do {
-                sources.append(try seg.runs(of: target, catalog: catalog))
+                sources.append(try seg.runs(of: target, catalog: catalog, fields: fields))
             } catch {
                 problems.append(error)
                 reportDamage(seg, error)
@@ -33,6 +34,12 @@ public struct StoreSnapshot: Sendable {
                 t.append(run, from: block.table)
             }
             if !t.isEmpty { sources.append(t) }
+        }
+        // One source wholly inside the range (a target-day of a compacted store) is the answer.
+        if sources.count == 1, sources[0].runs.allSatisfy({ range.contains($0.startMicros) }) {
+            var only = sources[0]
+            only.sortByStart()
+            return (only, problems)
         }
         // Segments come in time order and rarely overlap: concatenate, and sort only if needed.
         for t in sources {

@@ -34,7 +34,7 @@ struct ProbeStream {
         if let f = prefetched, f.target == target, f.window == window {
             result = f.wait()
         } else {
-            result = snapshot.runs(of: plan.targets[target].id, in: windows[window])
+            result = snapshot.runs(of: plan.targets[target].id, in: windows[window], fields: .timing)
         }
         prefetched = nil
         var (t, w) = (target, window + 1)
@@ -234,7 +234,7 @@ final class TablePrefetch: @unchecked Sendable {
         self.target = target
         self.window = window
         DispatchQueue.global().async { [self] in
-            result = snapshot.runs(of: id, in: range)
+            result = snapshot.runs(of: id, in: range, fields: .timing)
             done.signal()
         }
     }

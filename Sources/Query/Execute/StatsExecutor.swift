@@ -64,7 +64,7 @@ struct StatsExecutor {
         for (ti, t) in plan.targets.enumerated() {
             for window in windows {
                 try context.checkDeadline()
-                let (table, p) = snapshot.runs(of: t.id, in: window)
+                let (table, p) = snapshot.runs(of: t.id, in: window, fields: .timing)
                 problems += p
                 for run in table.runs {
                     let probes = table.probes[run.probeRange]
