@@ -163,6 +163,22 @@ import Testing
         #expect(h.isAtEnd && k.isAtEnd && c.isAtEnd)
     }
 
+    /// Bins are the same whether the keys were counted in a histogram (a narrow range) or
+    /// sorted (outliers spread them wide).
+    @Test(arguments: [false, true])
+    func sketchBinsAgreeWhetherCountedOrSorted(wide: Bool) {
+        var rng = TestRandom(seed: wide ? 17 : 18)
+        var values = (0..<200).map { _ in UInt32(20_000 + rng.below(3_000)) }
+        values += [0, 0, 1]
+        if wide { values += [4_000_000_000, 3, 90_000_000] }
+        var reference = [Int32: UInt32]()
+        for v in values where v > 0 { reference[QuantileSketch.key(of: v), default: 0] += 1 }
+        let sketch = QuantileSketch(values: values)
+        #expect(sketch.zeroCount == 2)
+        #expect(sketch.bins.map(\.key) == reference.keys.sorted())
+        #expect(sketch.bins.map(\.count) == reference.keys.sorted().map { reference[$0] ?? 0 })
+    }
+
     /// Short chunks: one, two, a handful of values, odd and even counts for the interleaved states.
     @Test(arguments: [1, 2, 3, 5, 8])
     func rttCodecRoundTripsShortChunks(runs: Int) throws {

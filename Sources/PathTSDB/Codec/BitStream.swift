@@ -2,24 +2,29 @@
 struct BitWriter {
     private(set) var bytes: [UInt8] = []
     private var accumulator: UInt64 = 0
+    /// Bits held in `accumulator`; fewer than 32 between writes.
     private var count: UInt64 = 0
 
-    mutating func write(_ value: UInt32, bits: Int) {
+    @inline(__always) mutating func write(_ value: UInt32, bits: Int) {
         guard bits > 0 else { return }
-        accumulator |= (UInt64(value) & ((1 << UInt64(bits)) - 1)) << count
+        accumulator |= (UInt64(value) & ((1 << UInt64(bits)) &- 1)) << count
         count += UInt64(bits)
-        while count >= 8 {
-            bytes.append(UInt8(truncatingIfNeeded: accumulator))
-            accumulator >>= 8
-            count -= 8
+        if count >= 32 {
+            // Four whole bytes at a time.
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: accumulator).littleEndian) { bytes.append(contentsOf: $0) }
+            accumulator >>= 32
+            count -= 32
         }
     }
 
-    /// Flushes the last partial byte and returns the bytes.
+    /// Flushes the bits still held, the last byte padded with zeros, and returns the bytes.
     mutating func finish() -> [UInt8] {
-        if count > 0 { bytes.append(UInt8(truncatingIfNeeded: accumulator)) }
+        while count > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: accumulator))
+            accumulator >>= 8
+            count -= min(count, 8)
+        }
         accumulator = 0
-        count = 0
         return bytes
     }
 }

@@ -21,17 +21,16 @@ enum RTTSymbols {
 /// Truncated binary coding of `r` in `0..<n`: ⌊log2 n⌋ or ⌈log2 n⌉ bits, never wasting a
 /// whole bit when `n` is not a power of two.
 enum TruncatedBinary {
+    /// Writes the short form's `b` bits or the long form's `b + 1` as one value, without a
+    /// branch on which (the long form's two parts, `v >> 1` then `v & 1`, packed LSB first).
     @inline(__always) static func write(_ r: UInt32, below n: UInt32, to w: inout BitWriter) {
         guard n > 1 else { return }
         let b = 31 - n.leadingZeroBitCount          // ⌊log2 n⌋
         let short = (UInt32(1) << UInt32(b + 1)) &- n  // values coded in b bits
-        if r < short {
-            w.write(r, bits: b)
-        } else {
-            let v = r + short
-            w.write(v >> 1, bits: b)
-            w.write(v & 1, bits: 1)
-        }
+        let isLong: UInt32 = r < short ? 0 : 1
+        let v = r &+ short
+        let long = (v >> 1) | ((v & 1) << UInt32(b))
+        w.write(Branchless.select(isLong, long, r), bits: b + Int(isLong))
     }
 
     /// Reads with one peek and no data-dependent branch: whether the code is the short or the

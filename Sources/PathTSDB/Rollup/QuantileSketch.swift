@@ -35,11 +35,29 @@ public struct QuantileSketch: Hashable, Sendable {
         2 * pow(gamma, Double(key)) / (gamma + 1)
     }
 
-    /// Builds a sketch from raw values.
+    /// Builds a sketch from raw values. The keys of a bucket's values lie close together, so
+    /// they are counted in a histogram over their range; a wide range (outliers) sorts instead.
     public init<S: Sequence>(values: S) where S.Element == UInt32 {
         var keys = [Int32]()
+        keys.reserveCapacity(values.underestimatedCount)
+        var low = Int32.max, high = Int32.min
         for v in values {
-            if v == 0 { zeroCount += 1 } else { keys.append(QuantileSketch.key(of: v)) }
+            if v == 0 {
+                zeroCount += 1
+            } else {
+                let k = QuantileSketch.key(of: v)
+                keys.append(k)
+                low = Swift.min(low, k)
+                high = Swift.max(high, k)
+            }
+        }
+        guard !keys.isEmpty else { return }
+        let span = Int(high) - Int(low) + 1
+        if span <= 4 * keys.count + 64 {
+            var histogram = [UInt32](repeating: 0, count: span)
+            for k in keys { histogram[Int(k - low)] += 1 }
+            for (i, c) in histogram.enumerated() where c > 0 { bins.append((low + Int32(i), c)) }
+            return
         }
         keys.sort()
         var i = 0

@@ -18,19 +18,37 @@ public final class HeadBlock: Sendable {
 struct HeadIngester {
     var catalog: Catalog
     var detector: PathChangeDetector
+    /// The path each target's last run took. A target's path rarely changes, so comparing the
+    /// hops with these saves hashing the whole path for every run.
+    private var lastPath: [PathID] = []
+
+    init(catalog: Catalog, detector: PathChangeDetector) {
+        self.catalog = catalog
+        self.detector = detector
+    }
 
     mutating func ingest(_ runs: [TraceRun], walSequence: UInt64) -> HeadBlock {
         var table = RunTable()
         var events = [PathChangeEvent]()
         table.runs.reserveCapacity(runs.count)
+        table.probes.reserveCapacity(runs.reduce(0) { $0 + $1.probes.count })
         var probes = [ProbeRecord]()
         for run in runs {
             probes.removeAll(keepingCapacity: true)
             var labels = [[MPLSLabel]]()
+            // The probes of one hop mostly answer from one address: intern it once.
+            var lastAddress: IPAddress?
+            var lastAddressID = AddressID.none
             for p in run.probes {
                 var rec = ProbeRecord(ttl: p.ttl, replyTTL: p.replyTTL, icmpType: p.icmpType, icmpCode: p.icmpCode,
                                       address: .none, rttMicros: p.rttMicros, mplsIndex: 0)
-                if let a = p.address { rec.address = catalog.intern(address: a) }
+                if let a = p.address {
+                    if a != lastAddress {
+                        lastAddress = a
+                        lastAddressID = catalog.intern(address: a)
+                    }
+                    rec.address = lastAddressID
+                }
                 if !p.mplsLabels.isEmpty {
                     labels.append(p.mplsLabels)
                     rec.mplsIndex = UInt32(labels.count)
@@ -39,16 +57,37 @@ struct HeadIngester {
             }
             let target = catalog.intern(target: run.target)
             let vantage = catalog.intern(vantage: run.vantage)
-            let path = catalog.intern(path: PathHops.of(probes: probes))
+            let path = internPath(of: probes, target: target)
             let record = RunRecord(target: target, vantage: vantage, method: run.method, flowID: run.flowID, reached: run.reached,
                                    startMicros: run.startMicros, endMicros: run.endMicros,
                                    destination: catalog.intern(address: run.destination), path: path, firstProbe: 0, probeCount: 0)
-            table.append(run: record, probes: probes) { labels[Int($0.mplsIndex) - 1] }
+            if labels.isEmpty {
+                var r = record
+                r.firstProbe = Int32(table.probes.count)
+                r.probeCount = Int32(probes.count)
+                table.runs.append(r)
+                table.probes.append(contentsOf: probes)
+            } else {
+                table.append(run: record, probes: probes) { labels[Int($0.mplsIndex) - 1] }
+            }
             if let e = detector.observe(target: target, vantage: vantage, flow: run.flowID, path: path,
                                         timeMicros: run.startMicros, catalog: catalog) {
                 events.append(e)
             }
         }
         return HeadBlock(table: table, events: events, walSequence: walSequence)
+    }
+
+    /// The id of the path `probes` took, checked first against the target's last path.
+    private mutating func internPath(of probes: [ProbeRecord], target: TargetID) -> PathID {
+        let hops = PathHops.of(probes: probes)
+        let slot = Int(target.rawValue)
+        if slot < lastPath.count, let last = catalog.path(of: lastPath[slot]), last == hops {
+            return lastPath[slot]
+        }
+        let id = catalog.intern(path: hops)
+        if slot >= lastPath.count { lastPath += Array(repeating: PathID(rawValue: 0), count: slot + 1 - lastPath.count) }
+        lastPath[slot] = id
+        return id
     }
 }

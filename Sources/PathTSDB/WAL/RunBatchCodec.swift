@@ -5,38 +5,50 @@ enum RunBatchCodec {
     private static let isIPv6: UInt8 = 2
     private static let hasMPLS: UInt8 = 4
 
-    static func encode(_ runs: [TraceRun], into out: inout [UInt8]) {
-        out.appendVarint(runs.count)
+    /// The batch's bytes. Sized first for the most they can take, then written without
+    /// per-byte checks: this runs for every batch an append acknowledges.
+    static func encode(_ runs: [TraceRun]) -> [UInt8] {
+        var bound = 10
         for r in runs {
-            out.appendString(r.target)
-            out.appendString(r.vantage)
-            out.append(r.method.rawValue)
-            out.appendVarint(UInt64(r.flowID))
-            out.appendZigzag(r.startMicros)
-            out.appendVarint(UInt64(r.endMicros - r.startMicros))
-            appendAddress(r.destination, into: &out)
-            out.append(r.reached ? 1 : 0)
-            out.appendVarint(r.probes.count)
-            for p in r.probes {
-                out.append(p.ttl)
-                guard let a = p.address else {
-                    out.append(0)
-                    continue
-                }
-                var flags = hasReply
-                if !a.isIPv4 { flags |= isIPv6 }
-                if !p.mplsLabels.isEmpty { flags |= hasMPLS }
-                out.append(flags)
-                appendRawAddress(a, into: &out)
-                out.appendVarint(p.rttMicros)
-                out.append(p.replyTTL)
-                out.append(p.icmpType)
-                out.append(p.icmpCode)
-                if !p.mplsLabels.isEmpty {
-                    out.appendVarint(p.mplsLabels.count)
-                    for l in p.mplsLabels { out.appendLE(l.rawValue) }
+            bound += UnsafeByteWriter.stringBound(r.target) + UnsafeByteWriter.stringBound(r.vantage) + 1 + 10 + 10 + 10 + 17 + 1 + 10
+            for p in r.probes { bound += 1 + 1 + 16 + 10 + 3 + 10 + 4 * p.mplsLabels.count }
+        }
+        return [UInt8](unsafeUninitializedCapacity: bound) { buffer, written in
+            var out = UnsafeByteWriter(buffer)
+            out.varint(UInt64(runs.count))
+            for r in runs {
+                out.string(r.target)
+                out.string(r.vantage)
+                out.byte(r.method.rawValue)
+                out.varint(UInt64(r.flowID))
+                out.zigzag(r.startMicros)
+                out.varint(UInt64(bitPattern: r.endMicros &- r.startMicros))
+                out.byte(r.destination.isIPv4 ? 4 : 16)
+                writeRawAddress(r.destination, into: &out)
+                out.byte(r.reached ? 1 : 0)
+                out.varint(UInt64(r.probes.count))
+                for p in r.probes {
+                    out.byte(p.ttl)
+                    guard let a = p.address else {
+                        out.byte(0)
+                        continue
+                    }
+                    var flags = hasReply
+                    if !a.isIPv4 { flags |= isIPv6 }
+                    if !p.mplsLabels.isEmpty { flags |= hasMPLS }
+                    out.byte(flags)
+                    writeRawAddress(a, into: &out)
+                    out.varint(UInt64(p.rttMicros))
+                    out.byte(p.replyTTL)
+                    out.byte(p.icmpType)
+                    out.byte(p.icmpCode)
+                    if !p.mplsLabels.isEmpty {
+                        out.varint(UInt64(p.mplsLabels.count))
+                        for l in p.mplsLabels { out.le32(l.rawValue) }
+                    }
                 }
             }
+            written = out.count
         }
     }
 
@@ -78,23 +90,18 @@ enum RunBatchCodec {
                                          icmpType: type, icmpCode: code, mplsLabels: labels))
             }
             runs.append(TraceRun(target: target, vantage: vantage, method: method, flowID: UInt16(flow),
-                                 startMicros: start, endMicros: start + Int64(bitPattern: duration),
+                                 startMicros: start, endMicros: start &+ Int64(bitPattern: duration),
                                  destination: dest, reached: reached, probes: probes))
         }
         return runs
     }
 
-    private static func appendAddress(_ a: IPAddress, into out: inout [UInt8]) {
-        out.append(a.isIPv4 ? 4 : 16)
-        appendRawAddress(a, into: &out)
-    }
-
-    private static func appendRawAddress(_ a: IPAddress, into out: inout [UInt8]) {
+    @inline(__always) private static func writeRawAddress(_ a: IPAddress, into out: inout UnsafeByteWriter) {
         if let v4 = a.v4Value {
-            out.appendLE(v4)
+            out.le32(v4)
         } else {
-            out.appendLE(a.high)
-            out.appendLE(a.low)
+            out.le64(a.high)
+            out.le64(a.low)
         }
     }
 

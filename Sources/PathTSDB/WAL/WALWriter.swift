@@ -25,8 +25,7 @@ final class WALWriter {
     /// Writes one batch of runs; returns its sequence number once the record is written (and
     /// synced, as the policy says).
     func append(_ runs: [TraceRun]) throws(StorageError) -> UInt64 {
-        var payload = [UInt8]()
-        RunBatchCodec.encode(runs, into: &payload)
+        let payload = RunBatchCodec.encode(runs)
         let compression: BlockCompression = payload.count >= WALFormat.compressAbove ? .lz4 : .none
         let stored = compression.compress(payload)
         guard stored.count + WALFormat.bodyHeaderSize <= WALFormat.maxRecordSize else {
