@@ -10,8 +10,9 @@
 #                   $STBENCH, since shared/ is read-only; needs `scripts/setup --bench`, ~30 GB of
 #                   disk and most of an hour). Without it, their recorded results are used.
 #
-# STBENCH (default: $TMPDIR/stbench) holds the corpus and the stores. Needs numpy and orjson for
-# the generator (`scripts/setup --bench`). The machine is noisy: compare ratios from one run.
+# STBENCH (default: $TMPDIR/stbench) holds the corpus and the stores; STSERVER=path uses an
+# stserver built already (release) instead of building one. Needs numpy and orjson for the
+# generator (`scripts/setup --bench`). The machine is noisy: compare ratios from one run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${SHARED:-$root/../shared}
@@ -34,9 +35,13 @@ if [[ ! -s $corpus ]]; then
     --out "$corpus" --counts "$corpus.counts.json"
 fi
 
-echo "== building stserver (release)"
-(cd "$root" && swift build -c release --product stserver > "$stbench/build.log" 2>&1) || { tail -30 "$stbench/build.log"; exit 70; }
-bin=$root/.build/release/stserver
+if [[ -n ${STSERVER:-} ]]; then
+  bin=$STSERVER
+else
+  echo "== building stserver (release)"
+  (cd "$root" && swift build -c release --product stserver > "$stbench/build.log" 2>&1) || { tail -30 "$stbench/build.log"; exit 70; }
+  bin=$root/.build/release/stserver
+fi
 data=$stbench/pathtsdb
 rm -rf "$data"
 results=$stbench/pathtsdb.results
@@ -96,7 +101,7 @@ for line in open(res_path):
     line = line.strip()
     if line.startswith("{"):
         d = json.loads(line)
-        key = d["measure"] + ("_" + d["source"] if "source" in d else "") + ("_" + d["name"] if "name" in d else "")
+        key = d["measure"] + "".join("_" + d[k] for k in ("source", "name", "fields") if k in d)
         m[key] = d
 info = open(info_txt).read()
 bytes_total = int(re.search(r"^bytes:\s+([\d,]+)", info, re.M).group(1).replace(",", ""))
@@ -134,7 +139,8 @@ for name, v, (o, on), smaller, target in rows:
     print(f"{name:46} {v:12,.3f} {o if o is not None else float('nan'):12,.3f} {on or '-':>16} "
           f"{(f'{ratio:.2f}x' if ratio else '-'):>9} {target:9,}")
 print(f"{'append from decoded runs, samples/s':46} {m['append']['samples_per_s']:12,.0f} {'':>12} {'':>16} {'':>9} {10e6:9,.0f}")
-print(f"{'raw scan, samples/s (one core)':46} {m['scan']['samples_per_s']:12,.0f} {'':>12} {'':>16} {'':>9} {100e6:9,.0f}")
+print(f"{'raw scan, samples/s (one core; TTL, address, RTT)':46} {m['scan_timing']['samples_per_s']:12,.0f} {'':>12} {'':>16} {'':>9} {100e6:9,.0f}")
+print(f"{'raw scan, samples/s (one core; every field)':46} {m['scan_all']['samples_per_s']:12,.0f}")
 e = m["export"]
 print(f"{'export of everything as CSV (+sync), MB/s':46} {e['bytes'] / e['export_s'] / 1e6:12,.1f} {e['bytes'] / e['dd_s'] / 1e6:12,.1f} {'dd (disk)':>16} "
       f"{(e['bytes'] / e['export_s']) / (e['bytes'] / e['dd_s']):8.2f}x {'≥ disk':>9}")

@@ -23,8 +23,7 @@ public enum RollupTier: UInt8, Sendable, CaseIterable, Comparable {
 
     /// The bucket that contains `micros`, as its start in microseconds.
     public func bucketStart(ofMicros micros: Int64) -> Int64 {
-        let m = self.micros
-        return micros >= 0 ? micros / m * m : ((micros - m + 1) / m) * m
+        TimeArithmetic.floorMultiple(micros, of: self.micros)
     }
 }
 

@@ -66,7 +66,7 @@ extension PathStore {
                 for b in head { if let t = b.table.runs.last?.startMicros { newest = max(newest, t) } }
                 var groups = [Int64: [Segment]]()
                 for s in segments where s.level < level {
-                    groups[floorDiv(s.minStartMicros, windowMicros), default: []].append(s)
+                    groups[TimeArithmetic.floorDivide(s.minStartMicros, by: windowMicros), default: []].append(s)
                 }
                 for key in groups.keys.sorted() {
                     guard let group = groups[key], group.count >= 2, includeOpenWindows || (key + 1) * windowMicros <= newest else { continue }
@@ -198,10 +198,6 @@ extension PathStore {
         try FileSystem.remove(seg.path)
         try FileSystem.syncDirectory(segmentsDirectory)
     }
-}
-
-@inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-    a >= 0 ? a / b : (a - b + 1) / b
 }
 
 extension Duration {

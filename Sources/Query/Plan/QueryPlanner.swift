@@ -156,10 +156,7 @@ public enum QueryPlanner {
         }
     }
 
-    static func floor(_ t: Int64, _ step: Int64) -> Int64 {
-        let r = t % step
-        return r >= 0 ? t - r : t - r - step
-    }
+    static func floor(_ t: Int64, _ step: Int64) -> Int64 { TimeArithmetic.floorMultiple(t, of: step) }
 
     static func ceil(_ t: Int64, _ step: Int64) -> Int64 {
         let f = floor(t, step)
