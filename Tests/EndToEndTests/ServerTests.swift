@@ -209,6 +209,12 @@ import Testing
             let negativeFlow = try await http("POST", server.base.api("/api/v1/runs"),
                                               body: Data(#"{"target": "x", "flow": -5, "start": "2026-11-20T00:00:00Z", "destination": "10.0.0.1", "probes": []}"#.utf8), token: Self.token)
             #expect(try error(negativeFlow)["error"] as? String == "run [0]: flow -5 is not 0 to 65535")
+            // A percent-escape that is not UTF-8 is refused, not passed on half-decoded.
+            var notUTF8 = try #require(URLComponents(url: server.base.api("/api/v1/query"), resolvingAgainstBaseURL: false))
+            notUTF8.percentEncodedQuery = "q=stats%C3%28"
+            let badEscape = try await http("GET", try #require(notUTF8.url))
+            #expect(badEscape.status == 400)
+            #expect(try error(badEscape)["error"] as? String == "query string: q= holds a malformed percent-escape (%XX, UTF-8)")
             let badFormat = try await http("GET", server.base.api("/api/v1/query", [("q", "targets"), ("format", "xml")]))
             #expect(try error(badFormat)["error"] as? String == "format=xml: expected json, csv or table")
 

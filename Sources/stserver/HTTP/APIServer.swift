@@ -39,27 +39,28 @@ struct APIServer: Sendable {
         api.get("health") { _, _ in try await health() }
         api.get("query") { request, _ in
             try authorize(request, write: false)
-            guard let text = FormParameters(request)["q"] else {
+            let params = try FormParameters(request)
+            guard let text = params["q"] else {
                 throw APIError(.badRequest, "missing the query: add ?q=QUERY (or POST the query text)")
             }
-            return try await query(text, request: request)
+            return try await query(text, params: params)
         }
         api.post("query") { request, _ in
             try authorize(request, write: false)
             let body = try await request.body.collect(upTo: settings.maxQueryBytes)
-            return try await query(String(buffer: body), request: request)
+            return try await query(String(buffer: body), params: try FormParameters(request))
         }
         api.get("export") { request, _ in
             try authorize(request, write: false)
-            return try export(request)
+            return try export(try FormParameters(request))
         }
         api.get("paths") { request, _ in
             try authorize(request, write: false)
-            return try await listing(.paths, request: request)
+            return try await listing(.paths, params: try FormParameters(request))
         }
         api.get("changes") { request, _ in
             try authorize(request, write: false)
-            return try await listing(.changes, request: request)
+            return try await listing(.changes, params: try FormParameters(request))
         }
         api.get("targets") { request, _ in
             try authorize(request, write: false)
@@ -137,9 +138,9 @@ struct APIServer: Sendable {
             monitor: counters.map { MonitorView(started: $0.started, stored: $0.stored, failed: $0.failed, missed: $0.missed) }))
     }
 
-    private func context(_ request: Request, snapshot: StoreSnapshot, bounded: Bool) throws -> QueryContext {
+    private func context(_ params: FormParameters, snapshot: StoreSnapshot, bounded: Bool) throws -> QueryContext {
         let now: Int64
-        switch FormParameters(request)["at"] ?? "now" {
+        switch params["at"] ?? "now" {
         case "now": now = WallClock.nowMicros()
         case "newest": now = (snapshot.timeRange?.upperBound ?? WallClock.nowMicros()) + 1
         case let t:
@@ -150,19 +151,19 @@ struct APIServer: Sendable {
                             maxRows: bounded ? settings.maxRows : nil, deadline: .now + settings.queryTimeout)
     }
 
-    private func format(_ request: Request, default fallback: OutputFormat) throws -> OutputFormat {
-        guard let text = FormParameters(request)["format"] else { return fallback }
+    private func format(_ params: FormParameters, default fallback: OutputFormat) throws -> OutputFormat {
+        guard let text = params["format"] else { return fallback }
         guard let f = OutputFormat(rawValue: text) else { throw APIError(.badRequest, "format=\(text): expected json, csv or table") }
         return f
     }
 
-    private func query(_ text: String, request: Request) async throws -> Response {
+    private func query(_ text: String, params: FormParameters) async throws -> Response {
         guard text.utf8.count <= settings.maxQueryBytes else {
             throw APIError(.contentTooLarge, "the query is longer than \(settings.maxQueryBytes) bytes")
         }
         let snap = store.snapshot()
-        let ctx = try context(request, snapshot: snap, bounded: true)
-        let fmt = try format(request, default: .json)
+        let ctx = try context(params, snapshot: snap, bounded: true)
+        let fmt = try format(params, default: .json)
         return try await answer(snapshot: snap, format: fmt) { () throws(QueryError) in
             try QueryEngine.cursor(text, snapshot: snap, context: ctx)
         }
@@ -170,11 +171,11 @@ struct APIServer: Sendable {
 
     /// `GET /paths` and `GET /changes`: the same as the query of that kind over the targets and
     /// times given as parameters.
-    private func listing(_ kind: ParsedQuery.Kind, request: Request) async throws -> Response {
+    private func listing(_ kind: ParsedQuery.Kind, params: FormParameters) async throws -> Response {
         let snap = store.snapshot()
-        let ctx = try context(request, snapshot: snap, bounded: true)
-        let q = try selection(kind, request: request, now: ctx.nowMicros)
-        return try await answer(snapshot: snap, format: try format(request, default: .json)) { () throws(QueryError) in
+        let ctx = try context(params, snapshot: snap, bounded: true)
+        let q = try selection(kind, params: params, now: ctx.nowMicros)
+        return try await answer(snapshot: snap, format: try format(params, default: .json)) { () throws(QueryError) in
             try QueryEngine.cursor(q, snapshot: snap, context: ctx)
         }
     }
@@ -198,8 +199,7 @@ struct APIServer: Sendable {
 
     /// The selection parameters of the listing and export routes: `target` (repeatable),
     /// `group` (repeatable), `from`, `to` (RFC 3339, now, or -24h), `hop` (a TTL).
-    private func selection(_ kind: ParsedQuery.Kind, request: Request, now: Int64) throws -> ParsedQuery {
-        let params = FormParameters(request)
+    private func selection(_ kind: ParsedQuery.Kind, params: FormParameters, now: Int64) throws -> ParsedQuery {
         var q = ParsedQuery(kind: kind)
         for key in ["target", "group"] where params[all: key].contains(where: \.isEmpty) {
             throw APIError(.badRequest, "\(key)= needs a name")
@@ -222,19 +222,19 @@ struct APIServer: Sendable {
 
     /// `GET /export`: every probe of the selection as CSV (or JSON), streamed as it is read, so
     /// an export of months never sits in memory. `q` exports any query's answer instead.
-    private func export(_ request: Request) throws -> Response {
+    private func export(_ params: FormParameters) throws -> Response {
         let snap = store.snapshot()
-        var ctx = try context(request, snapshot: snap, bounded: false)
+        var ctx = try context(params, snapshot: snap, bounded: false)
         ctx.deadline = nil  // an export runs as long as the client reads
-        let fmt = try format(request, default: .csv)
+        let fmt = try format(params, default: .csv)
         let cursor: QueryCursor
-        if let text = FormParameters(request)["q"] {
+        if let text = params["q"] {
             guard text.utf8.count <= settings.maxQueryBytes else {
                 throw APIError(.contentTooLarge, "the query is longer than \(settings.maxQueryBytes) bytes")
             }
             cursor = try QueryEngine.cursor(text, snapshot: snap, context: ctx)
         } else {
-            cursor = try QueryEngine.cursor(try selection(.probes, request: request, now: ctx.nowMicros), snapshot: snap, context: ctx)
+            cursor = try QueryEngine.cursor(try selection(.probes, params: params, now: ctx.nowMicros), snapshot: snap, context: ctx)
         }
         let stream = ExportStream(cursor: cursor, format: fmt)
         var headers: HTTPFields = [.contentType: stream.contentType]
@@ -271,7 +271,7 @@ struct APIServer: Sendable {
     private func ingest(_ request: Request) async throws -> Response {
         let body = try await request.body.collect(upTo: settings.maxBodyBytes)
         let bytes = Array(buffer: body)
-        let format = FormParameters(request)["format"] ?? "json"
+        let format = try FormParameters(request)["format"] ?? "json"
         var runs = [TraceRun]()
         switch format {
         case "json":

@@ -3,20 +3,25 @@ import Hummingbird
 
 /// A request's query string read as an HTML form would send it: `+` is a space (write `%2B` for
 /// a plus sign), then percent-escapes are decoded. `q=stats+p95+last+1h` is the query
-/// `stats p95 last 1h`.
-struct FormParameters {
+/// `stats p95 last 1h`. Read once per request, and handed to whatever needs a parameter.
+struct FormParameters: Sendable {
     private var values: [String: [String]] = [:]
 
-    init(_ request: Request) {
+    /// - Throws: 400 for a malformed percent-escape (or one that is not UTF-8), naming the
+    ///   parameter, rather than passing the text on half-decoded.
+    init(_ request: Request) throws {
         guard let raw = request.uri.query else { return }
         for pair in raw.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String {
+            func decode(_ s: Substring) throws -> String {
                 let spaced = s.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
+                guard let decoded = spaced.removingPercentEncoding else {
+                    throw APIError(.badRequest, "query string: \(parts[0].prefix(64))= holds a malformed percent-escape (%XX, UTF-8)")
+                }
+                return decoded
             }
-            let key = decode(parts[0])
-            values[key, default: []].append(parts.count > 1 ? decode(parts[1]) : "")
+            let key = try decode(parts[0])
+            values[key, default: []].append(parts.count > 1 ? try decode(parts[1]) : "")
         }
     }
 
