@@ -4,10 +4,8 @@ import Foundation
 /// traceroute"): after `n(k)` probes on distinct flows have shown only `k` next hops, the chance
 /// that a (k+1)-th equally likely one exists unseen is below 1 − confidence. With k + 1
 /// branches each missed with probability (k/(k+1))^n, n(k) = ⌈ln((1 − c)/(k + 1)) / ln(k/(k + 1))⌉,
-/// which gives the paper's 6, 11, 16, 21, 27 … at 95 %.
-///
-/// This is MDA per hop, without node control: probes are not steered through a chosen
-/// interface of the hop before, so a branch behind an earlier balancer can take more probes.
+/// which gives the paper's 6, 11, 16, 21, 27 … at 95 %. `MDAPlanner` applies it per interface
+/// of the hop before (node control).
 public enum MDAStopping {
     /// No hop gets more probes than this, whatever the confidence asked.
     public static let maxProbesPerHop = 128

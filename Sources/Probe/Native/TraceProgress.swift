@@ -6,19 +6,22 @@ import Glibc
 #endif
 
 /// One trace of the native prober as a state machine: each batch of probes that ends starts the
-/// next (more flows at the same TTL under MDA, or the next TTL), on whichever thread ended it.
+/// next (under MDA, whatever `MDAPlanner` asks for; else the next TTL), on whichever thread
+/// ended it.
 /// The trace's task waits only for the finished trace, so a trace costs one task switch, not
 /// one per TTL.
 final class TraceProgress: Sendable {
     private struct State {
         var ttl: Int
-        /// Probes sent at this TTL so far (flows used, under MDA).
-        var used = 0
-        var hopReplies: [ProbeReply?] = []
         var batchIDs: [UInt16] = []
         var probes: [ProbeReply] = []
         var silent = 0
         var continuation: CheckedContinuation<TracerResult, any Error>?
+        /// Under MDA: what was sent and answered at every TTL, and what to send next.
+        var mda: MDAPlanner?
+        /// The TTL and flows of the batch in flight (MDA batches can go to the TTL before).
+        var batchTTL = 0
+        var batchFlows: [UInt16] = []
     }
 
     private let prober: NativeProber
@@ -38,21 +41,23 @@ final class TraceProgress: Sendable {
         self.probesPerHop = probesPerHop
         self.mdaConfidence = mdaConfidence
         startMicros = WallClock.nowMicros()
-        state = Mutex(State(ttl: first))
+        var initial = State(ttl: first)
+        if let mdaConfidence {
+            initial.mda = MDAPlanner(confidence: mdaConfidence, pinnedFlow: flow, destination: hop.destination)
+        }
+        state = Mutex(initial)
     }
 
     func start(_ continuation: CheckedContinuation<TracerResult, any Error>) {
-        let ttl = state.withLock { s -> Int in
+        let first = state.withLock { s -> (Int, [UInt16]) in
             s.continuation = continuation
-            return s.ttl
+            // Paris: every probe on the pinned flow. MDA: what the planner asks for.
+            return s.mda?.next(enumerating: s.ttl) ?? (s.ttl, parisFlows)
         }
-        // Paris: every probe on the pinned flow. MDA: one flow per probe, the pinned one first.
-        sendBatch(ttl: ttl, flows: firstFlows())
+        sendBatch(ttl: first.0, flows: first.1)
     }
 
-    private func firstFlows() -> [UInt16] {
-        (0..<probesPerHop).map { mdaConfidence == nil ? flow : flow &+ UInt16($0) }
-    }
+    private var parisFlows: [UInt16] { Array(repeating: flow, count: probesPerHop) }
 
     private func sendBatch(ttl: Int, flows: [UInt16]) {
         do {
@@ -60,7 +65,8 @@ final class TraceProgress: Sendable {
             // The state first: the batch can end on the I/O thread as soon as it is submitted.
             state.withLock { s in
                 s.batchIDs = batch.probes.map(\.id)
-                s.used += flows.count
+                s.batchTTL = ttl
+                s.batchFlows = flows
             }
             prober.submit(batch)
         } catch {
@@ -75,38 +81,36 @@ final class TraceProgress: Sendable {
             finish(.failure(failure))
             return
         }
-        enum Next { case more(Int, [UInt16]), nextTTL(Int), done }
+        enum Next { case send(Int, [UInt16]), done }
         let next = state.withLock { s -> Next in
-            s.hopReplies += waiter.replies
-            // MDA: more flows at this TTL until the branches seen are ruled complete.
-            if let confidence = mdaConfidence, !s.hopReplies.contains(where: { $0?.address == hop.destination }) {
-                let branches = Set(s.hopReplies.compactMap { $0?.address }).count
-                let needed = min(MDAStopping.probes(toRuleOutMoreThan: max(1, branches), confidence: confidence), MDAStopping.maxProbesPerHop)
-                if s.used < needed {
-                    return .more(s.ttl, (s.used..<needed).map { flow &+ UInt16($0) })
-                }
+            let hopReplies: [ProbeReply?]
+            if s.mda != nil {
+                s.mda?.record(ttl: s.batchTTL, flows: s.batchFlows, replies: waiter.replies)
+                // More probes at this TTL (or node control at the one before) until the
+                // interfaces here are ruled complete.
+                if let more = s.mda?.next(enumerating: s.ttl) { return .send(more.ttl, more.flows) }
+                hopReplies = (s.mda?.sent[s.ttl] ?? []).map(\.reply)
+            } else {
+                hopReplies = waiter.replies
+                for r in hopReplies { s.probes.append(r ?? .lost(ttl: UInt8(s.ttl))) }
             }
             var stop = false
-            for r in s.hopReplies {
-                guard let r else {
-                    s.probes.append(.lost(ttl: UInt8(s.ttl)))
-                    continue
-                }
-                s.probes.append(r)
+            for r in hopReplies.compactMap({ $0 }) {
                 if r.address == hop.destination { stop = true }
                 // An unreachable from a router (!H, !N, !P, !X …) ends the trace, as traceroute's does.
                 if NativeProber.isUnreachable(r, v6: hop.family == AF_INET6) && r.address != hop.destination { stop = true }
             }
-            s.silent = s.hopReplies.allSatisfy { $0 == nil } ? s.silent + 1 : 0
-            if stop || s.silent >= NativeProber.gapLimit || s.ttl >= last { return .done }
+            s.silent = hopReplies.allSatisfy { $0 == nil } ? s.silent + 1 : 0
+            if stop || s.silent >= NativeProber.gapLimit || s.ttl >= last {
+                if let mda = s.mda { s.probes = mda.probes }
+                return .done
+            }
             s.ttl += 1
-            s.used = 0
-            s.hopReplies = []
-            return .nextTTL(s.ttl)
+            if let first = s.mda?.next(enumerating: s.ttl) { return .send(first.ttl, first.flows) }
+            return .send(s.ttl, parisFlows)
         }
         switch next {
-        case .more(let ttl, let flows): sendBatch(ttl: ttl, flows: flows)
-        case .nextTTL(let ttl): sendBatch(ttl: ttl, flows: firstFlows())
+        case .send(let ttl, let flows): sendBatch(ttl: ttl, flows: flows)
         case .done:
             let probes = state.withLock { $0.probes }
             finish(.success(TracerResult(output: TracerOutput(destination: hop.destination, probes: probes), flowID: flow,
