@@ -143,6 +143,25 @@ import PathTSDB
         #expect(paris.output.probes.first { $0.ttl == 2 }?.address == byTTL[2]?.first?.address)
     }
 
+    /// Node control with real packets: behind r1's two branches, r2 balances again over r3 and
+    /// r3b while r2b has r3c alone. Every interface at every TTL is found, and the destination
+    /// is reached at TTL 4 on every branch.
+    @Test func mdaEnumeratesABalancerBehindABalancer() async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        try lab.nestedECMP()
+        var s = settings(.udpParis, probes: 3, flow: 4242)
+        s.mdaConfidence = 0.95
+        let result = try await trace(.native, lab: lab, settings: s)
+        func found(_ ttl: UInt8) -> Set<String> { Set(result.output.probes.filter { $0.ttl == ttl }.compactMap(\.address?.description)) }
+        #expect(found(1) == [NetworkLab.r1])
+        #expect(found(2) == [NetworkLab.r2, NetworkLab.r2b])
+        #expect(found(3) == ["10.77.6.2", "10.77.7.2", "10.77.10.2"])
+        #expect(found(4) == [NetworkLab.dst] && result.output.reached)
+        // r2 has two successors: n(2) = 11 probes through it at TTL 3, at least.
+        #expect(result.output.probes.filter { $0.ttl == 3 && ["10.77.6.2", "10.77.7.2"].contains($0.address?.description ?? "") }.count >= 11)
+    }
+
     @Test func manyTracesAtOnceLeaveNoProbeBehind() async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }

@@ -11,7 +11,13 @@ import Testing
 /// ICMP rate limiting off, and veth transmit checksum offload off (the kernel would leave a wrong
 /// UDP checksum in the headers ICMP errors quote).
 final class NetworkLab {
-    enum Node: String, CaseIterable { case src = "s", r1 = "1", r2 = "2", r2b = "b", dst = "d" }
+    enum Node: String, CaseIterable {
+        case src = "s", r1 = "1", r2 = "2", r2b = "b", dst = "d"
+        /// Made only by `nestedECMP()`.
+        case r3 = "3", r3b = "c", r3c = "e"
+
+        static let base: [Node] = [.src, .r1, .r2, .r2b, .dst]
+    }
 
     static let r1 = "10.77.1.2", r2 = "10.77.2.2", r2b = "10.77.4.2", dst = "10.77.3.2"
     /// The same hosts over IPv6 (fd77:N::1 and ::2 on link N).
@@ -38,16 +44,7 @@ final class NetworkLab {
     var fromSource: [String] { ["ip", "netns", "exec", ns(.src)] }
 
     private func build() throws {
-        for node in Node.allCases {
-            try run("ip", "netns", "add", ns(node))
-            created.append(ns(node))
-            try run("ip", "-n", ns(node), "link", "set", "lo", "up")
-            try run("ip", "netns", "exec", ns(node), "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv4.ip_forward=1",
-                    "net.ipv6.icmp.ratelimit=0", "net.ipv6.conf.all.forwarding=1",
-                    // Link-local addresses in duplicate-address detection hold up neighbour
-                    // discovery for a second or two; the lab's addresses are unique anyway.
-                    "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0")
-        }
+        for node in Node.base { try add(node) }
         try link(.src, .r1, 1)
         try link(.r1, .r2, 2)
         try link(.r2, .dst, 3)
@@ -63,6 +60,17 @@ final class NetworkLab {
         try run("ip", "-n", ns(.r1), "-6", "route", "add", "fd77:3::/64", "via", "fd77:2::2")
         try run("ip", "-n", ns(.r2), "-6", "route", "add", "fd77:1::/64", "via", "fd77:2::1")
         try run("ip", "-n", ns(.dst), "-6", "route", "add", "default", "via", "fd77:3::1")
+    }
+
+    private func add(_ node: Node) throws {
+        try run("ip", "netns", "add", ns(node))
+        created.append(ns(node))
+        try run("ip", "-n", ns(node), "link", "set", "lo", "up")
+        try run("ip", "netns", "exec", ns(node), "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv4.ip_forward=1",
+                "net.ipv6.icmp.ratelimit=0", "net.ipv6.conf.all.forwarding=1",
+                // Link-local addresses in duplicate-address detection hold up neighbour
+                // discovery for a second or two; the lab's addresses are unique anyway.
+                "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0")
     }
 
     private func link(_ a: Node, _ b: Node, _ subnet: Int) throws {
@@ -94,6 +102,33 @@ final class NetworkLab {
         try run("ip", "netns", "exec", ns(.r1), "sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=3",
                 "net.ipv4.fib_multipath_hash_fields=0x0037", "net.ipv4.fib_multipath_hash_seed=4242")
         try run("ip", "-n", ns(.r1), "route", "replace", "10.77.3.0/24", "nexthop", "via", "10.77.2.2", "nexthop", "via", "10.77.4.2")
+    }
+
+    /// A balancer behind a balancer, every branch four hops long: r1 splits per flow over r2
+    /// and r2b; r2 splits again over r3 and r3b; r2b goes on through r3c alone.
+    ///
+    ///     r2  10.77.6.1 — 10.77.6.2 r3   10.77.8.1 — 10.77.8.2 dst
+    ///     r2  10.77.7.1 — 10.77.7.2 r3b  10.77.9.1 — 10.77.9.2 dst
+    ///     r2b 10.77.10.1 — 10.77.10.2 r3c 10.77.11.1 — 10.77.11.2 dst
+    ///
+    /// r2 hashes with another seed than r1, or every flow r1 sends it would take one branch.
+    func nestedECMP() throws {
+        for node in [Node.r3, .r3b, .r3c] { try add(node) }
+        try link(.r2, .r3, 6)
+        try link(.r2, .r3b, 7)
+        try link(.r3, .dst, 8)
+        try link(.r3b, .dst, 9)
+        try link(.r2b, .r3c, 10)
+        try link(.r3c, .dst, 11)
+        for (node, upstream, downstream) in [(Node.r3, "10.77.6.1", "10.77.8.2"), (.r3b, "10.77.7.1", "10.77.9.2"), (.r3c, "10.77.10.1", "10.77.11.2")] {
+            try run("ip", "-n", ns(node), "route", "add", "10.77.1.0/24", "via", upstream)
+            try run("ip", "-n", ns(node), "route", "add", "10.77.3.2/32", "via", downstream)
+        }
+        try ecmp()
+        try run("ip", "netns", "exec", ns(.r2), "sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=3",
+                "net.ipv4.fib_multipath_hash_fields=0x0037", "net.ipv4.fib_multipath_hash_seed=7777")
+        try run("ip", "-n", ns(.r2), "route", "replace", "10.77.3.2/32", "nexthop", "via", "10.77.6.2", "nexthop", "via", "10.77.7.2")
+        try run("ip", "-n", ns(.r2b), "route", "replace", "10.77.3.2/32", "via", "10.77.10.2")
     }
 
     /// Makes r2 drop one packet in `oneIn` of those it forwards, at random (nftables numgen).
