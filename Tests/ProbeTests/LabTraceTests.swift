@@ -120,13 +120,18 @@ import PathTSDB
         #expect(hop2 == [NetworkLab.r2, NetworkLab.r2b])
     }
 
+    /// One MDA trace (95 %) by the native prober, on pinned flow 4242.
+    func mdaTrace(_ lab: NetworkLab) async throws -> TracerResult {
+        var s = settings(.udpParis, probes: 3, flow: 4242)
+        s.mdaConfidence = 0.95
+        return try await trace(.native, lab: lab, settings: s)
+    }
+
     @Test func mdaFindsBothBranchesOfTheECMPPairInOneRun() async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }
         try lab.ecmp()
-        var s = settings(.udpParis, probes: 3, flow: 4242)
-        s.mdaConfidence = 0.95
-        let result = try await trace(.native, lab: lab, settings: s)
+        let result = try await mdaTrace(lab)
         let byTTL = Dictionary(grouping: result.output.probes, by: \.ttl)
         // One interface at TTL 1: n(1) = 6 probes rule out a second at 95 %. Two at TTL 2:
         // n(2) = 11 rule out a third (the 5 beyond the first 6 need no node control, since r1
@@ -150,9 +155,7 @@ import PathTSDB
         let lab = try NetworkLab()
         defer { lab.tearDown() }
         try lab.nestedECMP()
-        var s = settings(.udpParis, probes: 3, flow: 4242)
-        s.mdaConfidence = 0.95
-        let result = try await trace(.native, lab: lab, settings: s)
+        let result = try await mdaTrace(lab)
         func found(_ ttl: UInt8) -> Set<String> { Set(result.output.probes.filter { $0.ttl == ttl }.compactMap(\.address?.description)) }
         #expect(found(1) == [NetworkLab.r1])
         #expect(found(2) == [NetworkLab.r2, NetworkLab.r2b])
