@@ -92,6 +92,26 @@ import Testing
         }
     }
 
+    /// Decodes the values of `series` as a chunk does: one batch per run (runs end at the
+    /// indices in `runEnds`, the last of them `series.count`), then the run's end.
+    static func decodeRuns(_ d: inout RTTDecoder, series: [Int32], runEnds: Set<Int>, seriesCount: Int32) throws(StorageError) -> [UInt32] {
+        let n = max(series.count, 1)
+        let names = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
+        _ = names.initialize(from: series)
+        let values = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        defer {
+            names.deallocate()
+            values.deallocate()
+        }
+        var start = 0
+        for end in runEnds.sorted() {
+            try d.decode(series: UnsafeBufferPointer(rebasing: names[start..<end]), into: values + start)
+            d.endRun(series: 0..<seriesCount)
+            start = end
+        }
+        return Array(UnsafeBufferPointer(start: values, count: series.count))
+    }
+
     /// Both codings: version 1's step follows every value, version 2's waits for the run's end.
     @Test(arguments: [UInt16(1), 2])
     func rttCodecRoundTripsBaselinesEscapesAndNegatives(version: UInt16) throws {
@@ -117,11 +137,7 @@ import Testing
         let escapes = enc.escapes
         let storage = try RTTDecoder.Storage(section: section, maxSymbols: input.count, fileOffset: 0, version: version)
         let decoded = try RTTDecoder.withDecoder(storage: storage, seriesCount: 6, version: version, escapes: ByteCursor(escapes)) { (d: inout RTTDecoder) throws(StorageError) -> [UInt32] in
-            var out = [UInt32]()
-            for (i, (_, s)) in input.enumerated() {
-                out.append(try d.decode(series: s))
-                if runBreaks.contains(i + 1) { d.endRun(series: 0..<6) }
-            }
+            let out = try Self.decodeRuns(&d, series: input.map(\.1), runEnds: runBreaks, seriesCount: 6)
             try d.finish()
             return out
         }
@@ -199,11 +215,7 @@ import Testing
         let storage = try RTTDecoder.Storage(section: enc.finish(), maxSymbols: input.count, fileOffset: 0, version: SegmentFormat.version)
         let escapes = enc.escapes
         let decoded = try RTTDecoder.withDecoder(storage: storage, seriesCount: 2, version: SegmentFormat.version, escapes: ByteCursor(escapes)) { (d: inout RTTDecoder) throws(StorageError) -> [UInt32] in
-            var out = [UInt32]()
-            for (i, (_, s)) in input.enumerated() {
-                out.append(try d.decode(series: s))
-                if breaks.contains(i + 1) { d.endRun(series: 0..<2) }
-            }
+            let out = try Self.decodeRuns(&d, series: input.map(\.1), runEnds: breaks, seriesCount: 2)
             try d.finish()
             return out
         }

@@ -40,14 +40,10 @@ struct BitReader {
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
+    /// The next `bits` (0…32) bits, consumed.
     @inline(__always) mutating func read(bits: Int) -> UInt32 {
-        guard bits > 0 else { return 0 }
-        let b = UInt64(bits)
-        if count < b { refill() }
-        if count < b { overrun = true; count = b }
-        let v = UInt32(truncatingIfNeeded: accumulator & ((1 << b) - 1))
-        accumulator >>= b
-        count -= b
+        let v = peek(bits: bits)
+        consume(bits: bits)
         return v
     }
 

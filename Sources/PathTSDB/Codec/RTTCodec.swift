@@ -176,15 +176,6 @@ struct RTTDecoder {
         self.escapes = escapes
     }
 
-    /// The next value, of series `series`.
-    mutating func decode(series: Int32) throws(StorageError) -> UInt32 {
-        var value: UInt32 = 0
-        try withUnsafePointer(to: series) { (s) throws(StorageError) in
-            try decode(series: UnsafeBufferPointer(start: s, count: 1), into: &value)
-        }
-        return value
-    }
-
     /// The next `series.count` values, one of each series named, into `out`: the decoder's
     /// inner loop. The ordinary value — a symbol and its remainder bits against the series'
     /// floor — takes no branch that depends on the data; escapes leave the loop for
