@@ -12,11 +12,15 @@ enum ChunkCodec {
         var cols = [[UInt8]](repeating: [], count: columnCount)
         let runs = table.runs
         var indexer = SeriesIndexer()
+        // Series are numbered from the paths alone, in run order, exactly as the decoder does;
+        // each run's hops and series are kept for the pass below.
+        var pathOfRun = [(hops: PathHops, series: [Int32])]()
+        pathOfRun.reserveCapacity(runs.count)
         for run in runs {
             guard let hops = catalog.path(of: run.path) else {
                 throw StorageError(.invalidArgument, "run refers to path \(run.path.rawValue), unknown to the catalog")
             }
-            if hops.hopCount > 0 { _ = try indexer.series(for: run.path, maxTTL: hops.hopCount, catalog: catalog) }
+            pathOfRun.append((hops, hops.hopCount == 0 ? [] : try indexer.series(for: run.path, maxTTL: hops.hopCount, catalog: catalog)))
         }
         var rtt = RTTEncoder(seriesCount: Int(indexer.count))
         var lastReplyTTL = [UInt8](), lastType = [UInt8](), lastCode = [UInt8]()
@@ -38,11 +42,7 @@ enum ChunkCodec {
             cols[8].appendVarint(UInt64(run.probeCount))
 
             let probes = table.probes[run.probeRange]
-            guard let hops = catalog.path(of: run.path) else {
-                throw StorageError(.invalidArgument, "run refers to path \(run.path.rawValue), unknown to the catalog")
-            }
-            // Series are registered per run from the path alone, exactly as the decoder does.
-            let seriesOfTTL = hops.hopCount == 0 ? [] : try indexer.series(for: run.path, maxTTL: hops.hopCount, catalog: catalog)
+            let (hops, seriesOfTTL) = pathOfRun[i]
             var prevTTL: UInt8 = 0
             for p in probes {
                 cols[9].append(p.ttl &- prevTTL)
@@ -170,12 +170,12 @@ enum ChunkCodec {
                 let path = PathID(rawValue: try pathCol.varint32())
                 let n = Int(try countCol.varint32())
                 guard n <= probeCount - firstProbe else { throw countCol.corruption("runs hold more probes than the chunk's \(probeCount)") }
-                guard let hops = catalog.path(of: path) else {
-                    throw pathCol.corruption("run refers to path \(path.rawValue), which the catalog does not hold")
-                }
                 if let slot = slotOfPath[path] {
                     runSlot.append(slot)
                 } else {
+                    guard let hops = catalog.path(of: path) else {
+                        throw pathCol.corruption("run refers to path \(path.rawValue), which the catalog does not hold")
+                    }
                     slotOfPath[path] = slotStart.count
                     runSlot.append(slotStart.count)
                     slotStart.append(slotHops.count)
