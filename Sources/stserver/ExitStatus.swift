@@ -42,12 +42,8 @@ enum ExitStatus {
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let e as ValidationError {
-        throw e
-    } catch let e as ExitCode {
-        throw e
     } catch {
-        throw ExitStatus.report(error)
+        throw commandError(error)
     }
 }
 
@@ -55,13 +51,16 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
 func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
-    } catch let e as ValidationError {
-        throw e
-    } catch let e as ExitCode {
-        throw e
     } catch {
-        throw ExitStatus.report(error)
+        throw commandError(error)
     }
+}
+
+/// What a command throws for `error`: usage errors and exit codes as they are, anything else
+/// reported and turned into its exit code.
+private func commandError(_ error: any Error) -> any Error {
+    if error is ValidationError || error is ExitCode { return error }
+    return ExitStatus.report(error)
 }
 
 extension OutputFormat: ExpressibleByArgument {}
