@@ -48,6 +48,7 @@ struct TraceBenchCommand: AsyncParsableCommand {
             let clock = ContinuousClock()
             let t0 = clock.now
             let before = Self.cpuSeconds()
+            let switchesBefore = Self.contextSwitches()
             var reached = 0, probesSent = 0, failed = 0
             let fixed = settings
             await withTaskGroup(of: (Bool, Int)?.self) { group in
@@ -73,7 +74,8 @@ struct TraceBenchCommand: AsyncParsableCommand {
             }
             let wall = BenchCommand.seconds(clock.now - t0)
             let cpu = Self.cpuSeconds() - before
-            print(#"{"measure":"tracers","tool":"\#(tool)","targets":\#(names.count),"reached":\#(reached),"failed":\#(failed),"probes":\#(probesSent),"wall_s":\#(wall),"traces_per_s":\#(Double(names.count) / wall),"cpu_ms_per_trace":\#(cpu * 1000 / Double(names.count))}"#)
+            let switches = Self.contextSwitches() - switchesBefore
+            print(#"{"measure":"tracers","tool":"\#(tool)","targets":\#(names.count),"reached":\#(reached),"failed":\#(failed),"probes":\#(probesSent),"wall_s":\#(wall),"traces_per_s":\#(Double(names.count) / wall),"cpu_ms_per_trace":\#(cpu * 1000 / Double(names.count)),"switches_per_trace":\#(Double(switches) / Double(names.count))}"#)
         }
     }
 
@@ -87,6 +89,18 @@ struct TraceBenchCommand: AsyncParsableCommand {
         } catch {
             return nil
         }
+    }
+
+    /// Context switches of this process and its waited-for children, voluntary or not: each is
+    /// a wake-up or a preemption the tracer paid for.
+    static func contextSwitches() -> Int {
+        var total = 0
+        for who in [RUSAGE_SELF, RUSAGE_CHILDREN] {
+            var u = rusage()
+            getrusage(__rusage_who_t(who.rawValue), &u)
+            total += u.ru_nvcsw + u.ru_nivcsw
+        }
+        return total
     }
 
     /// User and system CPU of this process and its waited-for children, in seconds.

@@ -189,6 +189,30 @@ import PathTSDB
         #expect(prober.probesInFlight == 0, "lost probes are released with their TTL's answers")
     }
 
+    @Test func tracesAtOnceKeepToThePacketRate() async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        let pps = 400
+        let prober = NativeProber(namespace: lab.ns(.src), packetsPerSecond: pps)
+        defer { prober.shutdown() }
+        let fixed = settings(.udpParis)
+        let target = Self.destination
+        let clock = ContinuousClock()
+        let started = clock.now
+        // 24 traces at once, 9 probes each (3 TTLs × 3), far more than the cap lets out at once.
+        let results = try await withThrowingTaskGroup(of: TracerResult.self) { group in
+            for _ in 0..<24 { group.addTask { try await prober.trace(target, settings: fixed) } }
+            return try await group.reduce(into: [TracerResult]()) { $0.append($1) }
+        }
+        let elapsed = clock.now - started
+        let sent = results.reduce(0) { $0 + $1.output.probes.count }
+        #expect(sent == 24 * 9 && results.allSatisfy(\.output.reached))
+        // At most a burst of 5 ms, sends up to 1 ms early and one batch of 3 ahead of the
+        // average rate: 216 probes take at least (216 − 6) / 400 s, however fast the machine.
+        let allowance = 6
+        #expect(elapsed >= .milliseconds((sent - allowance) * 1000 / pps), "\(sent) probes in \(elapsed) at \(pps) pps")
+    }
+
     @Test func slotsThatCannotStartAreStoredAsMissed() async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }

@@ -41,11 +41,17 @@ final class ProbeLoop: @unchecked Sendable {
 
     // Loop thread only.
     private var queue = Deque<Batch>()
-    private var deadlines: [(deadline: ContinuousClock.Instant, waiter: HopWaiter)] = []
+    private var deadlines = DeadlineQueue<HopWaiter>()
+    /// Send times of the batch being sent, kept to reuse its storage.
+    private var sendTimes: [(UInt16, Int64)] = []
     private var next = ContinuousClock.now
     private let interval: Duration
     /// How far ahead of the average rate an idle loop may send: a short burst, never more.
     private let burst: Duration = .milliseconds(5)
+    /// When the rate holds probes back, the loop sleeps until this much sending is due and then
+    /// sends it at once: a third of the wake-ups of waking for every slot, and still well
+    /// within `burst`.
+    private let coalescing: Duration = .milliseconds(2)
     private let stamp: @Sendable ([(UInt16, Int64)]) -> Void
     private let handle: DatagramHandler
 
@@ -111,13 +117,20 @@ final class ProbeLoop: @unchecked Sendable {
         loopThread = pthread_self()
         lock.unlock()
         var buffer = [UInt8](repeating: 0, count: 2048)
+        var drain = [UInt8](repeating: 0, count: 256)
         var watched: [(RawSocket, Bool)] = []
+        // The wake-up pipe, then every watched socket.
+        var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         while true {
             lock.lock()
             let keepGoing = running
             queue.append(contentsOf: inbox)
             inbox.removeAll(keepingCapacity: true)
-            if watched.count != sockets.count { watched = sockets }
+            if watched.count != sockets.count {
+                watched = sockets
+                fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+                for (s, _) in watched { fds.append(pollfd(fd: s.fd, events: Int16(POLLIN), revents: 0)) }
+            }
             lock.unlock()
             guard keepGoing else { break }
 
@@ -129,21 +142,19 @@ final class ProbeLoop: @unchecked Sendable {
             let now = ContinuousClock.now
             if !queue.isEmpty {
                 let slot = max(next, now - burst)
-                timeout = min(timeout, max(.zero, now.duration(to: slot)))
+                timeout = min(timeout, slot > now ? now.duration(to: slot + coalescing) : .zero)
             }
-            if let d = deadlines.first { timeout = min(timeout, max(.zero, now.duration(to: d.deadline))) }
+            if let d = deadlines.earliest { timeout = min(timeout, max(.zero, now.duration(to: d))) }
             lock.lock()
             if !inbox.isEmpty { timeout = .zero }
             lock.unlock()
-            var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-            for (s, _) in watched { fds.append(pollfd(fd: s.fd, events: Int16(POLLIN), revents: 0)) }
+            for i in fds.indices { fds[i].revents = 0 }
             let c = timeout.components
             let ms = Int32(c.seconds * 1000 + (c.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
             let ready = poll(&fds, nfds_t(fds.count), ms)
             guard ready > 0 else { continue }
             if fds[0].revents != 0 {
-                var sink = [UInt8](repeating: 0, count: 256)
-                while read(wakeRead, &sink, sink.count) > 0 {}
+                while read(wakeRead, &drain, drain.count) > 0 {}
             }
             var received = false
             for (i, (socket, tcp)) in watched.enumerated() where fds[i + 1].revents != 0 {
@@ -159,30 +170,29 @@ final class ProbeLoop: @unchecked Sendable {
         }
         let left = Array(queue) + inbox
         for b in left { b.waiter.fail(ProbeError(.tracerFailed, "the prober was shut down")) }
-        for d in deadlines { d.waiter.expire() }
+        for w in deadlines.removeAll() { w.expire() }
     }
 
     /// Sends the batches whose slot has come (up to a millisecond early).
     private func sendDue() {
-        while let batch = queue.first {
+        while !queue.isEmpty {
             let now = ContinuousClock.now
             let slot = max(next, now - burst)
             guard now.duration(to: slot) <= .milliseconds(1) else { return }
-            queue.removeFirst()
+            let batch = queue.removeFirst()
             next = slot + interval * batch.probes.count
             // Send times are noted as each probe leaves and recorded together afterwards: the
             // answers are read on this thread too, so none can come before the record.
-            var times = [(UInt16, Int64)]()
-            times.reserveCapacity(batch.probes.count)
+            sendTimes.removeAll(keepingCapacity: true)
             do {
-                for p in batch.probes {
-                    times.append((p.id, WallClock.nowMicros()))
-                    try batch.socket.send(p.bytes, to: batch.destination, hopLimit: p.ttl)
+                for i in batch.probes.indices {
+                    sendTimes.append((batch.probes[i].id, WallClock.nowMicros()))
+                    try batch.socket.send(batch.probes[i].bytes, to: batch.destination, hopLimit: batch.probes[i].ttl)
                 }
-                stamp(times)
-                push(batch.waiter, at: .now + batch.wait)
+                stamp(sendTimes)
+                deadlines.append(batch.waiter, wait: batch.wait, now: .now)
             } catch {
-                stamp(times)
+                stamp(sendTimes)
                 batch.waiter.fail(error)
             }
         }
@@ -190,41 +200,6 @@ final class ProbeLoop: @unchecked Sendable {
 
     /// Ends the batches whose deadline has passed.
     private func expireDue() {
-        let now = ContinuousClock.now
-        while let first = deadlines.first, first.deadline <= now {
-            pop().expire()
-        }
-    }
-
-    // A binary min-heap of deadlines.
-
-    private func push(_ waiter: HopWaiter, at deadline: ContinuousClock.Instant) {
-        deadlines.append((deadline, waiter))
-        var i = deadlines.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard deadlines[i].deadline < deadlines[parent].deadline else { break }
-            deadlines.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    private func pop() -> HopWaiter {
-        let top = deadlines[0].waiter
-        let last = deadlines.removeLast()
-        if !deadlines.isEmpty {
-            deadlines[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < deadlines.count && deadlines[l].deadline < deadlines[m].deadline { m = l }
-                if r < deadlines.count && deadlines[r].deadline < deadlines[m].deadline { m = r }
-                guard m != i else { break }
-                deadlines.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
+        deadlines.removeDue(at: .now) { $0.expire() }
     }
 }
