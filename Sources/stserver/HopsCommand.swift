@@ -6,7 +6,12 @@ import Query
 struct HopsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hops",
-        abstract: "Per-hop loss and RTT statistics of one target, in time buckets.")
+        abstract: "Per-hop loss and RTT statistics of one target, in time buckets.",
+        discussion: """
+            The same answer as:
+              stserver query --at newest 'stats count, loss, min, p50, p95, max, mean of NAME \\
+                from FROM to TO step STEP by time, ttl [path ID] [using SOURCE]'
+            """)
 
     @OptionGroup var store: DataOptions
 
@@ -21,33 +26,24 @@ struct HopsCommand: ParsableCommand {
     @Option(name: .long, help: "Read from raw data, rollups, or auto.")
     var source: String = "auto"
 
-    @Option(name: .long, help: "Only runs that took this path (an id from `stserver paths`); reads raw data.")
+    @Option(name: .long, help: "Only runs on the route of this path (an id from `stserver paths`); reads raw data.")
     var path: UInt32?
 
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let out = output.format
         guard let src = StatisticsSource(rawValue: source) else { throw ValidationError("--source takes raw, rollup or auto") }
         guard let stepMicros = DurationText.parseMicros(step), stepMicros > 0 else { throw ValidationError("--step takes a duration such as 1h") }
-        try reportingErrors {
-            let store = try store.openForReading()
-            let snap = store.snapshot()
-            let id = try snap.target(named: target)
-            let range = try time.range(in: snap)
-            let aligned = range.lowerBound - ((range.lowerBound % stepMicros) + stepMicros) % stepMicros
-            let result = try snap.hopStatistics(target: id, range: aligned..<range.upperBound, stepMicros: stepMicros,
-                                                quantiles: [0.5, 0.95], source: src, path: path.map(PathID.init))
-            for p in result.problems { StandardError.write("stserver: warning: \(p)\n") }
-            var table = ResultTable(columns: ["time", "hop", "sent", "loss_pct", "min_ms", "p50_ms", "p95_ms", "max_ms", "mean_ms"])
-            func ms(_ v: Double?) -> ResultValue { v.map { .number($0 / 1000) } ?? .null }
-            for r in result.rows {
-                table.rows.append([.time(r.bucketMicros), .integer(Int64(r.ttl)), .integer(Int64(r.sent)),
-                                   .number(r.lossRatio * 100), ms(r.minMicros.map(Double.init)), ms(r.quantiles[0]),
-                                   ms(r.quantiles[1]), ms(r.maxMicros.map(Double.init)), ms(r.meanMicros)])
-            }
-            print(out.render(table), terminator: "")
-            try store.close()
+        try QueryShorthand.run(store: store, format: output.format) { snap in
+            var q = ParsedQuery(kind: .stats)
+            q.aggregates = [.count, .loss, .min, .quantile(0.5), .quantile(0.95), .max, .mean]
+            q.targets = [.name(target)]
+            q.range = try time.spec(in: snap)
+            q.stepMicros = stepMicros
+            q.groupBy = [.time, .ttl]
+            q.source = src
+            q.routePaths = path.map { [PathID(rawValue: $0)] } ?? []
+            return q
         }
     }
 }

@@ -83,13 +83,7 @@ struct QueryCommand: ParsableCommand {
                       + (p.stepMicros.map { "\nstep: " + DurationText.format(micros: $0) } ?? "") + "\ncolumns: \(p.columns.map(\.name).joined(separator: ", "))")
                 return
             }
-            var writer = ResultWriter(format: output.format, columns: cursor.columns.map(\.name))
-            let out = StandardOutput()
-            out.write(writer.header())
-            while let rows = try cursor.next() { out.write(writer.rows(rows)) }
-            out.write(writer.finish())
-            out.flush()
-            for p in cursor.problems { StandardError.write("stserver: warning: \(p)\n") }
+            try QueryShorthand.printAnswer(&cursor, format: output.format)
         }
     }
 }

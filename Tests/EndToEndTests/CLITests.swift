@@ -35,7 +35,7 @@ import Testing
                                 "--source", "raw", "--format", "csv"])
         #expect(csv.status == 0, "\(csv.stderr)")
         let lines = csv.stdout.split(separator: "\r\n")
-        #expect(lines.first == "time,hop,sent,loss_pct,min_ms,p50_ms,p95_ms,max_ms,mean_ms")
+        #expect(lines.first == "time,ttl,count,loss,min,p50,p95,max,mean")
         // 11 hops in each of the two hours: 60 runs × 3 probes per hop per hour.
         #expect(lines.count == 1 + 22)
         #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[2] == "180" })
@@ -53,15 +53,24 @@ import Testing
         #expect(paths.status == 0)
         let pathRows = paths.stdout.split(separator: "\r\n").dropFirst()
         #expect(pathRows.count == 4)
-        #expect(pathRows.map { Int($0.split(separator: ",")[3]) ?? 0 }.reduce(0, +) == 120)
-        let onePath = try stserver(["hops", "--data", dir.path, "--target", "t0006.targets.example.net", "--path",
-                                    String(pathRows.first?.split(separator: ",").first ?? ""), "--format", "csv"])
-        #expect(onePath.status == 0 && onePath.stdout.split(separator: "\r\n").count > 1)
+        // Columns: target, path, variants, first_seen, last_seen, runs …
+        let routeRuns = pathRows.map { Int($0.split(separator: ",")[5]) ?? 0 }
+        #expect(routeRuns.reduce(0, +) == 120)
+        // One route's hops: every run sends 3 probes at TTL 1, so the TTL-1 counts add up to
+        // three times that route's runs, not the target's.
+        let route = try #require(pathRows.first?.split(separator: ",")[1])
+        let onePath = try stserver(["hops", "--data", dir.path, "--target", "t0006.targets.example.net", "--path", String(route),
+                                    "--format", "csv"])
+        #expect(onePath.status == 0, "\(onePath.stderr)")
+        let ttlOne = onePath.stdout.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            .filter { $0[1] == "1" }
+        #expect(ttlOne.map { Int($0[2]) ?? 0 }.reduce(0, +) == 3 * (routeRuns.first ?? 0))
+        #expect((routeRuns.first ?? 0) < 120)
 
         let changes = try stserver(["changes", "--data", dir.path, "--format", "json"])
         #expect(changes.status == 0)
         #expect(changes.stdout.contains("\"target\": \"t0006.targets.example.net\""))
-        #expect(changes.stdout.contains("\"first_diff_hop\": 13"))
+        #expect(changes.stdout.contains("\"diff_ttl\": 13"))
     }
 
     @Test func malformedInputExitsWithDataErrorAndKeepsWhatCameBefore() throws {

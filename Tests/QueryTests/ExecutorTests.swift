@@ -189,6 +189,47 @@ import Testing
         }
     }
 
+    @Test func pathKeepsTheRunsOfOneRouteAndMatchesSQLite() throws {
+        try withStore { snap, oracle in
+            // eu/b's second route is one hop longer: its runs are those with a probe at TTL 8.
+            let paths = try QueryEngine.table("paths of eu/b order by first_seen", snapshot: snap, context: QueryCorpus.context)
+            let longer = try #require(paths.rows.last)
+            guard case .integer(let route) = longer[1], case .integer(let routeRuns) = longer[5] else {
+                Issue.record("paths row \(longer)")
+                return
+            }
+            let changed = runs.filter { $0.target == "eu/b" && $0.probes.contains { $0.ttl == 8 } }
+            #expect(Int(routeRuns) == changed.count && changed.count < runs.filter { $0.target == "eu/b" }.count)
+
+            let ours = try QueryEngine.table("stats count, lost, p50, max of eu/b path \(route)", snapshot: snap, context: QueryCorpus.context)
+            let keys = ["target", "ttl"]
+            let theirs = try oracle.rows("""
+                WITH g AS (SELECT target, ttl, rtt FROM probes
+                           WHERE target = 'eu/b' AND start IN (SELECT start FROM probes WHERE target = 'eu/b' AND ttl = 8))
+                SELECT o.target, o.ttl, COUNT(*), SUM(o.rtt IS NULL), \(SQLiteOracle.quantile(0.5, keys: keys)), MAX(o.rtt)
+                FROM g o GROUP BY o.target, o.ttl ORDER BY o.target, o.ttl;
+                """)
+            #expect(theirs.count == 8)
+            Self.check(ours, theirs, [.text, .integer, .integer, .integer, .rtt, .rtt])
+
+            // Any variant of the route names it; `paths` lists the route by its first.
+            let variants = Set(snap.routeLifetimes(target: try #require(snap.catalog.targetID(named: "eu/b")), range: Int64.min..<Int64.max)
+                .routes.first { $0.path.rawValue == UInt32(route) }?.variants ?? [])
+            #expect(variants.count > 1)
+            for v in variants {
+                let again = try QueryEngine.table("stats count, lost, p50, max of eu/b path \(v.rawValue)", snapshot: snap, context: QueryCorpus.context)
+                #expect(again.rows == ours.rows)
+            }
+            let listed = try QueryEngine.table("paths path \(variants.map { String($0.rawValue) }.sorted().last ?? "")", snapshot: snap, context: QueryCorpus.context)
+            #expect(listed.rows == [longer])
+
+            // Probes: one row per probe sent on the route; other targets have none on it.
+            let probes = try QueryEngine.table("probes path \(route)", snapshot: snap, context: QueryCorpus.context)
+            #expect(probes.rows.count == changed.reduce(0) { $0 + $1.probes.count })
+            #expect(probes.rows.allSatisfy { $0[0] == .text("eu/b") })
+        }
+    }
+
     @Test func missedSlotsAreListedAndFiltered() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
@@ -242,6 +283,9 @@ import Testing
         ("stats jitter using rollups", "'using rollups' cannot answer this query: they do not hold jitter"),
         ("stats loss by address using rollups", "'using rollups' cannot answer this query: they are kept per hop, not per address"),
         ("stats loss step 90m using rollups", "'using rollups' cannot answer this query: no rollup tier"),
+        ("stats loss path 1 using rollups", "'using rollups' cannot answer this query: they are kept per hop, not per path"),
+        ("stats loss of eu/b path 99999", "no path 99999 in the store's path dictionary"),
+        ("paths path 99999", "no path 99999 in the store's path dictionary"),
         ("changes order by p95", "1:18: unknown column 'p95'"),
         ("changes from 2026-11-02 to 2026-11-01", "the time range ends before it starts"),
     ])

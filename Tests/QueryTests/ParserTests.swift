@@ -78,6 +78,9 @@ import PathTSDB
         ("stats loss using disk", "1:18: expected raw, rollups or auto, found 'disk'"),
         ("stats loss by hop, path", "1:20: expected a grouping key (target, ttl, address or time), found 'path'"),
         ("targets last 1h", "1:9: 'last' does not apply to targets queries"),
+        ("changes path 3", "1:9: 'path' does not apply to changes queries"),
+        ("stats loss path 3, x", "1:20: expected a path id (a number from `paths`), found 'x'"),
+        ("stats loss path -1", "1:17: expected a path id (a number from `paths`), found '-1'"),
     ])
     func malformedQueriesNameTheirPosition(text: String, message: String) {
         do {

@@ -49,7 +49,8 @@ struct ProbeStream {
     mutating func next(into out: inout [[ResultValue]], rows: Int, context: QueryContext) throws(QueryError) -> Bool {
         while out.count < rows {
             if runIndex < table.runs.count {
-                emit(run: table.runs[runIndex], into: &out)
+                let run = table.runs[runIndex]
+                if plan.reads(run.path, of: plan.targets[targetIndex].id) { emit(run: run, into: &out) }
                 runIndex += 1
                 continue
             }
@@ -86,7 +87,8 @@ struct ProbeStream {
         var rows = 0
         while out.count - start < bytes && rows < maxRows {
             if runIndex < table.runs.count {
-                rows += emitCSV(run: table.runs[runIndex], into: &out, maxRows: maxRows - rows)
+                let run = table.runs[runIndex]
+                if plan.reads(run.path, of: plan.targets[targetIndex].id) { rows += emitCSV(run: run, into: &out, maxRows: maxRows - rows) }
                 runIndex += 1
                 continue
             }

@@ -141,7 +141,8 @@ public struct QueryCursor {
             try context.checkDeadline()
             let (routes, p) = snapshot.routeLifetimes(target: t.id, range: plan.range)
             problemList += p
-            for r in routes {
+            let asked = plan.query.routePaths
+            for r in routes where asked.isEmpty || r.variants.contains(where: asked.contains) {
                 // A load-balanced hop shows its branches joined by '|'.
                 let text = r.branches.map { hop in
                     hop.isEmpty ? "*" : hop.map { catalog.address(of: $0)?.description ?? "?" }.joined(separator: "|")

@@ -66,7 +66,7 @@ struct StatsExecutor {
                 try context.checkDeadline()
                 let (table, p) = snapshot.runs(of: t.id, in: window, fields: .timing)
                 problems += p
-                for run in table.runs {
+                for run in table.runs where plan.reads(run.path, of: t.id) {
                     let probes = table.probes[run.probeRange]
                     if hops.needsHopAddresses { HopMatcher.hopAddresses(probes, into: &hopAddress) }
                     if byAddress {

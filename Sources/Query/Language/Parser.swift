@@ -85,10 +85,10 @@ public struct Parser {
 
     /// Which clauses each kind takes.
     private static let clauses: [ParsedQuery.Kind: Set<String>] = [
-        .stats: ["of", "for", "hop", "hops", "last", "since", "from", "step", "by", "where", "order", "limit", "using"],
-        .paths: ["of", "for", "last", "since", "from", "where", "order", "limit"],
+        .stats: ["of", "for", "hop", "hops", "path", "last", "since", "from", "step", "by", "where", "order", "limit", "using"],
+        .paths: ["of", "for", "path", "last", "since", "from", "where", "order", "limit"],
         .changes: ["of", "for", "last", "since", "from", "where", "order", "limit"],
-        .probes: ["of", "for", "hop", "hops", "last", "since", "from", "where", "limit"],
+        .probes: ["of", "for", "hop", "hops", "path", "last", "since", "from", "where", "limit"],
         .targets: ["of", "for", "where", "order", "limit"],
         .missed: ["of", "for", "last", "since", "from", "where", "order", "limit"],
     ]
@@ -123,6 +123,14 @@ public struct Parser {
             repeat { q.targets.append(try targetSelector()) } while accept(symbol: ",")
         case "hop", "hops":
             repeat { q.hops.append(try hopSelector()) } while accept(symbol: ",")
+        case "path":
+            repeat {
+                let t = next()
+                guard case .literal(let l) = t.kind, let id = UInt32(l) else {
+                    throw error("a path id (a number from `paths`)", at: t)
+                }
+                if !q.routePaths.contains(PathID(rawValue: id)) { q.routePaths.append(PathID(rawValue: id)) }
+            } while accept(symbol: ",")
         case "last":
             q.range = .last(try duration())
         case "since":

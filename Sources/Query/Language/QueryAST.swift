@@ -25,6 +25,9 @@ public struct ParsedQuery: Sendable, Equatable {
     public var targets: [TargetSelector] = []
     /// Hops matching any selector are kept; empty means every hop.
     public var hops: [HopSelector] = []
+    /// `path N, …`: only runs on the route of one of these dictionary paths (the route as
+    /// `paths` lists it, variants and load-balancer branches included); empty keeps every run.
+    public var routePaths: [PathID] = []
     public var range: TimeSpec = .all
     /// Bucket width; grouping by time needs one.
     public var stepMicros: Int64?

@@ -24,6 +24,15 @@ public struct QueryPlan: Sendable {
     public let shownCount: Int
     /// The rollup tier a stats query reads, or nil for raw data.
     public let rollupTier: RollupTier?
+    /// With `path`: per target, the dictionary paths of the routes asked for, in the plan's
+    /// range. A run is read only if its path is among its target's; nil reads every run.
+    public let runPaths: [TargetID: Set<PathID>]?
+
+    /// Whether the plan reads a run of `target` that took `path`.
+    @inline(__always) func reads(_ path: PathID, of target: TargetID) -> Bool {
+        guard let runPaths else { return true }
+        return runPaths[target]?.contains(path) ?? false
+    }
 
     /// The columns of the answer.
     public var columns: [ResultColumn] { Array(allColumns.prefix(shownCount)) }
@@ -95,8 +104,18 @@ public enum QueryPlanner {
         if q.kind == .stats {
             tier = try chooseTier(q, keys: keys, aggregates: aggregates, range: range, step: step, newest: held?.upperBound)
         }
-        return QueryPlan(query: q, targets: targets, range: range, stepMicros: step, keys: keys, aggregates: aggregates,
-                         allColumns: columns, shownCount: shown, rollupTier: tier)
+        var targetsRead = targets
+        var runPaths: [TargetID: Set<PathID>]?
+        if !q.routePaths.isEmpty && q.kind != .paths {
+            let found = try routePaths(q.routePaths, targets: targets, range: range, snapshot: snapshot, context: context)
+            runPaths = found
+            // A target that never took the routes has nothing to read.
+            targetsRead = targets.filter { found[$0.id] != nil }
+        } else if !q.routePaths.isEmpty {
+            try checkPathsExist(q.routePaths, catalog: snapshot.catalog)
+        }
+        return QueryPlan(query: q, targets: targetsRead, range: range, stepMicros: step, keys: keys, aggregates: aggregates,
+                         allColumns: columns, shownCount: shown, rollupTier: tier, runPaths: runPaths)
     }
 
     // MARK: - Targets
@@ -135,6 +154,31 @@ public enum QueryPlanner {
             }
         }
         return all.filter { chosen.contains($0.id) }
+    }
+
+    // MARK: - Paths
+
+    static func checkPathsExist(_ ids: [PathID], catalog: Catalog) throws(QueryError) {
+        for id in ids where catalog.path(of: id) == nil {
+            throw QueryError("no path \(id.rawValue) in the store's path dictionary", reason: .notFound)
+        }
+    }
+
+    /// Per target, every dictionary path of the routes (as `paths` gathers them in `range`) that
+    /// contain one of `ids`; targets that never took them are left out.
+    static func routePaths(_ ids: [PathID], targets: [SelectedTarget], range: Range<Int64>, snapshot: StoreSnapshot,
+                           context: QueryContext) throws(QueryError) -> [TargetID: Set<PathID>] {
+        try checkPathsExist(ids, catalog: snapshot.catalog)
+        var out = [TargetID: Set<PathID>]()
+        for t in targets {
+            try context.checkDeadline()
+            // Damage met here is met again, and reported, when the runs are read for the answer.
+            let (routes, _) = snapshot.routeLifetimes(target: t.id, range: range)
+            for r in routes where r.variants.contains(where: ids.contains) {
+                out[t.id, default: []].formUnion(r.variants)
+            }
+        }
+        return out
     }
 
     // MARK: - Time
@@ -280,6 +324,7 @@ public enum QueryPlanner {
         var why: String?
         if keys.contains(.address) { why = "they are kept per hop, not per address" }
         if q.hops.contains(where: { if case .address = $0 { true } else { false } }) { why = "they are kept per hop, not per address" }
+        if !q.routePaths.isEmpty { why = "they are kept per hop, not per path" }
         if let a = aggregates.first(where: { !$0.fromRollups }) { why = "they do not hold \(a.name)" }
         var tier: RollupTier?
         if why == nil {
