@@ -49,9 +49,9 @@ final class ProbeLoop: @unchecked Sendable {
     /// How far ahead of the average rate an idle loop may send: a short burst, never more.
     private let burst: Duration = .milliseconds(5)
     /// When the rate holds probes back, the loop sleeps until this much sending is due and then
-    /// sends it at once: a third of the wake-ups of waking for every slot, and still well
-    /// within `burst`.
-    private let coalescing: Duration = .milliseconds(2)
+    /// sends it at once (with the millisecond `sendDue` allows early, one `burst`): a fifth of
+    /// the wake-ups of waking for every slot, at the same average rate.
+    private let coalescing: Duration = .milliseconds(4)
     private let stamp: @Sendable ([(UInt16, Int64)]) -> Void
     private let handle: DatagramHandler
 
