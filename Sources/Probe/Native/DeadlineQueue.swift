@@ -37,7 +37,8 @@ struct DeadlineQueue<Element> {
         return best
     }
 
-    /// Removes and returns every element due at or before `now`, earliest lane by lane.
+    /// Removes every element due at or before `now` and hands each to `body`, lane by lane
+    /// (within a lane, earliest first).
     mutating func removeDue(at now: ContinuousClock.Instant, _ body: (Element) -> Void) {
         for i in lanes.indices {
             while let first = lanes[i].entries.first, first.deadline <= now {
