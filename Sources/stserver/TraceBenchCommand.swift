@@ -47,8 +47,7 @@ struct TraceBenchCommand: AsyncParsableCommand {
             defer { prober.shutdown() }
             let clock = ContinuousClock()
             let t0 = clock.now
-            let before = Self.cpuSeconds()
-            let switchesBefore = Self.contextSwitches()
+            let before = Self.resourceUsage()
             var reached = 0, probesSent = 0, failed = 0
             let fixed = settings
             await withTaskGroup(of: (Bool, Int)?.self) { group in
@@ -73,8 +72,9 @@ struct TraceBenchCommand: AsyncParsableCommand {
                 }
             }
             let wall = BenchCommand.seconds(clock.now - t0)
-            let cpu = Self.cpuSeconds() - before
-            let switches = Self.contextSwitches() - switchesBefore
+            let after = Self.resourceUsage()
+            let cpu = after.cpuSeconds - before.cpuSeconds
+            let switches = after.contextSwitches - before.contextSwitches
             print(#"{"measure":"tracers","tool":"\#(tool)","targets":\#(names.count),"reached":\#(reached),"failed":\#(failed),"probes":\#(probesSent),"wall_s":\#(wall),"traces_per_s":\#(Double(names.count) / wall),"cpu_ms_per_trace":\#(cpu * 1000 / Double(names.count)),"switches_per_trace":\#(Double(switches) / Double(names.count))}"#)
         }
     }
@@ -91,26 +91,16 @@ struct TraceBenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// Context switches of this process and its waited-for children, voluntary or not: each is
-    /// a wake-up or a preemption the tracer paid for.
-    static func contextSwitches() -> Int {
-        var total = 0
+    /// User and system CPU (seconds) and context switches, voluntary or not (each a wake-up or
+    /// a preemption the tracer paid for), of this process and its waited-for children.
+    static func resourceUsage() -> (cpuSeconds: Double, contextSwitches: Int) {
+        var cpu = 0.0, switches = 0
         for who in [RUSAGE_SELF, RUSAGE_CHILDREN] {
             var u = rusage()
             getrusage(__rusage_who_t(who.rawValue), &u)
-            total += u.ru_nvcsw + u.ru_nivcsw
+            cpu += Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+            switches += u.ru_nvcsw + u.ru_nivcsw
         }
-        return total
-    }
-
-    /// User and system CPU of this process and its waited-for children, in seconds.
-    static func cpuSeconds() -> Double {
-        var total = 0.0
-        for who in [RUSAGE_SELF, RUSAGE_CHILDREN] {
-            var u = rusage()
-            getrusage(__rusage_who_t(who.rawValue), &u)
-            total += Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
-        }
-        return total
+        return (cpu, switches)
     }
 }
