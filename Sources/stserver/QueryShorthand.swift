@@ -31,11 +31,3 @@ enum QueryShorthand {
         for p in cursor.problems { StandardError.write("stserver: warning: \(p)\n") }
     }
 }
-
-extension TimeRangeOptions {
-    /// The range as a query's time clause.
-    func spec(in snapshot: StoreSnapshot) throws -> TimeSpec {
-        let r = try range(in: snapshot)
-        return .between(.absolute(r.lowerBound), .absolute(r.upperBound))
-    }
-}

@@ -10,22 +10,14 @@ struct TimeRangeOptions: ParsableArguments {
     @Option(name: .long, help: "End: RFC 3339, now, or relative to the newest data.")
     var to: String = "+1s"
 
-    /// The range in microseconds. Relative times count back from the newest data in `snapshot`,
-    /// so that imported history works the same as live data.
-    func range(in snapshot: StoreSnapshot) throws -> Range<Int64> {
+    /// The range as a query's time clause. Relative times count back from the newest data in
+    /// `snapshot`, so that imported history works the same as live data.
+    func spec(in snapshot: StoreSnapshot) throws -> TimeSpec {
         let newest = snapshot.timeRange?.upperBound ?? 0
         guard let start = DurationText.parseTime(from, now: newest), let end = DurationText.parseTime(to, now: newest) else {
             throw ValidationError("--from and --to take RFC 3339 times, now, or offsets such as -24h")
         }
         guard start < end else { throw ValidationError("--from must come before --to") }
-        return start..<end
-    }
-}
-
-extension StoreSnapshot {
-    /// The id of the target named `name`, or a not-found error.
-    func target(named name: String) throws -> TargetID {
-        guard let id = catalog.targetID(named: name) else { throw StorageError(.notFound, "no target named \"\(name)\"") }
-        return id
+        return .between(.absolute(start), .absolute(end))
     }
 }
