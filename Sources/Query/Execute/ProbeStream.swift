@@ -48,15 +48,23 @@ struct ProbeStream {
     /// Appends the rows of the next runs, about `rows` of them; false when nothing is left.
     mutating func next(into out: inout [[ResultValue]], rows: Int, context: QueryContext) throws(QueryError) -> Bool {
         while out.count < rows {
-            if runIndex < table.runs.count {
-                let run = table.runs[runIndex]
-                if plan.reads(run.path, of: plan.targets[targetIndex].id) { emit(run: run, into: &out) }
-                runIndex += 1
-                continue
-            }
-            guard try loadNextWindow(context: context) else { return !out.isEmpty }
+            guard let run = try nextRun(context: context) else { return !out.isEmpty }
+            emit(run: run, into: &out)
         }
         return true
+    }
+
+    /// The next run the plan reads (of the target at `targetIndex`, whose runs `table` holds),
+    /// reading further target-windows as needed; nil when every one has been read.
+    private mutating func nextRun(context: QueryContext) throws(QueryError) -> RunRecord? {
+        while true {
+            while runIndex < table.runs.count {
+                let run = table.runs[runIndex]
+                runIndex += 1
+                if plan.reads(run.path, of: plan.targets[targetIndex].id) { return run }
+            }
+            guard try loadNextWindow(context: context) else { return nil }
+        }
     }
 
     /// Reads the runs of the next target-window with any; false when every one has been read.
@@ -86,13 +94,8 @@ struct ProbeStream {
         let start = out.count
         var rows = 0
         while out.count - start < bytes && rows < maxRows {
-            if runIndex < table.runs.count {
-                let run = table.runs[runIndex]
-                if plan.reads(run.path, of: plan.targets[targetIndex].id) { rows += emitCSV(run: run, into: &out, maxRows: maxRows - rows) }
-                runIndex += 1
-                continue
-            }
-            guard try loadNextWindow(context: context) else { break }
+            guard let run = try nextRun(context: context) else { break }
+            rows += emitCSV(run: run, into: &out, maxRows: maxRows - rows)
         }
         return rows
     }

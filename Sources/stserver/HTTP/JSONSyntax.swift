@@ -60,11 +60,7 @@ enum JSONSyntax {
                     i += 1
                     skipSpace()
                     try value(depth: depth + 1)
-                    skipSpace()
-                    guard i < bytes.count else { throw fail("expected ',' or '}'") }
-                    if bytes[i] == UInt8(ascii: "}") { i += 1; return }
-                    guard bytes[i] == UInt8(ascii: ",") else { throw fail("expected ',' or '}'") }
-                    i += 1
+                    if try listEnds(at: UInt8(ascii: "}")) { return }
                 }
             case UInt8(ascii: "["):
                 i += 1
@@ -73,11 +69,7 @@ enum JSONSyntax {
                 while true {
                     skipSpace()
                     try value(depth: depth + 1)
-                    skipSpace()
-                    guard i < bytes.count else { throw fail("expected ',' or ']'") }
-                    if bytes[i] == UInt8(ascii: "]") { i += 1; return }
-                    guard bytes[i] == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
-                    i += 1
+                    if try listEnds(at: UInt8(ascii: "]")) { return }
                 }
             case UInt8(ascii: "\""):
                 try string()
@@ -89,6 +81,18 @@ enum JSONSyntax {
             default:
                 throw fail("expected a value")
             }
+        }
+
+        /// After an object's member or an array's element: consumes the closing bracket (true)
+        /// or the comma before the next one (false).
+        mutating func listEnds(at close: UInt8) throws(Problem) -> Bool {
+            skipSpace()
+            let expected = "expected ',' or '\(Character(Unicode.Scalar(close)))'"
+            guard i < bytes.count else { throw fail(expected) }
+            if bytes[i] == close { i += 1; return true }
+            guard bytes[i] == UInt8(ascii: ",") else { throw fail(expected) }
+            i += 1
+            return false
         }
 
         mutating func literal(_ word: String) throws(Problem) {
