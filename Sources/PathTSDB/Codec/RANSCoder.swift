@@ -130,24 +130,19 @@ extension RANSCoder {
         return out
     }
 
-    /// Per-slot decoding table: the symbol, its frequency and `slot − start`, so one lookup per
-    /// slot gives the whole state update.
+    /// Per-slot decoding table: the symbol, its frequency and `slot − start` packed in one
+    /// word (symbol in bits 24–31, `slot − start` in 12–23, frequency − 1 in 0–11), so one
+    /// 4-byte lookup per slot gives the whole state update and the table fits in 16 KiB.
     struct SlotTable {
-        var symbol: [UInt8]
-        var frequency: [UInt32]
-        var bias: [UInt32]
+        var slots: [UInt32]
 
         init(_ table: Table) {
-            let n = Int(RANSCoder.scale)
-            symbol = [UInt8](repeating: 0, count: n)
-            frequency = [UInt32](repeating: 0, count: n)
-            bias = [UInt32](repeating: 0, count: n)
+            slots = [UInt32](repeating: 0, count: Int(RANSCoder.scale))
             for s in 0..<256 where table.frequencies[s] > 0 {
                 let start = Int(table.starts[s])
-                for k in start..<(start + Int(table.frequencies[s])) {
-                    symbol[k] = UInt8(s)
-                    frequency[k] = table.frequencies[s]
-                    bias[k] = UInt32(k - start)
+                let f = table.frequencies[s]
+                for k in start..<(start + Int(f)) {
+                    slots[k] = UInt32(s) << 24 | UInt32(k - start) << 12 | (f - 1)
                 }
             }
         }
@@ -158,59 +153,77 @@ extension RANSCoder {
     static func decodeInterleaved(_ input: UnsafeBufferPointer<UInt8>, count: Int, lanes: Int, table: SlotTable,
                                   into output: UnsafeMutableBufferPointer<UInt8>) -> Bool {
         guard count > 0 else { return true }
-        guard lanes == 2 || lanes == 4, input.count >= 4 * lanes, output.count >= count else { return false }
-        return table.symbol.withUnsafeBufferPointer { sym in
-            table.frequency.withUnsafeBufferPointer { freq in
-                table.bias.withUnsafeBufferPointer { bias in
-                    var p = 0
-                    let n = input.count
-                    var x = (UInt32(0), UInt32(0), UInt32(0), UInt32(0))
-                    func state() -> UInt32 {
-                        var v: UInt32 = 0
-                        for _ in 0..<4 { v = v << 8 | UInt32(input[p]); p += 1 }
-                        return v
-                    }
-                    x.0 = state()
-                    x.1 = state()
-                    if lanes == 4 {
-                        x.2 = state()
-                        x.3 = state()
-                    }
-                    let mask = RANSCoder.scale - 1
-                    /// One symbol from state `v`, then the bytes that bring it back into range.
-                    @inline(__always) func step(_ v: inout UInt32, into i: Int) -> Bool {
-                        let slot = Int(v & mask)
-                        output[i] = sym[slot]
-                        v = freq[slot] &* (v >> RANSCoder.scaleBits) &+ bias[slot]
-                        while v < RANSCoder.lowerBound {
-                            guard p < n else { return false }
-                            v = v << 8 | UInt32(input[p]); p += 1
-                        }
-                        return true
-                    }
-                    var i = 0
-                    if lanes == 4 {
-                        while i + 3 < count {
-                            guard step(&x.0, into: i), step(&x.1, into: i + 1), step(&x.2, into: i + 2), step(&x.3, into: i + 3) else { return false }
-                            i += 4
-                        }
-                    } else {
-                        while i + 1 < count {
-                            guard step(&x.0, into: i), step(&x.1, into: i + 1) else { return false }
-                            i += 2
-                        }
-                    }
-                    // The last symbol of each lane left: no bytes to bring in after it.
-                    var lane = 0
-                    while i < count {
-                        let v = lane == 0 ? x.0 : lane == 1 ? x.1 : x.2
-                        output[i] = sym[Int(v & mask)]
-                        i += 1
-                        lane += 1
-                    }
-                    return true
+        guard lanes == 2 || lanes == 4, input.count >= 4 * lanes, output.count >= count,
+              let bytes = input.baseAddress, let out = output.baseAddress else { return false }
+        return table.slots.withUnsafeBufferPointer { slotBuffer in
+            guard let slots = slotBuffer.baseAddress else { return false }
+            var p = 0
+            let n = input.count
+            var x = (UInt32(0), UInt32(0), UInt32(0), UInt32(0))
+            func state() -> UInt32 {
+                var v: UInt32 = 0
+                for _ in 0..<4 { v = v << 8 | UInt32(bytes[p]); p += 1 }
+                return v
+            }
+            x.0 = state()
+            x.1 = state()
+            if lanes == 4 {
+                x.2 = state()
+                x.3 = state()
+            }
+            let mask = RANSCoder.scale - 1
+            /// One symbol from state `v`; its new state `f·(v >> 12) + bias` is at least 2^11, so
+            /// it takes 0, 1 or 2 bytes to bring back to 2^23 or more, which its leading zero
+            /// count gives: no loop, no data-dependent branch. The caller vouches for 4 bytes at
+            /// `p` (only those wanted are used).
+            @inline(__always) func step(_ v: inout UInt32, into i: Int) {
+                let e = slots[Int(v & mask)]
+                out[i] = UInt8(truncatingIfNeeded: e >> 24)
+                let next = ((e & 0xFFF) &+ 1) &* (v >> RANSCoder.scaleBits) &+ ((e >> 12) & 0xFFF)
+                let k = UInt64(max(next.leadingZeroBitCount, 1) - 1) >> 3
+                let word = UInt64(UInt32(bigEndian: UnsafeRawPointer(bytes + p).loadUnaligned(as: UInt32.self)))
+                v = UInt32(truncatingIfNeeded: (UInt64(next) << (k << 3)) | (word >> (32 &- (k << 3))))
+                p &+= Int(k)
+            }
+            /// The same with the bytes read one at a time, near the end of the stream.
+            @inline(__always) func carefulStep(_ v: inout UInt32, into i: Int) -> Bool {
+                let e = slots[Int(v & mask)]
+                out[i] = UInt8(truncatingIfNeeded: e >> 24)
+                v = ((e & 0xFFF) &+ 1) &* (v >> RANSCoder.scaleBits) &+ ((e >> 12) & 0xFFF)
+                while v < RANSCoder.lowerBound {
+                    guard p < n else { return false }
+                    v = v << 8 | UInt32(bytes[p]); p += 1
+                }
+                return true
+            }
+            var i = 0
+            if lanes == 4 {
+                // Four steps take at most 8 bytes of a sound stream, 12 of a damaged one, and
+                // each loads 4 from where it starts: 16 bytes keep every load in the stream.
+                while i + 3 < count && n - p >= 16 {
+                    step(&x.0, into: i); step(&x.1, into: i + 1); step(&x.2, into: i + 2); step(&x.3, into: i + 3)
+                    i += 4
+                }
+                while i + 3 < count {
+                    guard carefulStep(&x.0, into: i), carefulStep(&x.1, into: i + 1), carefulStep(&x.2, into: i + 2),
+                          carefulStep(&x.3, into: i + 3) else { return false }
+                    i += 4
+                }
+            } else {
+                while i + 1 < count {
+                    guard carefulStep(&x.0, into: i), carefulStep(&x.1, into: i + 1) else { return false }
+                    i += 2
                 }
             }
+            // The last symbol of each lane left: no bytes to bring in after it.
+            var lane = 0
+            while i < count {
+                let v = lane == 0 ? x.0 : lane == 1 ? x.1 : x.2
+                out[i] = UInt8(truncatingIfNeeded: slots[Int(v & mask)] >> 24)
+                i += 1
+                lane += 1
+            }
+            return true
         }
     }
 }

@@ -70,7 +70,7 @@ struct RTTEncoder {
         precondition(s >= 0 && s < models.count, "series \(s) outside the \(models.count) numbered")
         let sym: UInt8
         let step = models.step(s)
-        let floor = models.floor(s, step: step)
+        let floor = models.floor(s)
         if !models.hasBaseline(s) {
             sym = RTTSymbols.escapeSymbol
             escapes.appendVarint(value)
@@ -184,7 +184,10 @@ struct RTTDecoder {
         let n = series.count
         guard symbols.count - next >= n else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
         let models = self.models
+        let states = models.series
         let seriesCount = UInt32(truncatingIfNeeded: models.count)
+        guard n > 0, let start = self.symbols.baseAddress else { return }
+        let symbols = start + next
         // The bit reader in a local, so that its state stays in registers.
         var bits = self.bits
         defer { self.bits = bits }
@@ -192,11 +195,20 @@ struct RTTDecoder {
             let raw = series[i]
             guard UInt32(bitPattern: raw) < seriesCount else { throw StorageError(.corruption, "RTT of series \(raw), of \(models.count) numbered") }
             let s = Int(raw)
-            let sym = symbols[next &+ i]
+            let sym = symbols[i]
+            let p = states + s
             let value: UInt32
-            if sym < RTTSymbols.negativeSymbol && models.hasBaseline(s) {
-                let step = models.step(s)
-                value = models.floor(s, step: step) &+ UInt32(sym) &* step &+ TruncatedBinary.read(below: step, from: &bits)
+            if sym < RTTSymbols.negativeSymbol && p.pointee.filled > 0 {
+                // The remainder's truncated binary code, read with one peek and no branch on
+                // its form (see `TruncatedBinary.read`); a step of 1 reads nothing.
+                let b = p.pointee.remainderBits
+                let short = p.pointee.shortForms
+                let peeked = bits.peek(bits: Int(b) + 1)
+                let v = peeked & ((UInt32(1) << b) &- 1)
+                let isLong: UInt32 = v >= short ? 1 : 0
+                let longValue = ((v << 1) | (peeked >> b)) &- short
+                bits.consume(bits: Int(b &+ isLong))
+                value = p.pointee.floor &+ UInt32(sym) &* p.pointee.step &+ Branchless.select(isLong, longValue, v)
             } else {
                 value = try exceptionalValue(symbol: sym, series: s)  // escapes only; no bits
             }
@@ -211,7 +223,7 @@ struct RTTDecoder {
     @inline(never)
     private mutating func exceptionalValue(symbol sym: UInt8, series s: Int) throws(StorageError) -> UInt32 {
         let step = models.step(s)
-        let floor = models.floor(s, step: step)
+        let floor = models.floor(s)
         if !models.hasBaseline(s) {
             guard sym == RTTSymbols.escapeSymbol else { throw StorageError(.corruption, "RTT series \(s) starts without an escape") }
             return try readEscape(max: UInt64(UInt32.max))
