@@ -34,10 +34,12 @@ let package = Package(
         .systemLibrary(name: "CLZ4", providers: [.apt(["liblz4-dev"])]),
         // setns(2) for the native prober, which Glibc declares only under _GNU_SOURCE.
         .target(name: "CProbeShims"),
+        // CRC-32C with the CPU's instruction, which Swift cannot name.
+        .target(name: "CChecksum"),
         .target(
             name: "PathTSDB",
             dependencies: [
-                "CZstd", "CLZ4",
+                "CZstd", "CLZ4", "CChecksum",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],

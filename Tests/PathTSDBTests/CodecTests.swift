@@ -7,6 +7,27 @@ import Testing
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
         let long = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         #expect(CRC32C.checksum(long) == CRC32C.checksum(long[500...], continuing: CRC32C.checksum(long[..<500])))
+        let check = Array("123456789".utf8).withUnsafeBytes { CRC32C.tableChecksum($0) }
+        #expect(check == 0xE306_9283)
+    }
+
+    /// The CPU's instruction, where `checksum` uses it, and the tables agree on every length and
+    /// alignment, including the tails the 8-byte steps leave.
+    @Test func crc32cInstructionAndTablesAgree() {
+        var g = SystemRandomNumberGenerator()
+        let bytes = (0..<400).map { _ in UInt8.random(in: 0...255, using: &g) }
+        bytes.withUnsafeBytes { all in
+            for offset in 0..<8 {
+                for length in 0..<(all.count - offset) {
+                    let slice = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])
+                    let seed = UInt32(truncatingIfNeeded: length &* 2_654_435_761)
+                    guard CRC32C.checksum(slice, continuing: seed) == CRC32C.tableChecksum(slice, continuing: seed) else {
+                        Issue.record("CRC-32C differs at offset \(offset), length \(length) (hardware: \(CRC32C.usesHardware))")
+                        return
+                    }
+                }
+            }
+        }
     }
 
     @Test(arguments: [UInt64(0), 1, 127, 128, 300, 1 << 35, UInt64.max])

@@ -13,6 +13,7 @@
 /// run then decode independently of each other instead of each waiting for the last one's
 /// update, which is what bounds the decoder's speed. Version 1 chunks used the mean at once.
 final class RTTModelBank {
+    /// Run minima in the baseline window (a power of two: the ring position wraps by masking).
     static let window = 32
     /// The quantisation step is the mean residual divided by this.
     static let stepsPerMean: UInt32 = 8
@@ -101,8 +102,9 @@ final class RTTModelBank {
     }
 
     /// Closes the current run of series `s`: its minimum enters the baseline window and the
-    /// run's mean takes effect.
-    func endRun(_ s: Int) {
+    /// run's mean takes effect. Inlined into the callers' loops over a run's series; only the
+    /// window's rescan, when its minimum leaves, is a call.
+    @inline(__always) func endRun(_ s: Int) {
         let p = series + s
         let runMin = p.pointee.runMinimum
         guard runMin != .max else { return }
@@ -111,8 +113,8 @@ final class RTTModelBank {
         let position = Int(p.pointee.ringPosition)
         let evicted = filled < RTTModelBank.window ? UInt32.max : ringBase[position]
         ringBase[position] = runMin
-        p.pointee.ringPosition = UInt8((position + 1) % RTTModelBank.window)
-        p.pointee.filled = UInt8(min(filled + 1, RTTModelBank.window))
+        p.pointee.ringPosition = UInt8(truncatingIfNeeded: (position &+ 1) & (RTTModelBank.window - 1))
+        p.pointee.filled = UInt8(truncatingIfNeeded: Swift.min(filled &+ 1, RTTModelBank.window))
         p.pointee.runMinimum = .max
         if filled == 0 {
             p.pointee.baseline = runMin
@@ -120,10 +122,15 @@ final class RTTModelBank {
         } else if runMin < p.pointee.baseline {
             p.pointee.baseline = runMin
         } else if evicted == p.pointee.baseline {
-            var m = UInt32.max
-            for i in 0..<Int(p.pointee.filled) { m = min(m, ringBase[i]) }
-            p.pointee.baseline = m
+            p.pointee.baseline = RTTModelBank.minimum(ringBase)
         }
         RTTModelBank.setParameters(&p.pointee, meanX16: p.pointee.liveMeanX16)
+    }
+
+    /// The smallest of a full window (rescanned when its minimum leaves it).
+    @inline(never) private static func minimum(_ window: UnsafeMutablePointer<UInt32>) -> UInt32 {
+        var m = UInt32.max
+        for i in 0..<RTTModelBank.window { m = Swift.min(m, window[i]) }
+        return m
     }
 }
