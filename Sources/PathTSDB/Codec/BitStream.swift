@@ -51,15 +51,15 @@ struct BitReader {
     @inline(__always) mutating func peek(bits: Int) -> UInt32 {
         let b = UInt64(bits)
         if count < b { refill() }
-        return UInt32(truncatingIfNeeded: accumulator & ((1 << b) &- 1))
+        return UInt32(truncatingIfNeeded: accumulator & ((1 &<< b) &- 1))
     }
 
     /// Consumes `bits` bits, which a `peek` of at least as many has made available.
     @inline(__always) mutating func consume(bits: Int) {
         let b = UInt64(bits)
         if count < b { overrun = true; count = b }
-        accumulator >>= b
-        count -= b
+        accumulator &>>= b
+        count &-= b
     }
 
     @inline(__always) private mutating func refill() {
@@ -67,10 +67,10 @@ struct BitReader {
         // least 56 bits; the bytes that did not fit are read again next time.
         if let base = bytes.baseAddress, bytes.count - position >= 8 {
             let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-            accumulator |= word << count
-            let taken = (63 - count) >> 3
-            position += Int(taken)
-            count += taken << 3
+            accumulator |= word &<< count
+            let taken = (63 &- count) &>> 3
+            position &+= Int(taken)
+            count &+= taken &<< 3
             return
         }
         while count <= 56 && position < bytes.count {

@@ -180,9 +180,9 @@ extension RANSCoder {
                 let e = slots[Int(v & mask)]
                 out[i] = UInt8(truncatingIfNeeded: e >> 24)
                 let next = ((e & 0xFFF) &+ 1) &* (v >> RANSCoder.scaleBits) &+ ((e >> 12) & 0xFFF)
-                let k = UInt64(max(next.leadingZeroBitCount, 1) - 1) >> 3
+                let k = UInt64(max(next.leadingZeroBitCount, 1) &- 1) &>> 3
                 let word = UInt64(UInt32(bigEndian: UnsafeRawPointer(bytes + p).loadUnaligned(as: UInt32.self)))
-                v = UInt32(truncatingIfNeeded: (UInt64(next) << (k << 3)) | (word >> (32 &- (k << 3))))
+                v = UInt32(truncatingIfNeeded: (UInt64(next) &<< (k &<< 3)) | (word &>> (32 &- (k &<< 3))))
                 p &+= Int(k)
             }
             /// The same with the bytes read one at a time, near the end of the stream.

@@ -204,9 +204,9 @@ struct RTTDecoder {
                 let b = p.pointee.remainderBits
                 let short = p.pointee.shortForms
                 let peeked = bits.peek(bits: Int(b) + 1)
-                let v = peeked & ((UInt32(1) << b) &- 1)
+                let v = peeked & ((UInt32(1) &<< b) &- 1)
                 let isLong: UInt32 = v >= short ? 1 : 0
-                let longValue = ((v << 1) | (peeked >> b)) &- short
+                let longValue = ((v &<< 1) | (peeked &>> b)) &- short
                 bits.consume(bits: Int(b &+ isLong))
                 value = p.pointee.floor &+ UInt32(sym) &* p.pointee.step &+ Branchless.select(isLong, longValue, v)
             } else {

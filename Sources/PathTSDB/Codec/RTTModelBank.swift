@@ -95,8 +95,8 @@ final class RTTModelBank {
         let m = p.pointee.liveMeanX16
         // A spike counts as at most four means (and at least 4 µs), all within 32 bits.
         let ceilingX16 = UInt32(truncatingIfNeeded: Swift.min(Swift.max(UInt64(m) &* 4, 64), UInt64(UInt32.max)))
-        let clampedX16 = Branchless.min(UInt32(truncatingIfNeeded: Swift.min(UInt64(u) << 4, UInt64(UInt32.max))), ceilingX16)
-        let mean = UInt32(truncatingIfNeeded: Int64(m) &+ ((Int64(clampedX16) &- Int64(m)) >> 5))
+        let clampedX16 = Branchless.min(UInt32(truncatingIfNeeded: Swift.min(UInt64(u) &<< 4, UInt64(UInt32.max))), ceilingX16)
+        let mean = UInt32(truncatingIfNeeded: Int64(m) &+ ((Int64(clampedX16) &- Int64(m)) &>> 5))
         p.pointee.liveMeanX16 = mean
         if !deferredScale { RTTModelBank.setParameters(&p.pointee, meanX16: mean) }
     }

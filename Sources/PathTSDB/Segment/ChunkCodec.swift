@@ -197,11 +197,6 @@ enum ChunkCodec {
             let seriesCount = Int(indexer.count)
             var mplsStacks = [[MPLSLabel]]()
             let probes = try RTTDecoder.withDecoder(storage: rttStorage, seriesCount: seriesCount, version: version, escapes: ByteCursor(raw, from: ranges[17].lowerBound, to: ranges[17].upperBound, fileOffset: columnsOffset)) { (rtt: inout RTTDecoder) throws(StorageError) -> [ProbeRecord] in
-                var ttlCol = column(9), statusCol = column(10), otherCol = column(11), replyTTLCol = column(12)
-                var typeCol = column(13), codeCol = column(14), mplsCountCol = column(15), labelCol = column(16)
-                var lastReplyTTL = [UInt8](repeating: 0, count: seriesCount)
-                var lastType = [UInt8](repeating: 0, count: seriesCount)
-                var lastCode = [UInt8](repeating: 0, count: seriesCount)
                 let details = fields.contains(.replyDetails)
                 // Per run: the answered probes' series and slots, then their values in one call.
                 let longestRun = runs.reduce(0) { max($0, Int($1.probeCount)) }
@@ -220,7 +215,14 @@ enum ChunkCodec {
                     runValues.deallocate()
                 }
                 var failure: StorageError?
+                let (runs, runSlot, slotStart) = (runs, runSlot, slotStart)
                 let probes = [ProbeRecord](unsafeUninitializedCapacity: probeCount) { out, initialized in
+                    // The loop's state in locals of this closure, not captured from outside it,
+                    // so that the compiler may keep it in registers.
+                    var ttlCol = column(9), statusCol = column(10), otherCol = column(11), replyTTLCol = column(12)
+                    var typeCol = column(13), codeCol = column(14), mplsCountCol = column(15), labelCol = column(16)
+                    var lastReplyTTL = [UInt8](repeating: 0, count: details ? seriesCount : 0)
+                    var lastType = lastReplyTTL, lastCode = lastReplyTTL
                     do throws(StorageError) {
                         for (r, run) in runs.enumerated() {
                             let slot = runSlot[r]
