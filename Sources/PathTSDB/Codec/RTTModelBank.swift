@@ -92,11 +92,11 @@ final class RTTModelBank {
         p.pointee.runMinimum = Branchless.min(p.pointee.runMinimum, value)
         guard p.pointee.filled > 0 else { return }
         let u = Branchless.subtractingOrZero(value, p.pointee.baseline)
-        let m = p.pointee.liveMeanX16
-        // A spike counts as at most four means (and at least 4 µs), all within 32 bits.
-        let ceilingX16 = UInt32(truncatingIfNeeded: Swift.min(Swift.max(UInt64(m) &* 4, 64), UInt64(UInt32.max)))
-        let clampedX16 = Branchless.min(UInt32(truncatingIfNeeded: Swift.min(UInt64(u) &<< 4, UInt64(UInt32.max))), ceilingX16)
-        let mean = UInt32(truncatingIfNeeded: Int64(m) &+ ((Int64(clampedX16) &- Int64(m)) &>> 5))
+        let m = UInt64(p.pointee.liveMeanX16)
+        // A spike counts as at most four means (and at least 4 µs), all within 32 bits. In 64
+        // bits nothing overflows, so the three bounds need only one clamp each.
+        let clampedX16 = Swift.min(Swift.min(UInt64(u) &<< 4, Swift.max(m &<< 2, 64)), UInt64(UInt32.max))
+        let mean = UInt32(truncatingIfNeeded: Int64(bitPattern: m) &+ ((Int64(bitPattern: clampedX16) &- Int64(bitPattern: m)) &>> 5))
         p.pointee.liveMeanX16 = mean
         if !deferredScale { RTTModelBank.setParameters(&p.pointee, meanX16: mean) }
     }
