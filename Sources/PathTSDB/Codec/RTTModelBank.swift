@@ -65,8 +65,6 @@ final class RTTModelBank {
 
     @inline(__always) func hasBaseline(_ s: Int) -> Bool { series[s].filled > 0 }
 
-    @inline(__always) func baseline(_ s: Int) -> UInt32 { series[s].baseline }
-
     /// The quantisation step (at least 1).
     @inline(__always) func step(_ s: Int) -> UInt32 { series[s].step }
 
