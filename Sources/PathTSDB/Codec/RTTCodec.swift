@@ -21,30 +21,42 @@ enum RTTSymbols {
 /// Truncated binary coding of `r` in `0..<n`: ⌊log2 n⌋ or ⌈log2 n⌉ bits, never wasting a
 /// whole bit when `n` is not a power of two.
 enum TruncatedBinary {
+    /// How `0..<n` is coded: values below `shortForms` take `bits` bits, the others `bits + 1`.
+    /// For `n = 1` that is no bits at all. The RTT model keeps one per series, computed when
+    /// its step changes, so a value costs no bit count.
+    struct Split {
+        /// ⌊log2 n⌋.
+        var bits: UInt32
+        /// `2^(bits+1) − n`: how many values take the short form.
+        var shortForms: UInt32
+
+        /// The split of `0..<n`, `n ≥ 1`.
+        @inline(__always) init(below n: UInt32) {
+            bits = UInt32(31 - n.leadingZeroBitCount)
+            shortForms = (UInt32(1) &<< (bits + 1)) &- n
+        }
+    }
+
     /// Writes the short form's `b` bits or the long form's `b + 1` as one value, without a
     /// branch on which (the long form's two parts, `v >> 1` then `v & 1`, packed LSB first).
-    @inline(__always) static func write(_ r: UInt32, below n: UInt32, to w: inout BitWriter) {
-        guard n > 1 else { return }
-        let b = 31 - n.leadingZeroBitCount          // ⌊log2 n⌋
-        let short = (UInt32(1) << UInt32(b + 1)) &- n  // values coded in b bits
-        let isLong: UInt32 = r < short ? 0 : 1
-        let v = r &+ short
-        let long = (v >> 1) | ((v & 1) << UInt32(b))
-        w.write(Branchless.select(isLong, long, r), bits: b + Int(isLong))
+    @inline(__always) static func write(_ r: UInt32, _ split: Split, to w: inout BitWriter) {
+        let b = split.bits
+        let isLong: UInt32 = r < split.shortForms ? 0 : 1
+        let v = r &+ split.shortForms
+        let long = (v &>> 1) | ((v & 1) &<< b)
+        w.write(Branchless.select(isLong, long, r), bits: Int(b &+ isLong))
     }
 
     /// Reads with one peek and no data-dependent branch: whether the code is the short or the
     /// long form is as good as random, and a mispredicted branch per value costs more than
     /// computing both.
-    @inline(__always) static func read(below n: UInt32, from r: inout BitReader) -> UInt32 {
-        guard n > 1 else { return 0 }
-        let b = 31 - n.leadingZeroBitCount
-        let short = (UInt32(1) << UInt32(b + 1)) &- n
-        let peeked = r.peek(bits: b + 1)
-        let v = peeked & ((UInt32(1) << UInt32(b)) &- 1)
-        let isLong = v >= short ? UInt32(1) : 0
-        let longValue = ((v << 1) | (peeked >> UInt32(b))) &- short
-        r.consume(bits: b + Int(isLong))
+    @inline(__always) static func read(_ split: Split, from r: inout BitReader) -> UInt32 {
+        let b = split.bits
+        let peeked = r.peek(bits: Int(b) + 1)
+        let v = peeked & ((UInt32(1) &<< b) &- 1)
+        let isLong: UInt32 = v >= split.shortForms ? 1 : 0
+        let longValue = ((v &<< 1) | (peeked &>> b)) &- split.shortForms
+        r.consume(bits: Int(b &+ isLong))
         return Branchless.select(isLong, longValue, v)
     }
 }
@@ -69,9 +81,10 @@ struct RTTEncoder {
         let s = Int(series)
         precondition(s >= 0 && s < models.count, "series \(s) outside the \(models.count) numbered")
         let sym: UInt8
-        let step = models.step(s)
-        let floor = models.floor(s)
-        if !models.hasBaseline(s) {
+        let model = models.series[s]
+        let step = model.step
+        let floor = model.floor
+        if !model.hasBaseline {
             sym = RTTSymbols.escapeSymbol
             escapes.appendVarint(value)
         } else if value < floor {
@@ -82,7 +95,7 @@ struct RTTEncoder {
             let q = u / step
             if q < UInt32(RTTSymbols.negativeSymbol) {
                 sym = UInt8(q)
-                TruncatedBinary.write(u - q * step, below: step, to: &bits)
+                TruncatedBinary.write(u - q * step, model.remainder, to: &bits)
             } else {
                 // Only the excess over the largest ordinary symbol's range.
                 sym = RTTSymbols.escapeSymbol
@@ -198,17 +211,8 @@ struct RTTDecoder {
             let sym = symbols[i]
             let p = states + s
             let value: UInt32
-            if sym < RTTSymbols.negativeSymbol && p.pointee.filled > 0 {
-                // The remainder's truncated binary code, read with one peek and no branch on
-                // its form (see `TruncatedBinary.read`); a step of 1 reads nothing.
-                let b = p.pointee.remainderBits
-                let short = p.pointee.shortForms
-                let peeked = bits.peek(bits: Int(b) + 1)
-                let v = peeked & ((UInt32(1) &<< b) &- 1)
-                let isLong: UInt32 = v >= short ? 1 : 0
-                let longValue = ((v &<< 1) | (peeked &>> b)) &- short
-                bits.consume(bits: Int(b &+ isLong))
-                value = p.pointee.floor &+ UInt32(sym) &* p.pointee.step &+ Branchless.select(isLong, longValue, v)
+            if sym < RTTSymbols.negativeSymbol && p.pointee.hasBaseline {
+                value = p.pointee.floor &+ UInt32(sym) &* p.pointee.step &+ TruncatedBinary.read(p.pointee.remainder, from: &bits)
             } else {
                 value = try exceptionalValue(symbol: sym, series: s)  // escapes only; no bits
             }
@@ -222,9 +226,10 @@ struct RTTDecoder {
     /// largest ordinary symbol's range.
     @inline(never)
     private mutating func exceptionalValue(symbol sym: UInt8, series s: Int) throws(StorageError) -> UInt32 {
-        let step = models.step(s)
-        let floor = models.floor(s)
-        if !models.hasBaseline(s) {
+        let model = models.series[s]
+        let step = model.step
+        let floor = model.floor
+        if !model.hasBaseline {
             guard sym == RTTSymbols.escapeSymbol else { throw StorageError(.corruption, "RTT series \(s) starts without an escape") }
             return try readEscape(max: UInt64(UInt32.max))
         } else if sym == RTTSymbols.negativeSymbol {

@@ -21,16 +21,14 @@ final class RTTModelBank {
     /// under it (the baseline lags a falling diurnal curve) are ordinary symbols, not escapes.
     static let floorSteps: UInt32 = 2
 
-    /// One series. The first four fields are what a value's decoding reads.
+    /// One series. The first three fields are what a value's decoding reads.
     struct Series {
         /// The value residuals are counted from, with the step in force.
         var floor: UInt32 = 0
         /// The quantisation step in force (at least 1).
         var step: UInt32 = 1
-        /// ⌊log2 step⌋: a remainder takes this many bits or one more.
-        var remainderBits: UInt32 = 0
-        /// Remainders below this take the short form (`2^(remainderBits+1) − step`).
-        var shortForms: UInt32 = 1
+        /// How a remainder in `0..<step` is coded.
+        var remainder = TruncatedBinary.Split(below: 1)
         var baseline: UInt32 = 0
         /// The mean residual × 16 as values update it; in force from the end of the run
         /// (version 2) or at once (version 1).
@@ -38,6 +36,9 @@ final class RTTModelBank {
         var runMinimum: UInt32 = .max
         var filled: UInt8 = 0
         var ringPosition: UInt8 = 0
+
+        /// Whether a run has ended with a value: before that, values are escapes.
+        var hasBaseline: Bool { filled > 0 }
     }
 
     /// The number of series; fixed at creation, since both sides number the series from the
@@ -45,6 +46,7 @@ final class RTTModelBank {
     let count: Int
     /// Whether the step waits for the end of the run (version 2) or follows every value (1).
     let deferredScale: Bool
+    /// The records of series `0..<count`, which coders read and write in place.
     let series: UnsafeMutablePointer<Series>
     private let ring: UnsafeMutablePointer<UInt32>
 
@@ -63,23 +65,13 @@ final class RTTModelBank {
         ring.deallocate()
     }
 
-    @inline(__always) func hasBaseline(_ s: Int) -> Bool { series[s].filled > 0 }
-
-    /// The quantisation step (at least 1).
-    @inline(__always) func step(_ s: Int) -> UInt32 { series[s].step }
-
-    /// The value residuals are counted from, with the step in force.
-    @inline(__always) func floor(_ s: Int) -> UInt32 { series[s].floor }
-
     /// Sets the coding parameters from a mean residual × 16 and the baseline.
     @inline(__always) private static func setParameters(_ p: inout Series, meanX16: UInt32) {
         let step = max(1, (meanX16 >> 4) / stepsPerMean)
         let margin = step &* floorSteps
         p.step = step
         p.floor = p.baseline > margin ? p.baseline - margin : 0
-        let b = UInt32(31 - step.leadingZeroBitCount)
-        p.remainderBits = b
-        p.shortForms = (UInt32(1) << (b + 1)) &- step
+        p.remainder = TruncatedBinary.Split(below: step)
     }
 
     /// Follows the scale of the values above the baseline. A spike counts as at most four means,
@@ -88,7 +80,7 @@ final class RTTModelBank {
     @inline(__always) func observe(_ s: Int, value: UInt32) {
         let p = series + s
         p.pointee.runMinimum = Branchless.min(p.pointee.runMinimum, value)
-        guard p.pointee.filled > 0 else { return }
+        guard p.pointee.hasBaseline else { return }
         let u = Branchless.subtractingOrZero(value, p.pointee.baseline)
         let m = UInt64(p.pointee.liveMeanX16)
         // A spike counts as at most four means (and at least 4 µs), all within 32 bits. In 64
