@@ -172,14 +172,18 @@ extension RANSCoder {
                 x.3 = state()
             }
             let mask = RANSCoder.scale - 1
-            /// One symbol from state `v`; its new state `f·(v >> 12) + bias` is at least 2^11, so
-            /// it takes 0, 1 or 2 bytes to bring back to 2^23 or more, which its leading zero
-            /// count gives: no loop, no data-dependent branch. The caller vouches for 4 bytes at
-            /// `p` (only those wanted are used).
-            @inline(__always) func step(_ v: inout UInt32, into i: Int) {
+            /// Writes the symbol of state `v` to `out[i]` and returns the state after it, before
+            /// renormalisation: `f·(v >> 12) + bias`, at least 2^11.
+            @inline(__always) func decodeSymbol(_ v: UInt32, into i: Int) -> UInt32 {
                 let e = slots[Int(v & mask)]
                 out[i] = UInt8(truncatingIfNeeded: e >> 24)
-                let next = ((e & 0xFFF) &+ 1) &* (v >> RANSCoder.scaleBits) &+ ((e >> 12) & 0xFFF)
+                return ((e & 0xFFF) &+ 1) &* (v >> RANSCoder.scaleBits) &+ ((e >> 12) & 0xFFF)
+            }
+            /// One symbol, then the 0, 1 or 2 bytes that bring the state back to 2^23 or more,
+            /// which its leading zero count gives: no loop, no data-dependent branch. The caller
+            /// vouches for 4 bytes at `p` (only those wanted are used).
+            @inline(__always) func step(_ v: inout UInt32, into i: Int) {
+                let next = decodeSymbol(v, into: i)
                 let k = UInt64(max(next.leadingZeroBitCount, 1) &- 1) &>> 3
                 let word = UInt64(UInt32(bigEndian: UnsafeRawPointer(bytes + p).loadUnaligned(as: UInt32.self)))
                 v = UInt32(truncatingIfNeeded: (UInt64(next) &<< (k &<< 3)) | (word &>> (32 &- (k &<< 3))))
@@ -187,9 +191,7 @@ extension RANSCoder {
             }
             /// The same with the bytes read one at a time, near the end of the stream.
             @inline(__always) func carefulStep(_ v: inout UInt32, into i: Int) -> Bool {
-                let e = slots[Int(v & mask)]
-                out[i] = UInt8(truncatingIfNeeded: e >> 24)
-                v = ((e & 0xFFF) &+ 1) &* (v >> RANSCoder.scaleBits) &+ ((e >> 12) & 0xFFF)
+                v = decodeSymbol(v, into: i)
                 while v < RANSCoder.lowerBound {
                     guard p < n else { return false }
                     v = v << 8 | UInt32(bytes[p]); p += 1
