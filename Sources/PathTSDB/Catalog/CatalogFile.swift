@@ -31,16 +31,10 @@ final class CatalogFile {
             persisted = catalog.counts
             return
         }
-        let (offset, problem) = RecordLog.read(bytes, from: CatalogFile.headerSize, path: path) { (c: inout ByteCursor) throws(StorageError) in
+        tailProblem = try RecordLog.load(file, bytes: bytes, from: CatalogFile.headerSize, path: path) { (c: inout ByteCursor) throws(StorageError) in
             catalog.load(try CatalogEntry.decode(&c))
         }
-        if problem != nil {
-            try file.truncate(to: Int64(offset))
-            try file.sync()
-        }
-        _ = try file.seekToEnd()
         persisted = catalog.counts
-        tailProblem = problem
     }
 
     /// Makes every entry of `catalog` durable that is not on disk yet.

@@ -24,16 +24,10 @@ final class MissedSlotFile {
         guard let bytes = try RecordLog.open(file, isNew: isNew, path: path, magic: MissedSlotFile.magic,
                                              version: MissedSlotFile.version, kind: "missed-slot") else { return }
         var loaded = [MissedSlot]()
-        let (end, problem) = RecordLog.read(bytes, from: MissedSlotFile.headerSize, path: path) { (c: inout ByteCursor) throws(StorageError) in
+        tailProblem = try RecordLog.load(file, bytes: bytes, from: MissedSlotFile.headerSize, path: path) { (c: inout ByteCursor) throws(StorageError) in
             loaded.append(try MissedSlot.decode(&c))
         }
-        if problem != nil {
-            try file.truncate(to: Int64(end))
-            try file.sync()
-        }
-        _ = try file.seekToEnd()
         slots = loaded
-        tailProblem = problem
     }
 
     static var header: [UInt8] { RecordLog.header(magic: magic, version: version) }

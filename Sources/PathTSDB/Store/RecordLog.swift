@@ -4,7 +4,7 @@
 enum RecordLog {
     /// Reads the intact records from `offset` on, handing each body to `record`; returns where
     /// the intact part ends and what was wrong past it, if anything.
-    static func read(_ bytes: [UInt8], from offset: Int, path: String,
+    private static func read(_ bytes: [UInt8], from offset: Int, path: String,
                      record: (inout ByteCursor) throws(StorageError) -> Void) -> (end: Int, problem: StorageError?) {
         var offset = offset
         while offset < bytes.count {
@@ -28,6 +28,20 @@ enum RecordLog {
             offset += 8 + length
         }
         return (offset, nil)
+    }
+
+    /// Reads the intact records of `file`, whose whole content is `bytes`, as `read` does; a
+    /// damaged tail is cut off and the cut synced, and the file is left positioned at its end
+    /// for appends. Returns what was wrong with the tail, if anything.
+    static func load(_ file: PosixFile, bytes: [UInt8], from offset: Int, path: String,
+                     record: (inout ByteCursor) throws(StorageError) -> Void) throws(StorageError) -> StorageError? {
+        let (end, problem) = read(bytes, from: offset, path: path, record: record)
+        if problem != nil {
+            try file.truncate(to: Int64(end))
+            try file.sync()
+        }
+        _ = try file.seekToEnd()
+        return problem
     }
 
     /// The 8-byte file header: magic, version u16, reserved u16.
