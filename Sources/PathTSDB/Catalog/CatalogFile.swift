@@ -42,12 +42,7 @@ final class CatalogFile {
         let entries = catalog.entries(after: persisted)
         guard !entries.isEmpty else { return }
         var out = [UInt8]()
-        var body = [UInt8]()
-        for e in entries {
-            body.removeAll(keepingCapacity: true)
-            e.encode(into: &body)
-            RecordLog.append(body, to: &out)
-        }
+        RecordLog.append(entries, to: &out) { $0.encode(into: &$1) }
         try RecordLog.write(out, to: file)
         persisted = catalog.counts
     }

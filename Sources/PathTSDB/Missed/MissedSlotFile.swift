@@ -35,12 +35,7 @@ final class MissedSlotFile {
     /// Makes `slots` durable, one record each.
     func append(_ slots: [MissedSlot]) throws(StorageError) {
         var out = [UInt8]()
-        var body = [UInt8]()
-        for s in slots {
-            body.removeAll(keepingCapacity: true)
-            s.encode(into: &body)
-            RecordLog.append(body, to: &out)
-        }
+        RecordLog.append(slots, to: &out) { $0.encode(into: &$1) }
         try RecordLog.write(out, to: file)
     }
 
@@ -48,12 +43,7 @@ final class MissedSlotFile {
     func rewrite(_ slots: [MissedSlot], directory: String) throws(StorageError) {
         let tmp = path + ".tmp"
         var out = MissedSlotFile.header
-        var body = [UInt8]()
-        for s in slots {
-            body.removeAll(keepingCapacity: true)
-            s.encode(into: &body)
-            RecordLog.append(body, to: &out)
-        }
+        RecordLog.append(slots, to: &out) { $0.encode(into: &$1) }
         let t = try PosixFile(path: tmp, flags: O_RDWR | O_CREAT | O_TRUNC)
         try t.writeAll(out)
         try t.sync()

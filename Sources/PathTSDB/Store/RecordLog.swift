@@ -79,6 +79,16 @@ enum RecordLog {
         out.append(contentsOf: body)
     }
 
+    /// Frames one record per item at the end of `out`, each body written by `encode`.
+    static func append<S: Sequence>(_ items: S, to out: inout [UInt8], encode: (S.Element, inout [UInt8]) -> Void) {
+        var body = [UInt8]()
+        for item in items {
+            body.removeAll(keepingCapacity: true)
+            encode(item, &body)
+            append(body, to: &out)
+        }
+    }
+
     /// Appends framed records to `file` and syncs; on failure cuts off what was written, so the
     /// next append never follows a partial record.
     static func write(_ framed: [UInt8], to file: PosixFile) throws(StorageError) {
