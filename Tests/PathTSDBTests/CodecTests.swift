@@ -114,8 +114,11 @@ import Testing
     }
 
     /// Decodes the values of `series` as a chunk does: one batch per run (runs end at the
-    /// indices in `runEnds`, the last of them `series.count`), then the run's end.
-    static func decodeRuns(_ d: inout RTTDecoder, series: [Int32], runEnds: Set<Int>, seriesCount: Int32) throws(StorageError) -> [UInt32] {
+    /// indices in `runEnds`, the last of them `series.count`), then the run's end; with
+    /// `ascending`, both in one `decodeRun` call, which says whether each series' values in a
+    /// run are consecutive.
+    static func decodeRuns(_ d: inout RTTDecoder, series: [Int32], runEnds: Set<Int>, seriesCount: Int32,
+                           ascending: Bool? = nil) throws(StorageError) -> [UInt32] {
         let n = max(series.count, 1)
         let names = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
         _ = names.initialize(from: series)
@@ -125,16 +128,25 @@ import Testing
             values.deallocate()
         }
         var start = 0
+        let all = Array(0..<seriesCount)
         for end in runEnds.sorted() {
-            try d.decode(series: UnsafeBufferPointer(rebasing: names[start..<end]), into: values + start)
-            d.endRun(series: 0..<seriesCount)
+            let batch = UnsafeBufferPointer(rebasing: names[start..<end])
+            if let ascending {
+                try all.withUnsafeBufferPointer { (path) throws(StorageError) in
+                    try d.decodeRun(series: batch, into: values + start, pathSeries: path, ascending: ascending)
+                }
+            } else {
+                try d.decode(series: batch, into: values + start)
+                d.endRun(series: all)
+            }
             start = end
         }
         return Array(UnsafeBufferPointer(start: values, count: series.count))
     }
 
-    /// Both codings: version 1's step follows every value, version 2's waits for the run's end.
-    @Test(arguments: [UInt16(1), 2])
+    /// Every coding: version 1's step follows every value, version 2's waits for the run's end,
+    /// version 3's is a power of two from the run's values summed.
+    @Test(arguments: [UInt16(1), 2, 3])
     func rttCodecRoundTripsBaselinesEscapesAndNegatives(version: UInt16) throws {
         var rng = TestRandom(seed: 11)
         var enc = RTTEncoder(seriesCount: 6, version: version)
@@ -214,6 +226,45 @@ import Testing
         #expect(sketch.zeroCount == 2)
         #expect(sketch.bins.map(\.key) == reference.keys.sorted())
         #expect(sketch.bins.map(\.count) == reference.keys.sorted().map { reference[$0] ?? 0 })
+    }
+
+    /// Version 3 closes a series' run right after its values when they are consecutive in the
+    /// run (`ascending`), and at the run's end otherwise: runs with each hop's probes together
+    /// and runs whose probes go round the hops (as mtr's do), decoded either way they allow.
+    @Test(arguments: [(false, false), (false, true), (true, false)])
+    func rttCodecClosesRunsEarlyOnlyWhenSeriesAreConsecutive(roundRobin: Bool, ascending: Bool) throws {
+        var rng = TestRandom(seed: 5)
+        let seriesCount = 5
+        var enc = RTTEncoder(seriesCount: seriesCount, version: 3)
+        var input = [(UInt32, Int32)]()
+        var breaks = Set<Int>()
+        for run in 0..<300 {
+            // Probes per series vary, a series is sometimes silent, one run in 40 is long.
+            let probes = run % 40 == 39 ? 40 : 3
+            var order = [Int32]()
+            for series in 0..<seriesCount where !rng.chance(0.1) {
+                order += Array(repeating: Int32(series), count: probes - (series == 2 ? 1 : 0))
+            }
+            if roundRobin { order = order.enumerated().sorted { ($0.offset % probes, $0.element) < ($1.offset % probes, $1.element) }.map(\.element) }
+            for s in order {
+                var v = UInt32(800 * (Int(s) + 1) + 40 * (run % 30)) + UInt32(rng.below(200 + 100 * Int(s)))
+                if rng.chance(0.01) { v += 3_000_000 }
+                if rng.chance(0.01) { v = UInt32(rng.below(5)) }
+                input.append((v, s))
+                enc.encode(v, series: s)
+            }
+            enc.endRun(series: 0..<Int32(seriesCount))
+            breaks.insert(input.count)
+        }
+        let section = enc.finish()
+        let escapes = enc.escapes
+        let storage = try RTTDecoder.Storage(section: section, maxSymbols: input.count, fileOffset: 0, version: 3)
+        let decoded = try RTTDecoder.withDecoder(storage: storage, seriesCount: seriesCount, version: 3, escapes: ByteCursor(escapes)) { (d: inout RTTDecoder) throws(StorageError) -> [UInt32] in
+            let out = try Self.decodeRuns(&d, series: input.map(\.1), runEnds: breaks, seriesCount: Int32(seriesCount), ascending: ascending)
+            try d.finish()
+            return out
+        }
+        #expect(decoded == input.map(\.0))
     }
 
     /// Short chunks: one, two, a handful of values, odd and even counts for the interleaved states.

@@ -142,6 +142,28 @@ import Testing
         try store.close()
     }
 
+    /// A reader that asks for TTLs, addresses and RTTs only gets them as a full read does,
+    /// though the reply details' columns are not decompressed for it.
+    @Test func timingFieldsReadAsEveryField() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options(cut: 300))
+        try store.append(RunFactory.runs(count: 240, seed: 9))
+        store.waitForCuts()
+        let snap = store.snapshot()
+        #expect(!snap.segments.isEmpty)
+        for segment in snap.segments {
+            for target in segment.targets {
+                let all = try segment.runs(of: target, catalog: snap.catalog, fields: .all)
+                let timing = try segment.runs(of: target, catalog: snap.catalog, fields: .timing)
+                #expect(timing.runs == all.runs)
+                #expect(timing.probes.map { [UInt32($0.ttl), $0.address.rawValue, $0.rttMicros] } == all.probes.map { [UInt32($0.ttl), $0.address.rawValue, $0.rttMicros] })
+                #expect(all.probes.contains { $0.replyTTL != 0 } && !timing.probes.contains { $0.replyTTL != 0 })
+            }
+        }
+        try store.close()
+    }
+
     /// Many tiny segments (a cut every few runs): every chunk must read back.
     @Test func tinySegmentsReadBack() throws {
         let dir = TemporaryDirectory()

@@ -73,7 +73,7 @@ struct RTTEncoder {
     /// An encoder for values of series `0..<seriesCount`, in the coding of segment format
     /// `version` (the current one unless a test asks for an older).
     init(seriesCount: Int, version: UInt16 = SegmentFormat.version) {
-        models = RTTModelBank(seriesCount: seriesCount, deferredScale: version >= 2)
+        models = RTTModelBank(seriesCount: seriesCount, scaling: .init(version: version))
         lanes = RTTSymbols.lanes(version: version)
     }
 
@@ -170,7 +170,7 @@ struct RTTDecoder {
         var result: Result<R, StorageError> = .failure(StorageError(.corruption, "RTT section was not decoded"))
         storage.section.withUnsafeBufferPointer { sec in
             storage.symbols.withUnsafeBufferPointer { symbols in
-                var d = RTTDecoder(models: RTTModelBank(seriesCount: seriesCount, deferredScale: version >= 2), symbols: symbols,
+                var d = RTTDecoder(models: RTTModelBank(seriesCount: seriesCount, scaling: .init(version: version)), symbols: symbols,
                                    bits: BitReader(UnsafeBufferPointer(rebasing: sec[storage.bitsRange])), escapes: escapes)
                 do throws(StorageError) {
                     result = .success(try body(&d))
@@ -194,17 +194,47 @@ struct RTTDecoder {
     /// floor — takes no branch that depends on the data; escapes leave the loop for
     /// `exceptionalValue`.
     mutating func decode(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>) throws(StorageError) {
+        try decodeValues(series: series, into: out, closing: false)
+    }
+
+    /// One run's values, as `decode(series:into:)`, then the run's end, as `endRun(series:)`
+    /// with `pathSeries` (the series of the run's path). `ascending` says that each series'
+    /// values are consecutive in `series`, as they are when the run's TTLs never decrease; then
+    /// version 3 closes each series' run as soon as its values are decoded, from registers.
+    @inline(never)
+    mutating func decodeRun(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>,
+                            pathSeries: UnsafeBufferPointer<Int32>, ascending: Bool) throws(StorageError) {
+        let closing = ascending && models.scaling == .endOfRunSum
+        try decodeValues(series: series, into: out, closing: closing)
+        if !closing { endRun(series: pathSeries) }
+    }
+
+    @inline(__always)
+    private mutating func decodeValues(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>,
+                                       closing: Bool) throws(StorageError) {
         let n = series.count
         guard symbols.count - next >= n else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
+        guard n > 0 else { return }
+        if models.scaling == .endOfRunSum {
+            try decodeSummingRuns(series: series, into: out, closing: closing)
+        } else {
+            try decodeUpdatingMeans(series: series, into: out)
+        }
+        next += n
+    }
+
+    /// Versions 1 and 2: every value updates its series' running mean before the next value
+    /// of that series is decoded.
+    private mutating func decodeUpdatingMeans(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>) throws(StorageError) {
         let models = self.models
         let states = models.series
         let seriesCount = UInt32(truncatingIfNeeded: models.count)
-        guard n > 0, let start = self.symbols.baseAddress else { return }
+        guard let start = self.symbols.baseAddress else { return }
         let symbols = start + next
         // The bit reader in a local, so that its state stays in registers.
         var bits = self.bits
         defer { self.bits = bits }
-        for i in 0..<n {
+        for i in 0..<series.count {
             let raw = series[i]
             guard UInt32(bitPattern: raw) < seriesCount else { throw StorageError(.corruption, "RTT of series \(raw), of \(models.count) numbered") }
             let s = Int(raw)
@@ -219,7 +249,67 @@ struct RTTDecoder {
             models.observe(s, value: value)
             out[i] = value
         }
-        next += n
+    }
+
+    /// Version 3: a series' consecutive values (a hop's probes) decode with its state in
+    /// registers; nothing a value does feeds the next but the run's minimum and sum. With
+    /// `closing`, each group of values is its series' last in the run, which it then closes.
+    private mutating func decodeSummingRuns(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>,
+                                            closing: Bool) throws(StorageError) {
+        let models = self.models
+        let seriesCount = UInt32(truncatingIfNeeded: models.count)
+        guard let start = self.symbols.baseAddress else { return }
+        let symbols = start + next
+        var bits = self.bits
+        defer { self.bits = bits }
+        let n = series.count
+        var i = 0
+        while i < n {
+            let raw = series[i]
+            guard UInt32(bitPattern: raw) < seriesCount else { throw StorageError(.corruption, "RTT of series \(raw), of \(models.count) numbered") }
+            var end = i &+ 1
+            while end < n && series[end] == raw { end &+= 1 }
+            let p = models.series + Int(raw)
+            var runMinimum = p.pointee.runMinimum
+            if p.pointee.hasBaseline {
+                // The step is 2^shift: a remainder is `shift` bits, whatever its value.
+                let floor = p.pointee.floor, shift = p.pointee.remainder.bits
+                let baseline = p.pointee.baseline, clamp = p.pointee.clampX16
+                var sum = p.pointee.runSumX16
+                for k in i..<end {
+                    let sym = symbols[k]
+                    let value: UInt32
+                    if sym < RTTSymbols.negativeSymbol {
+                        value = floor &+ (UInt32(sym) &<< shift) &+ bits.read(bits: Int(shift))
+                    } else {
+                        value = try exceptionalValue(symbol: sym, series: Int(raw))
+                    }
+                    runMinimum = Branchless.min(runMinimum, value)
+                    sum &+= RTTModelBank.clampedX16(value, baseline: baseline, clamp: clamp)
+                    out[k] = value
+                }
+                let count = p.pointee.runCount &+ UInt32(truncatingIfNeeded: end &- i)
+                if closing {
+                    models.close(Int(raw), runMinimum: runMinimum, count: count, sumX16: sum)
+                } else {
+                    p.pointee.runSumX16 = sum
+                    p.pointee.runCount = count
+                    p.pointee.runMinimum = runMinimum
+                }
+            } else {
+                for k in i..<end {
+                    let value = try exceptionalValue(symbol: symbols[k], series: Int(raw))
+                    runMinimum = Branchless.min(runMinimum, value)
+                    out[k] = value
+                }
+                if closing {
+                    models.close(Int(raw), runMinimum: runMinimum, count: 0, sumX16: 0)
+                } else {
+                    p.pointee.runMinimum = runMinimum
+                }
+            }
+            i = end
+        }
     }
 
     /// A value coded as an escape: a series' first, one below its floor, or one beyond the

@@ -5,11 +5,9 @@
 /// probe answered from somewhere else), reply fields as changes per series. The columns are
 /// compressed together with ZSTD; the RTTs follow in their own entropy-coded section.
 enum ChunkCodec {
-    static let columnCount = 19
-
     /// The chunk body for `table`, whose runs are all of one target and in start-time order.
     static func encode(_ table: RunTable, catalog: Catalog, zstdLevel: Int32) throws(StorageError) -> [UInt8] {
-        var cols = [[UInt8]](repeating: [], count: columnCount)
+        var cols = [[UInt8]](repeating: [], count: ChunkColumns.count)
         let runs = table.runs
         var indexer = SeriesIndexer()
         // Series are numbered from the paths alone, in run order, exactly as the decoder does;
@@ -79,19 +77,10 @@ enum ChunkCodec {
         cols[17] = rtt.escapes
         cols[18] = []  // reserved for per-probe flags of later versions
 
-        var raw = [UInt8]()
-        for c in cols {
-            raw.appendVarint(c.count)
-            raw.append(contentsOf: c)
-        }
-        let stored = BlockCompression.zstd.compress(raw, level: zstdLevel)
         var body = [UInt8]()
         body.appendVarint(runs.count)
         body.appendVarint(table.probes.count)
-        body.append(BlockCompression.zstd.rawValue)
-        body.appendVarint(raw.count)
-        body.appendVarint(stored.count)
-        body.append(contentsOf: stored)
+        ChunkColumns.encode(cols, level: zstdLevel, into: &body)
         body.append(contentsOf: rttSection)
         return body
     }
@@ -109,27 +98,10 @@ enum ChunkCodec {
         var c = ByteCursor(body, fileOffset: fileOffset)
         let runCount = try c.readVarintInt(max: 1 << 26)
         let probeCount = try c.readVarintInt(max: 1 << 30)
-        let compRaw = try c.readByte()
-        guard let compression = BlockCompression(rawValue: compRaw) else { throw c.corruption("unknown compression \(compRaw)") }
-        let rawLength = try c.readVarintInt(max: 1 << 30)
-        let storedLength = try c.readVarintInt(max: 1 << 30)
-        let columnsOffset = fileOffset + Int64(c.position)
-        let raw: [UInt8]
-        do throws(StorageError) {
-            raw = try compression.decompress(try c.readBytes(storedLength), rawLength: rawLength)
-        } catch {
-            throw error.located(file: "", offset: columnsOffset)
-        }
+        let columns = try ChunkColumns.read(&c, version: version, details: fields.contains(.replyDetails))
+        let (raw, ranges, columnsOffset) = (columns.raw, columns.ranges, columns.fileOffset)
         let rttStorage = try RTTDecoder.Storage(section: Array(body[c.position...]), maxSymbols: probeCount,
                                                 fileOffset: fileOffset + Int64(c.position), version: version)
-        var ranges = [Range<Int>]()
-        var cc = ByteCursor(raw, fileOffset: columnsOffset)
-        for _ in 0..<columnCount {
-            let n = try cc.readVarintInt(max: raw.count)
-            let start = cc.position
-            try cc.skip(n)
-            ranges.append(start..<(start + n))
-        }
         return try raw.withUnsafeBufferPointer { (buf) throws(StorageError) -> RunTable in
             func column(_ i: Int) -> ColumnReader {
                 ColumnReader(buf, range: ranges[i], fileOffset: columnsOffset, name: columnNames[i])
@@ -145,6 +117,7 @@ enum ChunkCodec {
             // Each distinct path once: its hop addresses and series, flat, so the probe loop
             // finds a run's by index instead of by hashing its path id.
             var slotOfPath = [PathID: Int]()
+            var lastPath: PathID?, lastSlot = 0
             var runSlot = [Int]()
             runSlot.reserveCapacity(runCount)
             var slotStart = [Int](), slotHops = [AddressID](), slotSeries = [Int32]()
@@ -170,14 +143,19 @@ enum ChunkCodec {
                 let path = PathID(rawValue: try pathCol.varint32())
                 let n = Int(try countCol.varint32())
                 guard n <= probeCount - firstProbe else { throw countCol.corruption("runs hold more probes than the chunk's \(probeCount)") }
-                if let slot = slotOfPath[path] {
+                // Consecutive runs mostly follow one path: compared before hashing.
+                if path == lastPath {
+                    runSlot.append(lastSlot)
+                } else if let slot = slotOfPath[path] {
                     runSlot.append(slot)
+                    (lastPath, lastSlot) = (path, slot)
                 } else {
                     guard let hops = catalog.path(of: path) else {
                         throw pathCol.corruption("run refers to path \(path.rawValue), which the catalog does not hold")
                     }
                     slotOfPath[path] = slotStart.count
                     runSlot.append(slotStart.count)
+                    (lastPath, lastSlot) = (path, slotStart.count)
                     slotStart.append(slotHops.count)
                     slotHops.append(contentsOf: hops.hops)
                     // Series are numbered in order of first appearance, as the encoder did.
@@ -235,8 +213,11 @@ enum ChunkCodec {
                             try statusCol.require(n)
                             var ttl: UInt8 = 0
                             var answered = 0
+                            var descended = false
                             for _ in 0..<n {
+                                let previousTTL = ttl
                                 ttl &+= ttlCol.uncheckedByte()
+                                descended = descended || ttl < previousTTL
                                 guard ttl >= 1 else { throw ttlCol.corruption("probe with TTL 0") }
                                 let status = statusCol.uncheckedByte()
                                 let address: AddressID
@@ -275,9 +256,10 @@ enum ChunkCodec {
                                 out[initialized] = probe
                                 initialized += 1
                             }
-                            try rtt.decode(series: UnsafeBufferPointer(rebasing: runSeries[0..<answered]), into: runValues)
+                            // TTLs that never decrease keep each hop's probes together.
+                            try rtt.decodeRun(series: UnsafeBufferPointer(rebasing: runSeries[0..<answered]), into: runValues,
+                                              pathSeries: seriesOfTTL, ascending: !descended)
                             for k in 0..<answered { out[runSlots[k]].rttMicros = runValues[k] }
-                            rtt.endRun(series: seriesOfTTL)
                         }
                         try rtt.finish()
                     } catch {

@@ -32,16 +32,10 @@ public struct SegmentBreakdown: Sendable {
             var c = ByteCursor(body)
             _ = try c.readVarint()
             _ = try c.readVarint()
-            let comp = BlockCompression(rawValue: try c.readByte()) ?? .none
-            let rawLength = try c.readVarintInt(max: 1 << 30)
-            let stored = try c.readVarintInt(max: 1 << 30)
-            columnBytes += stored
-            let raw = try comp.decompress(try c.readBytes(stored), rawLength: rawLength)
-            var rc = ByteCursor(raw)
-            for name in SegmentBreakdown.columnNames {
-                let n = try rc.readVarintInt(max: raw.count)
-                try rc.skip(n)
-                columnRawBytes[name, default: 0] += n
+            let columns = try ChunkColumns.read(&c, version: segment.version, details: true)
+            columnBytes += columns.storedBytes
+            for (i, name) in SegmentBreakdown.columnNames.enumerated() {
+                columnRawBytes[name, default: 0] += columns.ranges[i].count
             }
             let sectionStart = c.position
             _ = try RANSCoder.Table.decode(&c)

@@ -3,10 +3,10 @@ enum SegmentFormat {
     static let magic: [UInt8] = Array("PTSG".utf8)
     static let footerMagic: [UInt8] = Array("PTSE".utf8)
     /// The version this build writes.
-    static let version: UInt16 = 2
-    /// The versions it reads: 1 differs only in when an RTT series' quantisation step follows
+    static let version: UInt16 = 3
+    /// The versions it reads: they differ only in how an RTT series' quantisation step follows
     /// its values (FORMAT.md, "RTT section").
-    static let readableVersions: ClosedRange<UInt16> = 1...2
+    static let readableVersions: ClosedRange<UInt16> = 1...3
     static let headerSize = 32
     static let footerSize = 24
     /// length u32 + crc32c u32 before every block body.
