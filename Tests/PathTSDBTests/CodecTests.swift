@@ -113,12 +113,11 @@ import Testing
         }
     }
 
-    /// Decodes the values of `series` as a chunk does: one batch per run (runs end at the
-    /// indices in `runEnds`, the last of them `series.count`), then the run's end; with
-    /// `ascending`, both in one `decodeRun` call, which says whether each series' values in a
-    /// run are consecutive.
+    /// Decodes the values of `series` as a chunk does: one `decodeRun` per run (runs end at the
+    /// indices in `runEnds`, the last of them `series.count`), every series on its path;
+    /// `ascending` says whether each series' values in a run are consecutive.
     static func decodeRuns(_ d: inout RTTDecoder, series: [Int32], runEnds: Set<Int>, seriesCount: Int32,
-                           ascending: Bool? = nil) throws(StorageError) -> [UInt32] {
+                           ascending: Bool = false) throws(StorageError) -> [UInt32] {
         let n = max(series.count, 1)
         let names = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
         _ = names.initialize(from: series)
@@ -131,13 +130,8 @@ import Testing
         let all = Array(0..<seriesCount)
         for end in runEnds.sorted() {
             let batch = UnsafeBufferPointer(rebasing: names[start..<end])
-            if let ascending {
-                try all.withUnsafeBufferPointer { (path) throws(StorageError) in
-                    try d.decodeRun(series: batch, into: values + start, pathSeries: path, ascending: ascending)
-                }
-            } else {
-                try d.decode(series: batch, into: values + start)
-                d.endRun(series: all)
+            try all.withUnsafeBufferPointer { (path) throws(StorageError) in
+                try d.decodeRun(series: batch, into: values + start, pathSeries: path, ascending: ascending)
             }
             start = end
         }

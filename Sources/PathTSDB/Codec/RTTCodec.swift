@@ -189,18 +189,13 @@ struct RTTDecoder {
         self.escapes = escapes
     }
 
-    /// The next `series.count` values, one of each series named, into `out`: the decoder's
-    /// inner loop. The ordinary value — a symbol and its remainder bits against the series'
-    /// floor — takes no branch that depends on the data; escapes leave the loop for
-    /// `exceptionalValue`.
-    mutating func decode(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>) throws(StorageError) {
-        try decodeValues(series: series, into: out, closing: false)
-    }
-
-    /// One run's values, as `decode(series:into:)`, then the run's end, as `endRun(series:)`
-    /// with `pathSeries` (the series of the run's path). `ascending` says that each series'
-    /// values are consecutive in `series`, as they are when the run's TTLs never decrease; then
-    /// version 3 closes each series' run as soon as its values are decoded, from registers.
+    /// One run's values, one of each series named in `series`, into `out`, then the run's end
+    /// for the series of its path (`pathSeries`): the decoder's inner loop. The ordinary value
+    /// — a symbol and its remainder bits against the series' floor — takes no branch that
+    /// depends on the data; escapes leave the loop for `exceptionalValue`. `ascending` says
+    /// that each series' values are consecutive in `series`, as they are when the run's TTLs
+    /// never decrease; then version 3 closes each series' run as soon as its values are
+    /// decoded, from registers.
     @inline(never)
     mutating func decodeRun(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>,
                             pathSeries: UnsafeBufferPointer<Int32>, ascending: Bool) throws(StorageError) {
@@ -331,7 +326,7 @@ struct RTTDecoder {
     }
 
     /// Ends a run, as `RTTEncoder.endRun(series:)` did.
-    mutating func endRun<S: Sequence<Int32>>(series: S) {
+    private mutating func endRun(series: UnsafeBufferPointer<Int32>) {
         for s in series { models.endRun(Int(s)) }
     }
 
