@@ -55,8 +55,8 @@ final class RTTModelBank {
         /// (versions 2 and 3) or at once (version 1).
         var liveMeanX16: UInt32 = 0
         var runMinimum: UInt32 = .max
-        /// Version 3: the most a value's 16 × residual counts for in the run's sum,
-        /// `min(max(4 · mean, 64), 2^32 − 1)`, fixed at the end of the last run.
+        /// Version 3: the most a value's 16 × residual counts for in the run's sum
+        /// (`clampX16(meanX16:)` of the mean in force), fixed at the end of the last run.
         var clampX16: UInt32 = 64
         /// Version 3: how many values of the run in progress were counted, and their clamped
         /// 16 × residuals summed.
@@ -93,28 +93,30 @@ final class RTTModelBank {
         ring.deallocate()
     }
 
-    /// Sets the coding parameters from a mean residual × 16 and the baseline (versions 1 and 2).
-    @inline(__always) private static func setParameters(_ p: inout Series, meanX16: UInt32) {
-        let step = max(1, (meanX16 >> 4) / stepsPerMean)
+    /// Sets the coding parameters from a mean residual × 16 and the baseline. The step is the
+    /// mean / 8 (at least 1) in versions 1 and 2; in version 3 it is the power of two nearest to
+    /// that in ratio, so that a remainder is a fixed number of bits and a value a shift, not a
+    /// product: 2^k with `k = ⌊log2 t⌋` for `t = ⌊181 · meanX16 / 2^14⌋` (181/128 ≈ √2) when
+    /// `t ≥ 1`, else 0.
+    @inline(__always) private static func setParameters(_ p: inout Series, meanX16: UInt32, scaling: Scaling) {
+        let step: UInt32
+        if scaling == .endOfRunSum {
+            let t = (UInt64(meanX16) &* 181) &>> 14
+            step = UInt32(1) &<< UInt32(truncatingIfNeeded: 63 &- (t | 1).leadingZeroBitCount)
+        } else {
+            step = max(1, (meanX16 >> 4) / stepsPerMean)
+        }
         let margin = step &* floorSteps
         p.step = step
         p.floor = p.baseline > margin ? p.baseline - margin : 0
         p.remainder = TruncatedBinary.Split(below: step)
+        p.clampX16 = clampX16(meanX16: meanX16)
     }
 
-    /// Version 3: the step is the power of two nearest (in ratio) to the mean residual / 8, so
-    /// that a remainder is a fixed number of bits and a value a shift, not a product: 2^k with
-    /// `k = ⌊log2 t⌋` for `t = ⌊181 · meanX16 / 2^14⌋` (181/128 ≈ √2) when `t ≥ 1`, else 0.
-    /// Sets the clamp of the run's sum from the mean too.
-    @inline(__always) private static func setPowerOfTwoParameters(_ p: inout Series, meanX16: UInt32) {
-        let t = (UInt64(meanX16) &* 181) &>> 14
-        let k = UInt32(truncatingIfNeeded: 63 &- (t | 1).leadingZeroBitCount)
-        let step = UInt32(1) &<< k
-        let margin = step &* floorSteps
-        p.step = step
-        p.floor = p.baseline > margin ? p.baseline - margin : 0
-        p.remainder = TruncatedBinary.Split(below: step)
-        p.clampX16 = UInt32(truncatingIfNeeded: Swift.min(Swift.max(UInt64(meanX16) &<< 2, 64), UInt64(UInt32.max)))
+    /// The most a value's 16 × residual counts for in the mean: four means (and at least 4 µs),
+    /// within 32 bits. In 64 bits nothing overflows, so each bound is one clamp.
+    @inline(__always) static func clampX16(meanX16: UInt32) -> UInt32 {
+        UInt32(truncatingIfNeeded: Swift.min(Swift.max(UInt64(meanX16) &<< 2, 64), UInt64(UInt32.max)))
     }
 
     /// Follows the scale of the values above the baseline. A spike counts as at most four means,
@@ -129,18 +131,16 @@ final class RTTModelBank {
             p.pointee.runCount &+= 1
             return
         }
-        let u = Branchless.subtractingOrZero(value, p.pointee.baseline)
-        let m = UInt64(p.pointee.liveMeanX16)
-        // A spike counts as at most four means (and at least 4 µs), all within 32 bits. In 64
-        // bits nothing overflows, so the three bounds need only one clamp each.
-        let clampedX16 = Swift.min(Swift.min(UInt64(u) &<< 4, Swift.max(m &<< 2, 64)), UInt64(UInt32.max))
-        let mean = UInt32(truncatingIfNeeded: Int64(bitPattern: m) &+ ((Int64(bitPattern: clampedX16) &- Int64(bitPattern: m)) &>> 5))
+        let m = p.pointee.liveMeanX16
+        let c = RTTModelBank.clampedX16(value, baseline: p.pointee.baseline, clamp: RTTModelBank.clampX16(meanX16: m))
+        let mean = UInt32(truncatingIfNeeded: Int64(m) &+ ((Int64(bitPattern: c) &- Int64(m)) &>> 5))
         p.pointee.liveMeanX16 = mean
-        if scaling == .everyValue { RTTModelBank.setParameters(&p.pointee, meanX16: mean) }
+        if scaling == .everyValue { RTTModelBank.setParameters(&p.pointee, meanX16: mean, scaling: scaling) }
     }
 
-    /// Version 3: what a value adds to its run's sum, 16 × its residual over the baseline, at
-    /// most the series' clamp. Depends on nothing the run's other values change.
+    /// What a value counts for in its series' mean: 16 × its residual over the baseline, at
+    /// most `clamp`. In version 3 a run's values add these up; nothing in it depends on the
+    /// run's other values.
     @inline(__always) static func clampedX16(_ value: UInt32, baseline: UInt32, clamp: UInt32) -> UInt64 {
         Swift.min(UInt64(Branchless.subtractingOrZero(value, baseline)) &<< 4, UInt64(clamp))
     }
@@ -192,11 +192,7 @@ final class RTTModelBank {
             p.pointee.baseline = RTTModelBank.minimum(ringBase)
         }
         p.pointee.liveMeanX16 = mean
-        if scaling == .endOfRunSum {
-            RTTModelBank.setPowerOfTwoParameters(&p.pointee, meanX16: mean)
-        } else {
-            RTTModelBank.setParameters(&p.pointee, meanX16: mean)
-        }
+        RTTModelBank.setParameters(&p.pointee, meanX16: mean, scaling: scaling)
     }
 
     /// The smallest of a full window (rescanned when its minimum leaves it).
