@@ -6,8 +6,8 @@
 /// their own after the others, so that such a reader skips it instead of decompressing it.
 struct ChunkColumns {
     static let count = 19
-    /// Reply TTL, ICMP type and code, MPLS count and labels.
-    static let details = 12...16
+    /// Reply TTL, ICMP type and code, MPLS count and labels: version 3's second frame.
+    static let details = Array(12...16)
 
     /// The decompressed bytes: column `i` is `raw[ranges[i]]`, empty when its frame was skipped.
     var raw: [UInt8]
@@ -19,7 +19,7 @@ struct ChunkColumns {
 
     /// The columns of each frame, in stored order.
     static func frames(version: UInt16) -> [[Int]] {
-        version >= 3 ? [Array(0...11) + [17, 18], Array(details)] : [Array(0..<count)]
+        version >= 3 ? [Array(0...11) + [17, 18], details] : [Array(0..<count)]
     }
 
     /// The frames of the current version for `columns` (all 19), each column a `varint` length
@@ -51,7 +51,7 @@ struct ChunkColumns {
             let storedLength = try c.readVarintInt(max: 1 << 30)
             let frameOffset = c.fileOffset + Int64(c.position)
             columns.storedBytes += storedLength
-            if !details && frame.first.map(ChunkColumns.details.contains) == true {
+            if !details && frame == ChunkColumns.details {
                 try c.skip(storedLength)
                 continue
             }
