@@ -31,6 +31,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "append: at most this many results.")
     var limit: Int = 200_000
 
+    @Option(help: "language: only the query of this name.")
+    var only: String?
+
     func run() throws {
         try reportingErrors {
             switch what {
@@ -93,7 +96,7 @@ struct BenchCommand: ParsableCommand {
             ("paths_one_target", "paths of \(target)"),
             ("probes_one_target_day", "probes of \(target)"),
         ]
-        for (name, text) in queries {
+        for (name, text) in queries where only == nil || only == name {
             var times = [Double]()
             var rows = 0
             var summary = ""

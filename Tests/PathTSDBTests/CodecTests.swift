@@ -290,11 +290,12 @@ import Testing
 }
 
 @Suite struct OrderStatisticsTests {
-    @Test(arguments: [1, 2, 15, 16, 17, 180, 1000])
+    @Test(arguments: [1, 2, 15, 16, 17, 180, 1000, 20000])
     func selectionAgreesWithSorting(count: Int) {
         var rng = TestRandom(seed: UInt64(count))
-        for duplicates in [false, true] {
-            let values = (0..<count).map { _ in UInt32(duplicates ? rng.below(5) : rng.below(1_000_000)) }
+        // Values from a wide range, from five, and a single one; every seventh is UInt32.max.
+        for range in [1_000_000, 5, 1] {
+            let values = (0..<count).map { i in i % 7 == 3 ? UInt32.max : UInt32(rng.below(range)) }
             let sorted = values.sorted()
             let ranks = [count - 1, 0, count / 2, (count * 95 + 99) / 100 - 1, count / 2]
             var scratch = values

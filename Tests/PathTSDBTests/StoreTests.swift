@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import PathTSDB
 
 @Suite struct StoreTests {
@@ -173,6 +176,76 @@ import Testing
         for r in runs { try store.append([r]) }
         #expect(store.snapshot().segments.count > 20)
         expectSameRuns(store.snapshot().allTraceRuns(), runs)
+        try store.close()
+    }
+
+    /// A target's runs come as tables that follow each other in time, one per segment chunk
+    /// when the segments do not overlap and one merged table when a late run makes them; over
+    /// any range, in turn, they are the target's runs in that range, oldest first.
+    @Test func runTablesFollowEachOtherInTime() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options(cut: 300))
+        var runs = RunFactory.runs(count: 240, seed: 9)
+        for r in runs { try store.append([r]) }
+        // A late run of target-1, older than the segments before it: its segment overlaps them.
+        var late = runs[4]
+        late.startMicros += 1
+        late.endMicros += 1
+        try store.append([late])
+        runs.append(late)
+        try store.flush()
+        let snap = store.snapshot()
+        #expect(snap.segments.count >= 4)
+        let first = try #require(runs.map(\.startMicros).min()), last = try #require(runs.map(\.startMicros).max())
+        let ranges: [Range<Int64>] = [Int64.min..<Int64.max, (first + 600_000_000)..<(last - 600_000_000), first..<(first + 1)]
+        for (id, name) in snap.catalog.targets {
+            for range in ranges {
+                let (tables, problems) = snap.runTables(of: id, in: range, fields: .all)
+                #expect(problems.isEmpty)
+                let expected = runs.filter { $0.target == name && range.contains($0.startMicros) }.sorted { $0.startMicros < $1.startMicros }
+                #expect(tables.flatMap { $0.runs.map(\.startMicros) } == expected.map(\.startMicros))
+                #expect(tables.flatMap { t in t.runs.map { Int($0.probeCount) } } == expected.map(\.probes.count))
+                #expect(tables.allSatisfy { !$0.isEmpty })
+                if range == ranges[0] {
+                    if name == "target-1" { #expect(tables.count == 1) } else { #expect(tables.count >= 4) }
+                }
+            }
+        }
+        try store.close()
+    }
+
+    /// Chunks decoded side by side: one damaged while the store is open is reported and its
+    /// segment quarantined, and the other segments' runs of that target are still answered.
+    @Test func aChunkDamagedAfterOpeningIsReportedAndTheOthersServed() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options(cut: 300))
+        let runs = RunFactory.runs(count: 240, seed: 3)
+        for r in runs { try store.append([r]) }
+        try store.flush()
+        let snap = store.snapshot()
+        #expect(snap.segments.count >= 4)
+        let target = try #require(snap.catalog.targetID(named: "target-0"))
+        let victim = snap.segments[1]
+        let entry = try #require(victim.entry(for: target))
+        let lost = Set(try victim.runs(of: target, catalog: snap.catalog).runs.map(\.startMicros))
+        #expect(!lost.isEmpty)
+        // One byte flipped in place, inside target-0's chunk.
+        let fd = open(victim.path, O_RDWR)
+        #expect(fd >= 0)
+        var byte: UInt8 = 0
+        let at = off_t(entry.chunkOffset) + off_t(entry.chunkLength / 2)
+        #expect(pread(fd, &byte, 1, at) == 1)
+        byte ^= 0x10
+        #expect(pwrite(fd, &byte, 1, at) == 1)
+        close(fd)
+
+        let (tables, problems) = snap.runTables(of: target, in: Int64.min..<Int64.max)
+        #expect(problems.count == 1 && problems.first?.file == victim.path && problems.first?.code == .corruption)
+        let expected = runs.filter { $0.target == "target-0" && !lost.contains($0.startMicros) }.map(\.startMicros)
+        #expect(tables.flatMap { $0.runs.map(\.startMicros) } == expected)
+        #expect(!store.snapshot().segments.contains { $0.path == victim.path })
         try store.close()
     }
 

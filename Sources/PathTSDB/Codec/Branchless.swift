@@ -19,4 +19,9 @@ enum Branchless {
         let mask = 0 &- condition
         return (a & mask) | (b & ~mask)
     }
+
+    /// 1 when `a < b`, else 0 (for `b` up to 2^32, as a bound past the largest UInt32).
+    @inline(__always) static func isBelow(_ a: UInt32, _ b: UInt64) -> Int {
+        Int(truncatingIfNeeded: (UInt64(a) &- b) &>> 63)
+    }
 }

@@ -48,7 +48,21 @@ public struct RunTable: Sendable {
 
     /// Appends `run` of `source` with its probes and their MPLS labels.
     mutating func append(_ run: RunRecord, from source: RunTable) {
-        append(run: run, probes: source.probes[run.probeRange]) { source.mplsLabels(of: $0) }
+        guard source.mplsStacks.isEmpty else {
+            append(run: run, probes: source.probes[run.probeRange]) { source.mplsLabels(of: $0) }
+            return
+        }
+        // No labels to renumber: the probes copy as one block.
+        var r = run
+        r.firstProbe = Int32(probes.count)
+        runs.append(r)
+        probes.append(contentsOf: source.probes[run.probeRange])
+    }
+
+    /// Makes room for `runs` more runs and `probes` more probes.
+    mutating func reserveCapacity(runs moreRuns: Int, probes moreProbes: Int) {
+        runs.reserveCapacity(runs.count + moreRuns)
+        probes.reserveCapacity(probes.count + moreProbes)
     }
 
     /// Appends a run whose probes are `runProbes`, fixing up its probe range.

@@ -427,8 +427,7 @@ extension RunTable {
         guard !sorted else { return }
         let order = runs.indices.sorted { (runs[$0].startMicros, $0) < (runs[$1].startMicros, $1) }
         var out = RunTable()
-        out.runs.reserveCapacity(runs.count)
-        out.probes.reserveCapacity(probes.count)
+        out.reserveCapacity(runs: runs.count, probes: probes.count)
         for i in order { out.append(runs[i], from: self) }
         self = out
     }

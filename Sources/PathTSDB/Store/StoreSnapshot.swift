@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A consistent view of the store at one instant: the catalog, the segments and the head blocks
 /// as they were when it was taken. Later writes, compactions and retention do not change it, and
 /// the files it refers to stay readable for as long as it is held.
@@ -16,14 +18,33 @@ public struct StoreSnapshot: Sendable {
     /// `fields` names. A damaged segment is reported (and quarantined by the store) and its runs
     /// left out; the problems are returned too.
     public func runs(of target: TargetID, in range: Range<Int64>, fields: ProbeFields = .all) -> (table: RunTable, problems: [StorageError]) {
+        let (tables, problems) = runTables(of: target, in: range, fields: fields)
+        if tables.count == 1 { return (tables[0], problems) }
+        // The tables follow each other in time: concatenated, they are in order.
         var out = RunTable()
+        out.reserveCapacity(runs: tables.reduce(0) { $0 + $1.runs.count }, probes: tables.reduce(0) { $0 + $1.probes.count })
+        for t in tables {
+            for r in t.runs { out.append(r, from: t) }
+        }
+        return (out, problems)
+    }
+
+    /// What `runs(of:in:fields:)` answers, as tables that follow each other in time (each oldest
+    /// first, none starting before the one before it ends), so that a reader going through them
+    /// in turn meets every run in order. Each segment chunk's decoded table is handed on as it
+    /// is when it lies in the range, instead of being copied into one table with the others;
+    /// only sources that overlap in time are merged.
+    public func runTables(of target: TargetID, in range: Range<Int64>, fields: ProbeFields = .all) -> (tables: [RunTable], problems: [StorageError]) {
         var problems = [StorageError]()
         var sources = [RunTable]()
-        for seg in segments {
-            guard let e = seg.entry(for: target), e.maxStartMicros >= range.lowerBound, e.minStartMicros < range.upperBound else { continue }
-            do {
-                sources.append(try seg.runs(of: target, catalog: catalog, fields: fields))
-            } catch {
+        let held = segments.filter { seg in
+            guard let e = seg.entry(for: target) else { return false }
+            return e.maxStartMicros >= range.lowerBound && e.minStartMicros < range.upperBound
+        }
+        for (seg, result) in zip(held, decodeChunks(of: target, in: held, fields: fields)) {
+            switch result {
+            case .success(let table): sources.append(table)
+            case .failure(let error):
                 problems.append(error)
                 reportDamage(seg, error)
             }
@@ -35,20 +56,49 @@ public struct StoreSnapshot: Sendable {
             }
             if !t.isEmpty { sources.append(t) }
         }
-        // One source wholly inside the range (a target-day of a compacted store) is the answer.
-        if sources.count == 1, sources[0].runs.allSatisfy({ range.contains($0.startMicros) }) {
-            var only = sources[0]
-            only.sortByStart()
-            return (only, problems)
+        for i in sources.indices { sources[i].sortByStart() }
+        sources.removeAll { $0.isEmpty }
+        // Segments come in time order and rarely overlap.
+        let consecutive = zip(sources, sources.dropFirst()).allSatisfy { a, b in
+            (a.runs.last?.startMicros ?? .min) <= (b.runs.first?.startMicros ?? .max)
         }
-        // Segments come in time order and rarely overlap: concatenate, and sort only if needed.
+        if consecutive {
+            var tables = [RunTable]()
+            for t in sources {
+                // A target-day of a compacted store usually lies wholly in the range.
+                if let first = t.runs.first, let last = t.runs.last, range.contains(first.startMicros), range.contains(last.startMicros) {
+                    tables.append(t)
+                    continue
+                }
+                var part = RunTable()
+                for r in t.runs where range.contains(r.startMicros) { part.append(r, from: t) }
+                if !part.isEmpty { tables.append(part) }
+            }
+            return (tables, problems)
+        }
+        var out = RunTable()
+        out.reserveCapacity(runs: sources.reduce(0) { $0 + $1.runs.count }, probes: sources.reduce(0) { $0 + $1.probes.count })
         for t in sources {
             for r in t.runs where range.contains(r.startMicros) {
                 out.append(r, from: t)
             }
         }
         out.sortByStart()
-        return (out, problems)
+        return (out.isEmpty ? [] : [out], problems)
+    }
+
+    /// The chunks of `target` in `held`, decoded side by side on the machine's cores when
+    /// there are several (a day of a live store is twelve 2-hour segments): a query's latency
+    /// is then that of the slowest chunk, not of all of them in turn.
+    private func decodeChunks(of target: TargetID, in held: [Segment], fields: ProbeFields) -> [Result<RunTable, StorageError>] {
+        let catalog = self.catalog
+        @Sendable func decode(_ seg: Segment) -> Result<RunTable, StorageError> {
+            do throws(StorageError) { return .success(try seg.runs(of: target, catalog: catalog, fields: fields)) } catch { return .failure(error) }
+        }
+        guard held.count > 1 else { return held.map(decode) }
+        let results = ChunkResults(count: held.count)
+        DispatchQueue.concurrentPerform(iterations: held.count) { i in results.set(i, decode(held[i])) }
+        return results.values
     }
 
     init(catalog: Catalog, segments: [Segment], rollupFiles: [Segment], head: [HeadBlock], missedSlots: [MissedSlot] = [],
@@ -147,4 +197,22 @@ public struct StoreSnapshot: Sendable {
         }
         return lo <= hi ? lo...hi : nil
     }
+}
+
+/// The decoded chunks of `StoreSnapshot.decodeChunks`, each set by the one worker that decodes it.
+///
+/// `@unchecked Sendable`: each slot is written by one iteration of `concurrentPerform`, and
+/// read only after it has returned, which orders every write before the reads.
+private final class ChunkResults: @unchecked Sendable {
+    private var slots: [Result<RunTable, StorageError>]
+
+    init(count: Int) {
+        slots = .init(repeating: .success(RunTable()), count: count)
+    }
+
+    func set(_ i: Int, _ value: Result<RunTable, StorageError>) {
+        slots.withUnsafeMutableBufferPointer { $0[i] = value }
+    }
+
+    var values: [Result<RunTable, StorageError>] { slots }
 }

@@ -1,17 +1,17 @@
 import PathTSDB
 
-/// What a stats group gathers from raw probes: exact counts, extremes, sum and Welford's
-/// running variance, every RTT when a quantile is asked for, and successive differences per hop
-/// series for jitter.
+/// What a stats group gathers from raw probes: exact counts, extremes, the sum and the sum of
+/// squares of the RTTs (integers, so that groups merge exactly and the variance needs no
+/// division per value), every RTT when a quantile is asked for, and successive differences per
+/// hop series for jitter.
 struct RawAccumulator {
     var sent: UInt64 = 0
     var lost: UInt64 = 0
     var minMicros: UInt32 = .max
     var maxMicros: UInt32 = 0
-    var sumMicros: UInt64 = 0
+    var sumMicros: UInt128 = 0
+    var sumSquares: UInt128 = 0
     var answered: Int = 0
-    var mean: Double = 0
-    var m2: Double = 0
     var values: [UInt32] = []
     var jitterSum: Double = 0
     var jitterCount: Int = 0
@@ -29,12 +29,9 @@ struct RawAccumulator {
         let v = p.rttMicros
         minMicros = Swift.min(minMicros, v)
         maxMicros = Swift.max(maxMicros, v)
-        sumMicros += UInt64(v)
+        sumMicros &+= UInt128(v)
+        sumSquares &+= UInt128(UInt64(v) &* UInt64(v))
         answered += 1
-        let x = Double(v)
-        let d = x - mean
-        mean += d / Double(answered)
-        m2 += d * (x - mean)
         if keepValues { values.append(v) }
         if jitter {
             if target != lastTarget {
@@ -49,8 +46,29 @@ struct RawAccumulator {
         }
     }
 
+    /// Empties the accumulator for another group, keeping the room its values took.
+    mutating func reset() {
+        var values = self.values
+        values.removeAll(keepingCapacity: true)
+        self = RawAccumulator()
+        self.values = values
+    }
+
+    /// The population variance of the answered RTTs in µs²: n·Σv² − (Σv)² is computed exactly
+    /// when it fits 128 bits (any group of fewer than 2^32 values; then (Σv)² ≤ n·Σv² fits
+    /// too), then divided once.
+    var variance: Double {
+        guard answered > 0 else { return 0 }
+        let (scaled, overflow) = sumSquares.multipliedReportingOverflow(by: UInt128(answered))
+        if !overflow {
+            return Double(scaled - sumMicros * sumMicros) / (Double(answered) * Double(answered))
+        }
+        let mean = Double(sumMicros) / Double(answered)
+        return Swift.max(0, Double(sumSquares) / Double(answered) - mean * mean)
+    }
+
     /// Adds another accumulator of the same group (a bucket of another target, when targets
-    /// are pooled): Chan et al.'s pairwise update for the variance.
+    /// are pooled); the sums add exactly.
     mutating func merge(_ o: RawAccumulator) {
         guard o.sent > 0 else { return }
         guard sent > 0 else {
@@ -59,16 +77,11 @@ struct RawAccumulator {
         }
         sent += o.sent
         lost += o.lost
-        if o.answered > 0 {
-            minMicros = Swift.min(minMicros, o.minMicros)
-            maxMicros = Swift.max(maxMicros, o.maxMicros)
-            sumMicros += o.sumMicros
-            let n = answered + o.answered
-            let delta = o.mean - mean
-            mean += delta * Double(o.answered) / Double(n)
-            m2 += o.m2 + delta * delta * Double(answered) * Double(o.answered) / Double(n)
-            answered = n
-        }
+        minMicros = Swift.min(minMicros, o.minMicros)
+        maxMicros = Swift.max(maxMicros, o.maxMicros)
+        sumMicros &+= o.sumMicros
+        sumSquares &+= o.sumSquares
+        answered += o.answered
         values += o.values
         jitterSum += o.jitterSum
         jitterCount += o.jitterCount
@@ -91,7 +104,7 @@ struct RawAccumulator {
             case .min: return answered == 0 ? .null : .number(Double(minMicros) / 1000)
             case .max: return answered == 0 ? .null : .number(Double(maxMicros) / 1000)
             case .mean: return answered == 0 ? .null : .number(Double(sumMicros) / Double(answered) / 1000)
-            case .stddev: return answered == 0 ? .null : .number((m2 / Double(answered)).squareRoot() / 1000)
+            case .stddev: return answered == 0 ? .null : .number(variance.squareRoot() / 1000)
             case .jitter: return jitterCount == 0 ? .null : .number(jitterSum / Double(jitterCount) / 1000)
             case .quantile:
                 defer { qi += 1 }

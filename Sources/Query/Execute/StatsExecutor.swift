@@ -42,6 +42,7 @@ struct StatsExecutor {
         let byAddress = plan.keys.contains(.address)
         let byTTL = plan.keys.contains(.ttl)
         var hops = HopMatcher(plan.query.hops, catalog: snapshot.catalog, groupsByAddress: byAddress)
+        let selectsAll = hops.selectsAll
         var groups = [Key: RawAccumulator]()
         var hopAddress = [AddressID](repeating: .none, count: 256)
         // Without addresses in the key, a run's probes fall into at most 256 groups of the
@@ -51,11 +52,22 @@ struct StatsExecutor {
         var slots = [RawAccumulator](repeating: RawAccumulator(), count: byAddress ? 0 : 256)
         var used = [Int]()
         var bucket: Int64 = 0
+        // A slot's group is complete when its bucket ends if no other target and no later
+        // bucket (buckets only grow within a target) can add to it: its cells are then
+        // computed at once and the slot reused, values' room and all.
+        let slotsComplete = (byTarget || plan.targets.count == 1) && (plan.stepMicros == nil || plan.keys.contains(.time))
+        var finished = [Key: [ResultValue]]()
         func moveSlots(target ti: Int) {
             for s in used {
                 let k = key(target: ti, ttl: UInt8(s), address: .none, time: bucket)
-                if groups[k] == nil { groups[k] = slots[s] } else { groups[k]?.merge(slots[s]) }
-                slots[s] = RawAccumulator()
+                if slotsComplete && groups[k] == nil {
+                    finished[k] = slots[s].cells(plan.aggregates)
+                } else if groups[k] == nil {
+                    groups[k] = slots[s]
+                } else {
+                    groups[k]?.merge(slots[s])
+                }
+                slots[s].reset()
             }
             used.removeAll(keepingCapacity: true)
         }
@@ -64,39 +76,43 @@ struct StatsExecutor {
         for (ti, t) in plan.targets.enumerated() {
             for window in windows {
                 try context.checkDeadline()
-                let (table, p) = snapshot.runs(of: t.id, in: window, fields: .timing)
+                let (tables, p) = snapshot.runTables(of: t.id, in: window, fields: .timing)
                 problems += p
-                for run in table.runs where plan.reads(run.path, of: t.id) {
-                    let probes = table.probes[run.probeRange]
-                    if hops.needsHopAddresses { HopMatcher.hopAddresses(probes, into: &hopAddress) }
-                    if byAddress {
-                        for pr in probes {
-                            let hop = hopAddress[Int(pr.ttl)]
-                            guard hops.keeps(ttl: pr.ttl, hop: hop) else { continue }
-                            let k = key(target: ti, ttl: pr.ttl, address: pr.isLoss ? hop : pr.address, time: run.startMicros)
-                            groups[k, default: RawAccumulator()].add(pr, target: Int32(ti), keepValues: keepValues, jitter: jitter)
+                for table in tables {
+                    for run in table.runs where plan.reads(run.path, of: t.id) {
+                        let probes = table.probes[run.probeRange]
+                        if hops.needsHopAddresses { HopMatcher.hopAddresses(probes, into: &hopAddress) }
+                        if byAddress {
+                            for pr in probes {
+                                let hop = hopAddress[Int(pr.ttl)]
+                                guard hops.keeps(ttl: pr.ttl, hop: hop) else { continue }
+                                let k = key(target: ti, ttl: pr.ttl, address: pr.isLoss ? hop : pr.address, time: run.startMicros)
+                                groups[k, default: RawAccumulator()].add(pr, target: Int32(ti), keepValues: keepValues, jitter: jitter)
+                            }
+                            continue
                         }
-                        continue
-                    }
-                    let b = plan.stepMicros.map { QueryPlanner.floor(run.startMicros, $0) } ?? 0
-                    if b != bucket {
-                        moveSlots(target: ti)
-                        bucket = b
-                    }
-                    for pr in probes {
-                        guard hops.keeps(ttl: pr.ttl, hop: hops.needsHopAddresses ? hopAddress[Int(pr.ttl)] : .none) else { continue }
-                        let s = byTTL ? Int(pr.ttl) : 0
-                        if slots[s].sent == 0 { used.append(s) }
-                        slots[s].add(pr, target: Int32(ti), keepValues: keepValues, jitter: jitter)
+                        let b = plan.stepMicros.map { QueryPlanner.floor(run.startMicros, $0) } ?? 0
+                        if b != bucket {
+                            moveSlots(target: ti)
+                            bucket = b
+                        }
+                        slots.withUnsafeMutableBufferPointer { slots in
+                            for pr in probes {
+                                guard selectsAll || hops.keeps(ttl: pr.ttl, hop: hops.needsHopAddresses ? hopAddress[Int(pr.ttl)] : .none) else { continue }
+                                let s = byTTL ? Int(pr.ttl) : 0
+                                if slots[s].sent == 0 { used.append(s) }
+                                slots[s].add(pr, target: Int32(ti), keepValues: keepValues, jitter: jitter)
+                            }
+                        }
                     }
                 }
             }
             moveSlots(target: ti)
             if byTarget || ti == plan.targets.count - 1 {
-                var cells = [Key: [ResultValue]]()
-                for (k, var acc) in groups { cells[k] = acc.cells(plan.aggregates) }
-                emit(cells, into: &out)
+                for (k, var acc) in groups { finished[k] = acc.cells(plan.aggregates) }
+                emit(finished, into: &out)
                 groups.removeAll(keepingCapacity: true)
+                finished.removeAll(keepingCapacity: true)
             }
         }
         return out
