@@ -10,7 +10,10 @@ struct ProbeStream {
     private var targetIndex = 0
     private var windows: [Range<Int64>] = []
     private var windowIndex = 0
+    /// The table being read, and the target-window's tables after it (as the store hands
+    /// them on, one per segment chunk, in time order).
     private var table = RunTable()
+    private var laterTables: ArraySlice<RunTable> = []
     private var runIndex = 0
     private var hopAddress = [AddressID](repeating: .none, count: 256)
     /// Address text by id, filled as addresses are met.
@@ -29,12 +32,12 @@ struct ProbeStream {
     /// decoding and rendering then share the two cores instead of taking turns on one.
     private var prefetched: TablePrefetch?
 
-    private mutating func load(target: Int, window: Int) -> (RunTable, [StorageError]) {
-        let result: (RunTable, [StorageError])
+    private mutating func load(target: Int, window: Int) -> ([RunTable], [StorageError]) {
+        let result: ([RunTable], [StorageError])
         if let f = prefetched, f.target == target, f.window == window {
             result = f.wait()
         } else {
-            result = snapshot.runs(of: plan.targets[target].id, in: windows[window], fields: .timing)
+            result = snapshot.runTables(of: plan.targets[target].id, in: windows[window], fields: .timing)
         }
         prefetched = nil
         var (t, w) = (target, window + 1)
@@ -54,14 +57,20 @@ struct ProbeStream {
         return true
     }
 
-    /// The next run the plan reads (of the target at `targetIndex`, whose runs `table` holds),
-    /// reading further target-windows as needed; nil when every one has been read.
+    /// The next run the plan reads (of the target at `targetIndex`, whose runs `table` and
+    /// `laterTables` hold), reading further target-windows as needed; nil when every one has
+    /// been read.
     private mutating func nextRun(context: QueryContext) throws(QueryError) -> RunRecord? {
         while true {
             while runIndex < table.runs.count {
                 let run = table.runs[runIndex]
                 runIndex += 1
                 if plan.reads(run.path, of: plan.targets[targetIndex].id) { return run }
+            }
+            if let next = laterTables.popFirst() {
+                table = next
+                runIndex = 0
+                continue
             }
             guard try loadNextWindow(context: context) else { return nil }
         }
@@ -77,9 +86,10 @@ struct ProbeStream {
                 continue
             }
             try context.checkDeadline()
-            let (t, p) = load(target: targetIndex, window: windowIndex)
+            let (tables, p) = load(target: targetIndex, window: windowIndex)
             problems += p
-            table = t
+            table = tables.first ?? RunTable()
+            laterTables = tables.dropFirst()
             runIndex = 0
             windowIndex += 1
             return true
@@ -232,19 +242,19 @@ struct ProbeStream {
 final class TablePrefetch: @unchecked Sendable {
     let target: Int
     let window: Int
-    private var result: (RunTable, [StorageError]) = (RunTable(), [])
+    private var result: ([RunTable], [StorageError]) = ([], [])
     private let done = DispatchSemaphore(value: 0)
 
     init(snapshot: StoreSnapshot, target: Int, id: TargetID, window: Int, range: Range<Int64>) {
         self.target = target
         self.window = window
         DispatchQueue.global().async { [self] in
-            result = snapshot.runs(of: id, in: range, fields: .timing)
+            result = snapshot.runTables(of: id, in: range, fields: .timing)
             done.signal()
         }
     }
 
-    func wait() -> (RunTable, [StorageError]) {
+    func wait() -> ([RunTable], [StorageError]) {
         done.wait()
         done.signal()  // a second wait returns at once
         return result
