@@ -60,7 +60,7 @@ struct StatsExecutor {
         func moveSlots(target ti: Int) {
             for s in used {
                 let k = key(target: ti, ttl: UInt8(s), address: .none, time: bucket)
-                if slotsComplete && groups[k] == nil {
+                if slotsComplete {
                     finished[k] = slots[s].cells(plan.aggregates)
                 } else if groups[k] == nil {
                     groups[k] = slots[s]
