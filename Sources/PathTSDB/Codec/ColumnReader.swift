@@ -36,6 +36,13 @@ struct ColumnReader {
         guard end - position >= n else { throw corruption("ends early") }
     }
 
+    /// The sum of the next `n` bytes, not consumed, after `require(n)` has vouched for them.
+    @inline(__always) func uncheckedSum(of n: Int) -> Int {
+        var sum = 0
+        for i in position..<(position + n) { sum &+= Int(base[i]) }
+        return sum
+    }
+
     /// The next byte, after `require` has vouched for it.
     @inline(__always) mutating func uncheckedByte() -> UInt8 {
         let b = base[position]

@@ -307,6 +307,62 @@ struct RTTDecoder {
         }
     }
 
+    /// Whether runs may be decoded value by value inside the chunk's probe loop
+    /// (`open`, `nextValue`, `close`), each series closed once its values are read: version 3,
+    /// for runs whose TTLs never decrease, so that a series' values are consecutive.
+    var decodesRunsInline: Bool { models.scaling == .endOfRunSum }
+
+    /// One series' coding parameters and run figures, held by the probe loop while it reads
+    /// that series' values (a hop's probes) so they stay in registers.
+    struct OpenSeries {
+        /// The series, or -1 when none is open.
+        var series: Int32 = -1
+        fileprivate var hasBaseline = false
+        fileprivate var floor: UInt32 = 0
+        fileprivate var shift: UInt32 = 0
+        fileprivate var baseline: UInt32 = 0
+        fileprivate var clamp: UInt32 = 0
+        fileprivate var runMinimum: UInt32 = .max
+        fileprivate var count: UInt32 = 0
+        fileprivate var sumX16: UInt64 = 0
+    }
+
+    /// Opens series `s` for its values in the current run.
+    @inline(__always)
+    func open(series s: Int32) throws(StorageError) -> OpenSeries {
+        guard UInt32(bitPattern: s) < UInt32(truncatingIfNeeded: models.count) else {
+            throw StorageError(.corruption, "RTT of series \(s), of \(models.count) numbered")
+        }
+        let p = models.series + Int(s)
+        return OpenSeries(series: s, hasBaseline: p.pointee.hasBaseline, floor: p.pointee.floor, shift: p.pointee.remainder.bits,
+                          baseline: p.pointee.baseline, clamp: p.pointee.clampX16, runMinimum: p.pointee.runMinimum,
+                          count: p.pointee.runCount, sumX16: p.pointee.runSumX16)
+    }
+
+    /// The next value, of the open series `o`: what `decodeSummingRuns` does for one value.
+    @inline(__always)
+    mutating func nextValue(_ o: inout OpenSeries) throws(StorageError) -> UInt32 {
+        guard next < symbols.count else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
+        let sym = symbols[next]
+        next &+= 1
+        let value: UInt32
+        if o.hasBaseline && sym < RTTSymbols.negativeSymbol {
+            value = o.floor &+ (UInt32(sym) &<< o.shift) &+ bits.read(bits: Int(o.shift))
+        } else {
+            value = try exceptionalValue(symbol: sym, series: Int(o.series))
+        }
+        o.runMinimum = Branchless.min(o.runMinimum, value)
+        o.sumX16 &+= RTTModelBank.clampedX16(value, baseline: o.baseline, clamp: o.clamp)
+        o.count &+= 1
+        return value
+    }
+
+    /// Closes the open series' run: its last value in the run has been read.
+    @inline(__always)
+    func close(_ o: OpenSeries) {
+        models.close(Int(o.series), runMinimum: o.runMinimum, count: o.hasBaseline ? o.count : 0, sumX16: o.hasBaseline ? o.sumX16 : 0)
+    }
+
     /// A value coded as an escape: a series' first, one below its floor, or one beyond the
     /// largest ordinary symbol's range.
     @inline(never)

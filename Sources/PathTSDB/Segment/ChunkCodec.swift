@@ -201,6 +201,9 @@ enum ChunkCodec {
                     var typeCol = column(13), codeCol = column(14), mplsCountCol = column(15), labelCol = column(16)
                     var lastReplyTTL = [UInt8](repeating: 0, count: details ? seriesCount : 0)
                     var lastType = lastReplyTTL, lastCode = lastReplyTTL
+                    // The decoder in a local of this closure, for the same reason.
+                    var d = rtt
+                    defer { rtt = d }
                     do throws(StorageError) {
                         for (r, run) in runs.enumerated() {
                             let slot = runSlot[r]
@@ -211,6 +214,10 @@ enum ChunkCodec {
                             // One byte per probe in each: checked once for the whole run.
                             try ttlCol.require(n)
                             try statusCol.require(n)
+                            // TTL steps summing to at most 255 never wrap, so the TTLs ascend
+                            // and each series' values are consecutive: read them right here.
+                            let inline = d.decodesRunsInline && ttlCol.uncheckedSum(of: n) <= 255
+                            var open = RTTDecoder.OpenSeries()
                             var ttl: UInt8 = 0
                             var answered = 0
                             var descended = false
@@ -233,9 +240,17 @@ enum ChunkCodec {
                                         throw ttlCol.corruption("answered probe at TTL \(ttl) beyond its path's \(hopCount) hops")
                                     }
                                     let s = seriesOfTTL[Int(ttl) - 1]
-                                    runSeries[answered] = s
-                                    runSlots[answered] = initialized
-                                    answered += 1
+                                    if inline {
+                                        if s != open.series {
+                                            if open.series >= 0 { d.close(open) }
+                                            open = try d.open(series: s)
+                                        }
+                                        probe.rttMicros = try d.nextValue(&open)
+                                    } else {
+                                        runSeries[answered] = s
+                                        runSlots[answered] = initialized
+                                        answered += 1
+                                    }
                                     if details {
                                         let i = Int(s)
                                         lastReplyTTL[i] &+= try replyTTLCol.byte()
@@ -256,12 +271,16 @@ enum ChunkCodec {
                                 out[initialized] = probe
                                 initialized += 1
                             }
+                            if inline {
+                                if open.series >= 0 { d.close(open) }
+                                continue
+                            }
                             // TTLs that never decrease keep each hop's probes together.
-                            try rtt.decodeRun(series: UnsafeBufferPointer(rebasing: runSeries[0..<answered]), into: runValues,
+                            try d.decodeRun(series: UnsafeBufferPointer(rebasing: runSeries[0..<answered]), into: runValues,
                                               pathSeries: seriesOfTTL, ascending: !descended)
                             for k in 0..<answered { out[runSlots[k]].rttMicros = runValues[k] }
                         }
-                        try rtt.finish()
+                        try d.finish()
                     } catch {
                         failure = error
                     }
