@@ -190,32 +190,27 @@ struct RTTDecoder {
     }
 
     /// One run's values, one of each series named in `series`, into `out`, then the run's end
-    /// for the series of its path (`pathSeries`): the decoder's inner loop. The ordinary value
-    /// — a symbol and its remainder bits against the series' floor — takes no branch that
-    /// depends on the data; escapes leave the loop for `exceptionalValue`. `ascending` says
-    /// that each series' values are consecutive in `series`, as they are when the run's TTLs
-    /// never decrease; then version 3 closes each series' run as soon as its values are
-    /// decoded, from registers.
+    /// for the series of its path (`pathSeries`). Chunks call it for the runs of versions 1
+    /// and 2, and for version 3 runs whose TTLs go down; a version 3 run whose TTLs ascend is
+    /// read in the chunk's probe loop with `open`, `nextValue` and `close`, which this uses
+    /// too. The ordinary value — a symbol and its remainder bits against the series' floor —
+    /// takes no branch that depends on the data; escapes leave the loop for
+    /// `exceptionalValue`. `ascending` says that each series' values are consecutive in
+    /// `series`, as they are when the run's TTLs never decrease; then version 3 closes each
+    /// series' run as soon as its values are decoded.
     @inline(never)
     mutating func decodeRun(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>,
                             pathSeries: UnsafeBufferPointer<Int32>, ascending: Bool) throws(StorageError) {
-        let closing = ascending && models.scaling == .endOfRunSum
-        try decodeValues(series: series, into: out, closing: closing)
-        if !closing { endRun(series: pathSeries) }
-    }
-
-    @inline(__always)
-    private mutating func decodeValues(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>,
-                                       closing: Bool) throws(StorageError) {
         let n = series.count
         guard symbols.count - next >= n else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
-        guard n > 0 else { return }
-        if models.scaling == .endOfRunSum {
+        let closing = ascending && decodesRunsInline
+        if decodesRunsInline {
             try decodeSummingRuns(series: series, into: out, closing: closing)
-        } else {
+        } else if n > 0 {
             try decodeUpdatingMeans(series: series, into: out)
+            next += n
         }
-        next += n
+        if !closing { endRun(series: pathSeries) }
     }
 
     /// Versions 1 and 2: every value updates its series' running mean before the next value
@@ -246,64 +241,20 @@ struct RTTDecoder {
         }
     }
 
-    /// Version 3: a series' consecutive values (a hop's probes) decode with its state in
-    /// registers; nothing a value does feeds the next but the run's minimum and sum. With
-    /// `closing`, each group of values is its series' last in the run, which it then closes.
+    /// Version 3, through the same `open`, `nextValue` and `close` as the chunk's probe loop:
+    /// a series' consecutive values (a hop's probes) are read with it open. With `closing`, each
+    /// group of values is its series' last in the run, which it then closes; without, the run
+    /// stays in progress in the series' record until `endRun`.
     private mutating func decodeSummingRuns(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>,
                                             closing: Bool) throws(StorageError) {
-        let models = self.models
-        let seriesCount = UInt32(truncatingIfNeeded: models.count)
-        guard let start = self.symbols.baseAddress else { return }
-        let symbols = start + next
-        var bits = self.bits
-        defer { self.bits = bits }
-        let n = series.count
         var i = 0
-        while i < n {
-            let raw = series[i]
-            guard UInt32(bitPattern: raw) < seriesCount else { throw StorageError(.corruption, "RTT of series \(raw), of \(models.count) numbered") }
-            var end = i &+ 1
-            while end < n && series[end] == raw { end &+= 1 }
-            let p = models.series + Int(raw)
-            var runMinimum = p.pointee.runMinimum
-            if p.pointee.hasBaseline {
-                // The step is 2^shift: a remainder is `shift` bits, whatever its value.
-                let floor = p.pointee.floor, shift = p.pointee.remainder.bits
-                let baseline = p.pointee.baseline, clamp = p.pointee.clampX16
-                var sum = p.pointee.runSumX16
-                for k in i..<end {
-                    let sym = symbols[k]
-                    let value: UInt32
-                    if sym < RTTSymbols.negativeSymbol {
-                        value = floor &+ (UInt32(sym) &<< shift) &+ bits.read(bits: Int(shift))
-                    } else {
-                        value = try exceptionalValue(symbol: sym, series: Int(raw))
-                    }
-                    runMinimum = Branchless.min(runMinimum, value)
-                    sum &+= RTTModelBank.clampedX16(value, baseline: baseline, clamp: clamp)
-                    out[k] = value
-                }
-                let count = p.pointee.runCount &+ UInt32(truncatingIfNeeded: end &- i)
-                if closing {
-                    models.close(Int(raw), runMinimum: runMinimum, count: count, sumX16: sum)
-                } else {
-                    p.pointee.runSumX16 = sum
-                    p.pointee.runCount = count
-                    p.pointee.runMinimum = runMinimum
-                }
-            } else {
-                for k in i..<end {
-                    let value = try exceptionalValue(symbol: symbols[k], series: Int(raw))
-                    runMinimum = Branchless.min(runMinimum, value)
-                    out[k] = value
-                }
-                if closing {
-                    models.close(Int(raw), runMinimum: runMinimum, count: 0, sumX16: 0)
-                } else {
-                    p.pointee.runMinimum = runMinimum
-                }
-            }
-            i = end
+        while i < series.count {
+            var o = try open(series: series[i])
+            repeat {
+                out[i] = try nextValue(&o)
+                i &+= 1
+            } while i < series.count && series[i] == o.series
+            if closing { close(o) } else { suspend(o) }
         }
     }
 
@@ -325,6 +276,11 @@ struct RTTDecoder {
         fileprivate var runMinimum: UInt32 = .max
         fileprivate var count: UInt32 = 0
         fileprivate var sumX16: UInt64 = 0
+
+        /// What the run's values count for in the mean: nothing before the series has a
+        /// baseline, whose values are all escapes.
+        fileprivate var countedValues: UInt32 { hasBaseline ? count : 0 }
+        fileprivate var countedSumX16: UInt64 { hasBaseline ? sumX16 : 0 }
     }
 
     /// Opens series `s` for its values in the current run.
@@ -360,7 +316,16 @@ struct RTTDecoder {
     /// Closes the open series' run: its last value in the run has been read.
     @inline(__always)
     func close(_ o: OpenSeries) {
-        models.close(Int(o.series), runMinimum: o.runMinimum, count: o.hasBaseline ? o.count : 0, sumX16: o.hasBaseline ? o.sumX16 : 0)
+        models.close(Int(o.series), runMinimum: o.runMinimum, count: o.countedValues, sumX16: o.countedSumX16)
+    }
+
+    /// Leaves the open series' run in progress in its record: more of its values follow later
+    /// in the run, and `endRun` closes it.
+    func suspend(_ o: OpenSeries) {
+        let p = models.series + Int(o.series)
+        p.pointee.runMinimum = o.runMinimum
+        p.pointee.runCount = o.countedValues
+        p.pointee.runSumX16 = o.countedSumX16
     }
 
     /// A value coded as an escape: a series' first, one below its floor, or one beyond the
