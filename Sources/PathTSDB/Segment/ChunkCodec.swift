@@ -214,17 +214,16 @@ enum ChunkCodec {
                             // One byte per probe in each: checked once for the whole run.
                             try ttlCol.require(n)
                             try statusCol.require(n)
-                            // TTL steps summing to at most 255 never wrap, so the TTLs ascend
-                            // and each series' values are consecutive: read them right here.
-                            let inline = d.decodesRunsInline && ttlCol.uncheckedSum(of: n) <= 255
+                            // TTL steps summing to at most 255 never wrap, so the TTLs never
+                            // decrease and each series' values are consecutive; in version 3
+                            // they are then read right here.
+                            let ascending = ttlCol.uncheckedSum(of: n) <= 255
+                            let inline = d.decodesRunsInline && ascending
                             var open = RTTDecoder.OpenSeries()
                             var ttl: UInt8 = 0
                             var answered = 0
-                            var descended = false
                             for _ in 0..<n {
-                                let previousTTL = ttl
                                 ttl &+= ttlCol.uncheckedByte()
-                                descended = descended || ttl < previousTTL
                                 guard ttl >= 1 else { throw ttlCol.corruption("probe with TTL 0") }
                                 let status = statusCol.uncheckedByte()
                                 let address: AddressID
@@ -275,9 +274,8 @@ enum ChunkCodec {
                                 if open.series >= 0 { d.close(open) }
                                 continue
                             }
-                            // TTLs that never decrease keep each hop's probes together.
                             try d.decodeRun(series: UnsafeBufferPointer(rebasing: runSeries[0..<answered]), into: runValues,
-                                              pathSeries: seriesOfTTL, ascending: !descended)
+                                            pathSeries: seriesOfTTL, ascending: ascending)
                             for k in 0..<answered { out[runSlots[k]].rttMicros = runValues[k] }
                         }
                         try d.finish()
