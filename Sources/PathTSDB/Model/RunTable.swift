@@ -48,15 +48,30 @@ public struct RunTable: Sendable {
 
     /// Appends `run` of `source` with its probes and their MPLS labels.
     mutating func append(_ run: RunRecord, from source: RunTable) {
-        guard source.mplsStacks.isEmpty else {
+        if source.mplsStacks.isEmpty {
+            append(run: run, unlabelledProbes: source.probes[run.probeRange])
+        } else {
             append(run: run, probes: source.probes[run.probeRange]) { source.mplsLabels(of: $0) }
-            return
         }
-        // No labels to renumber: the probes copy as one block.
+    }
+
+    /// Appends a run whose probes carry no MPLS labels: with none to renumber, the probes copy
+    /// as one block.
+    mutating func append(run: RunRecord, unlabelledProbes runProbes: some Collection<ProbeRecord>) {
         var r = run
         r.firstProbe = Int32(probes.count)
+        r.probeCount = Int32(runProbes.count)
         runs.append(r)
-        probes.append(contentsOf: source.probes[run.probeRange])
+        probes.append(contentsOf: runProbes)
+    }
+
+    /// The runs of `tables` that `keep` accepts, table after table, with their probes and
+    /// labels, in one table sized once for all of them.
+    init(concatenating tables: [RunTable], keeping keep: (RunRecord) -> Bool = { _ in true }) {
+        reserveCapacity(runs: tables.reduce(0) { $0 + $1.runs.count }, probes: tables.reduce(0) { $0 + $1.probes.count })
+        for t in tables {
+            for r in t.runs where keep(r) { append(r, from: t) }
+        }
     }
 
     /// Makes room for `runs` more runs and `probes` more probes.

@@ -30,8 +30,7 @@ struct HeadIngester {
     mutating func ingest(_ runs: [TraceRun], walSequence: UInt64) -> HeadBlock {
         var table = RunTable()
         var events = [PathChangeEvent]()
-        table.runs.reserveCapacity(runs.count)
-        table.probes.reserveCapacity(runs.reduce(0) { $0 + $1.probes.count })
+        table.reserveCapacity(runs: runs.count, probes: runs.reduce(0) { $0 + $1.probes.count })
         var probes = [ProbeRecord]()
         for run in runs {
             probes.removeAll(keepingCapacity: true)
@@ -62,11 +61,7 @@ struct HeadIngester {
                                    startMicros: run.startMicros, endMicros: run.endMicros,
                                    destination: catalog.intern(address: run.destination), path: path, firstProbe: 0, probeCount: 0)
             if labels.isEmpty {
-                var r = record
-                r.firstProbe = Int32(table.probes.count)
-                r.probeCount = Int32(probes.count)
-                table.runs.append(r)
-                table.probes.append(contentsOf: probes)
+                table.append(run: record, unlabelledProbes: probes)
             } else {
                 table.append(run: record, probes: probes) { labels[Int($0.mplsIndex) - 1] }
             }

@@ -21,12 +21,7 @@ public struct StoreSnapshot: Sendable {
         let (tables, problems) = runTables(of: target, in: range, fields: fields)
         if tables.count == 1 { return (tables[0], problems) }
         // The tables follow each other in time: concatenated, they are in order.
-        var out = RunTable()
-        out.reserveCapacity(runs: tables.reduce(0) { $0 + $1.runs.count }, probes: tables.reduce(0) { $0 + $1.probes.count })
-        for t in tables {
-            for r in t.runs { out.append(r, from: t) }
-        }
-        return (out, problems)
+        return (RunTable(concatenating: tables), problems)
     }
 
     /// What `runs(of:in:fields:)` answers, as tables that follow each other in time (each oldest
@@ -70,19 +65,12 @@ public struct StoreSnapshot: Sendable {
                     tables.append(t)
                     continue
                 }
-                var part = RunTable()
-                for r in t.runs where range.contains(r.startMicros) { part.append(r, from: t) }
+                let part = RunTable(concatenating: [t]) { range.contains($0.startMicros) }
                 if !part.isEmpty { tables.append(part) }
             }
             return (tables, problems)
         }
-        var out = RunTable()
-        out.reserveCapacity(runs: sources.reduce(0) { $0 + $1.runs.count }, probes: sources.reduce(0) { $0 + $1.probes.count })
-        for t in sources {
-            for r in t.runs where range.contains(r.startMicros) {
-                out.append(r, from: t)
-            }
-        }
+        var out = RunTable(concatenating: sources) { range.contains($0.startMicros) }
         out.sortByStart()
         return (out.isEmpty ? [] : [out], problems)
     }
