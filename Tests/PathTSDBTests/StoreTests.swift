@@ -167,6 +167,57 @@ import Glibc
         try store.close()
     }
 
+    /// Runs of every shape the chunk decoder tells apart read back exactly, with every field
+    /// and with the timing fields: each hop's probes together (the common case, read by the
+    /// unchecked per-run decoder), one hop answering from two addresses in a run, lost probes
+    /// past the path's last hop, a trace starting at TTL 2, a silent hop, first values, spikes
+    /// and values far below a series' floor (escapes).
+    @Test func runsOfEveryShapeReadBack() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path, options: options(cut: 2_000))
+        var rng = TestRandom(seed: 31)
+        var runs = [TraceRun]()
+        for minute in 0..<200 {
+            for shape in 0..<5 {
+                var probes = [ProbeReply]()
+                let firstTTL = shape == 3 ? 2 : 1
+                for ttl in firstTTL...6 {
+                    for probe in 0..<3 {
+                        if rng.chance(0.06) || (shape == 4 && ttl == 3) {
+                            probes.append(.lost(ttl: UInt8(ttl)))
+                            continue
+                        }
+                        let second = shape == 1 && ttl == 4 && probe == 2
+                        var rtt = UInt32(ttl * 3_000 + shape * 100 + rng.below(500))
+                        if rng.chance(0.01) { rtt += UInt32(rng.below(2_000_000)) }
+                        if rng.chance(0.01) { rtt = UInt32(rng.below(3)) }
+                        probes.append(ProbeReply(ttl: UInt8(ttl), address: IPAddress(v4: 0x0A01_0000 | UInt32(shape << 12) | UInt32(ttl << 4) | (second ? 2 : 1)),
+                                                 rttMicros: rtt, replyTTL: UInt8(64 - ttl), icmpType: 11, icmpCode: second ? 1 : 0,
+                                                 mplsLabels: second ? [MPLSLabel(label: 16_004, trafficClass: 0, bottomOfStack: true, ttl: 1)] : []))
+                    }
+                }
+                if shape == 2 { for ttl in 7...9 { for _ in 0..<3 { probes.append(.lost(ttl: UInt8(ttl))) } } }
+                let start = 1_795_284_000_000_000 + Int64(minute) * 60_000_000 + Int64(shape) * 1_000_000
+                runs.append(TraceRun(target: "shape-\(shape)", vantage: "vp", method: .icmpParis, flowID: 1, startMicros: start,
+                                     endMicros: start + 1_000_000, destination: IPAddress(v4: 0x0A01_0061), reached: false, probes: probes))
+            }
+        }
+        for minute in stride(from: 0, to: runs.count, by: 5) { try store.append(Array(runs[minute..<(minute + 5)])) }
+        store.waitForCuts()
+        let snap = store.snapshot()
+        #expect(snap.segments.count >= 2)
+        expectSameRuns(snap.allTraceRuns(), runs)
+        for segment in snap.segments {
+            for target in segment.targets {
+                let all = try segment.runs(of: target, catalog: snap.catalog, fields: .all)
+                let timing = try segment.runs(of: target, catalog: snap.catalog, fields: .timing)
+                #expect(timing.probes.map { [UInt32($0.ttl), $0.address.rawValue, $0.rttMicros] } == all.probes.map { [UInt32($0.ttl), $0.address.rawValue, $0.rttMicros] })
+            }
+        }
+        try store.close()
+    }
+
     /// Many tiny segments (a cut every few runs): every chunk must read back.
     @Test func tinySegmentsReadBack() throws {
         let dir = TemporaryDirectory()

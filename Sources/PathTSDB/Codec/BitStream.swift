@@ -62,6 +62,28 @@ struct BitReader {
         count &-= b
     }
 
+    /// Whether `bits` more bits, plus a word of slack, lie ahead, so that `uncheckedRead` may
+    /// take them without looking at the end.
+    func hasUncheckedRoom(forBits bits: Int) -> Bool {
+        bytes.count - position >= bits / 8 + 16
+    }
+
+    /// The next `bits` (0…32) bits, consumed, after `hasUncheckedRoom` has vouched for them: the
+    /// accumulator is topped up by one unaligned load every time, with no branch on whether it
+    /// ran low.
+    @inline(__always) mutating func uncheckedRead(bits: UInt32) -> UInt32 {
+        let base = UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped)
+        let word = UInt64(littleEndian: (base + position).loadUnaligned(as: UInt64.self))
+        accumulator |= word &<< count
+        position &+= Int((63 &- count) &>> 3)
+        count |= 56
+        let b = UInt64(bits)
+        let v = UInt32(truncatingIfNeeded: accumulator & ((1 &<< b) &- 1))
+        accumulator &>>= b
+        count &-= b
+        return v
+    }
+
     @inline(__always) private mutating func refill() {
         // Whole 8-byte words while they last: one unaligned load fills the accumulator to at
         // least 56 bits; the bytes that did not fit are read again next time.

@@ -43,6 +43,13 @@ struct ColumnReader {
         return sum
     }
 
+    /// Where the next byte is, for a loop that reads bytes `require` has vouched for and then
+    /// skips them; nil for an empty column.
+    var uncheckedPointer: UnsafePointer<UInt8>? { base.baseAddress.map { $0 + position } }
+
+    /// Skips `n` bytes that `require(n)` has vouched for.
+    @inline(__always) mutating func uncheckedSkip(_ n: Int) { position &+= n }
+
     /// The next byte, after `require` has vouched for it.
     @inline(__always) mutating func uncheckedByte() -> UInt8 {
         let b = base[position]

@@ -204,6 +204,23 @@ enum ChunkCodec {
                     // The decoder in a local of this closure, for the same reason.
                     var d = rtt
                     defer { rtt = d }
+                    /// The reply fields of an answered probe of series `i`, read from their
+                    /// columns in probe order.
+                    func readDetails(into probe: inout ProbeRecord, series i: Int) throws(StorageError) {
+                        lastReplyTTL[i] &+= try replyTTLCol.byte()
+                        lastType[i] ^= try typeCol.byte()
+                        lastCode[i] ^= try codeCol.byte()
+                        probe.replyTTL = lastReplyTTL[i]
+                        probe.icmpType = lastType[i]
+                        probe.icmpCode = lastCode[i]
+                        let labelCount = Int(try mplsCountCol.byte())
+                        if labelCount > 0 {
+                            var labels = [MPLSLabel]()
+                            for _ in 0..<labelCount { labels.append(MPLSLabel(rawValue: try labelCol.le32())) }
+                            mplsStacks.append(labels)
+                            probe.mplsIndex = UInt32(mplsStacks.count)
+                        }
+                    }
                     do throws(StorageError) {
                         for (r, run) in runs.enumerated() {
                             let slot = runSlot[r]
@@ -215,11 +232,31 @@ enum ChunkCodec {
                             try ttlCol.require(n)
                             try statusCol.require(n)
                             // TTL steps summing to at most 255 never wrap, so the TTLs never
-                            // decrease and each series' values are consecutive; in version 3
-                            // they are then read right here.
-                            let ascending = ttlCol.uncheckedSum(of: n) <= 255
-                            let inline = d.decodesRunsInline && ascending
-                            var open = RTTDecoder.OpenSeries()
+                            // decrease and each series' values are consecutive. When they also
+                            // stay within the path (a run's path reaches its highest TTL, so
+                            // they do but in damaged chunks), version 3 reads the run in one
+                            // call, unless the chunk's last runs leave too little room for
+                            // reading without checks.
+                            let stepSum = ttlCol.uncheckedSum(of: n)
+                            if stepSum <= hopCount, d.canDecodeUnchecked(probes: n),
+                               let ttlSteps = ttlCol.uncheckedPointer, ttlSteps.pointee >= 1,
+                               let statuses = statusCol.uncheckedPointer,
+                               let hopBase = hops.baseAddress, let seriesBase = seriesOfTTL.baseAddress, let outBase = out.baseAddress {
+                                try d.decodeAscendingRun(ttlSteps: ttlSteps, statuses: statuses, count: n, hops: hopBase,
+                                                         seriesOfTTL: seriesBase, others: &otherCol, statusColumn: statusCol,
+                                                         into: outBase + initialized)
+                                ttlCol.uncheckedSkip(n)
+                                statusCol.uncheckedSkip(n)
+                                if details {
+                                    for k in initialized..<(initialized + n) where !out[k].isLoss {
+                                        try readDetails(into: &out[k], series: Int(seriesBase[Int(out[k].ttl) - 1]))
+                                    }
+                                }
+                                initialized += n
+                                continue
+                            }
+                            // Otherwise probe by probe, checking each, and the run's values
+                            // gathered, decoded in one call and scattered back.
                             var ttl: UInt8 = 0
                             var answered = 0
                             for _ in 0..<n {
@@ -239,43 +276,16 @@ enum ChunkCodec {
                                         throw ttlCol.corruption("answered probe at TTL \(ttl) beyond its path's \(hopCount) hops")
                                     }
                                     let s = seriesOfTTL[Int(ttl) - 1]
-                                    if inline {
-                                        if s != open.series {
-                                            if open.series >= 0 { d.close(open) }
-                                            open = try d.open(series: s)
-                                        }
-                                        probe.rttMicros = try d.nextValue(&open)
-                                    } else {
-                                        runSeries[answered] = s
-                                        runSlots[answered] = initialized
-                                        answered += 1
-                                    }
-                                    if details {
-                                        let i = Int(s)
-                                        lastReplyTTL[i] &+= try replyTTLCol.byte()
-                                        lastType[i] ^= try typeCol.byte()
-                                        lastCode[i] ^= try codeCol.byte()
-                                        probe.replyTTL = lastReplyTTL[i]
-                                        probe.icmpType = lastType[i]
-                                        probe.icmpCode = lastCode[i]
-                                        let labelCount = Int(try mplsCountCol.byte())
-                                        if labelCount > 0 {
-                                            var labels = [MPLSLabel]()
-                                            for _ in 0..<labelCount { labels.append(MPLSLabel(rawValue: try labelCol.le32())) }
-                                            mplsStacks.append(labels)
-                                            probe.mplsIndex = UInt32(mplsStacks.count)
-                                        }
-                                    }
+                                    runSeries[answered] = s
+                                    runSlots[answered] = initialized
+                                    answered += 1
+                                    if details { try readDetails(into: &probe, series: Int(s)) }
                                 }
                                 out[initialized] = probe
                                 initialized += 1
                             }
-                            if inline {
-                                if open.series >= 0 { d.close(open) }
-                                continue
-                            }
                             try d.decodeRun(series: UnsafeBufferPointer(rebasing: runSeries[0..<answered]), into: runValues,
-                                            pathSeries: seriesOfTTL, ascending: ascending)
+                                            pathSeries: seriesOfTTL, ascending: stepSum <= 255)
                             for k in 0..<answered { out[runSlots[k]].rttMicros = runValues[k] }
                         }
                         try d.finish()
