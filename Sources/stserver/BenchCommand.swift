@@ -31,7 +31,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "append: at most this many results.")
     var limit: Int = 200_000
 
-    @Option(help: "language: only the query of this name.")
+    @Option(help: "language: only the query of this name; scan: only these fields (timing or all).")
     var only: String?
 
     func run() throws {
@@ -121,7 +121,7 @@ struct BenchCommand: ParsableCommand {
         let store = try PathStore(directory: store.data)
         defer { try? store.close() }
         let snap = store.snapshot()
-        for (name, fields) in [("timing", ProbeFields.timing), ("all", ProbeFields.all)] {
+        for (name, fields) in [("timing", ProbeFields.timing), ("all", ProbeFields.all)] where only == nil || only == name {
             var times = [Double]()
             var samples = 0
             for _ in 0..<max(1, repetitions) {

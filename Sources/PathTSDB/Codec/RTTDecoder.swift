@@ -228,16 +228,17 @@ struct RTTDecoder {
         }
         var ttl = 0, openTTL = 0
         var o = OpenSeries(series: 0, limit: 0, floor: 0, shift: 0, baseline: 0, clamp: 0, runMinimum: 0, countAndSum: 0)
-        for i in 0..<n {
-            ttl &+= Int(ttlSteps[i])
-            let status = statuses[i]
+        var step = ttlSteps, status = statuses, probe = out
+        let end = ttlSteps + n
+        while step < end {
+            ttl &+= Int(step.pointee)
             var address = AddressID.none
-            if status == 0 {
+            if status.pointee == 0 {
                 address = hops[ttl &- 1]
-            } else if status == 2 {
+            } else if status.pointee == 2 {
                 address = AddressID(rawValue: try others.varint32())
-            } else if status != 1 {
-                throw statusColumn.corruption("unknown probe status \(status)")
+            } else if status.pointee != 1 {
+                throw statusColumn.corruption("unknown probe status \(status.pointee)")
             }
             var value: UInt32 = 0
             if !address.isNone {
@@ -255,8 +256,11 @@ struct RTTDecoder {
                 }
                 o.take(value)
             }
-            out[i] = ProbeRecord(ttl: UInt8(truncatingIfNeeded: ttl), replyTTL: 0, icmpType: 0, icmpCode: 0,
-                                 address: address, rttMicros: value, mplsIndex: 0)
+            probe.pointee = ProbeRecord(ttl: UInt8(truncatingIfNeeded: ttl), replyTTL: 0, icmpType: 0, icmpCode: 0,
+                                        address: address, rttMicros: value, mplsIndex: 0)
+            step += 1
+            status += 1
+            probe += 1
         }
         if openTTL != 0 { RTTDecoder.close(o, in: models) }
     }

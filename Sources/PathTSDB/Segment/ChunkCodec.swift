@@ -117,7 +117,7 @@ enum ChunkCodec {
             // Each distinct path once: its hop addresses and series, flat, so the probe loop
             // finds a run's by index instead of by hashing its path id.
             var slotOfPath = [PathID: Int]()
-            var lastPath: PathID?, lastSlot = 0
+            var lastPath: PathID?, lastSlot = 0, otherPath: PathID?, otherSlot = 0
             var runSlot = [Int]()
             runSlot.reserveCapacity(runCount)
             var slotStart = [Int](), slotHops = [AddressID](), slotSeries = [Int32]()
@@ -143,11 +143,17 @@ enum ChunkCodec {
                 let path = PathID(rawValue: try pathCol.varint32())
                 let n = Int(try countCol.varint32())
                 guard n <= probeCount - firstProbe else { throw countCol.corruption("runs hold more probes than the chunk's \(probeCount)") }
-                // Consecutive runs mostly follow one path: compared before hashing.
+                // Consecutive runs mostly follow one path, or alternate between two (ECMP
+                // paths taken by turns of the flow id): both compared before hashing.
                 if path == lastPath {
                     runSlot.append(lastSlot)
+                } else if path == otherPath {
+                    runSlot.append(otherSlot)
+                    swap(&lastPath, &otherPath)
+                    swap(&lastSlot, &otherSlot)
                 } else if let slot = slotOfPath[path] {
                     runSlot.append(slot)
+                    (otherPath, otherSlot) = (lastPath, lastSlot)
                     (lastPath, lastSlot) = (path, slot)
                 } else {
                     guard let hops = catalog.path(of: path) else {
@@ -155,6 +161,7 @@ enum ChunkCodec {
                     }
                     slotOfPath[path] = slotStart.count
                     runSlot.append(slotStart.count)
+                    (otherPath, otherSlot) = (lastPath, lastSlot)
                     (lastPath, lastSlot) = (path, slotStart.count)
                     slotStart.append(slotHops.count)
                     slotHops.append(contentsOf: hops.hops)
