@@ -134,18 +134,13 @@ struct RTTDecoder {
     /// consecutive: version 3, whose run figures are a sum that no later value changes.
     var decodesRunsInline: Bool { models.scaling == .endOfRunSum }
 
-    /// Version 3: one series' coding parameters and run figures, held in locals while its
-    /// consecutive values (a hop's probes) are read, so that they stay in registers.
+    /// Version 3: one series open while its consecutive values (a hop's probes) are read: its
+    /// record, whose coding parameters stay as they are until it closes (read from there, so
+    /// the loop need not hold them in registers), and its run figures so far, in locals.
     private struct OpenSeries {
+        let record: UnsafeMutablePointer<RTTModelBank.Series>
         /// The series.
-        var series: Int
-        /// Symbols below this are ordinary values: 254, or 0 before the series has a baseline
-        /// (when every value is an escape).
-        var limit: UInt32
-        var floor: UInt32
-        var shift: UInt32
-        var baseline: UInt32
-        var clamp: UInt32
+        let series: Int
         var runMinimum: UInt32
         /// The run's values counted (from bit 48 up) and their clamped 16 × residuals summed
         /// (below it): one addition per value.
@@ -153,16 +148,29 @@ struct RTTDecoder {
 
         static let countUnit: UInt64 = 1 &<< 48
 
+        /// Whether `symbol` is an ordinary value's: below the negative and escape symbols, in
+        /// a series with a baseline (before it, every value is an escape).
+        @inline(__always) func isOrdinary(_ symbol: UInt32) -> Bool {
+            symbol < UInt32(RTTSymbols.negativeSymbol) && record.pointee.hasBaseline
+        }
+
+        /// The ordinary value of `symbol` and its remainder, read from `bits` by `read`.
+        @inline(__always) func value(of symbol: UInt32, remainder read: (UInt32) -> UInt32) -> UInt32 {
+            let shift = record.pointee.remainder.bits
+            return record.pointee.floor &+ (symbol &<< shift) &+ read(shift)
+        }
+
         /// A value of the run: its minimum and sum follow.
         @inline(__always) mutating func take(_ value: UInt32) {
             runMinimum = Branchless.min(runMinimum, value)
-            countAndSum &+= RTTModelBank.clampedX16(value, baseline: baseline, clamp: clamp) &+ OpenSeries.countUnit
+            countAndSum &+= RTTModelBank.clampedX16(value, baseline: record.pointee.baseline, clamp: record.pointee.clampX16)
+                &+ OpenSeries.countUnit
         }
 
         /// What the run's values count for in the mean: nothing before the series has a
         /// baseline.
-        var countedValues: UInt32 { limit == 0 ? 0 : UInt32(truncatingIfNeeded: countAndSum &>> 48) }
-        var countedSumX16: UInt64 { limit == 0 ? 0 : countAndSum & (OpenSeries.countUnit &- 1) }
+        var countedValues: UInt32 { record.pointee.hasBaseline ? UInt32(truncatingIfNeeded: countAndSum &>> 48) : 0 }
+        var countedSumX16: UInt64 { record.pointee.hasBaseline ? countAndSum & (OpenSeries.countUnit &- 1) : 0 }
     }
 
     /// Opens series `s` of `models` for its values in the current run. A static function of
@@ -174,9 +182,7 @@ struct RTTDecoder {
             throw StorageError(.corruption, "RTT of series \(s), of \(count) numbered")
         }
         let p = models.series + Int(s)
-        return OpenSeries(series: Int(s), limit: p.pointee.hasBaseline ? UInt32(RTTSymbols.negativeSymbol) : 0,
-                          floor: p.pointee.floor, shift: p.pointee.remainder.bits, baseline: p.pointee.baseline,
-                          clamp: p.pointee.clampX16, runMinimum: p.pointee.runMinimum,
+        return OpenSeries(record: p, series: Int(s), runMinimum: p.pointee.runMinimum,
                           countAndSum: p.pointee.runSumX16 &+ UInt64(p.pointee.runCount) &* OpenSeries.countUnit)
     }
 
@@ -186,8 +192,8 @@ struct RTTDecoder {
         guard next < symbols.count else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
         let sym = UInt32(symbols[next])
         next &+= 1
-        let value = sym < o.limit
-            ? o.floor &+ (sym &<< o.shift) &+ bits.read(bits: Int(o.shift))
+        let value = o.isOrdinary(sym)
+            ? o.value(of: sym) { bits.read(bits: Int($0)) }
             : try exceptionalValue(symbol: UInt8(truncatingIfNeeded: sym), series: o.series)
         o.take(value)
         return value
@@ -227,7 +233,7 @@ struct RTTDecoder {
             next = symbol - symbolBase
         }
         var ttl = 0, openTTL = 0
-        var o = OpenSeries(series: 0, limit: 0, floor: 0, shift: 0, baseline: 0, clamp: 0, runMinimum: 0, countAndSum: 0)
+        var o = OpenSeries(record: models.series, series: 0, runMinimum: 0, countAndSum: 0)
         var step = ttlSteps, status = statuses, probe = out
         let end = ttlSteps + n
         while step < end {
@@ -249,8 +255,10 @@ struct RTTDecoder {
                 }
                 let sym = UInt32(symbol.pointee)
                 symbol += 1
-                if sym < o.limit {
-                    value = o.floor &+ (sym &<< o.shift) &+ bits.uncheckedRead(bits: o.shift)
+                // Escapes are about 1 % of values: marked unlikely, so that the call for them
+                // does not make the loop keep its state in memory.
+                if _fastPath(o.isOrdinary(sym)) {
+                    value = o.value(of: sym) { bits.uncheckedRead(bits: $0) }
                 } else {
                     value = try exceptionalValue(symbol: UInt8(truncatingIfNeeded: sym), series: o.series)
                 }
