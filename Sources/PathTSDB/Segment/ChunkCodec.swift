@@ -211,23 +211,6 @@ enum ChunkCodec {
                     // The decoder in a local of this closure, for the same reason.
                     var d = rtt
                     defer { rtt = d }
-                    /// The reply fields of an answered probe of series `i`, read from their
-                    /// columns in probe order.
-                    func readDetails(into probe: inout ProbeRecord, series i: Int) throws(StorageError) {
-                        lastReplyTTL[i] &+= try replyTTLCol.byte()
-                        lastType[i] ^= try typeCol.byte()
-                        lastCode[i] ^= try codeCol.byte()
-                        probe.replyTTL = lastReplyTTL[i]
-                        probe.icmpType = lastType[i]
-                        probe.icmpCode = lastCode[i]
-                        let labelCount = Int(try mplsCountCol.byte())
-                        if labelCount > 0 {
-                            var labels = [MPLSLabel]()
-                            for _ in 0..<labelCount { labels.append(MPLSLabel(rawValue: try labelCol.le32())) }
-                            mplsStacks.append(labels)
-                            probe.mplsIndex = UInt32(mplsStacks.count)
-                        }
-                    }
                     do throws(StorageError) {
                         for (r, run) in runs.enumerated() {
                             let slot = runSlot[r]
@@ -245,6 +228,7 @@ enum ChunkCodec {
                             // call, unless the chunk's last runs leave too little room for
                             // reading without checks.
                             let stepSum = ttlCol.uncheckedSum(of: n)
+                            let runStart = initialized
                             if stepSum <= hopCount, d.canDecodeUnchecked(probes: n),
                                let ttlSteps = ttlCol.uncheckedPointer, ttlSteps.pointee >= 1,
                                let statuses = statusCol.uncheckedPointer,
@@ -254,46 +238,58 @@ enum ChunkCodec {
                                                          into: outBase + initialized)
                                 ttlCol.uncheckedSkip(n)
                                 statusCol.uncheckedSkip(n)
-                                if details {
-                                    for k in initialized..<(initialized + n) where !out[k].isLoss {
-                                        try readDetails(into: &out[k], series: Int(seriesBase[Int(out[k].ttl) - 1]))
-                                    }
-                                }
                                 initialized += n
-                                continue
-                            }
-                            // Otherwise probe by probe, checking each, and the run's values
-                            // gathered, decoded in one call and scattered back.
-                            var ttl: UInt8 = 0
-                            var answered = 0
-                            for _ in 0..<n {
-                                ttl &+= ttlCol.uncheckedByte()
-                                guard ttl >= 1 else { throw ttlCol.corruption("probe with TTL 0") }
-                                let status = statusCol.uncheckedByte()
-                                let address: AddressID
-                                switch status {
-                                case 0: address = Int(ttl) <= hopCount ? hops[Int(ttl) - 1] : .none
-                                case 1: address = .none
-                                case 2: address = AddressID(rawValue: try otherCol.varint32())
-                                default: throw statusCol.corruption("unknown probe status \(status)")
-                                }
-                                var probe = ProbeRecord(ttl: ttl, replyTTL: 0, icmpType: 0, icmpCode: 0, address: address, rttMicros: 0, mplsIndex: 0)
-                                if !address.isNone {
-                                    guard Int(ttl) <= seriesOfTTL.count else {
-                                        throw ttlCol.corruption("answered probe at TTL \(ttl) beyond its path's \(hopCount) hops")
+                            } else {
+                                // Otherwise probe by probe, checking each, and the run's values
+                                // gathered, decoded in one call and scattered back.
+                                var ttl: UInt8 = 0
+                                var answered = 0
+                                for _ in 0..<n {
+                                    ttl &+= ttlCol.uncheckedByte()
+                                    guard ttl >= 1 else { throw ttlCol.corruption("probe with TTL 0") }
+                                    let status = statusCol.uncheckedByte()
+                                    let address: AddressID
+                                    switch status {
+                                    case 0: address = Int(ttl) <= hopCount ? hops[Int(ttl) - 1] : .none
+                                    case 1: address = .none
+                                    case 2: address = AddressID(rawValue: try otherCol.varint32())
+                                    default: throw statusCol.corruption("unknown probe status \(status)")
                                     }
-                                    let s = seriesOfTTL[Int(ttl) - 1]
-                                    runSeries[answered] = s
-                                    runSlots[answered] = initialized
-                                    answered += 1
-                                    if details { try readDetails(into: &probe, series: Int(s)) }
+                                    if !address.isNone {
+                                        guard Int(ttl) <= seriesOfTTL.count else {
+                                            throw ttlCol.corruption("answered probe at TTL \(ttl) beyond its path's \(hopCount) hops")
+                                        }
+                                        runSeries[answered] = seriesOfTTL[Int(ttl) - 1]
+                                        runSlots[answered] = initialized
+                                        answered += 1
+                                    }
+                                    out[initialized] = ProbeRecord(ttl: ttl, replyTTL: 0, icmpType: 0, icmpCode: 0, address: address,
+                                                                   rttMicros: 0, mplsIndex: 0)
+                                    initialized += 1
                                 }
-                                out[initialized] = probe
-                                initialized += 1
+                                try d.decodeRun(series: UnsafeBufferPointer(rebasing: runSeries[0..<answered]), into: runValues,
+                                                pathSeries: seriesOfTTL, ascending: stepSum <= 255)
+                                for k in 0..<answered { out[runSlots[k]].rttMicros = runValues[k] }
                             }
-                            try d.decodeRun(series: UnsafeBufferPointer(rebasing: runSeries[0..<answered]), into: runValues,
-                                            pathSeries: seriesOfTTL, ascending: stepSum <= 255)
-                            for k in 0..<answered { out[runSlots[k]].rttMicros = runValues[k] }
+                            // The reply details of the run's answered probes, in probe order, each
+                            // against the last of its series.
+                            guard details else { continue }
+                            for k in runStart..<initialized where !out[k].isLoss {
+                                let i = Int(seriesOfTTL[Int(out[k].ttl) - 1])
+                                lastReplyTTL[i] &+= try replyTTLCol.byte()
+                                lastType[i] ^= try typeCol.byte()
+                                lastCode[i] ^= try codeCol.byte()
+                                out[k].replyTTL = lastReplyTTL[i]
+                                out[k].icmpType = lastType[i]
+                                out[k].icmpCode = lastCode[i]
+                                let labelCount = Int(try mplsCountCol.byte())
+                                if labelCount > 0 {
+                                    var labels = [MPLSLabel]()
+                                    for _ in 0..<labelCount { labels.append(MPLSLabel(rawValue: try labelCol.le32())) }
+                                    mplsStacks.append(labels)
+                                    out[k].mplsIndex = UInt32(mplsStacks.count)
+                                }
+                            }
                         }
                         try d.finish()
                     } catch {
