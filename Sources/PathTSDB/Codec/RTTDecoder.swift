@@ -255,8 +255,8 @@ struct RTTDecoder {
                 }
                 let sym = UInt32(symbol.pointee)
                 symbol += 1
-                // Escapes are about 1 % of values: marked unlikely, so that the call for them
-                // does not make the loop keep its state in memory.
+                // Escapes are about 1 % of values: marked unlikely, so that the ordinary
+                // value's path is the one laid out straight.
                 if _fastPath(o.isOrdinary(sym)) {
                     value = o.value(of: sym) { bits.uncheckedRead(bits: $0) }
                 } else {
@@ -276,7 +276,7 @@ struct RTTDecoder {
     /// Leaves the open series' run in progress in its record: more of its values follow later
     /// in the run, and `endRun` closes it.
     private func suspend(_ o: OpenSeries) {
-        let p = models.series + o.series
+        let p = o.record
         p.pointee.runMinimum = o.runMinimum
         p.pointee.runCount = o.countedValues
         p.pointee.runSumX16 = o.countedSumX16
