@@ -72,11 +72,7 @@ struct BitReader {
     /// accumulator is topped up by one unaligned load every time, with no branch on whether it
     /// ran low.
     @inline(__always) mutating func uncheckedRead(bits: UInt32) -> UInt32 {
-        let base = UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped)
-        let word = UInt64(littleEndian: (base + position).loadUnaligned(as: UInt64.self))
-        accumulator |= word &<< count
-        position &+= Int((63 &- count) &>> 3)
-        count |= 56
+        topUp(from: bytes.baseAddress.unsafelyUnwrapped)
         let b = UInt64(bits)
         let v = UInt32(truncatingIfNeeded: accumulator & ((1 &<< b) &- 1))
         accumulator &>>= b
@@ -84,15 +80,22 @@ struct BitReader {
         return v
     }
 
+    /// Fills the accumulator to at least 56 bits with one unaligned load of the 8 bytes at
+    /// `position` (of `base`, the buffer's start), which must lie in the buffer; the bytes that
+    /// did not fit are read again next time.
+    @inline(__always) private mutating func topUp(from base: UnsafePointer<UInt8>) {
+        let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+        accumulator |= word &<< count
+        position &+= Int((63 &- count) &>> 3)
+        // count + 8 × the bytes taken, for any count below 64; not waiting on that count of
+        // bytes keeps the next read's shift off it.
+        count |= 56
+    }
+
     @inline(__always) private mutating func refill() {
-        // Whole 8-byte words while they last: one unaligned load fills the accumulator to at
-        // least 56 bits; the bytes that did not fit are read again next time.
+        // Whole 8-byte words while they last, then byte by byte.
         if let base = bytes.baseAddress, bytes.count - position >= 8 {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-            accumulator |= word &<< count
-            let taken = (63 &- count) &>> 3
-            position &+= Int(taken)
-            count &+= taken &<< 3
+            topUp(from: base)
             return
         }
         while count <= 56 && position < bytes.count {

@@ -74,8 +74,8 @@ struct RTTDecoder {
                             pathSeries: UnsafeBufferPointer<Int32>, ascending: Bool) throws(StorageError) {
         let n = series.count
         guard symbols.count - next >= n else { throw StorageError(.corruption, "RTT section has fewer values than the chunk's probes") }
-        let closing = ascending && decodesRunsInline
-        if decodesRunsInline {
+        let closing = ascending && closesRunsEarly
+        if closesRunsEarly {
             try decodeSummingRuns(series: series, into: out, closing: closing)
         } else if n > 0 {
             try decodeUpdatingMeans(series: series, into: out)
@@ -132,7 +132,7 @@ struct RTTDecoder {
 
     /// Whether a series' run may be closed as soon as its values are read, when they are
     /// consecutive: version 3, whose run figures are a sum that no later value changes.
-    var decodesRunsInline: Bool { models.scaling == .endOfRunSum }
+    private var closesRunsEarly: Bool { models.scaling == .endOfRunSum }
 
     /// Version 3: one series open while its consecutive values (a hop's probes) are read: its
     /// record, whose coding parameters stay as they are until it closes (read from there, so
@@ -209,7 +209,7 @@ struct RTTDecoder {
     /// symbols and room for `n` values' bits left, so that none of its reads needs a check.
     @inline(__always)
     func canDecodeUnchecked(probes n: Int) -> Bool {
-        decodesRunsInline && symbols.count &- next >= n && bits.hasUncheckedRoom(forBits: n &* 32)
+        closesRunsEarly && symbols.count &- next >= n && bits.hasUncheckedRoom(forBits: n &* 32)
     }
 
     /// The probes of one version 3 run whose TTLs ascend and stay within its path's hops (the
