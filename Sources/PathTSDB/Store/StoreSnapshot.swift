@@ -190,17 +190,25 @@ public struct StoreSnapshot: Sendable {
 /// The decoded chunks of `StoreSnapshot.decodeChunks`, each set by the one worker that decodes it.
 ///
 /// `@unchecked Sendable`: each slot is written by one iteration of `concurrentPerform`, and
-/// read only after it has returned, which orders every write before the reads.
+/// read only after it has returned, which orders every write before the reads. The slots are
+/// memory this object owns, not an array, so that the workers' writes are to distinct
+/// elements and never a mutating access to one shared array value.
 private final class ChunkResults: @unchecked Sendable {
-    private var slots: [Result<RunTable, StorageError>]
+    private let slots: UnsafeMutableBufferPointer<Result<RunTable, StorageError>>
 
     init(count: Int) {
-        slots = .init(repeating: .success(RunTable()), count: count)
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: .success(RunTable()))
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
     }
 
     func set(_ i: Int, _ value: Result<RunTable, StorageError>) {
-        slots.withUnsafeMutableBufferPointer { $0[i] = value }
+        slots[i] = value
     }
 
-    var values: [Result<RunTable, StorageError>] { slots }
+    var values: [Result<RunTable, StorageError>] { Array(slots) }
 }
