@@ -155,14 +155,8 @@ import Glibc
         store.waitForCuts()
         let snap = store.snapshot()
         #expect(!snap.segments.isEmpty)
-        for segment in snap.segments {
-            for target in segment.targets {
-                let all = try segment.runs(of: target, catalog: snap.catalog, fields: .all)
-                let timing = try segment.runs(of: target, catalog: snap.catalog, fields: .timing)
-                #expect(timing.runs == all.runs)
-                #expect(timing.probes.map { [UInt32($0.ttl), $0.address.rawValue, $0.rttMicros] } == all.probes.map { [UInt32($0.ttl), $0.address.rawValue, $0.rttMicros] })
-                #expect(all.probes.contains { $0.replyTTL != 0 } && !timing.probes.contains { $0.replyTTL != 0 })
-            }
+        for (all, timing) in try expectTimingFieldsAsEveryField(in: snap) {
+            #expect(all.probes.contains { $0.replyTTL != 0 } && !timing.probes.contains { $0.replyTTL != 0 })
         }
         try store.close()
     }
@@ -208,13 +202,7 @@ import Glibc
         let snap = store.snapshot()
         #expect(snap.segments.count >= 2)
         expectSameRuns(snap.allTraceRuns(), runs)
-        for segment in snap.segments {
-            for target in segment.targets {
-                let all = try segment.runs(of: target, catalog: snap.catalog, fields: .all)
-                let timing = try segment.runs(of: target, catalog: snap.catalog, fields: .timing)
-                #expect(timing.probes.map { [UInt32($0.ttl), $0.address.rawValue, $0.rttMicros] } == all.probes.map { [UInt32($0.ttl), $0.address.rawValue, $0.rttMicros] })
-            }
-        }
+        try expectTimingFieldsAsEveryField(in: snap)
         try store.close()
     }
 

@@ -105,6 +105,25 @@ func writeFileBytes(_ bytes: [UInt8], _ path: String, sourceLocation: SourceLoca
 
 func files(in dir: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() }
 
+/// Reads every segment chunk of `snapshot` twice, with every field and with the timing fields
+/// only, and expects the same runs and the same TTLs, addresses and RTTs from both; returns
+/// the pairs of reads for checks of the reply details.
+@discardableResult
+func expectTimingFieldsAsEveryField(in snapshot: StoreSnapshot, sourceLocation: SourceLocation = #_sourceLocation) throws -> [(all: RunTable, timing: RunTable)] {
+    var pairs = [(all: RunTable, timing: RunTable)]()
+    for segment in snapshot.segments {
+        for target in segment.targets {
+            let all = try segment.runs(of: target, catalog: snapshot.catalog, fields: .all)
+            let timing = try segment.runs(of: target, catalog: snapshot.catalog, fields: .timing)
+            #expect(timing.runs == all.runs, sourceLocation: sourceLocation)
+            #expect(timing.probes.map { [UInt32($0.ttl), $0.address.rawValue, $0.rttMicros] }
+                    == all.probes.map { [UInt32($0.ttl), $0.address.rawValue, $0.rttMicros] }, sourceLocation: sourceLocation)
+            pairs.append((all, timing))
+        }
+    }
+    return pairs
+}
+
 /// Compares runs regardless of order, reporting counts and the first difference instead of
 /// printing both (large) arrays.
 func expectSameRuns(_ actual: [TraceRun], _ expected: [TraceRun], sourceLocation: SourceLocation = #_sourceLocation) {
