@@ -12,15 +12,21 @@ import Testing
     }
     static let runs = RunFactory.runs(count: 90, seed: 2024)
 
+    /// A temporary copy of the committed store of `version`, for a test to open and change.
+    static func copy(version: UInt16) throws -> TemporaryDirectory {
+        let dir = TemporaryDirectory("pathtsdb-fixture-v\(version)")
+        try FileManager.default.removeItem(atPath: dir.path)
+        try FileManager.default.copyItem(atPath: fixture(version: version), toPath: dir.path)
+        return dir
+    }
+
     @Test(arguments: SegmentFormat.readableVersions)
     func storeOfEveryVersionStillReads(version: UInt16) throws {
         if version == SegmentFormat.version && ProcessInfo.processInfo.environment["PATHTSDB_WRITE_FIXTURE"] == "1" {
             try writeFixture()
         }
-        let dir = TemporaryDirectory("pathtsdb-fixture")
+        let dir = try FormatFixtureTests.copy(version: version)
         defer { dir.remove() }
-        try FileManager.default.removeItem(atPath: dir.path)
-        try FileManager.default.copyItem(atPath: FormatFixtureTests.fixture(version: version), toPath: dir.path)
         var o = StoreOptions()
         o.walSync = .never
         let store = try PathStore(directory: dir.path, options: o)

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import PathTSDB
+
+/// `docs/read-segment.py` reads segment files from `docs/FORMAT.md` alone (header, footer, index,
+/// events and rollup blocks). These tests run it on stores this build writes and on the committed
+/// stores of every format version, and compare what it finds with what the store itself reads:
+/// where they agree, the document describes the files as they are.
+@Suite struct FormatDocumentTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// One file as the reference reader saw it (its `--json` line).
+    struct ReaderFile: Decodable {
+        struct Tier: Decodable, Equatable { var rows: Int; var sent: Int; var lost: Int; var sum: UInt64 }
+        var file: String
+        var error: String?
+        var version: UInt16?
+        var level: UInt8?
+        var id: UInt64?
+        var targets: Int?
+        var runs: Int?
+        var probes: Int?
+        var samples: Int?
+        var events: Int?
+        var sources: [UInt64]?
+        var tiers: [String: Tier]?
+        var rollupsAgree: Bool?
+    }
+
+    static func readWithDocument(_ directory: String) throws -> (files: [ReaderFile], status: Int32) {
+        let p = Process()
+        // Debian's python3, where scripts/setup installs python3-zstandard, before any other on PATH.
+        let debian = "/usr/bin/python3"
+        let script = repository.appendingPathComponent("docs/read-segment.py").path
+        if FileManager.default.isExecutableFile(atPath: debian) {
+            p.executableURL = URL(fileURLWithPath: debian)
+            p.arguments = [script, "--json", directory]
+        } else {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3", script, "--json", directory]
+        }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(errors.isEmpty, "read-segment.py: \(errors)")
+        let files = try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+            try JSONDecoder().decode(ReaderFile.self, from: Data($0.utf8))
+        }
+        return (files, p.terminationStatus)
+    }
+
+    /// Compares every file of `snapshot` with the reference reader's view of it.
+    static func expectReaderAgrees(with snapshot: StoreSnapshot, in directory: String) throws {
+        let (files, status) = try readWithDocument(directory)
+        #expect(status == 0, "read-segment.py found a disagreement: \(files.compactMap(\.error))")
+        let segments = snapshot.segments + snapshot.rollupFiles
+        #expect(files.count == segments.count)
+        for segment in segments {
+            let f = try #require(files.first { $0.file.hasSuffix(SegmentFormat.fileName(id: segment.id)) }, "\(segment.path) not read")
+            #expect(f.error == nil)
+            #expect(f.version == segment.version && f.level == segment.level && f.id == segment.id)
+            #expect(f.targets == segment.targetCount && f.runs == segment.runCount)
+            #expect(f.probes == segment.probeCount && f.samples == segment.sampleCount)
+            #expect(f.events == (try segment.events()).count)
+            var tiers = [String: ReaderFile.Tier]()
+            for target in segment.targets {
+                for row in try segment.rollups(of: target) {
+                    let name = ["5 min", "1 hour", "1 day"][Int(row.tier.rawValue)]
+                    var t = tiers[name] ?? ReaderFile.Tier(rows: 0, sent: 0, lost: 0, sum: 0)
+                    t.rows += 1
+                    t.sent += Int(row.sent)
+                    t.lost += Int(row.lost)
+                    t.sum += row.sumMicros
+                    tiers[name] = t
+                }
+            }
+            #expect(f.tiers == tiers, "\(segment.path)")
+            #expect(f.rollupsAgree == true)
+        }
+    }
+
+    @Test func referenceReaderAgreesOnCompactedAndRetiredSegments() throws {
+        let dir = TemporaryDirectory("pathtsdb-document")
+        defer { dir.remove() }
+        var o = StoreOptions()
+        o.walSync = .never
+        o.headCutProbes = 2000
+        o.backgroundCuts = false
+        o.compactionWindows = [.seconds(3600), .seconds(4 * 3600)]
+        o.rawRetention = .seconds(3600)
+        let store = try PathStore(directory: dir.path, options: o)
+        let runs = RunFactory.runs(count: 3 * 60 * 6)
+        try appendInBatches(runs, to: store)
+        try store.flush()
+        _ = try store.compact(includeOpenWindows: true)
+        #expect(try store.applyRetention(now: try #require(runs.last).startMicros) > 0)
+        let snapshot = store.snapshot()
+        // Segments cut from the head, compacted ones and rollup-only files with the 5-minute tier.
+        #expect(!snapshot.rollupFiles.isEmpty)
+        #expect(snapshot.segments.contains { $0.level > 0 })
+        try FormatDocumentTests.expectReaderAgrees(with: snapshot, in: dir.path)
+        try store.close()
+    }
+
+    @Test(arguments: SegmentFormat.readableVersions)
+    func referenceReaderAgreesOnEveryVersion(version: UInt16) throws {
+        let dir = try FormatFixtureTests.copy(version: version)
+        defer { dir.remove() }
+        var o = StoreOptions()
+        o.walSync = .never
+        o.backgroundCuts = false
+        let store = try PathStore(directory: dir.path, options: o)
+        // Only the committed segment: the store's cut of the replayed WAL comes at close.
+        try FormatDocumentTests.expectReaderAgrees(with: store.snapshot(), in: dir.path)
+        try store.close()
+    }
+
+    @Test func referenceReaderNamesADamagedRollupBlock() throws {
+        let dir = try FormatFixtureTests.copy(version: SegmentFormat.version)
+        defer { dir.remove() }
+        let path = dir.path + "/segments/" + SegmentFormat.fileName(id: 1)
+        let segment = try Segment(path: path, verifyBlocks: true)
+        let entry = try #require(segment.index.entries.first)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[Int(entry.rollupOffset) + 12] ^= 0x40
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let (files, status) = try FormatDocumentTests.readWithDocument(dir.path)
+        #expect(status == 1)
+        let error = try #require(files.first?.error)
+        #expect(error.contains("rollup block of target \(entry.target.rawValue) at offset \(entry.rollupOffset): checksum mismatch"))
+    }
+}
