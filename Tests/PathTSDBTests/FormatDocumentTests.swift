@@ -2,10 +2,11 @@ import Foundation
 import Testing
 @testable import PathTSDB
 
-/// `docs/read-segment.py` reads segment files from `docs/FORMAT.md` alone (header, footer, index,
-/// events and rollup blocks). These tests run it on stores this build writes and on the committed
-/// stores of every format version, and compare what it finds with what the store itself reads:
-/// where they agree, the document describes the files as they are.
+/// `docs/read-segment.py` reads segment files and the catalog's paths from `docs/FORMAT.md` alone:
+/// header, footer, index, events, rollup and chunk blocks, RTTs included. These tests run it on
+/// stores this build writes and on the committed stores of every format version, and compare
+/// what it finds with what the store itself reads: where they agree, the document describes the
+/// files as they are.
 @Suite struct FormatDocumentTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -13,6 +14,7 @@ import Testing
     /// One file as the reference reader saw it (its `--json` line).
     struct ReaderFile: Decodable {
         struct Tier: Decodable, Equatable { var rows: Int; var sent: Int; var lost: Int; var sum: UInt64 }
+        struct Raw: Decodable, Equatable { var runs: Int; var probes: Int; var replies: Int; var sum: UInt64 }
         var file: String
         var error: String?
         var version: UInt16?
@@ -25,6 +27,7 @@ import Testing
         var events: Int?
         var sources: [UInt64]?
         var tiers: [String: Tier]?
+        var raw: Raw?
         var rollupsAgree: Bool?
     }
 
@@ -68,7 +71,17 @@ import Testing
             #expect(f.probes == segment.probeCount && f.samples == segment.sampleCount)
             #expect(f.events == (try segment.events()).count)
             var tiers = [String: ReaderFile.Tier]()
+            var raw = ReaderFile.Raw(runs: 0, probes: 0, replies: 0, sum: 0)
             for target in segment.targets {
+                if segment.runCount > 0 {
+                    let table = try segment.runs(of: target, catalog: snapshot.catalog)
+                    raw.runs += table.runs.count
+                    raw.probes += table.probes.count
+                    for p in table.probes where !p.isLoss {
+                        raw.replies += 1
+                        raw.sum += UInt64(p.rttMicros)
+                    }
+                }
                 for row in try segment.rollups(of: target) {
                     let name = ["5 min", "1 hour", "1 day"][Int(row.tier.rawValue)]
                     var t = tiers[name] ?? ReaderFile.Tier(rows: 0, sent: 0, lost: 0, sum: 0)
@@ -80,6 +93,8 @@ import Testing
                 }
             }
             #expect(f.tiers == tiers, "\(segment.path)")
+            // The reader decodes the chunks (RTT section included) from the document too.
+            #expect(f.raw == raw, "\(segment.path)")
             #expect(f.rollupsAgree == true)
         }
     }
