@@ -2,20 +2,27 @@ import Foundation
 import Testing
 @testable import PathTSDB
 
-/// `docs/read-segment.py` reads segment files and the catalog's paths from `docs/FORMAT.md` alone:
-/// header, footer, index, events, rollup and chunk blocks, RTTs included. These tests run it on
-/// stores this build writes and on the committed stores of every format version, and compare
-/// what it finds with what the store itself reads: where they agree, the document describes the
-/// files as they are.
+/// `docs/read-store.py` reads a store's files from `docs/FORMAT.md` alone: the catalog, missed
+/// slots and write-ahead log, and every segment's header, footer, index, events, rollup and chunk
+/// blocks, RTTs included. These tests run it on stores this build writes and on the committed
+/// stores of every format version, and compare what it finds with what the store itself reads:
+/// where they agree, the document describes the files as they are.
 @Suite struct FormatDocumentTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// One file as the reference reader saw it (its `--json` line).
+    /// One segment file, or the store's own files, as the reference reader saw them (a `--json` line).
     struct ReaderFile: Decodable {
         struct Tier: Decodable, Equatable { var rows: Int; var sent: Int; var lost: Int; var sum: UInt64 }
         struct Raw: Decodable, Equatable { var runs: Int; var probes: Int; var replies: Int; var sum: UInt64 }
-        var file: String
+        struct Counts: Decodable, Equatable { var targets: Int; var vantages: Int; var addresses: Int; var paths: Int }
+        /// A segment's path; nil on the store's line.
+        var file: String?
+        /// The store directory, on the line for its catalog, missed slots and write-ahead log.
+        var store: String?
+        var catalog: Counts?
+        var missed: Int?
+        var wal: Raw?
         var error: String?
         var version: UInt16?
         var level: UInt8?
@@ -35,7 +42,7 @@ import Testing
         let p = Process()
         // Debian's python3, where scripts/setup installs python3-zstandard, before any other on PATH.
         let debian = "/usr/bin/python3"
-        let script = repository.appendingPathComponent("docs/read-segment.py").path
+        let script = repository.appendingPathComponent("docs/read-store.py").path
         if FileManager.default.isExecutableFile(atPath: debian) {
             p.executableURL = URL(fileURLWithPath: debian)
             p.arguments = [script, "--json", directory]
@@ -50,7 +57,7 @@ import Testing
         let data = out.fileHandleForReading.readDataToEndOfFile()
         let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        #expect(errors.isEmpty, "read-segment.py: \(errors)")
+        #expect(errors.isEmpty, "read-store.py: \(errors)")
         let files = try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
             try JSONDecoder().decode(ReaderFile.self, from: Data($0.utf8))
         }
@@ -60,11 +67,14 @@ import Testing
     /// Compares every file of `snapshot` with the reference reader's view of it.
     static func expectReaderAgrees(with snapshot: StoreSnapshot, in directory: String) throws {
         let (files, status) = try readWithDocument(directory)
-        #expect(status == 0, "read-segment.py found a disagreement: \(files.compactMap(\.error))")
+        #expect(status == 0, "read-store.py found a disagreement: \(files.compactMap(\.error))")
         let segments = snapshot.segments + snapshot.rollupFiles
-        #expect(files.count == segments.count)
+        #expect(files.count == segments.count + 1)
+        let storeLine = try #require(files.first { $0.store != nil })
+        #expect(storeLine.error == nil)
+        #expect(storeLine.missed == snapshot.missedSlots.count)
         for segment in segments {
-            let f = try #require(files.first { $0.file.hasSuffix(SegmentFormat.fileName(id: segment.id)) }, "\(segment.path) not read")
+            let f = try #require(files.first { $0.file?.hasSuffix(SegmentFormat.fileName(id: segment.id)) == true }, "\(segment.path) not read")
             #expect(f.error == nil)
             #expect(f.version == segment.version && f.level == segment.level && f.id == segment.id)
             #expect(f.targets == segment.targetCount && f.runs == segment.runCount)
@@ -111,10 +121,16 @@ import Testing
         let store = try PathStore(directory: dir.path, options: o)
         let runs = RunFactory.runs(count: 3 * 60 * 6)
         try appendInBatches(runs, to: store)
+        let last = try #require(runs.last).startMicros
+        try store.recordMissed([
+            MissedSlot(target: "target-1", vantage: "lon1", slotMicros: last, reason: .stillRunning),
+            MissedSlot(target: "ünïcode/ziel", vantage: "lon1", slotMicros: last + 60_000_000, reason: .late),
+        ])
         try store.flush()
         _ = try store.compact(includeOpenWindows: true)
-        #expect(try store.applyRetention(now: try #require(runs.last).startMicros) > 0)
+        #expect(try store.applyRetention(now: last) > 0)
         let snapshot = store.snapshot()
+        #expect(snapshot.missedSlots.count == 2)
         // Segments cut from the head, compacted ones and rollup-only files with the 5-minute tier.
         #expect(!snapshot.rollupFiles.isEmpty)
         #expect(snapshot.segments.contains { $0.level > 0 })
@@ -132,7 +148,20 @@ import Testing
         let store = try PathStore(directory: dir.path, options: o)
         // Only the committed segment: the store's cut of the replayed WAL comes at close.
         try FormatDocumentTests.expectReaderAgrees(with: store.snapshot(), in: dir.path)
+        // The write-ahead log holds the fixture's last 30 runs, as it was left.
+        let walRuns = FormatFixtureTests.runs[60...]
+        let replies = walRuns.flatMap(\.probes).filter { !$0.isLoss }
+        let before = try FormatDocumentTests.readWithDocument(dir.path).files.first { $0.store != nil }
+        #expect(before?.wal == ReaderFile.Raw(runs: walRuns.count, probes: walRuns.reduce(0) { $0 + $1.probes.count },
+                                              replies: replies.count, sum: replies.reduce(0) { $0 + UInt64($1.rttMicros) }))
+        let catalog = store.snapshot().catalog
         try store.close()
+        // Closed, the store has written every catalog entry, and the reader counts them all.
+        let after = try FormatDocumentTests.readWithDocument(dir.path)
+        #expect(after.status == 0)
+        #expect(after.files.first { $0.store != nil }?.catalog == ReaderFile.Counts(
+            targets: catalog.targetNames.count, vantages: catalog.vantageNames.count,
+            addresses: catalog.addresses.count, paths: catalog.paths.count))
     }
 
     @Test func referenceReaderNamesADamagedRollupBlock() throws {
@@ -146,7 +175,7 @@ import Testing
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let (files, status) = try FormatDocumentTests.readWithDocument(dir.path)
         #expect(status == 1)
-        let error = try #require(files.first?.error)
+        let error = try #require(files.first { $0.file != nil }?.error)
         #expect(error.contains("rollup block of target \(entry.target.rawValue) at offset \(entry.rollupOffset): checksum mismatch"))
     }
 }

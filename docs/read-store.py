@@ -1,23 +1,24 @@
 #!/usr/bin/env python3
-"""A reader of PathTSDB segment files written from docs/FORMAT.md alone, to keep that document true.
+"""A reader of a PathTSDB store written from docs/FORMAT.md alone, to keep that document true.
 
-    docs/read-segment.py [--json] FILE.seg...   (or a store directory: its segments/ and rollups/)
+    docs/read-store.py [--json] DIR...   (a store directory; or segment files FILE.seg...)
 
-It reads the header and footer, the index block, the events block, the rollup blocks and the
-chunk blocks (every column, and the RTT section: rANS symbols, raw bits, escapes and each
-series' model), checking every checksum it reads; the chunks' series need the catalog's paths,
-which it reads from the store's catalog.ptc. For each file it prints the header, the index's
-totals, the rollup rows by tier (rows, probes sent and lost, replies, the sum of RTTs), what
-the chunks hold and the event count, then checks that they agree: every sketch holds its row's
-replies, and each 1-hour rollup row is exactly what the chunk's probes of that TTL and hour
-make: probes sent and lost, minimum, maximum, sum and sketch (the store builds each file's
-rollups from exactly the runs in it; a rollup-only file has no runs). Pure Python: about 7 s
-per million RTT samples on this machine. Exits 1 on any disagreement. With --json, prints one
-JSON object per file instead (the tests compare it with the store's own figures). Needs the
-`zstandard` module for the ZSTD blocks.
+For a store directory it reads the catalog (every record), the missed-slot file and the
+write-ahead log (every run batch, LZ4 included), then every file in segments/ and rollups/:
+header and footer, index block, events block, rollup blocks and chunk blocks (every column, and
+the RTT section: rANS symbols, raw bits, escapes and each series' model, for versions 1 to 3),
+checking every checksum it reads; the chunks' series need the catalog's paths. It prints what
+each holds, and checks that the parts agree: every sketch holds its row's replies, and each
+1-hour rollup row is exactly what the chunk's probes of that TTL and hour make (probes sent and
+lost, minimum, maximum, sum and sketch; the store builds each file's rollups from exactly the
+runs in it, and a rollup-only file has no runs). Pure Python: about 7 s per million RTT samples
+on this machine. Exits 1 on any disagreement or damage, naming the file, the offset and the
+cause. With --json it prints one JSON object for the store's own files and one per segment
+instead (the tests compare them with the store's own figures). Needs the `zstandard` and `lz4`
+modules (Debian: python3-zstandard, python3-lz4; scripts/setup installs both).
 
-The store's own code is not used: where this reader and `stserver info` agree, the document and
-the code agree.
+The store's own code is not used: where this reader and the store agree, the document and the
+code agree.
 """
 import json
 import math
@@ -28,7 +29,7 @@ import sys
 try:
     import zstandard
 except ImportError:
-    sys.exit("read-segment.py needs the zstandard module (pip install zstandard)")
+    sys.exit("read-store.py needs the zstandard module (pip install zstandard)")
 
 TIERS = {0: "5 min", 1: "1 hour", 2: "1 day"}
 TIER_MICROS = {0: 300_000_000, 1: 3_600_000_000, 2: 86_400_000_000}
@@ -180,25 +181,131 @@ def sketch_key(value):
     return math.ceil(math.log(value) / math.log(1.01 / 0.99))
 
 
-def read_catalog(directory):
-    """catalog.ptc: the paths (kind 4), as lists of address ids per TTL from 1."""
-    data = open(os.path.join(directory, "catalog.ptc"), "rb").read()
-    c = Cursor(data, "catalog.ptc")
-    if bytes(c.take(4)) != b"PTCT":
-        c.fail("magic is not PTCT")
+def record_log(path, magic, what):
+    """A catalog or missed-slot file: 8-byte header, then length u32 │ crc32c u32 │ body records.
+    Returns the bodies; a damaged tail is an error here (the store cuts it off when it opens)."""
+    data = open(path, "rb").read()
+    c = Cursor(data, what)
+    if bytes(c.take(4)) != magic:
+        c.fail(f"magic is not {magic.decode()}")
     if c.fixed("<H") != 1:
         c.fail("version is not 1")
     c.fixed("<H")
-    paths = [None]  # ids start at 1
+    bodies = []
     while c.pos < len(data):
+        at = c.pos
         length, crc = c.fixed("<I"), c.fixed("<I")
         body = c.take(length)
         if crc32c(body) != crc:
-            c.fail("record checksum mismatch")
-        r = Cursor(body, "catalog record", c.pos - length)
-        if r.byte() == 4:
-            paths.append([r.varint() for _ in range(r.varint())])
-    return paths
+            raise FormatError(f"{what} at offset {at}: record checksum mismatch")
+        bodies.append((Cursor(body, f"{what} record", at + 8)))
+    return bodies
+
+
+def read_catalog(directory):
+    """catalog.ptc: targets, vantage points, addresses and paths (a path: address id per TTL)."""
+    kinds = {1: [], 2: [], 3: [], 4: []}
+    for r in record_log(os.path.join(directory, "catalog.ptc"), b"PTCT", "catalog.ptc"):
+        kind = r.byte()
+        if kind in (1, 2):
+            kinds[kind].append(bytes(r.take(r.varint())).decode())
+        elif kind == 3:
+            n = r.byte()
+            if n not in (4, 16):
+                r.fail(f"address of {n} bytes")
+            kinds[3].append(bytes(r.take(n)))
+        elif kind == 4:
+            kinds[4].append([r.varint() for _ in range(r.varint())])
+        else:
+            r.fail(f"unknown record kind {kind}")
+        if r.pos != len(r.data):
+            r.fail("bytes left over in the record")
+    return dict(targets=kinds[1], vantages=kinds[2], addresses=kinds[3], paths=[None] + kinds[4])
+
+
+def read_missed(directory):
+    """missed.ptm: slots that did not start (slot, reason, target, vantage)."""
+    path = os.path.join(directory, "missed.ptm")
+    if not os.path.exists(path):
+        return 0
+    count = 0
+    for r in record_log(path, b"PTMS", "missed.ptm"):
+        r.fixed("<q")
+        reason = r.byte()
+        if reason not in (1, 2, 3):
+            r.fail(f"unknown reason {reason}")
+        r.take(r.varint()), r.take(r.varint())
+        count += 1
+    return count
+
+
+def read_wal(directory):
+    """wal/*.wal: every run batch, totalled (records, runs, probes, replies, RTT sum)."""
+    totals = dict(files=0, records=0, runs=0, probes=0, replies=0, sum=0)
+    wal = os.path.join(directory, "wal")
+    previous = None
+    for name in sorted(os.listdir(wal)) if os.path.isdir(wal) else []:
+        if not name.endswith(".wal"):
+            continue
+        data = open(os.path.join(wal, name), "rb").read()
+        what = f"wal/{name}"
+        c = Cursor(data, what)
+        if bytes(c.take(4)) != b"PTWL":
+            c.fail("magic is not PTWL")
+        if c.fixed("<H") != 1:
+            c.fail("version is not 1")
+        c.fixed("<H")
+        first = c.fixed("<Q")
+        if int(name[:-4]) != first:
+            c.fail(f"first sequence {first}, the name says {name[:-4]}")
+        totals["files"] += 1
+        while c.pos < len(data):
+            at = c.pos
+            length, crc = c.fixed("<I"), c.fixed("<I")
+            body = c.take(length)
+            if crc32c(body) != crc:
+                raise FormatError(f"{what} at offset {at}: record checksum mismatch")
+            b = Cursor(body, f"{what} record", at + 8)
+            if b.byte() != 1:
+                b.fail("record type is not 1 (run batch)")
+            sequence = b.fixed("<Q")
+            if previous is not None and sequence != previous + 1:
+                b.fail(f"sequence {sequence} after {previous}")
+            previous = sequence
+            compression, raw_length = b.byte(), b.fixed("<I")
+            payload = bytes(body[b.pos:])
+            if compression == 1:
+                import lz4.block
+                payload = lz4.block.decompress(payload, uncompressed_size=raw_length)
+            elif compression != 0:
+                b.fail(f"compression {compression}")
+            if len(payload) != raw_length:
+                b.fail(f"payload of {len(payload)} bytes, not {raw_length}")
+            totals["records"] += 1
+            batch = Cursor(payload, f"{what} record at {at}, batch")
+            for _ in range(batch.varint()):
+                batch.take(batch.varint()), batch.take(batch.varint())
+                batch.byte(), batch.varint(), batch.zigzag(), batch.varint()
+                n = batch.byte()
+                if n not in (4, 16):
+                    batch.fail(f"destination of {n} bytes")
+                batch.take(n), batch.byte()
+                totals["runs"] += 1
+                for _ in range(batch.varint()):
+                    batch.byte()
+                    flags = batch.byte()
+                    totals["probes"] += 1
+                    if flags & 1:
+                        batch.take(16 if flags & 2 else 4)
+                        rtt = batch.varint()
+                        batch.take(3)
+                        if flags & 4:
+                            batch.take(4 * batch.varint())
+                        totals["replies"] += 1
+                        totals["sum"] += rtt
+            if batch.pos != len(payload):
+                batch.fail("bytes left over after the last run")
+    return totals
 
 
 def columns_of(raw, what, count):
@@ -522,24 +629,38 @@ def read_segment(path, paths):
 def main():
     args = sys.argv[1:]
     as_json = "--json" in args
-    paths = []
+    paths, failed, catalogs = [], False, {}
     for arg in (a for a in args if a != "--json"):
         if os.path.isdir(arg):
+            # The store's own files: catalog, missed slots, write-ahead log.
+            try:
+                store = os.path.abspath(arg)
+                catalog = catalogs[store] = read_catalog(store)
+                counts = {k: len(catalog[k]) for k in ("targets", "vantages", "addresses")}
+                counts["paths"] = len(catalog["paths"]) - 1
+                missed, wal = read_missed(store), read_wal(store)
+                if as_json:
+                    print(json.dumps({"store": arg, "catalog": counts, "missed": missed, "wal": wal}))
+                else:
+                    print(f"{arg}: catalog {counts}, {missed} missed slots, write-ahead log {wal}")
+            except FormatError as e:
+                print(json.dumps({"store": arg, "error": str(e)}) if as_json else f"error: {e}")
+                failed = True
+                continue
             for sub in ("segments", "rollups"):
                 d = os.path.join(arg, sub)
                 if os.path.isdir(d):
                     paths += sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".seg"))
         else:
             paths.append(arg)
-    if not paths:
+    if not paths and not catalogs:
         sys.exit(__doc__)
-    failed, catalogs = False, {}
     for path in paths:
         try:
             store = os.path.dirname(os.path.dirname(os.path.abspath(path)))
             if store not in catalogs:
                 catalogs[store] = read_catalog(store)
-            s = read_segment(path, catalogs[store])
+            s = read_segment(path, catalogs[store]["paths"])
         except FormatError as e:
             print(json.dumps({"file": path, "error": str(e)}) if as_json else f"error: {e}")
             failed = True
