@@ -182,24 +182,31 @@ def sketch_key(value):
 
 
 def record_log(path, magic, what):
-    """A catalog or missed-slot file: 8-byte header, then length u32 │ crc32c u32 │ body records.
-    Returns the bodies; a damaged tail is an error here (the store cuts it off when it opens)."""
-    data = open(path, "rb").read()
-    c = Cursor(data, what)
+    """A catalog or missed-slot file: 8-byte header, then records. Returns the record bodies."""
+    c = Cursor(open(path, "rb").read(), what)
+    file_header(c, magic)
+    return [body for _, body in framed_records(c, what)]
+
+
+def file_header(c, magic):
+    """magic │ version u16 = 1 │ reserved u16, the start of the catalog, missed-slot and WAL files."""
     if bytes(c.take(4)) != magic:
         c.fail(f"magic is not {magic.decode()}")
     if c.fixed("<H") != 1:
         c.fail("version is not 1")
     c.fixed("<H")
-    bodies = []
-    while c.pos < len(data):
+
+
+def framed_records(c, what):
+    """length u32 │ crc32c u32 of body │ body, to the end of the file: (offset, body cursor) each.
+    A damaged tail is an error here; the store cuts it off when it opens."""
+    while c.pos < len(c.data):
         at = c.pos
         length, crc = c.fixed("<I"), c.fixed("<I")
         body = c.take(length)
         if crc32c(body) != crc:
             raise FormatError(f"{what} at offset {at}: record checksum mismatch")
-        bodies.append((Cursor(body, f"{what} record", at + 8)))
-    return bodies
+        yield at, Cursor(body, f"{what} record", at + 8)
 
 
 def read_catalog(directory):
@@ -250,22 +257,13 @@ def read_wal(directory):
         data = open(os.path.join(wal, name), "rb").read()
         what = f"wal/{name}"
         c = Cursor(data, what)
-        if bytes(c.take(4)) != b"PTWL":
-            c.fail("magic is not PTWL")
-        if c.fixed("<H") != 1:
-            c.fail("version is not 1")
-        c.fixed("<H")
+        file_header(c, b"PTWL")
         first = c.fixed("<Q")
         if int(name[:-4]) != first:
             c.fail(f"first sequence {first}, the name says {name[:-4]}")
         totals["files"] += 1
-        while c.pos < len(data):
-            at = c.pos
-            length, crc = c.fixed("<I"), c.fixed("<I")
-            body = c.take(length)
-            if crc32c(body) != crc:
-                raise FormatError(f"{what} at offset {at}: record checksum mismatch")
-            b = Cursor(body, f"{what} record", at + 8)
+        for at, b in framed_records(c, what):
+            body = b.data
             if b.byte() != 1:
                 b.fail("record type is not 1 (run batch)")
             sequence = b.fixed("<Q")
