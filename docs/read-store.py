@@ -27,9 +27,10 @@ import struct
 import sys
 
 try:
+    import lz4.block
     import zstandard
-except ImportError:
-    sys.exit("read-store.py needs the zstandard module (pip install zstandard)")
+except ImportError as e:
+    sys.exit(f"read-store.py needs the zstandard and lz4 modules (Debian: python3-zstandard, python3-lz4): {e}")
 
 TIERS = {0: "5 min", 1: "1 hour", 2: "1 day"}
 TIER_MICROS = {0: 300_000_000, 1: 3_600_000_000, 2: 86_400_000_000}
@@ -54,6 +55,9 @@ def crc32c(data):
     for b in data:
         c = t[(c ^ b) & 0xFF] ^ (c >> 8)
     return c ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283, "CRC-32C check value (FORMAT.md, Conventions)"
 
 
 class FormatError(Exception):
@@ -97,6 +101,13 @@ class Cursor:
         self.pos += size
         return v
 
+    def string(self):
+        raw = bytes(self.take(self.varint()))
+        try:
+            return raw.decode()
+        except UnicodeDecodeError as e:
+            self.fail(f"string is not UTF-8: {e}")
+
     def take(self, n):
         if self.pos + n > len(self.data):
             self.fail(f"{n} bytes wanted, {len(self.data) - self.pos} left")
@@ -124,7 +135,15 @@ def compressed(body, what, offset):
     if kind != 2:
         c.fail(f"compression {kind}, not 2 (ZSTD)")
     raw_length = c.varint()
-    raw = zstandard.ZstdDecompressor().decompress(bytes(body[c.pos:]), max_output_size=raw_length)
+    return zstd_frame(c, bytes(body[c.pos:]), raw_length)
+
+
+def zstd_frame(c, stored, raw_length):
+    """One ZSTD frame that must decompress to exactly raw_length bytes."""
+    try:
+        raw = zstandard.ZstdDecompressor().decompress(stored, max_output_size=raw_length)
+    except zstandard.ZstdError as e:
+        c.fail(f"ZSTD: {e}")
     if len(raw) != raw_length:
         c.fail(f"decompresses to {len(raw)} bytes, not {raw_length}")
     return raw
@@ -164,11 +183,11 @@ def rollup_rows(raw, what):
                 for b in range(bins):
                     key = key + key_s.zigzag() if b == 0 else key + 1 + key_s.varint()
                     row["bins"].append((key, count_s.varint() + 1))
-                held = row["zeros"] + sum(n for _, n in row["bins"])
+                held = row["zeros"] + sum(in_bin for _, in_bin in row["bins"])
                 if held != sent - lost:
                     count_s.fail(f"sketch holds {held} values, the row {sent - lost} replies")
             rows.append(row)
-    for s in streams:
+    for s in [c] + streams:
         if s.pos != len(s.data):
             s.fail(f"{len(s.data) - s.pos} bytes left over")
     return rows
@@ -215,7 +234,7 @@ def read_catalog(directory):
     for r in record_log(os.path.join(directory, "catalog.ptc"), b"PTCT", "catalog.ptc"):
         kind = r.byte()
         if kind in (1, 2):
-            kinds[kind].append(bytes(r.take(r.varint())).decode())
+            kinds[kind].append(r.string())
         elif kind == 3:
             n = r.byte()
             if n not in (4, 16):
@@ -241,7 +260,9 @@ def read_missed(directory):
         reason = r.byte()
         if reason not in (1, 2, 3):
             r.fail(f"unknown reason {reason}")
-        r.take(r.varint()), r.take(r.varint())
+        r.string(), r.string()
+        if r.pos != len(r.data):
+            r.fail("bytes left over in the record")
         count += 1
     return count
 
@@ -267,14 +288,17 @@ def read_wal(directory):
             if b.byte() != 1:
                 b.fail("record type is not 1 (run batch)")
             sequence = b.fixed("<Q")
-            if previous is not None and sequence != previous + 1:
-                b.fail(f"sequence {sequence} after {previous}")
+            expected = first if previous is None or previous < first else previous + 1
+            if sequence != expected:
+                b.fail(f"sequence {sequence}, {expected} expected")
             previous = sequence
             compression, raw_length = b.byte(), b.fixed("<I")
             payload = bytes(body[b.pos:])
             if compression == 1:
-                import lz4.block
-                payload = lz4.block.decompress(payload, uncompressed_size=raw_length)
+                try:
+                    payload = lz4.block.decompress(payload, uncompressed_size=raw_length)
+                except lz4.block.LZ4BlockError as e:
+                    b.fail(f"LZ4: {e}")
             elif compression != 0:
                 b.fail(f"compression {compression}")
             if len(payload) != raw_length:
@@ -282,7 +306,7 @@ def read_wal(directory):
             totals["records"] += 1
             batch = Cursor(payload, f"{what} record at {at}, batch")
             for _ in range(batch.varint()):
-                batch.take(batch.varint()), batch.take(batch.varint())
+                batch.string(), batch.string()
                 batch.byte(), batch.varint(), batch.zigzag(), batch.varint()
                 n = batch.byte()
                 if n not in (4, 16):
@@ -433,10 +457,7 @@ def decode_chunk(body, version, paths, what, offset):
 
     def frame():
         raw_length, stored = c.varint(), c.varint()
-        raw = zstandard.ZstdDecompressor().decompress(bytes(c.take(stored)), max_output_size=raw_length)
-        if len(raw) != raw_length:
-            c.fail(f"frame decompresses to {len(raw)} bytes, not {raw_length}")
-        return raw
+        return zstd_frame(c, bytes(c.take(stored)), raw_length)
 
     if version < 3:
         cols = columns_of(frame(), f"{what}, columns", 19)
