@@ -91,9 +91,9 @@ def joint_bits(pw, level_us, probes, draws):
     xs = true_c[:, None] + sample(pw, draws * probes).reshape(draws, probes)
     for x in xs:
         offsets = x[None, :] - c[:, None]            # (grid, probes)
-        valid = np.all(offsets >= 0, axis=1)
+        # A negative offset (the probe below that c) has probability 0, and so has the product.
         terms = np.where(offsets >= 0, pw_ext[np.clip(offsets, 0, len(pw_ext) - 1)], 0.0)
-        joint = float((g * np.prod(terms, axis=1) * valid).sum())
+        joint = float((g * np.prod(terms, axis=1)).sum())
         total += -math.log2(joint)
     marginal = np.clip(signal.fftconvolve(g, pw), 0.0, None)  # C + W, offset by c[0]
     marginal /= marginal.sum()
@@ -148,6 +148,9 @@ def main():
                     continue
                 answered = (~np.isnan(rtt[k0:k1, hi, :])).sum(axis=1)
                 samples += int(answered.sum())
+                # Hops are shared by targets (the first three) and by a target's path versions:
+                # one distribution each, keyed by identity. The cache holds the hop too, so that
+                # its id is not reused by another object once the target's locals are gone.
                 key = id(hop)
                 if key not in pw_cache:
                     pw_cache[key] = (noise_pmf(hop), hop)

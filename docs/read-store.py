@@ -414,7 +414,9 @@ class Series:
         t = (181 * self.mean) >> 14
         return 1 << (t.bit_length() - 1) if t >= 1 else 1
 
-    def clamp_of(self, running):
+    @staticmethod
+    def clamp_of(running):
+        """The most a value's 16 × residual counts for: min(max(4·running, 64), 2^32 − 1)."""
         return min(max(4 * running, 64), 2**32 - 1)
 
     def observe(self, v, version):

@@ -7,9 +7,10 @@
 /// nearly the same distribution in every series, whatever its spread; the quotient is a byte
 /// symbol coded with one static rANS table per chunk (four interleaved states, two in format 1,
 /// so the whole stream decodes in one tight loop before the values are rebuilt), the remainder a
-/// truncated binary code. Values a little below the baseline, the first value of a series and outliers go
-/// to an escape stream. Encoder and decoder run the same state machine (`RTTModelBank`), so
-/// nothing per sample but the symbol, the remainder bits and the rare escape is stored.
+/// truncated binary code. Values a little below the baseline, the first value of a series and
+/// outliers go to an escape stream. Encoder and decoder run the same state machine
+/// (`RTTModelBank`), so nothing per sample but the symbol, the remainder bits and the rare
+/// escape is stored.
 enum RTTSymbols {
     static let negativeSymbol: UInt8 = 254
     static let escapeSymbol: UInt8 = 255

@@ -64,11 +64,12 @@ struct RTTDecoder {
     /// One run's values, one of each series named in `series`, into `out`, then the run's end
     /// for the series of its path (`pathSeries`). Chunks call it for the runs of versions 1
     /// and 2, and for version 3 runs that `decodeAscendingRun` does not take (TTLs that go
-    /// down or past the path, too little room left for unchecked reads). The ordinary value — a symbol and its remainder bits against the series' floor —
-    /// takes no branch that depends on the data; escapes leave the loop for
-    /// `exceptionalValue`. `ascending` says that each series' values are consecutive in
-    /// `series`, as they are when the run's TTLs never decrease; then version 3 closes each
-    /// series' run as soon as its values are decoded.
+    /// down or past the path, too little room left for unchecked reads). The ordinary value —
+    /// a symbol and its remainder bits against the series' floor — takes no branch that
+    /// depends on the data; escapes leave the loop for `exceptionalValue`. `ascending` says
+    /// that each series' values are consecutive in `series`, as they are when the run's TTLs
+    /// never decrease; then version 3 closes each series' run as soon as its values are
+    /// decoded.
     @inline(never)
     mutating func decodeRun(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>,
                             pathSeries: UnsafeBufferPointer<Int32>, ascending: Bool) throws(StorageError) {
@@ -112,9 +113,10 @@ struct RTTDecoder {
         }
     }
 
-    /// Version 3, through `open`, `nextValue` and `close`: a series' consecutive values (a hop's probes) are read with it open. With `closing`, each
-    /// group of values is its series' last in the run, which it then closes; without, the run
-    /// stays in progress in the series' record until `endRun`.
+    /// Version 3, through `open`, `nextValue` and `close`: a series' consecutive values (a
+    /// hop's probes) are read with it open. With `closing`, each group of values is its
+    /// series' last in the run, which it then closes; without, the run stays in progress in
+    /// the series' record until `endRun`.
     private mutating func decodeSummingRuns(series: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<UInt32>,
                                             closing: Bool) throws(StorageError) {
         let models = self.models
