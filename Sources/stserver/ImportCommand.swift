@@ -145,7 +145,7 @@ enum SyncPolicyText {
         case "always": return .always
         case "never": return .never
         default:
-            guard let us = Query.DurationText.parseMicros(text) else {
+            guard let us = DurationText.parseMicros(text) else {
                 throw ValidationError("--sync takes always, never or a duration such as 1s, not \"\(text)\"")
             }
             return .interval(.microseconds(us))

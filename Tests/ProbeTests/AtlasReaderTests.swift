@@ -83,6 +83,12 @@ func readAll(_ text: String, chunkSize: Int = 1 << 16) throws -> ([TraceRun], At
         Malformed(text: #"{"dst_addr":"192.0.2.1","timestamp":1,"result":[{"hop":1,"result":[{"from":"192.0.2.9"}]}]}"#, line: 1, column: 68, message: "reply from 192.0.2.9 without \"rtt\""),
         Malformed(text: #"{"dst_addr":"192.0.2.1","timestamp":1 "result":[]}"#, line: 1, column: 39, message: "expected ',' or '}', found '\"'"),
         Malformed(text: #"{"type":"ping","dst_addr":"192.0.2.1","timestamp":1,"result":[]}"#, line: 1, column: 1, message: "result of type \"ping\", not a traceroute"),
+        Malformed(text: #"{"dst_addr":"192.0.2.1","timestamp":9223372036854775807,"result":[]}"#, line: 1, column: 37,
+                  message: "timestamp 9223372036854775807 is not a Unix time from 1970 to 9999"),
+        Malformed(text: #"{"dst_addr":"192.0.2.1","timestamp":1,"endtime":-5,"result":[]}"#, line: 1, column: 49,
+                  message: "endtime -5 is not a Unix time from 1970 to 9999"),
+        Malformed(text: #"{"dst_addr":"192.0.2.1","timestamp":1,"x":"# + String(repeating: "{\"a\":", count: 100_000) + "1" + String(repeating: "}", count: 100_001),
+                  line: 1, column: 43 + 5 * 128, message: "nested deeper than 128 levels"),
         Malformed(text: "[" + atlasLines[2] + ",", line: 1, column: atlasLines[2].utf8.count + 3, message: "input ends inside the top-level array (missing ']')"),
     ]
 

@@ -114,4 +114,22 @@ import PathTSDB
         }
         #expect(throws: ProbeError.self) { try ScamperJSONParser().parse(#"{"type":"trace","dst":"nope","probe_count":0}"#) }
     }
+    /// Numbers and nesting from outside cannot trap the reader: each extreme is an error at its
+    /// position.
+    @Test func extremesAreErrorsNotTraps() throws {
+        let base = #"{"type":"trace","method":"udp-paris","dst":"192.0.2.9","attempts":1,"probe_count":0,"hop_count":0,"firsthop":1,"start":{"sec":@S,"usec":@U},"hops":[]}"#
+        func message(_ sec: String, _ usec: String) -> String? {
+            do {
+                _ = try ScamperJSONParser(source: "x").parse(base.replacingOccurrences(of: "@S", with: sec).replacingOccurrences(of: "@U", with: usec))
+                return nil
+            } catch { return error.message }
+        }
+        #expect(message("9223372036854775807", "0") == "start.sec 9223372036854775807 is not a Unix time from 1970 to 9999")
+        #expect(message("-1", "0") == "start.sec -1 is not a Unix time from 1970 to 9999")
+        #expect(message("1795569680", "1000000") == "start.usec 1000000 is not 0 to 999999")
+        #expect(message("253402300799", "999999") == nil)
+        let deep = #"{"type":"trace","dst":"192.0.2.9","x":"# + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        #expect(throws: ProbeError.self) { try ScamperJSONParser(source: "x").parse(deep) }
+        do { _ = try ScamperJSONParser(source: "x").parse(deep) } catch { #expect(error.message == "nested deeper than 128 levels") }
+    }
 }

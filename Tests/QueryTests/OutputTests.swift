@@ -1,5 +1,6 @@
 import Testing
 @testable import Query
+import PathTSDB
 
 @Suite struct OutputTests {
     let table = ResultTable(columns: ["time", "target", "hop", "p50_ms"], rows: [

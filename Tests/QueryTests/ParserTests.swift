@@ -81,6 +81,9 @@ import PathTSDB
         ("changes path 3", "1:9: 'path' does not apply to changes queries"),
         ("stats loss path 3, x", "1:20: expected a path id (a number from `paths`), found 'x'"),
         ("stats loss path -1", "1:17: expected a path id (a number from `paths`), found '-1'"),
+        ("stats loss last 20000000w", "1:17: duration '20000000w' is longer than 1000 years"),
+        ("stats loss step 99999999999999999999h", "1:17: duration '99999999999999999999h' is longer than 1000 years"),
+        ("stats loss from -52180w to now", "1:17: offset '-52180w' is longer than 1000 years"),
     ])
     func malformedQueriesNameTheirPosition(text: String, message: String) {
         do {

@@ -46,9 +46,9 @@ struct AtlasResultParser {
                 if try s.null() { return }
                 dstName = try s.string()
             } else if key.equals("timestamp") {
-                timestamp = try s.integer()
+                timestamp = try s.unixSecondsAsMicros("timestamp")
             } else if key.equals("endtime") {
-                endtime = try s.integer()
+                endtime = try s.unixSecondsAsMicros("endtime")
             } else if key.equals("prb_id") {
                 prbID = try s.integer()
             } else if key.equals("paris_id") {
@@ -87,12 +87,12 @@ struct AtlasResultParser {
             break
         }
         if reached { markDestinationReplies(&probes, destination: dstAddr, proto: proto) }
-        let start = timestamp * 1_000_000
+        let start = timestamp
         return TraceRun(
             target: dstName.flatMap { $0.isEmpty ? nil : $0 } ?? dstAddr.description,
             vantage: prbID.map { "atlas:\($0)" } ?? "atlas",
             method: proto, flowID: UInt16(parisID), startMicros: start,
-            endMicros: max(start, (endtime ?? timestamp) * 1_000_000),
+            endMicros: max(start, endtime ?? timestamp),
             destination: dstAddr, reached: reached, probes: probes)
     }
 

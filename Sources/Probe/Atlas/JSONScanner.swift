@@ -199,6 +199,24 @@ struct JSONScanner {
         return v
     }
 
+    /// The last second of 9999-12-31, the largest Unix time any reader here accepts: a time
+    /// in microseconds then still fits in `Int64` with room for durations.
+    static let maxUnixSeconds: Int64 = 253_402_300_799
+
+    /// A Unix time in whole seconds, returned in microseconds; outside 1970 to 9999 is an error
+    /// at the number, never an overflow.
+    mutating func unixSecondsAsMicros(_ field: StaticString) throws(Failure) -> Int64 {
+        let start = position
+        let v = try integer()
+        guard v >= 0, v <= JSONScanner.maxUnixSeconds else {
+            // The number as written: `integer()` keeps 18 significant digits, which would
+            // misquote a longer one.
+            let written = Swift.String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<min(position, start + 40)]), as: UTF8.self)
+            throw Failure(offset: start, message: "\(field) \(written) is not a Unix time from 1970 to 9999")
+        }
+        return v * 1_000_000
+    }
+
     /// A number scaled by 10^`scale` and rounded half away from zero (e.g. ms → µs with scale 3).
     mutating func scaled(_ scale: Int) throws(Failure) -> Int64 {
         let start = position
@@ -220,11 +238,25 @@ struct JSONScanner {
         return abs(r) * 2 >= p ? q + (m < 0 ? -1 : 1) : q
     }
 
-    /// Skips any value.
+    /// How deep `skipValue` follows nested objects and arrays. Every format read here is a few
+    /// levels deep; the bound keeps a hostile document from exhausting the stack.
+    static let maxSkipDepth = 128
+
+    /// Skips any value, nested at most `maxSkipDepth` levels below this one.
     mutating func skipValue() throws(Failure) {
-        switch try peek() {
-        case 0x7B: try object { (s: inout JSONScanner, _) throws(Failure) in try s.skipValue() }
-        case 0x5B: try array { (s: inout JSONScanner) throws(Failure) in try s.skipValue() }
+        try skipValue(depth: 0)
+    }
+
+    private mutating func skipValue(depth: Int) throws(Failure) {
+        let c = try peek()
+        if c == 0x7B || c == 0x5B {
+            guard depth < JSONScanner.maxSkipDepth else {
+                throw fail("nested deeper than \(JSONScanner.maxSkipDepth) levels")
+            }
+        }
+        switch c {
+        case 0x7B: try object { (s: inout JSONScanner, _) throws(Failure) in try s.skipValue(depth: depth + 1) }
+        case 0x5B: try array { (s: inout JSONScanner) throws(Failure) in try s.skipValue(depth: depth + 1) }
         case 0x22: _ = try rawString()
         case 0x74: try literal("true")
         case 0x66: try literal("false")

@@ -69,7 +69,8 @@ public struct ScamperJSONParser: Sendable {
         var method = TraceMethod.unknown
         var src: IPAddress?, dst: IPAddress?
         var sport: Int64 = 0, icmpSum: Int64 = 0
-        var startMicros: Int64 = 0
+        // Kept apart so that a repeated key replaces its value instead of adding to it.
+        var startSecondsMicros: Int64 = 0, startUsec: Int64 = 0
         var stopReason = ""
         var attempts: Int64 = 1, probeCount: Int64 = -1, hopCount: Int64 = 0, firstHop: Int64 = 1
         var hops = [Hop]()
@@ -93,8 +94,15 @@ public struct ScamperJSONParser: Sendable {
             else if key.equals("firsthop") { firstHop = try s.integer() }
             else if key.equals("start") {
                 try s.object { (s: inout JSONScanner, key) throws(JSONScanner.Failure) in
-                    if key.equals("sec") { startMicros += try s.integer() * 1_000_000 }
-                    else if key.equals("usec") { startMicros += try s.integer() }
+                    if key.equals("sec") { startSecondsMicros = try s.unixSecondsAsMicros("start.sec") }
+                    else if key.equals("usec") {
+                        let at = s.position
+                        let usec = try s.integer()
+                        guard (0..<1_000_000).contains(usec) else {
+                            throw JSONScanner.Failure(offset: at, message: "start.usec \(usec) is not 0 to 999999")
+                        }
+                        startUsec = usec
+                    }
                     else { try s.skipValue() }
                 }
             } else if key.equals("hops") {
@@ -135,7 +143,7 @@ public struct ScamperJSONParser: Sendable {
         }
         let flow = method == .icmpParis || method == .icmp ? icmpSum : sport
         return ScamperTrace(output: TracerOutput(destination: dst, probes: probes), method: method, source: src,
-                            flowID: UInt16(truncatingIfNeeded: flow), startMicros: startMicros, stopReason: stopReason)
+                            flowID: UInt16(truncatingIfNeeded: flow), startMicros: startSecondsMicros + startUsec, stopReason: stopReason)
     }
 
     private func address(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> IPAddress {

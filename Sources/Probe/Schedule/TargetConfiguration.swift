@@ -188,10 +188,12 @@ public enum TargetConfiguration {
         } else {
             tool = TracerTool.defaultTool(for: method)
         }
-        guard let interval = s.interval.flatMap(parseDuration), interval >= 1_000_000 else {
+        guard let interval = s.interval.flatMap(DurationText.parseMicros), interval >= 1_000_000 else {
             throw fail("interval \"\(s.interval ?? "")\" is not a duration of at least 1s (such as 60s, 5m)")
         }
-        guard let wait = s.wait.flatMap(parseDuration), wait >= 1000 else { throw fail("wait \"\(s.wait ?? "")\" is not a duration") }
+        guard let wait = s.wait.flatMap(DurationText.parseMicros), (1000...60_000_000).contains(wait) else {
+            throw fail("wait \"\(s.wait ?? "")\" is not a duration from 1ms to 60s (such as 500ms, 2s)")
+        }
         var settings = TraceSettings(method: method)
         settings.probesPerHop = s.probes ?? 3
         settings.firstTTL = s.firstTTL ?? 1
@@ -211,19 +213,6 @@ public enum TargetConfiguration {
         let address: TargetName
         do { address = try TargetName(t.address) } catch { throw fail(error.message) }
         return ScheduledTarget(name: name, address: address, tool: tool, settings: settings, intervalMicros: interval, tags: s.tags ?? [])
-    }
-
-    /// `90s`, `5m`, `1h`, `250ms` in microseconds.
-    static func parseDuration(_ text: String) -> Int64? {
-        if text.hasSuffix("ms"), let v = Int64(text.dropLast(2)), v >= 0 { return v * 1000 }
-        guard let unit = text.last, let v = Int64(text.dropLast()), v >= 0 else { return nil }
-        switch unit {
-        case "s": return v * 1_000_000
-        case "m": return v * 60_000_000
-        case "h": return v * 3_600_000_000
-        case "d": return v * 86_400_000_000
-        default: return nil
-        }
     }
 
     private static func describe(_ e: DecodingError) -> String {

@@ -254,6 +254,9 @@ public struct Parser {
     private mutating func duration() throws(QueryError) -> Int64 {
         let t = next()
         guard case .literal(let l) = t.kind, let d = DurationText.parseMicros(l.lowercased()), d > 0 else {
+            if case .literal(let l) = t.kind, DurationText.isTooLong(l.lowercased()) {
+                throw QueryError("duration '\(l)' is longer than 1000 years", line: t.position.line, column: t.position.column)
+            }
             throw error("a duration such as 90s, 5m, 24h or 7d", at: t)
         }
         return d
@@ -267,6 +270,9 @@ public struct Parser {
         case .literal(let l), .string(let l):
             if let abs = RFC3339.parse(l) { return .absolute(abs) }
             if l.hasPrefix("-"), let d = DurationText.parseMicros(String(l.dropFirst())) { return .relative(-d) }
+            if l.hasPrefix("-"), DurationText.isTooLong(String(l.dropFirst())) {
+                throw QueryError("offset '\(l)' is longer than 1000 years", line: t.position.line, column: t.position.column)
+            }
             if let day = RFC3339.parse(l + "T00:00:00Z") { return .absolute(day) }
         default:
             break

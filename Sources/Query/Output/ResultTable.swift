@@ -1,3 +1,5 @@
+import PathTSDB
+
 /// One cell of a result.
 public enum ResultValue: Sendable, Equatable {
     case null

@@ -1,3 +1,5 @@
+import PathTSDB
+
 /// Renders a result as it streams: the header, then each batch of rows, then the end, so that a
 /// large export goes out as it is read. An aligned table needs every row for its widths, so it
 /// is rendered whole at `finish()`.
