@@ -6,7 +6,7 @@
 For a store directory it reads the catalog (every record), the missed-slot file and the
 write-ahead log (every run batch, LZ4 included), then every file in segments/ and rollups/:
 header and footer, index block, events block, rollup blocks and chunk blocks (every column, and
-the RTT section: rANS symbols, raw bits, escapes and each series' model, for versions 1 to 3),
+the RTT section: rANS symbols, raw bits, escapes and each series' model, for versions 1 to 4),
 checking every checksum it reads; the chunks' series need the catalog's paths. It prints what
 each holds, and checks that the parts agree: every sketch holds its row's replies, and each
 1-hour rollup row is exactly what the chunk's probes of that TTL and hour make (probes sent and
@@ -200,20 +200,24 @@ def sketch_key(value):
     return math.ceil(math.log(value) / math.log(1.01 / 0.99))
 
 
-def record_log(path, magic, what):
+def record_log(path, magic, what, versions=(1,)):
     """A catalog or missed-slot file: 8-byte header, then records. Returns the record bodies."""
     c = Cursor(open(path, "rb").read(), what)
-    file_header(c, magic)
-    return [body for _, body in framed_records(c, what)]
+    version = file_header(c, magic, versions)
+    return version, [body for _, body in framed_records(c, what)]
 
 
-def file_header(c, magic):
-    """magic │ version u16 = 1 │ reserved u16, the start of the catalog, missed-slot and WAL files."""
+def file_header(c, magic, versions=(1,)):
+    """magic │ version u16 │ reserved u16 = 0, the start of the catalog, missed-slot and WAL
+    files. Returns the version."""
     if bytes(c.take(4)) != magic:
         c.fail(f"magic is not {magic.decode()}")
-    if c.fixed("<H") != 1:
-        c.fail("version is not 1")
-    c.fixed("<H")
+    version = c.fixed("<H")
+    if version not in versions:
+        c.fail(f"version {version} unknown")
+    if c.fixed("<H") != 0:
+        c.fail("reserved field is not 0")
+    return version
 
 
 def framed_records(c, what):
@@ -231,7 +235,8 @@ def framed_records(c, what):
 def read_catalog(directory):
     """catalog.ptc: targets, vantage points, addresses and paths (a path: address id per TTL)."""
     kinds = {1: [], 2: [], 3: [], 4: []}
-    for r in record_log(os.path.join(directory, "catalog.ptc"), b"PTCT", "catalog.ptc"):
+    version, records = record_log(os.path.join(directory, "catalog.ptc"), b"PTCT", "catalog.ptc", (1, 2))
+    for r in records:
         kind = r.byte()
         if kind in (1, 2):
             kinds[kind].append(r.string())
@@ -240,8 +245,18 @@ def read_catalog(directory):
             if n not in (4, 16):
                 r.fail(f"address of {n} bytes")
             kinds[3].append(bytes(r.take(n)))
-        elif kind == 4:
-            kinds[4].append([r.varint() for _ in range(r.varint())])
+        elif kind == 4 or kind == 5 and version >= 2:
+            hops = [r.varint() for _ in range(r.varint())]
+            if kind == 5:
+                # A load-balanced path: (TTL, address) of each other address that answered, in
+                # order, each at a TTL where the path has an answer that is not that address.
+                branches = [(r.byte(), r.varint()) for _ in range(r.varint())]
+                if not branches or branches != sorted(set(branches)):
+                    r.fail("a load-balanced path's branches are missing, repeated or out of order")
+                for ttl, address in branches:
+                    if not 1 <= ttl <= len(hops) or hops[ttl - 1] in (0, address) or address == 0:
+                        r.fail(f"branch at TTL {ttl} (address {address}) does not fit the path")
+            kinds[4].append(hops)
         else:
             r.fail(f"unknown record kind {kind}")
         if r.pos != len(r.data):
@@ -255,7 +270,7 @@ def read_missed(directory):
     if not os.path.exists(path):
         return 0
     count = 0
-    for r in record_log(path, b"PTMS", "missed.ptm"):
+    for r in record_log(path, b"PTMS", "missed.ptm")[1]:
         r.fixed("<q")
         reason = r.byte()
         if reason not in (1, 2, 3):
@@ -561,13 +576,17 @@ def read_segment(path, paths):
     if bytes(head.take(4)) != b"PTSG":
         head.fail("magic is not PTSG")
     version = head.fixed("<H")
-    if version not in (1, 2, 3):
+    if version not in (1, 2, 3, 4):
         head.fail(f"version {version} unknown")
     level, _, seg_id = head.byte(), head.byte(), head.fixed("<Q")
     min_start, max_start = head.fixed("<q"), head.fixed("<q")
     foot = Cursor(data[-24:], f"{path} footer", len(data) - 24)
     index_offset, index_length, index_crc = foot.fixed("<Q"), foot.fixed("<I"), foot.fixed("<I")
-    foot.fixed("<I")
+    header_crc = foot.fixed("<I")
+    if version >= 4 and header_crc != crc32c(data[:32]):
+        raise FormatError(f"{path} footer: header checksum differs from the footer's")
+    if version < 4 and header_crc != 0:
+        raise FormatError(f"{path} footer: reserved field is not 0")
     if bytes(foot.take(4)) != b"PTSE":
         foot.fail("magic is not PTSE")
     index_body = block(data, index_offset, index_length, f"{path} index block")
@@ -593,6 +612,13 @@ def read_segment(path, paths):
                     f"{path} events")
     if events.varint() != event_count:
         raise FormatError(f"{path}: the events block and the index count different events")
+    for _ in range(event_count):
+        events.varint(), events.varint(), events.zigzag(), events.varint(), events.varint()
+        events.byte(), events.byte(), events.byte()
+        if version >= 4 and events.byte() & ~0x0F:
+            events.fail("event flags outside the four defined")
+    if events.pos != len(events.data):
+        events.fail("bytes left over after the last event")
     block(data, st_off, st_len, f"{path} detector state block")
 
     tiers, raw = {}, dict(runs=0, probes=0, replies=0, sum=0)

@@ -119,8 +119,19 @@ import Testing
         o.compactionWindows = [.seconds(3600), .seconds(4 * 3600)]
         o.rawRetention = .seconds(3600)
         let store = try PathStore(directory: dir.path, options: o)
-        let runs = RunFactory.runs(count: 3 * 60 * 6)
+        // target-2 is traced the classic way, its second probe at TTL 2 down another branch:
+        // its paths are load-balanced (catalog record kind 5) and its route is in the state.
+        let runs = RunFactory.runs(count: 3 * 60 * 6).map { run in
+            guard run.target == "target-2" else { return run }
+            var classic = run
+            classic.method = .udp
+            if let i = classic.probes.indices.filter({ classic.probes[$0].ttl == 2 }).dropFirst().first, !classic.probes[i].isLoss {
+                classic.probes[i].address = IPAddress(v4: 0xC000_0263)
+            }
+            return classic
+        }
         try appendInBatches(runs, to: store)
+        #expect(store.snapshot().catalog.paths.contains { $0.isLoadBalanced })
         let last = try #require(runs.last).startMicros
         try store.recordMissed([
             MissedSlot(target: "target-1", vantage: "lon1", slotMicros: last, reason: .stillRunning),

@@ -111,7 +111,7 @@ enum CatalogEntry: Equatable, Sendable {
         case .target: 1
         case .vantage: 2
         case .address: 3
-        case .path: 4
+        case .path(let p): p.branches.isEmpty ? 4 : 5
         }
     }
 
@@ -131,6 +131,13 @@ enum CatalogEntry: Equatable, Sendable {
         case .path(let p):
             out.appendVarint(p.hops.count)
             for h in p.hops { out.appendVarint(h.rawValue) }
+            if !p.branches.isEmpty {
+                out.appendVarint(p.branches.count)
+                for b in p.branches {
+                    out.append(b.ttl)
+                    out.appendVarint(b.address.rawValue)
+                }
+            }
         }
     }
 
@@ -144,12 +151,27 @@ enum CatalogEntry: Equatable, Sendable {
                 throw c.corruption("address record of length \(n)")
             }
             return .address(a)
-        case 4:
+        case let kind where kind == 4 || kind == 5:
             let n = try c.readVarintInt(max: 255)
             var hops = [AddressID]()
             hops.reserveCapacity(n)
-            for _ in 0..<n { hops.append(AddressID(rawValue: UInt32(try c.readVarintInt()))) }
-            return .path(PathHops(hops))
+            for _ in 0..<n { hops.append(AddressID(rawValue: UInt32(try c.readVarintInt(max: Int(UInt32.max))))) }
+            guard kind == 5 else { return .path(PathHops(hops)) }
+            // A load-balanced path: its other addresses per TTL, each at a TTL that answered
+            // and in (TTL, address) order, so that one path has one encoding.
+            let m = try c.readVarintInt(max: 255 * 1024)
+            guard m > 0 else { throw c.corruption("load-balanced path without branches") }
+            var branches = [PathBranch]()
+            branches.reserveCapacity(m)
+            for _ in 0..<m {
+                let b = PathBranch(ttl: try c.readByte(), address: AddressID(rawValue: UInt32(try c.readVarintInt(max: Int(UInt32.max)))))
+                guard b.ttl >= 1, Int(b.ttl) <= n, !hops[Int(b.ttl) - 1].isNone, !b.address.isNone,
+                      b.address != hops[Int(b.ttl) - 1], branches.last.map({ $0 < b }) ?? true else {
+                    throw c.corruption("branch \(branches.count) of a load-balanced path (TTL \(b.ttl), address \(b.address.rawValue)) out of place")
+                }
+                branches.append(b)
+            }
+            return .path(PathHops(hops, branches: branches))
         case let k:
             throw c.corruption("unknown catalog record kind \(k)")
         }

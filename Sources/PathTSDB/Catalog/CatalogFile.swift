@@ -14,11 +14,16 @@ final class CatalogFile {
     /// How many entries of each kind are on disk.
     private(set) var persisted = CatalogCounts()
     static let magic: [UInt8] = Array("PTCT".utf8)
-    static let version: UInt16 = 1
+    /// Version 2 may hold load-balanced paths (record kind 5); version 1 never does. A version 1
+    /// file is marked version 2 in place before its first such record is appended.
+    static let version: UInt16 = 2
+    static let oldestVersion: UInt16 = 1
     static let headerSize = 8
 
     let path: String
     private let file: PosixFile
+    /// The version in the file's header.
+    private(set) var fileVersion: UInt16
 
     /// Opens or creates the catalog and loads every intact entry into `catalog`; `tailProblem`
     /// receives what was wrong with a damaged tail, which has then been cut off.
@@ -26,11 +31,14 @@ final class CatalogFile {
         self.path = path
         let isNew = !FileSystem.exists(path)
         file = try PosixFile(path: path, flags: O_RDWR | O_CREAT)
-        guard let bytes = try RecordLog.open(file, isNew: isNew, path: path, magic: CatalogFile.magic,
-                                             version: CatalogFile.version, kind: "catalog") else {
+        guard let (bytes, version) = try RecordLog.open(file, isNew: isNew, path: path, magic: CatalogFile.magic,
+                                                        version: CatalogFile.version, oldest: CatalogFile.oldestVersion,
+                                                        kind: "catalog") else {
+            fileVersion = CatalogFile.version
             persisted = catalog.counts
             return
         }
+        fileVersion = version
         tailProblem = try RecordLog.load(file, bytes: bytes, from: CatalogFile.headerSize, path: path) { (c: inout ByteCursor) throws(StorageError) in
             catalog.load(try CatalogEntry.decode(&c))
         }
@@ -41,6 +49,15 @@ final class CatalogFile {
     func persist(_ catalog: Catalog) throws(StorageError) {
         let entries = catalog.entries(after: persisted)
         guard !entries.isEmpty else { return }
+        if fileVersion < 2, entries.contains(where: { if case .path(let p) = $0 { p.isLoadBalanced } else { false } }) {
+            // Only the version field changes; a crash after it leaves a version 2 file holding
+            // version 1's records, which version 2 reads.
+            var v = [UInt8]()
+            v.appendLE(CatalogFile.version)
+            try file.write(v, at: 4)
+            try file.sync()
+            fileVersion = CatalogFile.version
+        }
         var out = [UInt8]()
         RecordLog.append(entries, to: &out) { $0.encode(into: &$1) }
         try RecordLog.write(out, to: file)

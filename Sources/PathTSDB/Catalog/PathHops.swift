@@ -1,9 +1,56 @@
-/// A path as the dictionary keeps it: the address that answered at each TTL from 1 upwards,
-/// `.none` where nothing did.
+/// A path as the dictionary keeps it: the address that answered first at each TTL from 1
+/// upwards, `.none` where nothing did; and, for a run whose probes did not share one flow
+/// (classic traceroute, mtr, an MDA trace), every other address that answered at a TTL: the
+/// branches of a load-balanced hop.
 public struct PathHops: Hashable, Sendable {
     public var hops: [AddressID]
-    public init(_ hops: [AddressID]) { self.hops = hops }
+    /// The addresses beside `hops` that answered at a TTL, in (TTL, address id) order; empty
+    /// for a run whose probes all took one path.
+    public var branches: [PathBranch]
+
+    public init(_ hops: [AddressID], branches: [PathBranch] = []) {
+        self.hops = hops
+        self.branches = branches
+    }
     public var hopCount: Int { hops.count }
+
+    /// Whether some TTL answered from more than one address.
+    public var isLoadBalanced: Bool { !branches.isEmpty }
+
+    /// Every address that answered at `ttl`, the first one first; empty where none did.
+    public func addresses(atTTL ttl: Int) -> [AddressID] {
+        let first = address(atTTL: ttl)
+        guard !first.isNone else { return [] }
+        return [first] + branches.lazy.filter { Int($0.ttl) == ttl }.map(\.address)
+    }
+
+    /// The path a run took, with every address that answered at each TTL: the first as the hop,
+    /// the others as branches. Used for runs whose probes do not share one flow.
+    static func withBranches(probes: [ProbeRecord]) -> PathHops {
+        var path = of(probes: probes)
+        var seen = Set<PathBranch>()
+        for p in probes where !p.address.isNone && path.hops[Int(p.ttl) - 1] != p.address {
+            seen.insert(PathBranch(ttl: p.ttl, address: p.address))
+        }
+        path.branches = seen.sorted()
+        return path
+    }
+
+    /// Whether two probes of the run answered from different addresses at one TTL: then they
+    /// did not take one path, whatever flow the tracer meant to hold.
+    static func answersFromSeveralAddresses(_ probes: [ProbeRecord]) -> Bool {
+        var ttl: UInt8 = 0
+        var first = AddressID.none
+        for p in probes where !p.address.isNone {
+            if p.ttl != ttl {
+                ttl = p.ttl
+                first = p.address
+            } else if p.address != first {
+                return true
+            }
+        }
+        return false
+    }
 
     /// The address at `ttl` (1-based), `.none` past the end.
     @inlinable public func address(atTTL ttl: Int) -> AddressID {
@@ -61,4 +108,15 @@ public struct PathHops: Hashable, Sendable {
         for ttl in 1...max(n, 1) where address(atTTL: ttl) != other.address(atTTL: ttl) { return ttl }
         return nil
     }
+}
+
+/// One more address that answered at a TTL of a load-balanced hop.
+public struct PathBranch: Hashable, Comparable, Sendable {
+    public var ttl: UInt8
+    public var address: AddressID
+    public init(ttl: UInt8, address: AddressID) {
+        self.ttl = ttl
+        self.address = address
+    }
+    public static func < (a: Self, b: Self) -> Bool { (a.ttl, a.address) < (b.ttl, b.address) }
 }

@@ -21,8 +21,8 @@ final class MissedSlotFile {
         if FileSystem.exists(path + ".tmp") { try FileSystem.remove(path + ".tmp") }
         let isNew = !FileSystem.exists(path)
         file = try PosixFile(path: path, flags: O_RDWR | O_CREAT)
-        guard let bytes = try RecordLog.open(file, isNew: isNew, path: path, magic: MissedSlotFile.magic,
-                                             version: MissedSlotFile.version, kind: "missed-slot") else { return }
+        guard let (bytes, _) = try RecordLog.open(file, isNew: isNew, path: path, magic: MissedSlotFile.magic,
+                                                  version: MissedSlotFile.version, kind: "missed-slot") else { return }
         var loaded = [MissedSlot]()
         tailProblem = try RecordLog.load(file, bytes: bytes, from: MissedSlotFile.headerSize, path: path) { (c: inout ByteCursor) throws(StorageError) in
             loaded.append(try MissedSlot.decode(&c))

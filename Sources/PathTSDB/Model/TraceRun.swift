@@ -24,6 +24,17 @@ public enum TraceMethod: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         guard let m = TraceMethod.allCases.first(where: { $0.description == name }) else { return nil }
         self = m
     }
+
+    /// Whether every probe of a run is sent on one flow (Paris traceroute), so that per-flow
+    /// load balancing sends them all down one path. Classic methods change a port, a sequence
+    /// number or a checksum from probe to probe (or, like tcptraceroute, a source port from run
+    /// to run), and each probe may take another branch.
+    public var pinsFlow: Bool {
+        switch self {
+        case .udpParis, .icmpParis, .tcpParis: true
+        case .unknown, .udp, .icmp, .tcp: false
+        }
+    }
 }
 
 /// One MPLS label stack entry from an ICMP extension (RFC 4950): label, traffic class, bottom of

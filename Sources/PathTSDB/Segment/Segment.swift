@@ -51,10 +51,13 @@ public final class Segment: Sendable {
         guard Array(footer[20..<24]) == SegmentFormat.footerMagic else {
             throw StorageError(.corruption, "segment footer magic missing (file cut short?)", file: path, offset: footerAt)
         }
-        let indexOffset = Int64(footer.loadLE64(at: 0))
+        // Values read from disk are checked before any arithmetic: a flipped top bit must be a
+        // corruption error, not a trap in the conversion.
+        let rawIndexOffset = footer.loadLE64(at: 0)
         let indexLength = Int(footer.loadLE32(at: 8))
-        guard indexOffset >= Int64(SegmentFormat.headerSize), indexOffset + Int64(indexLength) <= footerAt else {
-            throw StorageError(.corruption, "index at \(indexOffset)+\(indexLength) lies outside the file", file: path, offset: footerAt)
+        guard let indexOffset = Int64(exactly: rawIndexOffset), indexOffset >= Int64(SegmentFormat.headerSize),
+              indexOffset <= footerAt, Int64(indexLength) <= footerAt - indexOffset else {
+            throw StorageError(.corruption, "footer field index_offset: index at \(rawIndexOffset)+\(indexLength) lies outside the file", file: path, offset: footerAt)
         }
         let indexBlock = try file.read(at: indexOffset, count: indexLength)
         let body = try Segment.checkBlock(indexBlock, path: path, offset: indexOffset)
@@ -68,6 +71,7 @@ public final class Segment: Sendable {
             throw error.located(file: path)
         }
         fileSize = size
+        try Segment.checkHeader(header, footer: footer, version: version, index: index, path: path, footerAt: footerAt)
         if verifyBlocks {
             var blocks = [(index.eventsOffset, index.eventsLength), (index.stateOffset, index.stateLength)]
             for e in index.entries {
@@ -81,6 +85,43 @@ public final class Segment: Sendable {
     }
 
     deinit { close(fd) }
+
+    /// Every header byte is checked: from version 4 against the CRC-32C the footer holds; in
+    /// earlier files (whose footer has zero there) against the rest of the file. There the
+    /// times must be the index's, the id the file name's, and level 255 (rollup-only) must go
+    /// with an index that holds no chunks; the level of a segment with chunks is the one byte
+    /// only its own value vouches for.
+    private static func checkHeader(_ header: [UInt8], footer: [UInt8], version: UInt16, index: SegmentIndex,
+                                    path: String, footerAt: Int64) throws(StorageError) {
+        if version >= SegmentFormat.headerChecksumVersion {
+            guard CRC32C.checksum(header) == footer.loadLE32(at: 16) else {
+                throw StorageError(.corruption, "header checksum does not match the footer's", file: path, offset: 0)
+            }
+        } else {
+            guard footer.loadLE32(at: 16) == 0 else {
+                throw StorageError(.corruption, "footer field reserved is \(footer.loadLE32(at: 16)), not 0", file: path, offset: footerAt + 16)
+            }
+            let rollupOnly = !index.entries.isEmpty && index.entries.allSatisfy { $0.chunkLength == 0 }
+            guard (header[6] == SegmentFormat.rollupOnlyLevel) == rollupOnly || index.entries.isEmpty else {
+                throw StorageError(.corruption, "header field level \(header[6]) does not fit the index (\(rollupOnly ? "rollups only" : "chunks"))", file: path, offset: 6)
+            }
+            let minStart = Int64(bitPattern: header.loadLE64(at: 16)), maxStart = Int64(bitPattern: header.loadLE64(at: 24))
+            let expectedMin = index.entries.map(\.minStartMicros).min() ?? 0, expectedMax = index.entries.map(\.maxStartMicros).max() ?? 0
+            guard minStart == expectedMin else {
+                throw StorageError(.corruption, "header field min_start \(minStart) is not the index's \(expectedMin)", file: path, offset: 16)
+            }
+            guard maxStart == expectedMax else {
+                throw StorageError(.corruption, "header field max_start \(maxStart) is not the index's \(expectedMax)", file: path, offset: 24)
+            }
+        }
+        guard header[7] == 0 else {
+            throw StorageError(.corruption, "header field reserved is \(header[7]), not 0", file: path, offset: 7)
+        }
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        if let named = SegmentFormat.id(ofFileNamed: name), named != header.loadLE64(at: 8) {
+            throw StorageError(.corruption, "header field id \(String(header.loadLE64(at: 8), radix: 16)) is not the file name's", file: path, offset: 8)
+        }
+    }
 
     /// Checks a framed block's length and checksum; returns its body.
     static func checkBlock(_ block: [UInt8], path: String, offset: Int64) throws(StorageError) -> ArraySlice<UInt8> {
@@ -159,12 +200,12 @@ public final class Segment: Sendable {
     public func events() throws(StorageError) -> [PathChangeEvent] {
         let raw = try readCompressedBlock(at: index.eventsOffset, length: index.eventsLength)
         var c = ByteCursor(raw)
-        do throws(StorageError) { return try EventCodec.decode(&c) } catch { throw error.located(file: path, offset: index.eventsOffset) }
+        do throws(StorageError) { return try EventCodec.decode(&c, version: version) } catch { throw error.located(file: path, offset: index.eventsOffset) }
     }
 
     func detectorState() throws(StorageError) -> PathChangeDetector {
         let raw = try readCompressedBlock(at: index.stateOffset, length: index.stateLength)
         var c = ByteCursor(raw)
-        do throws(StorageError) { return try PathChangeDetector.decode(&c) } catch { throw error.located(file: path, offset: index.stateOffset) }
+        do throws(StorageError) { return try PathChangeDetector.decode(&c, version: version) } catch { throw error.located(file: path, offset: index.stateOffset) }
     }
 }

@@ -3,10 +3,13 @@ enum SegmentFormat {
     static let magic: [UInt8] = Array("PTSG".utf8)
     static let footerMagic: [UInt8] = Array("PTSE".utf8)
     /// The version this build writes.
-    static let version: UInt16 = 3
-    /// The versions it reads: they differ only in how an RTT series' quantisation step follows
-    /// its values (FORMAT.md, "RTT section").
-    static let readableVersions: ClosedRange<UInt16> = 1...3
+    static let version: UInt16 = 4
+    /// The versions it reads: 1 to 3 differ in how an RTT series' quantisation step follows its
+    /// values (FORMAT.md, "RTT section"); 4 codes chunks as 3 does, and adds the header's
+    /// checksum to the footer, flags to each event and load-balanced routes to the detector state.
+    static let readableVersions: ClosedRange<UInt16> = 1...4
+    /// The first version whose footer carries the header's CRC-32C.
+    static let headerChecksumVersion: UInt16 = 4
     static let headerSize = 32
     static let footerSize = 24
     /// length u32 + crc32c u32 before every block body.
@@ -128,10 +131,12 @@ enum EventCodec {
             out.append(e.firstDifferingTTL)
             out.append(e.oldHopCount)
             out.append(e.newHopCount)
+            out.append(e.flags.rawValue)
         }
     }
 
-    static func decode(_ c: inout ByteCursor) throws(StorageError) -> [PathChangeEvent] {
+    /// Events as `version` wrote them: with a flags byte each from version 4 on.
+    static func decode(_ c: inout ByteCursor, version: UInt16) throws(StorageError) -> [PathChangeEvent] {
         let n = try c.readVarintInt(max: 1 << 26)
         var out = [PathChangeEvent]()
         out.reserveCapacity(n)
@@ -142,9 +147,16 @@ enum EventCodec {
             prevTime &+= try c.readZigzag()
             let o = PathID(rawValue: UInt32(try c.readVarintInt(max: Int(UInt32.max))))
             let nw = PathID(rawValue: UInt32(try c.readVarintInt(max: Int(UInt32.max))))
-            out.append(PathChangeEvent(target: t, vantage: v, timeMicros: prevTime, oldPath: o, newPath: nw,
-                                       firstDifferingTTL: try c.readByte(), oldHopCount: try c.readByte(), newHopCount: try c.readByte()))
+            var e = PathChangeEvent(target: t, vantage: v, timeMicros: prevTime, oldPath: o, newPath: nw,
+                                    firstDifferingTTL: try c.readByte(), oldHopCount: try c.readByte(), newHopCount: try c.readByte())
+            if version >= 4 {
+                let flags = PathChangeEvent.Flags(rawValue: try c.readByte())
+                guard PathChangeEvent.Flags.known.isSuperset(of: flags) else { throw c.corruption("event flags \(flags.rawValue) unknown") }
+                e.flags = flags
+            }
+            out.append(e)
         }
+        guard c.remaining == 0 else { throw c.corruption("\(c.remaining) bytes left over after the last event") }
         return out
     }
 }

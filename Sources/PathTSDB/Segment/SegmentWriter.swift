@@ -106,14 +106,6 @@ final class SegmentWriter {
             var indexBody = [UInt8]()
             index.encode(into: &indexBody)
             let (iOff, iLen) = try writeBlock(indexBody)
-            var footer = [UInt8]()
-            footer.appendLE(UInt64(iOff))
-            footer.appendLE(UInt32(iLen))
-            footer.appendLE(CRC32C.checksum(indexBody))
-            footer.appendLE(UInt32(0))
-            footer.append(contentsOf: SegmentFormat.footerMagic)
-            try file.writeAll(footer)
-
             var header = SegmentFormat.magic
             header.appendLE(SegmentFormat.version)
             header.append(level)
@@ -121,6 +113,14 @@ final class SegmentWriter {
             header.appendLE(id)
             header.appendLE(entries.isEmpty ? 0 : minStart)
             header.appendLE(entries.isEmpty ? 0 : maxStart)
+
+            var footer = [UInt8]()
+            footer.appendLE(UInt64(iOff))
+            footer.appendLE(UInt32(iLen))
+            footer.appendLE(CRC32C.checksum(indexBody))
+            footer.appendLE(CRC32C.checksum(header))
+            footer.append(contentsOf: SegmentFormat.footerMagic)
+            try file.writeAll(footer)
             guard pwriteAll(header, at: 0) else { throw StorageError.system("header write failed", file: tmpPath, errno: errno) }
             try file.sync()
         } catch {

@@ -32,6 +32,7 @@ struct HeadIngester {
         var events = [PathChangeEvent]()
         table.reserveCapacity(runs: runs.count, probes: runs.reduce(0) { $0 + $1.probes.count })
         var probes = [ProbeRecord]()
+        var answered = [UInt32]()
         for run in runs {
             probes.removeAll(keepingCapacity: true)
             var labels = [[MPLSLabel]]()
@@ -56,7 +57,10 @@ struct HeadIngester {
             }
             let target = catalog.intern(target: run.target)
             let vantage = catalog.intern(vantage: run.vantage)
-            let path = internPath(of: probes, target: target)
+            // Probes that did not share one flow may each have taken another branch: their
+            // path keeps every address per TTL, and the route, not the path, is compared.
+            let multiFlow = !run.method.pinsFlow || PathHops.answersFromSeveralAddresses(probes)
+            let path = multiFlow ? catalog.intern(path: PathHops.withBranches(probes: probes)) : internPath(of: probes, target: target)
             let record = RunRecord(target: target, vantage: vantage, method: run.method, flowID: run.flowID, reached: run.reached,
                                    startMicros: run.startMicros, endMicros: run.endMicros,
                                    destination: catalog.intern(address: run.destination), path: path, firstProbe: 0, probeCount: 0)
@@ -65,10 +69,13 @@ struct HeadIngester {
             } else {
                 table.append(run: record, probes: probes) { labels[Int($0.mplsIndex) - 1] }
             }
-            if let e = detector.observe(target: target, vantage: vantage, flow: run.flowID, path: path,
-                                        timeMicros: run.startMicros, catalog: catalog) {
-                events.append(e)
-            }
+            answered.removeAll(keepingCapacity: true)
+            answered.append(contentsOf: repeatElement(0, count: Int(probes.last?.ttl ?? 0)))
+            for p in probes where !p.address.isNone { answered[Int(p.ttl) - 1] += 1 }
+            let observation = PathChangeDetector.Observation(
+                target: target, vantage: vantage, flow: run.flowID, path: path, reached: run.reached,
+                destination: record.destination, timeMicros: run.startMicros, multiFlow: multiFlow, answeredPerTTL: answered)
+            if let e = detector.observe(observation, catalog: catalog) { events.append(e) }
         }
         return HeadBlock(table: table, events: events, walSequence: walSequence)
     }

@@ -349,7 +349,9 @@ public final class PathStore: Sendable {
             sw.abandon()
             throw error
         }
-        let events = head.flatMap(\.events)
+        // In time order, as compaction writes them: a load-balanced route's change is dated at
+        // the first run of its new route, before runs ingested ahead of it.
+        let events = head.flatMap(\.events).sorted { ($0.timeMicros, $0.target) < ($1.timeMicros, $1.target) }
         let path = try sw.finish(events: events, state: job.detector, walHighWater: lastBlock.walSequence, sources: [])
         let segment = try Segment(path: path, verifyBlocks: false)
         published.withLock { p in

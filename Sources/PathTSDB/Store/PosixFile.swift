@@ -39,6 +39,24 @@ final class PosixFile {
         if let failure { throw failure }
     }
 
+    /// Writes all of `bytes` at `offset`, leaving the file offset where it was.
+    func write(_ bytes: [UInt8], at offset: Int64) throws(StorageError) {
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { buf in
+            var done = 0
+            while done < buf.count {
+                let n = Glibc.pwrite(fd, buf.baseAddress.map { $0 + done }, buf.count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                done += n
+            }
+        }
+        if failure != 0 { throw StorageError.system("write failed", file: path, errno: failure) }
+    }
+
     /// Reads `count` bytes at `offset`; fewer only at end of file.
     func read(at offset: Int64, count: Int) throws(StorageError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)

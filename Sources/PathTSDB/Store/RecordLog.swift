@@ -52,9 +52,11 @@ enum RecordLog {
         return h
     }
 
-    /// Opens `file`: a new or empty one gets its header and nil is returned; an existing one is
-    /// read whole and its header checked (the magic, then the version this build reads).
-    static func open(_ file: PosixFile, isNew: Bool, path: String, magic: [UInt8], version: UInt16, kind: String) throws(StorageError) -> [UInt8]? {
+    /// Opens `file`: a new or empty one gets its header (version `version`) and nil is
+    /// returned; an existing one is read whole and its header checked (the magic, then a version
+    /// from `oldest` to `version`, which the file's version tells from the bytes).
+    static func open(_ file: PosixFile, isNew: Bool, path: String, magic: [UInt8], version: UInt16, oldest: UInt16? = nil,
+                     kind: String) throws(StorageError) -> (bytes: [UInt8], version: UInt16)? {
         let size = try file.size()
         if isNew || size == 0 {
             try file.writeAll(header(magic: magic, version: version))
@@ -66,10 +68,15 @@ enum RecordLog {
             throw StorageError(.corruption, "not a \(kind) file (bad magic)", file: path, offset: 0)
         }
         let found = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
-        guard found == version else {
-            throw StorageError(.unsupportedVersion, "\(kind) version \(found), this build reads \(version)", file: path, offset: 4)
+        let readable = (oldest ?? version)...version
+        guard readable.contains(found) else {
+            let reads = readable.count == 1 ? "\(version)" : "\(readable.lowerBound) to \(version)"
+            throw StorageError(.unsupportedVersion, "\(kind) version \(found), this build reads \(reads)", file: path, offset: 4)
         }
-        return bytes
+        guard bytes[6] == 0 && bytes[7] == 0 else {
+            throw StorageError(.corruption, "\(kind) header field reserved is not 0", file: path, offset: 6)
+        }
+        return (bytes, found)
     }
 
     /// Frames `body` as one record at the end of `out`.

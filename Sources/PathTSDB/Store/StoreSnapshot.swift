@@ -108,7 +108,10 @@ public struct StoreSnapshot: Sendable {
     public func events(in range: Range<Int64>, target: TargetID? = nil) -> (events: [PathChangeEvent], problems: [StorageError]) {
         var out = [PathChangeEvent]()
         var problems = [StorageError]()
-        for seg in segments where seg.index.eventCount > 0 && seg.maxStartMicros >= range.lowerBound && seg.minStartMicros < range.upperBound {
+        // Not pruned by the segments' run times: an event is dated at the first run of its new
+        // path, which for a load-balanced route (confirmed runs later) may lie in an earlier
+        // segment than the event. Events blocks are small.
+        for seg in segments where seg.index.eventCount > 0 {
             do {
                 out += try seg.events().filter { range.contains($0.timeMicros) && (target == nil || $0.target == target) }
             } catch {

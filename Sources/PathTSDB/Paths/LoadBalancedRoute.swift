@@ -1,0 +1,276 @@
+/// The route of a (target, vantage) as runs whose probes do not share one flow see it: classic
+/// traceroute and mtr (a port or sequence number per probe), tcptraceroute (a source port per
+/// run), an MDA trace. Each such run shows, at each TTL, one or more of the branches of a
+/// load-balanced hop, so no run's path can be compared with the last one. Instead the route is
+/// the set of addresses seen at each TTL, learnt over runs, and a change is raised only when
+/// that set changes:
+///
+/// - a run that answers only from known addresses fits, whichever branches it happened to see;
+/// - a run that answers from a new address beside a known one at the same TTL has found another
+///   branch (silently while the route is new, as an event once it is learnt);
+/// - a run that answers from new addresses only is a candidate; the candidate becomes the route,
+///   with one event dated at its first run, once `confirmingRuns` runs in a row show it without
+///   a known address where it differs. A known address there first refutes it: a branch not yet
+///   seen while the route is new, a blip (one path between two runs of the old one) after that;
+/// - a branch unseen in `removalProbes` answered probes at its TTL, while others there answered,
+///   is gone, and that is a change too.
+///
+/// A hop that did not answer agrees with nothing and contradicts nothing.
+struct LoadBalancedRoute: Sendable, Equatable {
+    /// Runs in a row that must show a candidate before it replaces the route. A tool that holds
+    /// one flow per run sees one branch per run, so while the route is new (`learningRuns`) a
+    /// branch could show alone several runs running; more runs are needed then.
+    static let confirmingRuns = 3
+    static let confirmingRunsWhileLearning = 8
+    /// Runs on a route before its set of branches is taken as complete.
+    static let learningRuns = 8
+    /// Answered probes at a TTL that may miss one of its branches before it counts as gone: a
+    /// branch that takes 1 flow in 10 is missed that often with chance 0.9⁶⁴ ≈ 0.1 %.
+    static let removalProbes: UInt32 = 64
+
+    /// The addresses seen at each TTL from 1, sorted; empty where none answered.
+    var sets: [[AddressID]]
+    /// The path of the last run that fitted the route (the old path of the next event).
+    var lastPath: PathID
+    var lastReached: Bool
+    var runsOnRoute: UInt32
+    /// Per branch of a TTL with several, answered probes at that TTL since it was last seen.
+    var unseen: [PathBranch: UInt32]
+    var candidate: Candidate?
+
+    struct Candidate: Sendable, Equatable {
+        var sets: [[AddressID]]
+        var firstPath: PathID
+        var firstMicros: Int64
+        var runs: Int
+        var reached: Bool
+    }
+
+    /// What one run did to the route.
+    enum Outcome: Equatable {
+        case fitted
+        /// The set of branches changed: the event's old and new paths, its time and its paths'
+        /// sets of addresses.
+        case changed(old: PathID, new: PathID, timeMicros: Int64, oldSets: [[AddressID]], newSets: [[AddressID]],
+                     oldReached: Bool, newReached: Bool)
+    }
+
+    init(first path: PathHops, id: PathID, reached: Bool) {
+        sets = LoadBalancedRoute.sets(of: path)
+        lastPath = id
+        lastReached = reached
+        runsOnRoute = 1
+        unseen = [:]
+        candidate = nil
+    }
+
+    var isLearning: Bool { runsOnRoute < LoadBalancedRoute.learningRuns }
+
+    /// Every address at each TTL of `path`, sorted; as long as the path (the TTLs probed).
+    static func sets(of path: PathHops) -> [[AddressID]] {
+        (0..<path.hopCount).map { path.addresses(atTTL: $0 + 1).sorted() }
+    }
+
+    /// Takes one run's path (with its branches) and how many of its probes answered at each
+    /// TTL; says whether the route's set of branches changed.
+    mutating func observe(_ path: PathHops, id: PathID, reached: Bool, timeMicros: Int64,
+                          answeredPerTTL: [UInt32]) -> Outcome {
+        let seen = destinationAtItsTTL(LoadBalancedRoute.sets(of: path))
+        var newAtTTL = [Int]()            // TTLs (0-based) with an address the route lacks
+        var knownBeside = true            // every such TTL also showed a known address
+        for (t, addresses) in seen.enumerated() where !addresses.isEmpty {
+            let known = t < sets.count ? sets[t] : []
+            guard addresses.contains(where: { !known.contains($0) }) else { continue }
+            if known.isEmpty && t < sets.count {
+                // A TTL the route probed and heard nothing at answered: no evidence of change.
+                sets[t] = addresses
+                continue
+            }
+            newAtTTL.append(t)
+            if !addresses.contains(where: { known.contains($0) }) { knownBeside = false }
+        }
+
+        if newAtTTL.isEmpty {
+            return fitted(seen, id: id, reached: reached, timeMicros: timeMicros, answeredPerTTL: answeredPerTTL)
+        }
+        if knownBeside {
+            // Another branch, seen beside a known one in the same run.
+            let old = sets, oldPath = lastPath, oldReached = lastReached, wasLearning = isLearning
+            for t in newAtTTL { sets[t] = Array(Set(sets[t] + seen[t])).sorted() }
+            let outcome = fitted(seen, id: id, reached: reached, timeMicros: timeMicros, answeredPerTTL: answeredPerTTL)
+            if wasLearning { return outcome }
+            return .changed(old: oldPath, new: id, timeMicros: timeMicros, oldSets: old, newSets: sets,
+                            oldReached: oldReached, newReached: reached)
+        }
+        // New addresses only: a candidate route, or more of the one pending.
+        if var c = candidate, continues(c.sets, with: seen) {
+            c.sets = LoadBalancedRoute.union(c.sets, seen)
+            c.runs += 1
+            c.reached = reached
+            candidate = c
+        } else {
+            candidate = Candidate(sets: seen, firstPath: id, firstMicros: timeMicros, runs: 1, reached: reached)
+        }
+        guard let c = candidate,
+              c.runs >= (isLearning ? LoadBalancedRoute.confirmingRunsWhileLearning : LoadBalancedRoute.confirmingRuns) else {
+            return .fitted
+        }
+        let outcome = Outcome.changed(old: lastPath, new: c.firstPath, timeMicros: c.firstMicros, oldSets: sets, newSets: c.sets,
+                                      oldReached: lastReached, newReached: c.reached)
+        sets = c.sets
+        lastPath = id
+        lastReached = reached
+        runsOnRoute = UInt32(c.runs)
+        unseen = [:]
+        candidate = nil
+        return outcome
+    }
+
+    /// A run that answered only from known addresses.
+    private mutating func fitted(_ seen: [[AddressID]], id: PathID, reached: Bool, timeMicros: Int64,
+                                 answeredPerTTL: [UInt32]) -> Outcome {
+        let previousPath = lastPath, previousReached = lastReached
+        if let c = candidate, isNew(c.sets, answeredIn: seen) {
+            // Known addresses where the candidate differs refute it: a branch not seen before
+            // while the route is new, a blip after that.
+            if isLearning {
+                for t in c.sets.indices where t < sets.count && !c.sets[t].isEmpty && !sets[t].isEmpty {
+                    sets[t] = Array(Set(sets[t] + c.sets[t])).sorted()
+                }
+            }
+            candidate = nil
+        }
+        lastPath = id
+        lastReached = reached
+        runsOnRoute &+= 1
+        // Branches of load-balanced TTLs that this run's answers there missed.
+        var removed = false
+        let before = sets
+        for t in sets.indices where sets[t].count > 1 && t < seen.count && !seen[t].isEmpty {
+            let answered = t < answeredPerTTL.count ? answeredPerTTL[t] : 0
+            for a in sets[t] {
+                let key = PathBranch(ttl: UInt8(t + 1), address: a)
+                if seen[t].contains(a) {
+                    unseen[key] = nil
+                    continue
+                }
+                let n = (unseen[key] ?? 0) &+ answered
+                unseen[key] = n
+                if n >= LoadBalancedRoute.removalProbes && !isLearning {
+                    sets[t].removeAll { $0 == a }
+                    unseen[key] = nil
+                    removed = true
+                }
+            }
+        }
+        guard removed else { return .fitted }
+        return .changed(old: previousPath, new: id, timeMicros: timeMicros, oldSets: before, newSets: sets,
+                        oldReached: previousReached, newReached: reached)
+    }
+
+    /// Whether the run answered, at some TTL where the candidate has an address the route
+    /// lacks, from a known address: the old route is still there.
+    private func isNew(_ candidate: [[AddressID]], answeredIn seen: [[AddressID]]) -> Bool {
+        candidate.indices.contains { t in
+            t < seen.count && !seen[t].isEmpty && candidate[t].contains { !(t < sets.count && sets[t].contains($0)) }
+        }
+    }
+
+    /// A run's sets with the destination brought back to its TTL on the route: when a run's
+    /// probes at the destination's TTL were all lost, the tracer went on, and the destination
+    /// answered one or more TTLs later. That silence is no longer a route.
+    private func destinationAtItsTTL(_ seen: [[AddressID]]) -> [[AddressID]] {
+        guard let routeEnd = sets.lastIndex(where: { !$0.isEmpty }),
+              let runEnd = seen.lastIndex(where: { !$0.isEmpty }), runEnd > routeEnd,
+              seen[runEnd].allSatisfy(sets[routeEnd].contains),
+              seen[routeEnd..<runEnd].allSatisfy(\.isEmpty) else { return seen }
+        var moved = seen
+        moved[routeEnd] = seen[runEnd]
+        moved[runEnd] = []
+        return moved
+    }
+
+    /// Whether a run with only new addresses shows the pending candidate again: it shares one
+    /// of the candidate's new addresses at the same TTL.
+    private func continues(_ candidate: [[AddressID]], with seen: [[AddressID]]) -> Bool {
+        candidate.indices.contains { t in
+            t < seen.count && seen[t].contains { a in candidate[t].contains(a) && !(t < sets.count && sets[t].contains(a)) }
+        }
+    }
+
+    static func union(_ a: [[AddressID]], _ b: [[AddressID]]) -> [[AddressID]] {
+        (0..<max(a.count, b.count)).map { t in
+            Array(Set((t < a.count ? a[t] : []) + (t < b.count ? b[t] : []))).sorted()
+        }
+    }
+
+    // MARK: - Persistence (the detector state block, version 4)
+
+    func encode(into out: inout [UInt8]) {
+        LoadBalancedRoute.encodeSets(sets, into: &out)
+        out.appendVarint(lastPath.rawValue)
+        out.append(lastReached ? 1 : 0)
+        out.appendVarint(UInt64(runsOnRoute))
+        out.appendVarint(unseen.count)
+        for (b, n) in unseen.sorted(by: { $0.key < $1.key }) {
+            out.append(b.ttl)
+            out.appendVarint(b.address.rawValue)
+            out.appendVarint(UInt64(n))
+        }
+        if let c = candidate {
+            out.append(1)
+            LoadBalancedRoute.encodeSets(c.sets, into: &out)
+            out.appendVarint(c.firstPath.rawValue)
+            out.appendZigzag(c.firstMicros)
+            out.appendVarint(c.runs)
+            out.append(c.reached ? 1 : 0)
+        } else {
+            out.append(0)
+        }
+    }
+
+    static func decode(_ c: inout ByteCursor) throws(StorageError) -> LoadBalancedRoute {
+        let sets = try decodeSets(&c)
+        var route = LoadBalancedRoute(first: PathHops([]), id: PathID(rawValue: try readID(&c)), reached: try c.readByte() != 0)
+        route.sets = sets
+        route.runsOnRoute = UInt32(try c.readVarintInt(max: Int(UInt32.max)))
+        for _ in 0..<(try c.readVarintInt(max: 255 * 1024)) {
+            let b = PathBranch(ttl: try c.readByte(), address: AddressID(rawValue: try readID(&c)))
+            route.unseen[b] = UInt32(try c.readVarintInt(max: Int(UInt32.max)))
+        }
+        switch try c.readByte() {
+        case 0: break
+        case 1:
+            let cs = try decodeSets(&c)
+            route.candidate = Candidate(sets: cs, firstPath: PathID(rawValue: try readID(&c)), firstMicros: try c.readZigzag(),
+                                        runs: try c.readVarintInt(max: 1 << 20), reached: try c.readByte() != 0)
+        case let v: throw c.corruption("candidate marker \(v), expected 0 or 1")
+        }
+        return route
+    }
+
+    private static func readID(_ c: inout ByteCursor) throws(StorageError) -> UInt32 {
+        UInt32(try c.readVarintInt(max: Int(UInt32.max)))
+    }
+
+    private static func encodeSets(_ sets: [[AddressID]], into out: inout [UInt8]) {
+        out.appendVarint(sets.count)
+        for s in sets {
+            out.appendVarint(s.count)
+            for a in s { out.appendVarint(a.rawValue) }
+        }
+    }
+
+    private static func decodeSets(_ c: inout ByteCursor) throws(StorageError) -> [[AddressID]] {
+        let n = try c.readVarintInt(max: 255)
+        var sets = [[AddressID]]()
+        sets.reserveCapacity(n)
+        for _ in 0..<n {
+            let m = try c.readVarintInt(max: 1024)
+            var s = [AddressID]()
+            for _ in 0..<m { s.append(AddressID(rawValue: try readID(&c))) }
+            sets.append(s)
+        }
+        return sets
+    }
+}
