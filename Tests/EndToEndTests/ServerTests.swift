@@ -223,6 +223,21 @@ import Testing
             #expect(count.text == "target,count\r\nlab/a,24\r\n")
         }
         do {
+            // Numbers and nesting that once killed the process: each a clear 400, and the server lives.
+            let server = try Running([])
+            defer { server.finish() }
+            struct Failure: Decodable, Equatable { var error: String; var line: Int?; var column: Int? }
+            let longAgo = try await http("GET", server.base.api("/api/v1/query", [("q", "stats loss last 20000000w")]))
+            #expect(try JSONDecoder().decode(Failure.self, from: longAgo.body) == Failure(error: "duration '20000000w' is longer than 1000 years", line: 1, column: 17))
+            let deep = Data(("{\"dst_addr\":\"192.0.2.1\",\"timestamp\":1,\"x\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}").utf8)
+            let deepAtlas = try await http("POST", server.base.api("/api/v1/runs", [("format", "atlas")]), body: deep, token: Self.token)
+            #expect(deepAtlas.status == 400)
+            #expect(try JSONDecoder().decode(Failure.self, from: deepAtlas.body).error.contains("nested deeper than 128 levels"))
+            let deepJSON = try await http("POST", server.base.api("/api/v1/runs"), body: Data(String(repeating: "[", count: 100_000).utf8), token: Self.token)
+            #expect(deepJSON.status == 400)
+            #expect(try await http("GET", server.base.api("/api/v1/health")).status == 200)
+        }
+        do {
             let server = try Running(["--query-timeout", "0s"])
             defer { server.finish() }
             _ = try await http("POST", server.base.api("/api/v1/runs"), body: Self.json("lab/a", Self.runs("lab/a", count: 2)), token: Self.token)
