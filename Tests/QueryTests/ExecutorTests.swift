@@ -174,11 +174,15 @@ import Testing
     @Test func changesAndPathsComeFromTheStore() throws {
         try withStore { snap, _ in
             let changes = try QueryEngine.table("changes of all where new_hops > old_hops", snapshot: snap, context: QueryCorpus.context)
-            #expect(changes.columns == ["time", "target", "vantage", "old_path", "new_path", "diff_ttl", "old_hops", "new_hops"])
+            #expect(changes.columns == ["time", "target", "vantage", "old_path", "new_path", "diff_ttl", "old_hops", "new_hops",
+                                        "diff_ttls", "old_reached", "new_reached", "dest_changed", "balanced"])
             #expect(changes.rows.count == 1)
             let firstNewRun = try #require(runs.filter { $0.target == "eu/b" && $0.probes.count > 21 }.first)
             #expect(changes.rows.first?[0] == .time(firstNewRun.startMicros))
-            #expect(changes.rows.first.map { Array($0[5...]) } == [.integer(3), .integer(7), .integer(8)])
+            // The reroute moves every hop from TTL 3 on; its runs are load-balanced (the ECMP hop
+            // at TTL 4 answers from two addresses), so the change is between routes.
+            #expect(changes.rows.first.map { Array($0[5...]) } == [.integer(3), .integer(7), .integer(8), .text("3,4,5,6,7,8"),
+                                                                   .integer(1), .integer(1), .integer(1), .integer(1)])
             let paths = try QueryEngine.table("paths of eu/b order by first_seen", snapshot: snap, context: QueryCorpus.context)
             // Runs where a whole hop went unanswered, or whose first answer at the ECMP hop came
             // from the other branch, are variants of their route, not routes of their own.

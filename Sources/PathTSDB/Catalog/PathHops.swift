@@ -14,6 +14,16 @@ public struct PathHops: Hashable, Sendable {
     }
     public var hopCount: Int { hops.count }
 
+    /// A route given as the addresses seen at each TTL from 1: the first of each as the hop,
+    /// the others as branches. Silence at the end is cut.
+    public init(sets: [[AddressID]]) {
+        let count = (sets.lastIndex { !$0.isEmpty } ?? -1) + 1
+        hops = sets.prefix(count).map { $0.first ?? .none }
+        branches = sets.prefix(count).enumerated().flatMap { t, s in
+            s.dropFirst().map { PathBranch(ttl: UInt8(t + 1), address: $0) }
+        }.sorted()
+    }
+
     /// Whether some TTL answered from more than one address.
     public var isLoadBalanced: Bool { !branches.isEmpty }
 

@@ -30,9 +30,9 @@ struct LoadBalancedRoute: Sendable, Equatable {
 
     /// The addresses seen at each TTL from 1, sorted; empty where none answered.
     var sets: [[AddressID]]
-    /// The path of the last run that fitted the route (the old path of the next event).
-    var lastPath: PathID
+    /// Whether the last run that fitted the route reached the destination, and its address.
     var lastReached: Bool
+    var lastDestination: AddressID
     var runsOnRoute: UInt32
     /// Per branch of a TTL with several, answered probes at that TTL since it was last seen.
     var unseen: [PathBranch: UInt32]
@@ -40,25 +40,25 @@ struct LoadBalancedRoute: Sendable, Equatable {
 
     struct Candidate: Sendable, Equatable {
         var sets: [[AddressID]]
-        var firstPath: PathID
         var firstMicros: Int64
         var runs: Int
         var reached: Bool
+        var destination: AddressID
     }
 
     /// What one run did to the route.
     enum Outcome: Equatable {
         case fitted
-        /// The set of branches changed: the event's old and new paths, its time and its paths'
-        /// sets of addresses.
-        case changed(old: PathID, new: PathID, timeMicros: Int64, oldSets: [[AddressID]], newSets: [[AddressID]],
-                     oldReached: Bool, newReached: Bool)
+        /// The set of branches changed: when (the first run on the new route), the old and the
+        /// new route, and whether the runs on either side reached the destination.
+        case changed(timeMicros: Int64, oldSets: [[AddressID]], newSets: [[AddressID]], oldReached: Bool, newReached: Bool,
+                     destinationChanged: Bool)
     }
 
-    init(first path: PathHops, id: PathID, reached: Bool) {
+    init(first path: PathHops, reached: Bool, destination: AddressID) {
         sets = LoadBalancedRoute.sets(of: path)
-        lastPath = id
         lastReached = reached
+        lastDestination = destination
         runsOnRoute = 1
         unseen = [:]
         candidate = nil
@@ -73,7 +73,7 @@ struct LoadBalancedRoute: Sendable, Equatable {
 
     /// Takes one run's path (with its branches) and how many of its probes answered at each
     /// TTL; says whether the route's set of branches changed.
-    mutating func observe(_ path: PathHops, id: PathID, reached: Bool, timeMicros: Int64,
+    mutating func observe(_ path: PathHops, reached: Bool, destination: AddressID, timeMicros: Int64,
                           answeredPerTTL: [UInt32]) -> Outcome {
         let seen = destinationAtItsTTL(LoadBalancedRoute.sets(of: path))
         var newAtTTL = [Int]()            // TTLs (0-based) with an address the route lacks
@@ -91,16 +91,16 @@ struct LoadBalancedRoute: Sendable, Equatable {
         }
 
         if newAtTTL.isEmpty {
-            return fitted(seen, id: id, reached: reached, timeMicros: timeMicros, answeredPerTTL: answeredPerTTL)
+            return fitted(seen, reached: reached, destination: destination, timeMicros: timeMicros, answeredPerTTL: answeredPerTTL)
         }
         if knownBeside {
             // Another branch, seen beside a known one in the same run.
-            let old = sets, oldPath = lastPath, oldReached = lastReached, wasLearning = isLearning
+            let old = sets, oldReached = lastReached, oldDestination = lastDestination, wasLearning = isLearning
             for t in newAtTTL { sets[t] = Array(Set(sets[t] + seen[t])).sorted() }
-            let outcome = fitted(seen, id: id, reached: reached, timeMicros: timeMicros, answeredPerTTL: answeredPerTTL)
+            let outcome = fitted(seen, reached: reached, destination: destination, timeMicros: timeMicros, answeredPerTTL: answeredPerTTL)
             if wasLearning { return outcome }
-            return .changed(old: oldPath, new: id, timeMicros: timeMicros, oldSets: old, newSets: sets,
-                            oldReached: oldReached, newReached: reached)
+            return .changed(timeMicros: timeMicros, oldSets: old, newSets: sets, oldReached: oldReached, newReached: reached,
+                            destinationChanged: oldDestination != destination)
         }
         // New addresses only: a candidate route, or more of the one pending.
         if var c = candidate, continues(c.sets, with: seen) {
@@ -109,17 +109,18 @@ struct LoadBalancedRoute: Sendable, Equatable {
             c.reached = reached
             candidate = c
         } else {
-            candidate = Candidate(sets: seen, firstPath: id, firstMicros: timeMicros, runs: 1, reached: reached)
+            candidate = Candidate(sets: seen, firstMicros: timeMicros, runs: 1, reached: reached, destination: destination)
         }
         guard let c = candidate,
               c.runs >= (isLearning ? LoadBalancedRoute.confirmingRunsWhileLearning : LoadBalancedRoute.confirmingRuns) else {
             return .fitted
         }
-        let outcome = Outcome.changed(old: lastPath, new: c.firstPath, timeMicros: c.firstMicros, oldSets: sets, newSets: c.sets,
-                                      oldReached: lastReached, newReached: c.reached)
+        let outcome = Outcome.changed(timeMicros: c.firstMicros, oldSets: sets, newSets: c.sets,
+                                      oldReached: lastReached, newReached: c.reached,
+                                      destinationChanged: c.destination != lastDestination)
         sets = c.sets
-        lastPath = id
         lastReached = reached
+        lastDestination = destination
         runsOnRoute = UInt32(c.runs)
         unseen = [:]
         candidate = nil
@@ -127,9 +128,9 @@ struct LoadBalancedRoute: Sendable, Equatable {
     }
 
     /// A run that answered only from known addresses.
-    private mutating func fitted(_ seen: [[AddressID]], id: PathID, reached: Bool, timeMicros: Int64,
+    private mutating func fitted(_ seen: [[AddressID]], reached: Bool, destination: AddressID, timeMicros: Int64,
                                  answeredPerTTL: [UInt32]) -> Outcome {
-        let previousPath = lastPath, previousReached = lastReached
+        let previousReached = lastReached, previousDestination = lastDestination
         if let c = candidate, isNew(c.sets, answeredIn: seen) {
             // Known addresses where the candidate differs refute it: a branch not seen before
             // while the route is new, a blip after that.
@@ -140,8 +141,8 @@ struct LoadBalancedRoute: Sendable, Equatable {
             }
             candidate = nil
         }
-        lastPath = id
         lastReached = reached
+        lastDestination = destination
         runsOnRoute &+= 1
         // Branches of load-balanced TTLs that this run's answers there missed.
         var removed = false
@@ -164,8 +165,8 @@ struct LoadBalancedRoute: Sendable, Equatable {
             }
         }
         guard removed else { return .fitted }
-        return .changed(old: previousPath, new: id, timeMicros: timeMicros, oldSets: before, newSets: sets,
-                        oldReached: previousReached, newReached: reached)
+        return .changed(timeMicros: timeMicros, oldSets: before, newSets: sets, oldReached: previousReached, newReached: reached,
+                        destinationChanged: previousDestination != destination)
     }
 
     /// Whether the run answered, at some TTL where the candidate has an address the route
@@ -208,8 +209,8 @@ struct LoadBalancedRoute: Sendable, Equatable {
 
     func encode(into out: inout [UInt8]) {
         LoadBalancedRoute.encodeSets(sets, into: &out)
-        out.appendVarint(lastPath.rawValue)
         out.append(lastReached ? 1 : 0)
+        out.appendVarint(lastDestination.rawValue)
         out.appendVarint(UInt64(runsOnRoute))
         out.appendVarint(unseen.count)
         for (b, n) in unseen.sorted(by: { $0.key < $1.key }) {
@@ -220,10 +221,10 @@ struct LoadBalancedRoute: Sendable, Equatable {
         if let c = candidate {
             out.append(1)
             LoadBalancedRoute.encodeSets(c.sets, into: &out)
-            out.appendVarint(c.firstPath.rawValue)
             out.appendZigzag(c.firstMicros)
             out.appendVarint(c.runs)
             out.append(c.reached ? 1 : 0)
+            out.appendVarint(c.destination.rawValue)
         } else {
             out.append(0)
         }
@@ -231,7 +232,7 @@ struct LoadBalancedRoute: Sendable, Equatable {
 
     static func decode(_ c: inout ByteCursor) throws(StorageError) -> LoadBalancedRoute {
         let sets = try decodeSets(&c)
-        var route = LoadBalancedRoute(first: PathHops([]), id: PathID(rawValue: try readID(&c)), reached: try c.readByte() != 0)
+        var route = LoadBalancedRoute(first: PathHops([]), reached: try c.readByte() != 0, destination: AddressID(rawValue: try readID(&c)))
         route.sets = sets
         route.runsOnRoute = UInt32(try c.readVarintInt(max: Int(UInt32.max)))
         for _ in 0..<(try c.readVarintInt(max: 255 * 1024)) {
@@ -242,8 +243,9 @@ struct LoadBalancedRoute: Sendable, Equatable {
         case 0: break
         case 1:
             let cs = try decodeSets(&c)
-            route.candidate = Candidate(sets: cs, firstPath: PathID(rawValue: try readID(&c)), firstMicros: try c.readZigzag(),
-                                        runs: try c.readVarintInt(max: 1 << 20), reached: try c.readByte() != 0)
+            route.candidate = Candidate(sets: cs, firstMicros: try c.readZigzag(),
+                                        runs: try c.readVarintInt(max: 1 << 20), reached: try c.readByte() != 0,
+                                        destination: AddressID(rawValue: try readID(&c)))
         case let v: throw c.corruption("candidate marker \(v), expected 0 or 1")
         }
         return route

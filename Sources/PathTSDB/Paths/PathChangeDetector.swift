@@ -50,14 +50,14 @@ struct PathChangeDetector: Sendable {
     init() {}
 
     /// Records a run's path; returns the event it causes, if any.
-    mutating func observe(_ run: Observation, catalog: Catalog) -> PathChangeEvent? {
+    mutating func observe(_ run: Observation, catalog: inout Catalog) -> PathChangeEvent? {
         let key = Key(target: run.target, vantage: run.vantage)
         let destinationChanged = destinations[key].map { $0 != run.destination } ?? false
         destinations[key] = run.destination
         // Once a target's runs have shown a load-balanced hop, all of them are compared with its
         // route: a run that happened to hear one branch only is no path of its own.
         let multiFlow = run.multiFlow || routes[key] != nil
-        var event = multiFlow ? observeMultiFlow(run, key: key, catalog: catalog) : observeFlow(run, key: key, catalog: catalog)
+        var event = multiFlow ? observeMultiFlow(run, key: key, catalog: &catalog) : observeFlow(run, key: key, catalog: catalog)
         if destinationChanged { event?.flags.insert(.destinationChanged) }
         return event
     }
@@ -86,17 +86,20 @@ struct PathChangeDetector: Sendable {
             oldHopCount: UInt8(clamping: oldHops.hopCount), newHopCount: UInt8(clamping: newHops.hopCount), flags: flags)
     }
 
-    private mutating func observeMultiFlow(_ run: Observation, key: Key, catalog: Catalog) -> PathChangeEvent? {
+    /// A change of a load-balanced route names the routes themselves, every branch at each TTL,
+    /// as paths of the dictionary: the runs on either side saw only some of them.
+    private mutating func observeMultiFlow(_ run: Observation, key: Key, catalog: inout Catalog) -> PathChangeEvent? {
         guard let hops = catalog.path(of: run.path) else { return nil }
         guard var route = routes[key] else {
-            routes[key] = LoadBalancedRoute(first: hops, id: run.path, reached: run.reached)
+            routes[key] = LoadBalancedRoute(first: hops, reached: run.reached, destination: run.destination)
             return nil
         }
-        let outcome = route.observe(hops, id: run.path, reached: run.reached, timeMicros: run.timeMicros,
+        let outcome = route.observe(hops, reached: run.reached, destination: run.destination, timeMicros: run.timeMicros,
                                     answeredPerTTL: run.answeredPerTTL)
         routes[key] = route
-        guard case let .changed(old, new, time, oldSets, newSets, oldReached, newReached) = outcome else { return nil }
+        guard case let .changed(time, oldSets, newSets, oldReached, newReached, destinationChanged) = outcome else { return nil }
         var flags: PathChangeEvent.Flags = .loadBalanced
+        if destinationChanged { flags.insert(.destinationChanged) }
         if oldReached { flags.insert(.oldReached) }
         if newReached { flags.insert(.newReached) }
         let first = (0..<max(oldSets.count, newSets.count)).first { t in
@@ -104,7 +107,8 @@ struct PathChangeDetector: Sendable {
         } ?? 0
         func hopCount(_ sets: [[AddressID]]) -> Int { (sets.lastIndex { !$0.isEmpty } ?? -1) + 1 }
         return PathChangeEvent(
-            target: run.target, vantage: run.vantage, timeMicros: time, oldPath: old, newPath: new,
+            target: run.target, vantage: run.vantage, timeMicros: time,
+            oldPath: catalog.intern(path: PathHops(sets: oldSets)), newPath: catalog.intern(path: PathHops(sets: newSets)),
             firstDifferingTTL: UInt8(clamping: first + 1),
             oldHopCount: UInt8(clamping: hopCount(oldSets)), newHopCount: UInt8(clamping: hopCount(newSets)), flags: flags)
     }

@@ -39,3 +39,18 @@ extension PathHops {
         }
     }
 }
+
+extension PathHops {
+    /// The TTLs at which this (old) path and `new` differ: both answered there, from different
+    /// sets of addresses, or one answered past the other's end. A TTL where one of them probed
+    /// and heard nothing shows no difference: silence agrees with nothing and contradicts nothing.
+    public func differingTTLs(to new: PathHops) -> [Int] {
+        (1...max(max(hopCount, new.hopCount), 1)).filter { ttl in
+            let a = Set(addresses(atTTL: ttl)), b = Set(new.addresses(atTTL: ttl))
+            if a.isEmpty && b.isEmpty { return false }
+            if a.isEmpty { return ttl > hopCount }
+            if b.isEmpty { return ttl > new.hopCount }
+            return a != b
+        }
+    }
+}

@@ -75,7 +75,7 @@ struct HeadIngester {
             let observation = PathChangeDetector.Observation(
                 target: target, vantage: vantage, flow: run.flowID, path: path, reached: run.reached,
                 destination: record.destination, timeMicros: run.startMicros, multiFlow: multiFlow, answeredPerTTL: answered)
-            if let e = detector.observe(observation, catalog: catalog) { events.append(e) }
+            if let e = detector.observe(observation, catalog: &catalog) { events.append(e) }
         }
         return HeadBlock(table: table, events: events, walSequence: walSequence)
     }

@@ -183,11 +183,17 @@ public struct QueryCursor {
         let names = Dictionary(uniqueKeysWithValues: plan.targets.map { ($0.id, $0.name) })
         let (events, p) = snapshot.events(in: plan.range)
         problemList += p
+        let catalog = snapshot.catalog
         return events.compactMap { e in
             guard let name = names[e.target] else { return nil }
-            return [.time(e.timeMicros), .text(name), .text(snapshot.catalog.name(of: e.vantage) ?? ""),
+            // Every TTL that differs, from the two paths (for a load-balanced route, the routes).
+            let differing = catalog.path(of: e.oldPath).flatMap { old in catalog.path(of: e.newPath).map { old.differingTTLs(to: $0) } }
+            func flag(_ f: PathChangeEvent.Flags) -> ResultValue { .integer(e.flags.contains(f) ? 1 : 0) }
+            return [.time(e.timeMicros), .text(name), .text(catalog.name(of: e.vantage) ?? ""),
                     .integer(Int64(e.oldPath.rawValue)), .integer(Int64(e.newPath.rawValue)),
-                    .integer(Int64(e.firstDifferingTTL)), .integer(Int64(e.oldHopCount)), .integer(Int64(e.newHopCount))]
+                    .integer(Int64(e.firstDifferingTTL)), .integer(Int64(e.oldHopCount)), .integer(Int64(e.newHopCount)),
+                    differing.map { .text($0.map(String.init).joined(separator: ",")) } ?? .null,
+                    flag(.oldReached), flag(.newReached), flag(.destinationChanged), flag(.loadBalanced)]
         }
     }
 }

@@ -232,7 +232,9 @@ public enum QueryPlanner {
             [ResultColumn("time", .time), ResultColumn("target", .text), ResultColumn("vantage", .text),
              ResultColumn("old_path", .number(.count)), ResultColumn("new_path", .number(.count)),
              ResultColumn("diff_ttl", .number(.count)), ResultColumn("old_hops", .number(.count)),
-             ResultColumn("new_hops", .number(.count))]
+             ResultColumn("new_hops", .number(.count)), ResultColumn("diff_ttls", .text),
+             ResultColumn("old_reached", .number(.count)), ResultColumn("new_reached", .number(.count)),
+             ResultColumn("dest_changed", .number(.count)), ResultColumn("balanced", .number(.count))]
         case .probes:
             [ResultColumn("target", .text), ResultColumn("start", .time), ResultColumn("ttl", .number(.count)),
              ResultColumn("probe", .number(.count)), ResultColumn("address", .address), ResultColumn("rtt_us", .number(.count))]
