@@ -145,6 +145,24 @@ import Testing
         }
     }
 
+    /// Paris runs on a new flow every time (scamper without a pinned source port, as an import
+    /// brings them): past 16 flows the target is compared with its route, so the balancer's two
+    /// branches raise nothing and a move to another route is one change.
+    @Test func parisRunsOnEverChangingFlowsAreComparedWithTheRoute() throws {
+        try withStore { store in
+            var rng = SplitMix(seed: 17)
+            var runs = (0..<40).map { m in
+                let b: UInt32 = rng.below(2) == 0 ? 2 : 3
+                return PathTruthTests.run(m, method: .udpParis, flow: UInt16(1000 + m), [[1], [b], [99]])
+            }
+            runs += (40..<50).map { PathTruthTests.run($0, method: .udpParis, flow: UInt16(1000 + $0), [[1], [6], [99]]) }
+            try store.append(runs)
+            let all = events(store)
+            #expect(all.count == 1)
+            #expect(all.first?.timeMicros == runs[40].startMicros && all.first?.firstDifferingTTL == 2)
+        }
+    }
+
     /// The destination's address itself changed (a name that resolves elsewhere now).
     @Test func aNewDestinationAddressIsFlagged() throws {
         try withStore { store in

@@ -120,6 +120,87 @@ import PathTSDB
         #expect(hop2 == [NetworkLab.r2, NetworkLab.r2b])
     }
 
+    /// `count` traces by `tool`, `atOnce` at a time (mtr waits out a grace time after its last
+    /// cycle), as runs of one target in the order they started.
+    func runs(_ tool: TracerTool, _ method: TraceMethod, lab: NetworkLab, count: Int, target: TargetName = LabTraceTests.destination,
+              atOnce: Int = 10) async throws -> [TraceRun] {
+        var out = [TraceRun]()
+        let s = settings(method)
+        let prefix = lab.fromSource, namespace = lab.ns(.src)
+        while out.count < count {
+            let batch = min(atOnce, count - out.count)
+            let results = try await withThrowingTaskGroup(of: TracerResult.self) { group in
+                for _ in 0..<batch {
+                    group.addTask {
+                        guard tool == .native else { return try await SystemTracer(tool: tool, commandPrefix: prefix).trace(target, settings: s) }
+                        let prober = NativeProber(namespace: namespace)
+                        defer { prober.shutdown() }
+                        return try await prober.trace(target, settings: s)
+                    }
+                }
+                return try await group.reduce(into: [TracerResult]()) { $0.append($1) }
+            }
+            out += try results.map { try #require($0.run(target: "lab-dst", vantage: "lab-src", method: method), "\($0.standardError)") }
+                .sorted { $0.startMicros < $1.startMicros }
+        }
+        return out
+    }
+
+    static let everyToolAndMethod: [(TracerTool, TraceMethod)] = [
+        (.traceroute, .udp), (.traceroute, .icmp), (.traceroute, .tcp), (.tcptraceroute, .tcp), (.mtr, .icmp), (.mtr, .udp),
+        (.scamper, .udpParis), (.scamper, .icmpParis), (.native, .udpParis), (.native, .icmpParis), (.native, .tcpParis),
+    ]
+
+    /// Thirty traces through r1's per-flow ECMP pair with each tool: classic tracers spread their
+    /// probes (or runs) over both branches, Paris tracers keep to one; none is a path change.
+    @Test(arguments: everyToolAndMethod)
+    func thirtyRunsThroughAnECMPPairAreNoChange(_ tool: TracerTool, _ method: TraceMethod) async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        try lab.ecmp()
+        let (store, dir) = try openStore()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
+        let runs = try await runs(tool, method, lab: lab, count: 30)
+        try store.append(runs)
+        let snap = store.snapshot()
+        #expect(snap.events(in: Int64.min..<Int64.max).events.isEmpty, "\(tool) \(method)")
+        #expect(runs.allSatisfy { $0.reached }, "\(tool) \(method): \(runs.filter { !$0.reached }.map(\.probes))")
+        let branches = Set(runs.flatMap { $0.probes.filter { $0.ttl == 2 }.compactMap(\.address?.description) })
+        if tool == .traceroute && method == .udp {
+            // Each probe its own port: both branches show, within runs and across them.
+            #expect(branches == [NetworkLab.r2, NetworkLab.r2b])
+            #expect(snap.catalog.paths.contains { $0.isLoadBalanced })
+        }
+        if method.pinsFlow { #expect(branches.count == 1, "\(tool) \(method): \(branches)") }
+    }
+
+    /// r1 sends everything through r2, which balances over r3 and r3b; then everything through
+    /// r2b and r3c: one change, naming TTL 2 and TTL 3.
+    @Test(arguments: [(TracerTool.traceroute, TraceMethod.udp), (.traceroute, .icmp), (.tcptraceroute, .tcp), (.mtr, .udp),
+                      (.scamper, .udpParis), (.native, .udpParis)])
+    func aFlipOfTwoHopsBehindBalancersIsOneChange(_ tool: TracerTool, _ method: TraceMethod) async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        try lab.nestedECMP()
+        try lab.route(via: .r2)
+        let (store, dir) = try openStore()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
+        try store.append(try await runs(tool, method, lab: lab, count: 12))
+        try lab.route(via: .r2b)
+        let after = try await runs(tool, method, lab: lab, count: 12)
+        try store.append(after)
+        let snap = store.snapshot()
+        let events = snap.events(in: Int64.min..<Int64.max).events
+        #expect(events.count == 1, "\(tool) \(method): \(events)")
+        let e = try #require(events.first)
+        let old = try #require(snap.catalog.path(of: e.oldPath)), new = try #require(snap.catalog.path(of: e.newPath))
+        #expect(old.differingTTLs(to: new) == [2, 3], "\(tool) \(method)")
+        #expect(e.firstDifferingTTL == 2 && e.timeMicros == after[0].startMicros)
+        #expect(e.flags.contains(.loadBalanced) == !method.pinsFlow)
+        func addresses(_ p: PathHops, _ ttl: Int) -> Set<String> { Set(p.addresses(atTTL: ttl).compactMap { snap.catalog.address(of: $0)?.description }) }
+        #expect(addresses(new, 2) == [NetworkLab.r2b] && addresses(new, 3) == ["10.77.10.2"])
+    }
+
     /// One MDA trace (95 %) by the native prober, on pinned flow 4242.
     func mdaTrace(_ lab: NetworkLab) async throws -> TracerResult {
         var s = settings(.udpParis, probes: 3, flow: 4242)

@@ -107,6 +107,8 @@ let r1 = IPAddress("10.99.1.2"), r2 = IPAddress("10.99.2.2"), r2b = IPAddress("1
         ("garbage here", 1, 1, "expected a hop number or a header line, found \"garbage\""),
         (" 1  host (10.0.0.300)  1.0 ms", 1, 11, "\"10.0.0.300\" is not an IP address"),
         (" 1  * !H", 1, 7, "annotation !H without a time before it"),
+        (" 1  10.0.0.1  -1.5 ms", 1, 15, "time -1.5 ms out of range"),
+        (" 1  10.0.0.1  4294967.3 ms", 1, 15, "time 4294967.3 ms out of range"),
     ])
     func malformedOutputNamesLineAndColumn(_ text: String, _ line: Int, _ column: Int, _ message: String) {
         do {
@@ -117,5 +119,13 @@ let r1 = IPAddress("10.99.1.2"), r2 = IPAddress("10.99.2.2"), r2b = IPAddress("1
             #expect(error.line == line && error.column == column)
             #expect(error.message == message)
         }
+    }
+
+    /// tcptraceroute under load: a reply timed a few tenths of a millisecond before its probe
+    /// (two clocks) is kept, at 0 µs.
+    @Test func aReplyTimedJustBeforeItsProbeIsKeptAtZero() throws {
+        let out = try TracerouteTextParser(method: .tcp, source: "t").parse(" 1  10.0.0.1  0.052 ms  -0.167 ms  0.071 ms")
+        #expect(out.probes.map(\.rttMicros) == [52, 0, 71])
+        #expect(out.probes.allSatisfy { $0.address == IPAddress("10.0.0.1") })
     }
 }

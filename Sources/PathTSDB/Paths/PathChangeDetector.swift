@@ -40,6 +40,12 @@ struct PathChangeDetector: Sendable {
         var answeredPerTTL: [UInt32]
     }
 
+    /// How many flows a target's Paris runs may use and still be compared flow by flow: RIPE
+    /// Atlas rotates over 16 Paris ids. A tracer that picks a new flow for every run (scamper
+    /// without `-s`) goes past this, and its target is compared with its route from then on; in
+    /// the runs before that, a run on a new flow has nothing to be compared with.
+    static let repeatingFlows = 16
+
     /// The current path of every flow of a (target, vantage).
     private(set) var flows: [Key: [UInt16: FlowState]] = [:]
     /// The route of every (target, vantage) traced with runs of many flows.
@@ -54,10 +60,19 @@ struct PathChangeDetector: Sendable {
         let key = Key(target: run.target, vantage: run.vantage)
         let destinationChanged = destinations[key].map { $0 != run.destination } ?? false
         destinations[key] = run.destination
-        // Once a target's runs have shown a load-balanced hop, all of them are compared with its
-        // route: a run that happened to hear one branch only is no path of its own.
-        let multiFlow = run.multiFlow || routes[key] != nil
-        var event = multiFlow ? observeMultiFlow(run, key: key, catalog: &catalog) : observeFlow(run, key: key, catalog: catalog)
+        // Once a target's runs have shown a load-balanced hop, or its flows do not repeat, all of
+        // them are compared with its route: a run that happened to hear one branch only, or one
+        // on a flow never seen before, is no path of its own.
+        var event: PathChangeEvent?
+        if run.multiFlow || routes[key] != nil {
+            event = observeMultiFlow(run, key: key, catalog: &catalog)
+        } else {
+            event = observeFlow(run, key: key, catalog: catalog)
+            if let perFlow = flows[key], perFlow.count > PathChangeDetector.repeatingFlows {
+                routes[key] = route(ofFlows: perFlow, catalog: catalog, reached: run.reached, destination: run.destination)
+                flows[key] = nil
+            }
+        }
         if destinationChanged { event?.flags.insert(.destinationChanged) }
         return event
     }
@@ -86,10 +101,28 @@ struct PathChangeDetector: Sendable {
             oldHopCount: UInt8(clamping: oldHops.hopCount), newHopCount: UInt8(clamping: newHops.hopCount), flags: flags)
     }
 
+    /// The route that the flows' last paths make together: every address of each at each TTL.
+    private func route(ofFlows perFlow: [UInt16: FlowState], catalog: Catalog, reached: Bool, destination: AddressID) -> LoadBalancedRoute {
+        var sets = [[AddressID]]()
+        for state in perFlow.values {
+            guard let p = catalog.path(of: state.path) else { continue }
+            sets = LoadBalancedRoute.union(sets, LoadBalancedRoute.sets(of: p))
+        }
+        var route = LoadBalancedRoute(first: PathHops(sets: sets), reached: reached, destination: destination)
+        route.sets = sets
+        route.runsOnRoute = UInt32(perFlow.count)
+        return route
+    }
+
     /// A change of a load-balanced route names the routes themselves, every branch at each TTL,
     /// as paths of the dictionary: the runs on either side saw only some of them.
     private mutating func observeMultiFlow(_ run: Observation, key: Key, catalog: inout Catalog) -> PathChangeEvent? {
         guard let hops = catalog.path(of: run.path) else { return nil }
+        if routes[key] == nil, let perFlow = flows[key] {
+            // The first run of many flows for a target traced flow by flow until now.
+            routes[key] = route(ofFlows: perFlow, catalog: catalog, reached: run.reached, destination: run.destination)
+            flows[key] = nil
+        }
         guard var route = routes[key] else {
             routes[key] = LoadBalancedRoute(first: hops, reached: run.reached, destination: run.destination)
             return nil

@@ -74,11 +74,14 @@ public struct TracerouteTextParser: Sendable {
                 out.append(.lost(ttl: ttl))
             } else if let value = Double(t.text), i + 1 < tokens.endIndex, tokens[i + 1].text == "ms" {
                 guard let from = address else { throw error("a time before any address", line, t.column) }
-                guard value >= 0, value < 4_294_967 else { throw error("time \(t.text) ms out of range", line, t.column) }
+                // tcptraceroute times replies by libpcap's clock and probes by another; under load
+                // a reply can show up to a few tenths of a millisecond "before" its probe. Such a
+                // reply is kept at 0 µs; anything more negative is a broken output.
+                guard value > -1, value < 4_294_967 else { throw error("time \(t.text) ms out of range", line, t.column) }
                 let v6 = !from.isIPv4
                 var kind = from == destination ? ReplyKind.destination(method, v6: v6) : ReplyKind.intermediate(v6: v6)
                 if tcpAnswer { kind = ReplyKind.tcpAnswer }
-                out.append(ProbeReply(ttl: ttl, address: from, rttMicros: UInt32((value * 1000).rounded()),
+                out.append(ProbeReply(ttl: ttl, address: from, rttMicros: UInt32((max(0, value) * 1000).rounded()),
                                       replyTTL: 0, icmpType: kind.0, icmpCode: kind.1, mplsLabels: labels))
                 i += 1  // "ms"
             } else if t.text.hasPrefix("!") {

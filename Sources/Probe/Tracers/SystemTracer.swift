@@ -111,7 +111,13 @@ public struct SystemTracer: Sendable {
             default: throw unsupported(s.method)
             }
             var trace = "trace -P \(name) -q \(q) -Q -f \(first) -m \(last) -w \(Swift.max(1, s.waitMilliseconds / 1000))"
-            if let flow = s.flowID { trace += s.method == .icmpParis ? " -d \(flow)" : " -s \(flow)" }
+            // A Paris flow pinned per target, as the native prober does: each trace of the target
+            // then takes the same path through per-flow load balancers, and is compared with the
+            // last trace of that flow. Left to itself scamper picks a new one for every trace.
+            if s.method.pinsFlow {
+                let flow = s.flowID ?? SystemTracer.pinnedFlow(for: target)
+                trace += s.method == .icmpParis ? " -d \(flow)" : " -s \(flow)"
+            }
             return ["scamper", "-O", "json", "-c", trace, "-i", target.text]
         case .native:
             throw ProbeError(.unsupportedInput, "the native prober is not a system tool: trace with NativeProber")
@@ -165,6 +171,14 @@ public struct SystemTracer: Sendable {
             throw ProbeError(.unsupportedInput, "the native prober is not a system tool")
         }
         return TracerResult(output: output, flowID: flow, startMicros: startMicros, endMicros: end, exitStatus: status, standardError: stderr)
+    }
+
+    /// A flow id (a source port, or an ICMP checksum) from 20000 to 59999, the same for every
+    /// trace of `target`: FNV-1a of its name.
+    static func pinnedFlow(for target: TargetName) -> UInt16 {
+        var h: UInt32 = 2_166_136_261
+        for b in target.text.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return UInt16(20_000 + h % 40_000)
     }
 
     private func unsupported(_ method: TraceMethod) -> ProbeError {

@@ -66,7 +66,10 @@ final class NetworkLab {
         try run("ip", "netns", "add", ns(node))
         created.append(ns(node))
         try run("ip", "-n", ns(node), "link", "set", "lo", "up")
+        // Neither per-destination ICMP rate limiting nor the global cap on ICMP messages a
+        // second (tests run many traces at once).
         try run("ip", "netns", "exec", ns(node), "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv4.ip_forward=1",
+                "net.ipv4.icmp_msgs_per_sec=100000", "net.ipv4.icmp_msgs_burst=100000",
                 "net.ipv6.icmp.ratelimit=0", "net.ipv6.conf.all.forwarding=1",
                 // Link-local addresses in duplicate-address detection hold up neighbour
                 // discovery for a second or two; the lab's addresses are unique anyway.
