@@ -270,12 +270,17 @@ def read_missed(directory):
     if not os.path.exists(path):
         return 0
     count = 0
-    for r in record_log(path, b"PTMS", "missed.ptm")[1]:
+    version, records = record_log(path, b"PTMS", "missed.ptm", (1, 2))
+    for r in records:
         r.fixed("<q")
         reason = r.byte()
-        if reason not in (1, 2, 3):
+        if reason not in ((1, 2, 3) if version == 1 else (1, 2, 3, 4)):
             r.fail(f"unknown reason {reason}")
         r.string(), r.string()
+        if version >= 2 and r.pos < len(r.data):
+            r.string()  # the detail
+        elif reason == 4:
+            r.fail("a failed trace without its detail")
         if r.pos != len(r.data):
             r.fail("bytes left over in the record")
         count += 1

@@ -101,7 +101,7 @@ struct ImportCommand: ParsableCommand {
         try reportingErrors {
             let store = try PathStore(directory: store.data, options: options)
             var progress = ProgressLine()
-            var results = 0, probes = 0, samples = 0
+            var results = 0, probes = 0, samples = 0, failed = 0
             var bytes: Int64 = 0
             let reader = AtlasStreamReader()
             for file in files where format != .atlas {
@@ -125,8 +125,14 @@ struct ImportCommand: ParsableCommand {
                     progress.update("\(file): \(Format.grouped(results)) results, \(Format.grouped(samples)) RTT samples, \(Format.grouped(rate)) samples/s")
                 }
                 bytes += summary.bytes
-                if summary.lateReplies + summary.duplicateReplies + summary.hopErrors > 0 {
-                    StandardError.write("\(file): not stored as probes: \(summary.lateReplies) late replies, \(summary.duplicateReplies) duplicate replies, \(summary.hopErrors) hops reporting an error\n")
+                if summary.lateReplies + summary.duplicateReplies + summary.hopErrors + summary.trailers > 0 {
+                    StandardError.write("\(file): not stored as probes: \(summary.lateReplies) late replies, \(summary.duplicateReplies) duplicate replies, \(summary.hopErrors) hops reporting an error, \(summary.trailers) hop-255 trailers\n")
+                }
+                if !summary.failures.isEmpty {
+                    // Failed traces are data: stored with their reason, shown by `missed`.
+                    try store.recordMissed(summary.failures)
+                    failed += summary.failures.count
+                    StandardError.write("\(file): \(summary.failures.count) results reported an error instead of hops, stored as failed (stserver query 'missed where reason = \"failed\"'); the first: \(summary.failures[0].target): \(summary.failures[0].detail)\n")
                 }
             }
             try store.flush()
@@ -134,7 +140,7 @@ struct ImportCommand: ParsableCommand {
             try store.close()
             progress.finish()
             let secs = progress.elapsedSeconds
-            print("imported \(Format.grouped(results)) results: \(Format.grouped(probes)) probes, \(Format.grouped(samples)) RTT samples, \(Format.grouped(Int(bytes))) bytes in \(Format.fixed(secs, 2)) s (\(Format.grouped(Int(Double(samples) / max(secs, 0.001)))) samples/s)")
+            print("imported \(Format.grouped(results)) results\(failed > 0 ? " and \(Format.grouped(failed)) failed traces" : ""): \(Format.grouped(probes)) probes, \(Format.grouped(samples)) RTT samples, \(Format.grouped(Int(bytes))) bytes in \(Format.fixed(secs, 2)) s (\(Format.grouped(Int(Double(samples) / max(secs, 0.001)))) samples/s)")
         }
     }
 }

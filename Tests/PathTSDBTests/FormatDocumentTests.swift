@@ -136,12 +136,14 @@ import Testing
         try store.recordMissed([
             MissedSlot(target: "target-1", vantage: "lon1", slotMicros: last, reason: .stillRunning),
             MissedSlot(target: "ünïcode/ziel", vantage: "lon1", slotMicros: last + 60_000_000, reason: .late),
+            MissedSlot(target: "target-2", vantage: "lon1", slotMicros: last + 120_000_000, reason: .failed,
+                       detail: "traceroute: cannot run: no such file"),
         ])
         try store.flush()
         _ = try store.compact(includeOpenWindows: true)
         #expect(try store.applyRetention(now: last) > 0)
         let snapshot = store.snapshot()
-        #expect(snapshot.missedSlots.count == 2)
+        #expect(snapshot.missedSlots.count == 3)
         // Segments cut from the head, compacted ones and rollup-only files with the 5-minute tier.
         #expect(!snapshot.rollupFiles.isEmpty)
         #expect(snapshot.segments.contains { $0.level > 0 })

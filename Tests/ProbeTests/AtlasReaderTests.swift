@@ -60,6 +60,34 @@ func readAll(_ text: String, chunkSize: Int = 1 << 16) throws -> ([TraceRun], At
         #expect(array == whole)
     }
 
+    /// A result that reports an error instead of hops (here a name that did not resolve, as Atlas
+    /// writes it) is a failed trace with its reason, and the results around it are read.
+    @Test func aResultReportingAnErrorIsAFailedTrace() throws {
+        let dnsFailure = #"{"fw":5080,"af":4,"dst_name":"gone.example.invalid","error":"dns resolution failed: non-recoverable failure in name resolution","from":"198.51.100.7","msm_id":5001,"prb_id":6042,"timestamp":1700000300,"type":"traceroute"}"#
+        let sendFailure = #"{"fw":4790,"dst_addr":"192.0.2.9","prb_id":77,"timestamp":1700000400,"proto":"ICMP","type":"traceroute","result":[{"error":"sendto failed: Network is unreachable"}]}"#
+        let (runs, summary) = try readAll([atlasLines[0], dnsFailure, atlasLines[1], sendFailure].joined(separator: "\n") + "\n")
+        #expect(runs.map(\.target) == ["www.example.net", "v6.example.net"])
+        #expect(summary.results == 4)
+        #expect(summary.failures == [
+            MissedSlot(target: "gone.example.invalid", vantage: "atlas:6042", slotMicros: 1_700_000_300_000_000, reason: .failed,
+                       detail: "dns resolution failed: non-recoverable failure in name resolution"),
+            MissedSlot(target: "192.0.2.9", vantage: "atlas:77", slotMicros: 1_700_000_400_000_000, reason: .failed,
+                       detail: "sendto failed: Network is unreachable"),
+        ])
+    }
+
+    /// Some firmware ends a trace that ran into silence with `"hop": 255`: no TTL that was probed.
+    @Test func theHop255TrailerIsNoHop() throws {
+        let line = #"{"dst_addr":"192.0.2.1","prb_id":9,"timestamp":1700000000,"proto":"UDP","paris_id":2,"type":"traceroute","result":[{"hop":1,"result":[{"from":"10.0.0.1","rtt":0.5}]},{"hop":2,"result":[{"x":"*"},{"x":"*"},{"x":"*"}]},{"hop":255,"result":[{"x":"*"},{"x":"*"},{"x":"*"}]}]}"#
+        let (runs, summary) = try readAll(line)
+        #expect(runs.first?.probes.map(\.ttl) == [1, 2, 2, 2])
+        #expect(summary.trailers == 1)
+        // A real 255th hop, after the 254th, stays.
+        let hops = (1...255).map { #"{"hop":\#($0),"result":[{"x":"*"}]}"# }.joined(separator: ",")
+        let full = #"{"dst_addr":"192.0.2.1","prb_id":9,"timestamp":1700000000,"proto":"UDP","paris_id":2,"type":"traceroute","result":["# + hops + "]}"
+        #expect(try readAll(full).0.first?.probes.last?.ttl == 255)
+    }
+
     @Test func escapesInStringsAreDecoded() throws {
         let line = atlasLines[1].replacingOccurrences(of: #""dst_name":"v6.example.net""#, with: #""dst_name":"v6\u002eexample\"net""#)
         let (runs, _) = try readAll(line)

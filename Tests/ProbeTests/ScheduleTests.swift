@@ -50,6 +50,12 @@ targets:
         ("targets: [{ name: a, address: 192.0.2.1, tool: scamper, mda: 0.95 }]", "target a: mda needs the native prober"),
         ("targets: [{ name: a, address: 192.0.2.1, mda: 95 }]", "target a: mda is a confidence between 0 and 1"),
         ("targets: [ {", ""),
+        // Known at load time to fail at every run: refused now, not found failing later.
+        ("targets: [{ name: a, address: 192.0.2.1, tool: scamper, method: tcp }]", "target a: scamper cannot trace with method tcp"),
+        ("targets: [{ name: a, address: 192.0.2.1, tool: tcptraceroute, method: udp }]", "target a: tcptraceroute cannot trace with method udp"),
+        ("targets: [{ name: a, address: 192.0.2.1, tool: native, method: udp }]", "target a: the native prober sends udp-paris, icmp-paris and tcp-paris, not udp"),
+        ("targets: [{ name: a, address: gw.example.net, tool: mtr, method: icmp }]", "target a: mtr needs an address, not the name \"gw.example.net\""),
+        ("targets: [{ name: a, address: 192.0.2.1, wait: 2m }]", "target a: wait \"2m\" is not a duration from 1ms to 60s"),
     ])
     func badFilesSayWhatIsWrong(_ yaml: String, _ expected: String) {
         do {
@@ -175,3 +181,4 @@ targets:
         #expect(slotA >= 0)
     }
 }
+

@@ -244,13 +244,16 @@ import Testing
             MissedSlot(target: "eu/a", vantage: "vp1", slotMicros: t + 600_000_000, reason: .stillRunning),
             MissedSlot(target: "eu/never-traced", vantage: "vp1", slotMicros: t + 60_000_000, reason: .late),
             MissedSlot(target: "us/c", vantage: "vp1", slotMicros: t + 900_000_000, reason: .noCapacity),
+            MissedSlot(target: "us/c", vantage: "vp1", slotMicros: t + 1_200_000_000, reason: .failed, detail: "scamper: cannot run"),
         ])
         let snap = store.snapshot()
         let all = try QueryEngine.table("missed", snapshot: snap, context: QueryCorpus.context)
-        #expect(all.columns == ["time", "target", "vantage", "reason"])
-        #expect(all.rows.map { $0[1].text } == ["eu/never-traced", "eu/a", "us/c"])
+        #expect(all.columns == ["time", "target", "vantage", "reason", "detail"])
+        #expect(all.rows.map { $0[1].text } == ["eu/never-traced", "eu/a", "us/c", "us/c"])
         let eu = try QueryEngine.table("missed of group eu where reason != \"late\"", snapshot: snap, context: QueryCorpus.context)
-        #expect(eu.rows == [[.time(t + 600_000_000), .text("eu/a"), .text("vp1"), .text("still running")]])
+        #expect(eu.rows == [[.time(t + 600_000_000), .text("eu/a"), .text("vp1"), .text("still running"), .text("")]])
+        let failed = try QueryEngine.table("missed where reason = \"failed\"", snapshot: snap, context: QueryCorpus.context)
+        #expect(failed.rows == [[.time(t + 1_200_000_000), .text("us/c"), .text("vp1"), .text("failed"), .text("scamper: cannot run")]])
         let window = try QueryEngine.table("missed from \(RFC3339.format(micros: t + 300_000_000)) to \(RFC3339.format(micros: t + 700_000_000))",
                                            snapshot: snap, context: QueryCorpus.context)
         #expect(window.rows.map { $0[1].text } == ["eu/a"])

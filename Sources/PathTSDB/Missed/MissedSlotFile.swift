@@ -8,11 +8,15 @@ import Glibc
 /// so a crash leaves the old file or the new one). Calls are serialised by the owner.
 final class MissedSlotFile {
     static let magic: [UInt8] = Array("PTMS".utf8)
-    static let version: UInt16 = 1
+    /// Version 2 adds reason 4 (failed) and a detail string after the vantage; a version 1 file
+    /// is marked version 2 in place before its first such record is appended.
+    static let version: UInt16 = 2
+    static let oldestVersion: UInt16 = 1
     static let headerSize = 8
 
     let path: String
     private var file: PosixFile
+    private var fileVersion: UInt16
 
     /// Opens or creates the file and loads every intact slot into `slots`; `tailProblem`
     /// receives what was wrong with a damaged tail, which has then been cut off.
@@ -21,8 +25,11 @@ final class MissedSlotFile {
         if FileSystem.exists(path + ".tmp") { try FileSystem.remove(path + ".tmp") }
         let isNew = !FileSystem.exists(path)
         file = try PosixFile(path: path, flags: O_RDWR | O_CREAT)
-        guard let (bytes, _) = try RecordLog.open(file, isNew: isNew, path: path, magic: MissedSlotFile.magic,
-                                                  version: MissedSlotFile.version, kind: "missed-slot") else { return }
+        fileVersion = MissedSlotFile.version
+        guard let (bytes, version) = try RecordLog.open(file, isNew: isNew, path: path, magic: MissedSlotFile.magic,
+                                                        version: MissedSlotFile.version, oldest: MissedSlotFile.oldestVersion,
+                                                        kind: "missed-slot") else { return }
+        fileVersion = version
         var loaded = [MissedSlot]()
         tailProblem = try RecordLog.load(file, bytes: bytes, from: MissedSlotFile.headerSize, path: path) { (c: inout ByteCursor) throws(StorageError) in
             loaded.append(try MissedSlot.decode(&c))
@@ -34,6 +41,13 @@ final class MissedSlotFile {
 
     /// Makes `slots` durable, one record each.
     func append(_ slots: [MissedSlot]) throws(StorageError) {
+        if fileVersion < 2, slots.contains(where: \.needsVersion2) {
+            var v = [UInt8]()
+            v.appendLE(MissedSlotFile.version)
+            try file.write(v, at: 4)
+            try file.sync()
+            fileVersion = MissedSlotFile.version
+        }
         var out = [UInt8]()
         RecordLog.append(slots, to: &out) { $0.encode(into: &$1) }
         try RecordLog.write(out, to: file)
@@ -50,6 +64,7 @@ final class MissedSlotFile {
         try FileSystem.rename(tmp, path)
         try FileSystem.syncDirectory(directory)
         file = t
+        fileVersion = MissedSlotFile.version
         _ = try file.seekToEnd()
     }
 }

@@ -6,20 +6,29 @@ import PathTSDB
 /// What is kept: every reply (address, RTT to the microsecond, reply TTL, ICMP errors from the
 /// `err` field, MPLS labels from `icmpext`) and every timeout (`"x": "*"`) as a lost probe. What
 /// is not a probe and is counted instead, so that nothing is dropped unseen: late replies
-/// (`late`), duplicates (`dup`), and hops that report an `error` instead of results. The Paris id
-/// is the run's flow id: Atlas rotates it between runs, and path-change detection compares runs
-/// flow by flow.
+/// (`late`), duplicates (`dup`), hops that report an `error` instead of results, and the
+/// `"hop": 255` trailer some firmware appends after a trace that ended in silence (a TTL nobody
+/// probed). A result that reports an `error` instead of hops (a name that did not resolve, a
+/// socket that could not send) is a failed trace, returned as such. The Paris id is the run's
+/// flow id: Atlas rotates it between runs, and path-change detection compares runs flow by flow.
 struct AtlasResultParser {
+    /// One result: a run, or a trace that failed and why.
+    enum Outcome {
+        case run(TraceRun)
+        case failed(MissedSlot)
+    }
+
     /// What was read but is not a probe.
     struct Tally: Sendable, Equatable {
         var lateReplies = 0
         var duplicateReplies = 0
         var hopErrors = 0
+        var trailers = 0
     }
 
     var tally = Tally()
 
-    mutating func parse(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> TraceRun {
+    mutating func parse(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> Outcome {
         var dstName: String?
         var dstAddr: IPAddress?
         var prbID: Int64?
@@ -30,12 +39,14 @@ struct AtlasResultParser {
         var probes = [ProbeReply]()
         var sawResult = false
         var type: String?
+        var failure: String?
+        var hopFailure: String?
         let objectStart = s.position
 
         try s.object { (s: inout JSONScanner, key) throws(JSONScanner.Failure) in
             if key.equals("result") {
                 sawResult = true
-                try parseHops(&s, into: &probes)
+                hopFailure = try parseHops(&s, into: &probes)
             } else if key.equals("dst_addr") {
                 if try s.null() { return }
                 let at = s.position
@@ -61,12 +72,26 @@ struct AtlasResultParser {
                 }
             } else if key.equals("type") {
                 type = try s.string()
+            } else if key.equals("error") {
+                if try s.peek() == 0x22 {
+                    failure = try s.string()
+                } else {
+                    failure = "error"
+                    try s.skipValue()
+                }
             } else {
                 try s.skipValue()
             }
         }
         if let type, type != "traceroute" {
             throw JSONScanner.Failure(offset: objectStart, message: "result of type \"\(type)\", not a traceroute")
+        }
+        if let message = failure ?? (probes.isEmpty ? hopFailure : nil) {
+            // The trace did not happen: a failed run, with Atlas's reason.
+            guard let timestamp else { throw JSONScanner.Failure(offset: objectStart, message: "failed traceroute result without \"timestamp\"") }
+            let target = dstName.flatMap { $0.isEmpty ? nil : $0 } ?? dstAddr?.description ?? "unknown"
+            return .failed(MissedSlot(target: target, vantage: prbID.map { "atlas:\($0)" } ?? "atlas", slotMicros: timestamp,
+                                      reason: .failed, detail: message))
         }
         guard sawResult else { throw JSONScanner.Failure(offset: objectStart, message: "traceroute result without \"result\"") }
         guard let dstAddr else { throw JSONScanner.Failure(offset: objectStart, message: "traceroute result without \"dst_addr\"") }
@@ -88,12 +113,12 @@ struct AtlasResultParser {
         }
         if reached { markDestinationReplies(&probes, destination: dstAddr, proto: proto) }
         let start = timestamp
-        return TraceRun(
+        return .run(TraceRun(
             target: dstName.flatMap { $0.isEmpty ? nil : $0 } ?? dstAddr.description,
             vantage: prbID.map { "atlas:\($0)" } ?? "atlas",
             method: proto, flowID: UInt16(parisID), startMicros: start,
             endMicros: max(start, endtime ?? timestamp),
-            destination: dstAddr, reached: reached, probes: probes)
+            destination: dstAddr, reached: reached, probes: probes))
     }
 
     /// Replies from the destination are not time-exceeded: echo replies for ICMP, port
@@ -108,12 +133,16 @@ struct AtlasResultParser {
         }
     }
 
-    private mutating func parseHops(_ s: inout JSONScanner, into probes: inout [ProbeReply]) throws(JSONScanner.Failure) {
+    /// The hops of `result`; returns the error a hop without a number reported instead (the
+    /// whole trace failed), if any.
+    private mutating func parseHops(_ s: inout JSONScanner, into probes: inout [ProbeReply]) throws(JSONScanner.Failure) -> String? {
         var lastHop: Int64 = 0
+        var failure: String?
         try s.array { (s: inout JSONScanner) throws(JSONScanner.Failure) in
             var hop: Int64?
             var replies = [ProbeReply]()
             var hadError = false
+            var errorText: String?
             let at = s.position
             try s.object { (s: inout JSONScanner, key) throws(JSONScanner.Failure) in
                 if key.equals("hop") {
@@ -124,12 +153,22 @@ struct AtlasResultParser {
                     }
                 } else if key.equals("error") {
                     hadError = true
-                    try s.skipValue()
+                    if try s.peek() == 0x22 { errorText = try s.string() } else { try s.skipValue() }
                 } else {
                     try s.skipValue()
                 }
             }
+            if hop == nil, hadError {
+                failure = errorText ?? "error"
+                tally.hopErrors += 1
+                return
+            }
             guard let hop else { throw JSONScanner.Failure(offset: at, message: "hop without \"hop\" number") }
+            // Hop 255 after a trace that stopped lower is no TTL that was probed.
+            if hop == 255 && lastHop < 254 && replies.allSatisfy(\.isLoss) {
+                tally.trailers += 1
+                return
+            }
             guard hop >= 1 && hop <= 255 else { throw JSONScanner.Failure(offset: at, message: "hop number \(hop) out of range 1…255") }
             guard hop > lastHop else { throw JSONScanner.Failure(offset: at, message: "hop \(hop) after hop \(lastHop): hops out of order") }
             lastHop = hop
@@ -139,6 +178,7 @@ struct AtlasResultParser {
                 probes.append(r)
             }
         }
+        return failure
     }
 
     /// One element of a hop's `result`: a reply, a timeout, or (nil) a late or duplicate packet.

@@ -17,6 +17,10 @@ public struct AtlasStreamReader: Sendable {
         public var lateReplies = 0
         public var duplicateReplies = 0
         public var hopErrors = 0
+        /// `"hop": 255` trailers after a trace that ended lower: not hops, not stored.
+        public var trailers = 0
+        /// Results that reported an error instead of hops: failed traces, stored as such.
+        public var failures: [MissedSlot] = []
     }
 
     public let chunkSize: Int
@@ -94,7 +98,7 @@ public struct AtlasStreamReader: Sendable {
             let column = Int(bufferFileOffset + Int64(i) - lineStart) + 1
             return ProbeError(.malformedInput, message, source: name, line: line, column: column, offset: bufferFileOffset + Int64(i))
         }
-        func parse(from begin: Int, to end: Int) -> Result<(TraceRun, Int), JSONScanner.Failure> {
+        func parse(from begin: Int, to end: Int) -> Result<(AtlasResultParser.Outcome, Int), JSONScanner.Failure> {
             buffer.withUnsafeBufferPointer { all in
                 var s = JSONScanner(UnsafeBufferPointer(rebasing: all[0..<end]), position: begin)
                 do throws(JSONScanner.Failure) {
@@ -118,6 +122,7 @@ public struct AtlasStreamReader: Sendable {
         summary.lateReplies = parser.tally.lateReplies
         summary.duplicateReplies = parser.tally.duplicateReplies
         summary.hopErrors = parser.tally.hopErrors
+        summary.trailers = parser.tally.trailers
         return summary
 
         func readLoop() throws {
@@ -152,7 +157,7 @@ public struct AtlasStreamReader: Sendable {
                 }
                 // In JSON lines the result ends at the newline; a result spread over several
                 // lines (or any in an array) is delimited by matching its braces.
-                var parsed: Result<(TraceRun, Int), JSONScanner.Failure>?
+                var parsed: Result<(AtlasResultParser.Outcome, Int), JSONScanner.Failure>?
                 if framing == .lines {
                     var newline = -1
                     while newline < 0 {
@@ -185,7 +190,11 @@ public struct AtlasStreamReader: Sendable {
                     parsed = parse(from: start, to: end)
                 }
                 switch parsed {
-                case .success(let (run, end)):
+                case .success(let (.failed(slot), end)):
+                    summary.failures.append(slot)
+                    summary.results += 1
+                    start = end
+                case .success(let (.run(run), end)):
                     batch.append(run)
                     summary.results += 1
                     if batch.count >= batchSize {

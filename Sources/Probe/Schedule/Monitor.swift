@@ -108,6 +108,7 @@ public final class Monitor: Sendable {
 
     private func trace(_ target: ScheduledTarget) async {
         defer { state.withLock { $0.finished.append(target.name) } }
+        let started = WallClock.nowMicros()
         do {
             let result = target.tool == .native
                 ? try await native.trace(target.address, settings: target.settings)
@@ -118,8 +119,15 @@ public final class Monitor: Sendable {
             try store.append([run])
             state.withLock { $0.counters.stored += 1 }
         } catch {
-            state.withLock { $0.counters.failed += 1 }
             logger.error("trace failed", metadata: ["target": "\(target.name)", "error": "\(error)"])
+            // A failed trace is data: stored with what failed, so `missed` and the API show it.
+            do {
+                try store.recordMissed([MissedSlot(target: target.name, vantage: vantage, slotMicros: started, reason: .failed,
+                                                   detail: String(describing: error))])
+            } catch {
+                logger.error("failed trace not recorded", metadata: ["target": "\(target.name)", "error": "\(error)"])
+            }
+            state.withLock { $0.counters.failed += 1 }
         }
     }
 }

@@ -212,6 +212,17 @@ public enum TargetConfiguration {
         }
         let address: TargetName
         do { address = try TargetName(t.address) } catch { throw fail(error.message) }
+        // What can be known now is refused now, not found failing at every run: a tool that
+        // cannot send the method, and mtr (whose raw output does not name the destination)
+        // pointed at a name.
+        if tool == .native {
+            guard method.pinsFlow else { throw fail("the native prober sends udp-paris, icmp-paris and tcp-paris, not \(method)") }
+        } else {
+            do { _ = try SystemTracer(tool: tool).arguments(target: address, settings: settings) } catch { throw fail(error.message) }
+            if tool == .mtr && IPAddress(address.text) == nil {
+                throw fail("mtr needs an address, not the name \"\(address.text)\" (its raw output does not say what the name resolved to)")
+            }
+        }
         return ScheduledTarget(name: name, address: address, tool: tool, settings: settings, intervalMicros: interval, tags: s.tags ?? [])
     }
 

@@ -175,7 +175,7 @@ public struct QueryCursor {
             }
         }
         return snapshot.missed(in: plan.range).filter { selected($0.target) }.map {
-            [.time($0.slotMicros), .text($0.target), .text($0.vantage), .text($0.reason.description)]
+            [.time($0.slotMicros), .text($0.target), .text($0.vantage), .text($0.reason.description), .text($0.detail)]
         }
     }
 

@@ -241,7 +241,8 @@ public enum QueryPlanner {
         case .targets:
             [ResultColumn("target", .text), ResultColumn("group", .text), ResultColumn("tags", .text)]
         case .missed:
-            [ResultColumn("time", .time), ResultColumn("target", .text), ResultColumn("vantage", .text), ResultColumn("reason", .text)]
+            [ResultColumn("time", .time), ResultColumn("target", .text), ResultColumn("vantage", .text), ResultColumn("reason", .text),
+             ResultColumn("detail", .text)]
         }
     }
 

@@ -273,6 +273,7 @@ struct APIServer: Sendable {
         let bytes = Array(buffer: body)
         let format = try FormParameters(request)["format"] ?? "json"
         var runs = [TraceRun]()
+        var failures = [MissedSlot]()
         switch format {
         case "json":
             let docs: [RunDocument]
@@ -283,16 +284,22 @@ struct APIServer: Sendable {
             }
             for (i, d) in docs.enumerated() { runs.append(try d.traceRun(index: i)) }
         case "atlas":
-            _ = try AtlasStreamReader().read(bytes: bytes, name: "request body") { runs += $0 }
+            failures = try AtlasStreamReader().read(bytes: bytes, name: "request body") { runs += $0 }.failures
         default:
             throw APIError(.badRequest, "format=\(format): expected json or atlas")
         }
-        guard !runs.isEmpty else { throw APIError(.badRequest, "the request holds no runs") }
-        let toStore = runs
-        try await offload { try store.append(toStore) }
+        guard !runs.isEmpty || !failures.isEmpty else { throw APIError(.badRequest, "the request holds no runs") }
+        let (toStore, failed) = (runs, failures)
+        try await offload {
+            if !toStore.isEmpty { try store.append(toStore) }
+            // Results that reported an error instead of hops are failed traces, stored as such.
+            if !failed.isEmpty { try store.recordMissed(failed) }
+        }
         let probes = runs.reduce(0) { $0 + $1.probes.count }
         metrics.ingested(runs: runs.count, probes: probes)
-        return try jsonResponse(["runs": runs.count, "probes": probes])
+        // `failed` only where it can be other than 0: Atlas results.
+        return try jsonResponse(format == "atlas" ? ["runs": runs.count, "probes": probes, "failed": failures.count]
+                                                  : ["runs": runs.count, "probes": probes])
     }
 }
 

@@ -432,6 +432,10 @@ enum OpenAPIDocument {
               },
               "probes": {
                 "type": "integer"
+              },
+              "failed": {
+                "type": "integer",
+                "description": "Atlas results that reported an error instead of hops, stored as failed traces (the missed query kind shows them)"
               }
             }
           },
