@@ -84,7 +84,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ProbeTests",
-            dependencies: ["Probe", "PathTSDB"],
+            // Query, to read what the lab's traces say (loss, silent hops) as an operator would.
+            dependencies: ["Probe", "PathTSDB", "Query"],
             // Tracer outputs recorded in a namespace lab (Fixtures/README.md), and the C source of
             // the lab's delaying link, which the tests compile themselves.
             exclude: ["Fixtures", "Lab/nfq_delay.c"],

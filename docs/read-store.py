@@ -11,7 +11,7 @@ checking every checksum it reads; the chunks' series need the catalog's paths. I
 each holds, and checks that the parts agree: every sketch holds its row's replies, and each
 1-hour rollup row is exactly what the chunk's probes of that TTL and hour make (probes sent and
 lost, minimum, maximum, sum and sketch; the store builds each file's rollups from exactly the
-runs in it, and a rollup-only file has no runs). Pure Python: about 7 s per million RTT samples
+runs in it, and a rollup-only file has no runs), the end-to-end rows (TTL 0, version 4) included. Pure Python: about 7 s per million RTT samples
 on this machine. Exits 1 on any disagreement or damage, naming the file, the offset and the
 cause. With --json it prints one JSON object for the store's own files and one per segment
 instead (the tests compare them with the store's own figures). Needs the `zstandard` and `lz4`
@@ -470,8 +470,30 @@ class Series:
         self.run_min, self.count, self.total = None, 0, 0
 
 
+def end_to_end(probes, destination, state):
+    """A run's destination probes as (RTT or None), the target's runs taken in time order with
+    `state` (the destination's TTL in the last run that reached it): those at the lowest TTL the
+    destination answered from, a reply from another address counting as none; but if nothing
+    answered at the last run's destination TTL, below that, its probes there, all None; and if
+    the destination never answered, those at the last run's destination TTL or, with none, at
+    the highest TTL, all None."""
+    ttls = [ttl for ttl, v, address in probes if v is not None and address == destination and destination]
+    reached = ttls[0] if ttls else 0
+    known = state.get("ttl", 0)
+    if known and (not reached or known < reached):
+        there = [v for ttl, v, _ in probes if ttl == known]
+        if there and all(v is None for v in there):
+            return [None] * len(there)
+    if reached:
+        state["ttl"] = reached
+        return [v if address == destination else None for ttl, v, address in probes if ttl == reached]
+    last = max((ttl for ttl, _, _ in probes), default=None)
+    return [None for ttl, _, _ in probes if ttl == last]
+
+
 def decode_chunk(body, version, paths, what, offset):
-    """A chunk block's runs: per run its start and a list of (TTL, RTT or None) per probe."""
+    """A chunk block's runs: per run its start, a list of (TTL, RTT or None) per probe, and its
+    destination probes (`end_to_end`)."""
     c = Cursor(body, what, offset + 8)
     run_count, probe_count, compression = c.varint(), c.varint(), c.byte()
     if compression != 2:
@@ -489,7 +511,7 @@ def decode_chunk(body, version, paths, what, offset):
         cols = first[:12] + details + first[12:]
     column = [Cursor(col, f"{what}, column {i}") for i, col in enumerate(cols)]
 
-    starts, probes_per_run, path_ids, start, delta = [], [], [], 0, 0
+    starts, probes_per_run, path_ids, destinations, start, delta = [], [], [], [], 0, 0
     for i in range(run_count):
         if i == 0:
             start = column[0].zigzag()
@@ -497,10 +519,12 @@ def decode_chunk(body, version, paths, what, offset):
             delta += column[0].zigzag()
             start += delta
         starts.append(start)
-        # duration, vantage, method, flow, destination, reached: read past (nothing here checks them)
-        for read in (column[1].varint, column[2].varint, column[3].byte, column[4].zigzag,
-                     column[5].varint, column[6].byte):
+        # duration, vantage, method, flow: read past (nothing here checks them); the destination
+        # for the end-to-end rollup rows; reached: read past
+        for read in (column[1].varint, column[2].varint, column[3].byte, column[4].zigzag):
             read()
+        destinations.append(column[5].varint())
+        column[6].byte()
         path_ids.append(column[7].varint())
         probes_per_run.append(column[8].varint())
     if sum(probes_per_run) != probe_count:
@@ -517,10 +541,9 @@ def decode_chunk(body, version, paths, what, offset):
             ttl = (ttl + column[9].byte()) & 0xFF
             status = column[10].byte()
             on_path = path[ttl - 1] if 1 <= ttl <= len(path) else 0
-            if status == 2:
-                column[11].varint()
+            address = column[11].varint() if status == 2 else on_path if status == 0 else 0
             answered = status == 2 or (status == 0 and on_path != 0)
-            probes.append([ttl, (ttl, on_path) if answered else None])
+            probes.append([ttl, (ttl, on_path) if answered else None, address])
             replies += answered
         runs.append(probes)
 
@@ -528,7 +551,7 @@ def decode_chunk(body, version, paths, what, offset):
     symbols = rans_symbols(rtt, replies, 2 if version == 1 else 4, f"{what}, RTT section")
     bits = Bits(body[c.pos + rtt.pos:], f"{what}, RTT raw bits")
     escapes = column[17]
-    series, k, out = {}, 0, []
+    series, k, out, state = {}, 0, [], {}
     for i, probes in enumerate(runs):
         touched = []
         for p in probes:
@@ -560,7 +583,7 @@ def decode_chunk(body, version, paths, what, offset):
             p[1] = v
         for s in touched:
             s.end_run(version)
-        out.append((starts[i], [(ttl, v) for ttl, v in probes]))
+        out.append((starts[i], [(ttl, v) for ttl, v, _ in probes], end_to_end(probes, destinations[i], state)))
     # Reply details: reply TTL, ICMP type and code, MPLS label count and labels, per reply.
     for _ in range(replies):
         column[12].byte(), column[13].byte(), column[14].byte()
@@ -626,13 +649,14 @@ def read_segment(path, paths):
         events.fail("bytes left over after the last event")
     block(data, st_off, st_len, f"{path} detector state block")
 
-    tiers, raw = {}, dict(runs=0, probes=0, replies=0, sum=0)
+    tiers, ends, raw = {}, {}, dict(runs=0, probes=0, replies=0, sum=0)
     for e in entries:
         off, length = e["rollup"]
         what = f"{path} rollup block of target {e['target']}"
         rows = rollup_rows(compressed(block(data, off, length, what), what, off), what)
         for r in rows:
-            t = tiers.setdefault(r["tier"], dict(rows=0, sent=0, lost=0, sum=0))
+            # Hop rows count every probe once; the end-to-end rows (TTL 0) apart.
+            t = (ends if r["ttl"] == 0 else tiers).setdefault(r["tier"], dict(rows=0, sent=0, lost=0, sum=0))
             t["rows"] += 1
             t["sent"] += r["sent"]
             t["lost"] += r["lost"]
@@ -646,9 +670,17 @@ def read_segment(path, paths):
             raise FormatError(f"{what}: {len(runs)} runs, the index says {e['runs']}")
         # Every 1-hour rollup row is what the chunk's probes of that TTL and hour make.
         hourly = {}
-        for start, probes in runs:
+        for start, probes, destination_probes in runs:
             raw["runs"] += 1
             bucket = start // TIER_MICROS[1] * TIER_MICROS[1]
+            # Version 4 on: TTL 0, the end-to-end row of each run's destination probes.
+            for v in destination_probes if version >= 4 else []:
+                h = hourly.setdefault((0, bucket), dict(sent=0, lost=0, values=[]))
+                h["sent"] += 1
+                if v is None:
+                    h["lost"] += 1
+                else:
+                    h["values"].append(v)
             for ttl, v in probes:
                 raw["probes"] += 1
                 h = hourly.setdefault((ttl, bucket), dict(sent=0, lost=0, values=[]))
@@ -675,7 +707,7 @@ def read_segment(path, paths):
                 raise FormatError(f"{what}: TTL {key[0]}, hour {key[1]}: the probes give (sent, lost, min, max, "
                                   f"sum) {made[:5]}, the rollup row {kept[:5]}")
     return dict(version=version, level=level, id=seg_id, min=min_start, max=max_start, wal=wal_high,
-                sources=sources, events=event_count, entries=entries, tiers=tiers, raw=raw)
+                sources=sources, events=event_count, entries=entries, tiers=tiers, ends=ends, raw=raw)
 
 
 def main():
@@ -729,7 +761,8 @@ def main():
             print(json.dumps({"file": path, "version": s["version"], "level": s["level"], "id": s["id"],
                               "targets": len(s["entries"]), "runs": runs, "probes": probes,
                               "samples": samples, "events": s["events"], "sources": s["sources"],
-                              "tiers": {TIERS[t]: v for t, v in sorted(s["tiers"].items())}, "raw": s["raw"],
+                              "tiers": {TIERS[t]: v for t, v in sorted(s["tiers"].items())},
+                              "ends": {TIERS[t]: v for t, v in sorted(s["ends"].items())}, "raw": s["raw"],
                               "rollupsAgree": agrees}))
             continue
         print(f"{path}: version {s['version']}, level {s['level']}, id {s['id']:x}, "

@@ -36,7 +36,7 @@ struct HopsCommand: ParsableCommand {
         guard let stepMicros = DurationText.parseMicros(step), stepMicros > 0 else { throw ValidationError("--step takes a duration such as 1h") }
         try QueryShorthand.run(store: store, format: output.format) { snap in
             var q = ParsedQuery(kind: .stats)
-            q.aggregates = [.count, .loss, .min, .quantile(0.5), .quantile(0.95), .max, .mean]
+            q.aggregates = [.count, .loss, .min, .quantile(0.5), .quantile(0.95), .max, .mean, .replyLoss, .silent]
             q.targets = [.name(target)]
             q.range = try time.spec(in: snap)
             q.stepMicros = stepMicros

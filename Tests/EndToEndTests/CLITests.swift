@@ -35,7 +35,7 @@ import Testing
                                 "--source", "raw", "--format", "csv"])
         #expect(csv.status == 0, "\(csv.stderr)")
         let lines = csv.stdout.split(separator: "\r\n")
-        #expect(lines.first == "time,ttl,count,loss,min,p50,p95,max,mean")
+        #expect(lines.first == "time,ttl,count,loss,min,p50,p95,max,mean,reply_loss,silent")
         // 11 hops in each of the two hours: 60 runs × 3 probes per hop per hour.
         #expect(lines.count == 1 + 22)
         #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[2] == "180" })

@@ -173,7 +173,7 @@ import Testing
 
             let malformed = try await http("GET", server.base.api("/api/v1/query", [("q", "stats p95,\n  lossy")]))
             #expect(malformed.status == 400)
-            #expect(try failure(malformed) == Failure(error: "expected an aggregate (count, answered, lost, loss, min, max, mean, stddev, jitter, median or pNN such as p95), found 'lossy'", line: 2, column: 3))
+            #expect(try failure(malformed) == Failure(error: "expected an aggregate (count, answered, lost, loss, reply_loss, silent, min, max, mean, stddev, jitter, median or pNN such as p95), found 'lossy'", line: 2, column: 3))
             let unknown = try await http("GET", server.base.api("/api/v1/query", [("q", "stats p95 of nowhere")]))
             #expect(unknown.status == 404)
             let missing = try await http("GET", server.base.api("/api/v1/query"))

@@ -34,6 +34,8 @@ import Testing
         var events: Int?
         var sources: [UInt64]?
         var tiers: [String: Tier]?
+        /// The end-to-end rollup rows (TTL 0), per tier.
+        var ends: [String: Tier]?
         var raw: Raw?
         var rollupsAgree: Bool?
     }
@@ -80,7 +82,7 @@ import Testing
             #expect(f.targets == segment.targetCount && f.runs == segment.runCount)
             #expect(f.probes == segment.probeCount && f.samples == segment.sampleCount)
             #expect(f.events == (try segment.events()).count)
-            var tiers = [String: ReaderFile.Tier]()
+            var tiers = [String: ReaderFile.Tier](), ends = [String: ReaderFile.Tier]()
             var raw = ReaderFile.Raw(runs: 0, probes: 0, replies: 0, sum: 0)
             for target in segment.targets {
                 if segment.runCount > 0 {
@@ -94,15 +96,21 @@ import Testing
                 }
                 for row in try segment.rollups(of: target) {
                     let name = ["5 min", "1 hour", "1 day"][Int(row.tier.rawValue)]
-                    var t = tiers[name] ?? ReaderFile.Tier(rows: 0, sent: 0, lost: 0, sum: 0)
+                    var t = (row.ttl == 0 ? ends : tiers)[name] ?? ReaderFile.Tier(rows: 0, sent: 0, lost: 0, sum: 0)
                     t.rows += 1
                     t.sent += Int(row.sent)
                     t.lost += Int(row.lost)
                     t.sum += row.sumMicros
-                    tiers[name] = t
+                    if row.ttl == 0 { ends[name] = t } else { tiers[name] = t }
                 }
             }
             #expect(f.tiers == tiers, "\(segment.path)")
+            #expect(f.ends == ends, "\(segment.path)")
+            // A run's destination probes are among its probes: every end-to-end row counts no
+            // more than the hop rows of its tier.
+            if segment.version >= SegmentFormat.endToEndRollupVersion && segment.runCount > 0 {
+                #expect(!ends.isEmpty && ends.allSatisfy { name, e in e.sent <= (tiers[name]?.sent ?? 0) })
+            }
             // The reader decodes the chunks (RTT section included) from the document too.
             #expect(f.raw == raw, "\(segment.path)")
             #expect(f.rollupsAgree == true)

@@ -37,7 +37,7 @@ func appendInBatches(_ runs: [TraceRun], to store: PathStore, size: Int = 30) th
         for (id, _) in after.catalog.targets {
             let (table, _) = after.runs(of: id, in: Int64.min..<Int64.max)
             let fromRaw = RollupBuilder.rows(target: id, runs: table.runs, probes: table.probes, tiers: RollupTier.storedWithSegments)
-            let stored = RollupTier.storedWithSegments.flatMap { after.rollups(of: id, tier: $0, in: Int64.min..<Int64.max).rows }
+            let stored = RollupTier.storedWithSegments.flatMap { after.rollups(of: id, tier: $0, in: Int64.min..<Int64.max, endToEnd: true).rows }
             #expect(stored.count == fromRaw.count && Set(stored) == Set(fromRaw))
         }
         // Still true after a reopen: the merged inputs are gone from disk.

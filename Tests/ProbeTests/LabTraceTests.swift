@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PathTSDB
+import Query
 @testable import Probe
 
 /// Real packets through a lab of network namespaces (tests run as root, as CI does).
@@ -126,15 +127,17 @@ import PathTSDB
               atOnce: Int = 10) async throws -> [TraceRun] {
         var out = [TraceRun]()
         let s = settings(method)
-        let prefix = lab.fromSource, namespace = lab.ns(.src)
+        let prefix = lab.fromSource
+        // One prober for every native trace, as the monitor has: probers of their own would
+        // each see the others' replies on their raw sockets.
+        let prober = NativeProber(namespace: lab.ns(.src))
+        defer { prober.shutdown() }
         while out.count < count {
             let batch = min(atOnce, count - out.count)
             let results = try await withThrowingTaskGroup(of: TracerResult.self) { group in
                 for _ in 0..<batch {
                     group.addTask {
                         guard tool == .native else { return try await SystemTracer(tool: tool, commandPrefix: prefix).trace(target, settings: s) }
-                        let prober = NativeProber(namespace: namespace)
-                        defer { prober.shutdown() }
                         return try await prober.trace(target, settings: s)
                     }
                 }
@@ -199,6 +202,35 @@ import PathTSDB
         #expect(e.flags.contains(.loadBalanced) == !method.pinsFlow)
         func addresses(_ p: PathHops, _ ttl: Int) -> Set<String> { Set(p.addresses(atTTL: ttl).compactMap { snap.catalog.address(of: $0)?.description }) }
         #expect(addresses(new, 2) == [NetworkLab.r2b] && addresses(new, 3) == ["10.77.10.2"])
+    }
+
+    /// r2 sends no time-exceeded and drops a fifth of what it forwards: the router is silent
+    /// (no loss figure), the destination's loss is the target's, and hop 1 loses nothing.
+    @Test(arguments: [(TracerTool.traceroute, TraceMethod.udp), (.native, .udpParis)])
+    func aSilentRouterBeforeALossyDestination(_ tool: TracerTool, _ method: TraceMethod) async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        try lab.silence(.r2)
+        try lab.dropAtR2(oneIn: 5)
+        let (store, dir) = try openStore()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
+        try store.append(try await runs(tool, method, lab: lab, count: 30))
+        let snap = store.snapshot()
+        let context = QueryContext(nowMicros: WallClock.nowMicros())
+        let hops = try QueryEngine.table("stats count, loss, reply_loss, silent of lab-dst hops 1..3 using raw", snapshot: snap, context: context)
+        #expect(hops.columns == ["target", "ttl", "count", "loss", "reply_loss", "silent"])
+        let byTTL = Dictionary(uniqueKeysWithValues: hops.rows.compactMap { row in row[1].double.map { (Int($0), row) } })
+        let router = try #require(byTTL[2]), destination = try #require(byTTL[3]), first = try #require(byTTL[1])
+        #expect(router[3] == .null && router[4] == .null && router[5] == .integer(1), "\(router)")
+        let destinationLoss = try #require(destination[4].double)
+        #expect(destinationLoss > 0 && destinationLoss < 100 && destination[5] == .integer(0), "\(hops.rows)")
+        #expect(first[3] == .number(0) && first[5] == .integer(0))
+        // The target's loss is the destination's, from raw probes and from rollups alike.
+        for source in ["raw", "rollups"] {
+            let target = try QueryEngine.table("stats loss of lab-dst by target using \(source)", snapshot: snap, context: context)
+            let loss = try #require(target.rows.first?[1].double)
+            #expect(abs(loss - destinationLoss) < 1e-9, "\(source): \(loss) vs \(destinationLoss)")
+        }
     }
 
     /// One MDA trace (95 %) by the native prober, on pinned flow 4242.

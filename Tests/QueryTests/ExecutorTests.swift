@@ -53,32 +53,52 @@ import Testing
 
     @Test func perHopAggregatesMatchSQLite() throws {
         try withStore { snap, oracle in
-            let ours = try QueryEngine.table("stats count, lost, loss, min, max, mean, stddev, p50, p95, p99 of all using raw",
+            let ours = try QueryEngine.table("stats count, lost, reply_loss, loss, silent, min, max, mean, stddev, p50, p95, p99 of all using raw",
                                              snapshot: snap, context: QueryCorpus.context)
-            #expect(ours.columns == ["target", "ttl", "count", "lost", "loss", "min", "max", "mean", "stddev", "p50", "p95", "p99"])
+            #expect(ours.columns == ["target", "ttl", "count", "lost", "reply_loss", "loss", "silent", "min", "max", "mean", "stddev",
+                                     "p50", "p95", "p99"])
             let keys = ["target", "ttl"]
+            // A hop is silent when it never answered and a later hop of its target did; its
+            // losses are then NULL. Reply loss is the hop's own; loss the smallest reply loss
+            // of this hop and every later one that answered.
             let theirs = try oracle.rows("""
-                WITH g AS (SELECT target, ttl, rtt FROM probes)
-                SELECT o.target, o.ttl, COUNT(*), SUM(o.rtt IS NULL), 100.0 * SUM(o.rtt IS NULL) / COUNT(*), MIN(o.rtt), MAX(o.rtt),
-                  AVG(o.rtt), sqrt(AVG(o.rtt * o.rtt) - AVG(o.rtt) * AVG(o.rtt)),
+                WITH g AS (SELECT target, ttl, rtt FROM probes),
+                h AS (SELECT target, ttl, COUNT(*) AS n, SUM(rtt IS NULL) AS lost, 100.0 * SUM(rtt IS NULL) / COUNT(*) AS own FROM probes GROUP BY target, ttl),
+                f AS (SELECT a.target, a.ttl,
+                        (a.n = a.lost AND EXISTS (SELECT 1 FROM h b WHERE b.target = a.target AND b.ttl > a.ttl AND b.n > b.lost)) AS silent,
+                        a.own, (SELECT MIN(b.own) FROM h b WHERE b.target = a.target AND b.ttl > a.ttl AND b.n > b.lost) AS later
+                      FROM h a)
+                SELECT o.target, o.ttl, COUNT(*), SUM(o.rtt IS NULL),
+                  (SELECT CASE WHEN f.silent THEN NULL ELSE f.own END FROM f WHERE f.target = o.target AND f.ttl = o.ttl),
+                  (SELECT CASE WHEN f.silent THEN NULL ELSE MIN(f.own, COALESCE(f.later, f.own)) END FROM f WHERE f.target = o.target AND f.ttl = o.ttl),
+                  (SELECT f.silent FROM f WHERE f.target = o.target AND f.ttl = o.ttl),
+                  MIN(o.rtt), MAX(o.rtt), AVG(o.rtt), sqrt(AVG(o.rtt * o.rtt) - AVG(o.rtt) * AVG(o.rtt)),
                   \(SQLiteOracle.quantile(0.5, keys: keys)), \(SQLiteOracle.quantile(0.95, keys: keys)), \(SQLiteOracle.quantile(0.99, keys: keys))
                 FROM g o GROUP BY o.target, o.ttl ORDER BY o.target, o.ttl;
                 """)
             #expect(theirs.count == 3 * 7 + 1)  // 6, 7 (8 after the change) and 8 hops
-            Self.check(ours, theirs, [.text, .integer, .integer, .integer, .number, .rtt, .rtt, .rtt, .rtt, .rtt, .rtt, .rtt])
+            Self.check(ours, theirs, [.text, .integer, .integer, .integer, .number, .number, .integer, .rtt, .rtt, .rtt, .rtt, .rtt, .rtt, .rtt])
+            // eu/a's third hop never answers: silent, with no loss figure, not 100 % loss.
+            let silent = try #require(ours.rows.first { $0[0] == .text("eu/a") && $0[1] == .integer(3) })
+            #expect(silent[4] == .null && silent[5] == .null && silent[6] == .integer(1))
         }
     }
 
     @Test func hourlyBucketsOfAGroupAndATTLRangeMatchSQLite() throws {
         try withStore { snap, oracle in
-            let ours = try QueryEngine.table("stats count, loss, p90, max of group eu hops 2..4 step 1h using raw",
+            let ours = try QueryEngine.table("stats count, reply_loss, p90, max of group eu hops 2..4 step 1h using raw",
                                              snapshot: snap, context: QueryCorpus.context)
-            #expect(ours.columns == ["target", "time", "ttl", "count", "loss", "p90", "max"])
+            #expect(ours.columns == ["target", "time", "ttl", "count", "reply_loss", "p90", "max"])
             let keys = ["target", "b", "ttl"]
+            // A hop that never answered in the hour while a later hop read did is silent: NULL.
             let theirs = try oracle.rows("""
                 WITH g AS (SELECT target, (start / 3600000000) * 3600000000 AS b, ttl, rtt FROM probes
                            WHERE target LIKE 'eu/%' AND ttl BETWEEN 2 AND 4)
-                SELECT o.target, o.b, o.ttl, COUNT(*), 100.0 * SUM(o.rtt IS NULL) / COUNT(*), \(SQLiteOracle.quantile(0.9, keys: keys)), MAX(o.rtt)
+                SELECT o.target, o.b, o.ttl, COUNT(*),
+                  CASE WHEN SUM(o.rtt IS NULL) = COUNT(*)
+                        AND EXISTS (SELECT 1 FROM g l WHERE l.target = o.target AND l.b = o.b AND l.ttl > o.ttl AND l.rtt IS NOT NULL)
+                       THEN NULL ELSE 100.0 * SUM(o.rtt IS NULL) / COUNT(*) END,
+                  \(SQLiteOracle.quantile(0.9, keys: keys)), MAX(o.rtt)
                 FROM g o GROUP BY o.target, o.b, o.ttl ORDER BY o.target, o.b, o.ttl;
                 """)
             #expect(theirs.count == 2 * 26 * 3)
@@ -116,9 +136,9 @@ import Testing
 
     @Test func filterOrderAndLimitMatchSQLite() throws {
         try withStore { snap, oracle in
-            let ours = try QueryEngine.table("stats loss, count of all by target, ttl where loss > 5% and ttl != 3 order by loss desc, target limit 4",
+            let ours = try QueryEngine.table("stats reply_loss, count of all by target, ttl where reply_loss > 5% and ttl != 3 order by reply_loss desc, target limit 4",
                                              snapshot: snap, context: QueryCorpus.context)
-            #expect(ours.columns == ["target", "ttl", "loss", "count"])
+            #expect(ours.columns == ["target", "ttl", "reply_loss", "count"])
             let theirs = try oracle.rows("""
                 SELECT target, ttl, 100.0 * SUM(rtt IS NULL) / COUNT(*) AS l, COUNT(*) FROM probes GROUP BY target, ttl
                 HAVING l > 5 AND ttl != 3 ORDER BY l DESC, target LIMIT 4;

@@ -1,8 +1,21 @@
-/// Computes rollup rows from runs.
+/// Computes rollup rows from runs: per TTL, and (from segment version 4) per run's
+/// destination probes under TTL 0, the end-to-end row (`EndToEnd`).
 /// One TTL's running totals for the bucket being built.
 private struct RollupAccumulator {
     var sent: UInt32 = 0, lost: UInt32 = 0, minV = UInt32.max, maxV: UInt32 = 0, sum: UInt64 = 0
     var values: [UInt32] = []
+
+    @inline(__always) mutating func add(answered: Bool, _ v: UInt32) {
+        sent += 1
+        guard answered else {
+            lost += 1
+            return
+        }
+        if v < minV { minV = v }
+        if v > maxV { maxV = v }
+        sum += UInt64(v)
+        values.append(v)
+    }
 }
 
 enum RollupBuilder {
@@ -55,6 +68,7 @@ enum RollupBuilder {
     static func valueRows(target: TargetID, runs: some Collection<RunRecord>, probes: [ProbeRecord], tier: RollupTier) -> [RollupRow] {
         var rows = [RollupRow]()
         var accs = [RollupAccumulator](repeating: RollupAccumulator(), count: 256)
+        var ends = EndToEnd()
         do {
             var bucket: Int64?
             var used = [Int]()
@@ -80,16 +94,12 @@ enum RollupBuilder {
                 for p in probes[run.probeRange] {
                     let t = Int(p.ttl)
                     if accs[t].sent == 0 { used.append(t) }
-                    accs[t].sent += 1
-                    if p.isLoss {
-                        accs[t].lost += 1
-                    } else {
-                        let v = p.rttMicros
-                        if v < accs[t].minV { accs[t].minV = v }
-                        if v > accs[t].maxV { accs[t].maxV = v }
-                        accs[t].sum += UInt64(v)
-                        accs[t].values.append(v)
-                    }
+                    accs[t].add(answered: !p.isLoss, p.rttMicros)
+                }
+                // TTL 0: end to end, the run's destination probes (EndToEnd).
+                ends.forEachProbe(destination: run.destination, probes: probes[run.probeRange]) { reached, v in
+                    if accs[0].sent == 0 { used.append(0) }
+                    accs[0].add(answered: reached, v)
                 }
             }
             flush()

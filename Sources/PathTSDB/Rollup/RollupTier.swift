@@ -31,6 +31,8 @@ public enum RollupTier: UInt8, Sendable, CaseIterable, Comparable {
 public struct RollupRow: Hashable, Sendable {
     public var target: TargetID
     public var tier: RollupTier
+    /// The hop; 0 for the end-to-end row, which holds each run's destination probes
+    /// (`EndToEnd`; segments of version 4 on).
     public var ttl: UInt8
     /// Bucket start, microseconds since the epoch.
     public var bucketMicros: Int64

@@ -1,5 +1,5 @@
 /// Constants and names of segment files (FORMAT.md, "Segment file").
-enum SegmentFormat {
+public enum SegmentFormat {
     static let magic: [UInt8] = Array("PTSG".utf8)
     static let footerMagic: [UInt8] = Array("PTSE".utf8)
     /// The version this build writes.
@@ -10,6 +10,8 @@ enum SegmentFormat {
     static let readableVersions: ClosedRange<UInt16> = 1...4
     /// The first version whose footer carries the header's CRC-32C.
     static let headerChecksumVersion: UInt16 = 4
+    /// The first version whose rollups hold the end-to-end rows (TTL 0).
+    public static let endToEndRollupVersion: UInt16 = 4
     static let headerSize = 32
     static let footerSize = 24
     /// length u32 + crc32c u32 before every block body.

@@ -108,8 +108,15 @@ extension PathStore {
                     for r in part.runs { table.append(r, from: part) }
                 }
                 table.sortByStart()
-                // The inputs' rollups merge exactly; no need to rebuild them from the values.
-                try sw.add(SegmentTargetInput(target: t, table: table, rollups: RollupBuilder.merge(rollups)), catalog: catalog)
+                // The inputs' hop rollups merge exactly; no need to rebuild them from the values.
+                // The end-to-end rows are rebuilt from the merged runs: a run's destination
+                // probes depend on the runs before it (EndToEnd), and the first runs of a later
+                // input now have those.
+                let hopRows = RollupBuilder.merge(rollups).filter { $0.ttl != 0 }
+                let endRows = RollupBuilder.rows(target: t, runs: table.runs, probes: table.probes, tiers: RollupTier.storedWithSegments)
+                    .filter { $0.ttl == 0 }
+                let merged = (hopRows + endRows).sorted { ($0.tier, $0.ttl, $0.bucketMicros) < ($1.tier, $1.ttl, $1.bucketMicros) }
+                try sw.add(SegmentTargetInput(target: t, table: table, rollups: merged), catalog: catalog)
             }
             for s in inputs { events += try s.events() }
         } catch {
@@ -180,8 +187,15 @@ extension PathStore {
                     quarantine(seg, because: error)
                     throw error
                 }
-                var rows = try seg.rollups(of: t)
-                rows += RollupBuilder.rows(target: t, runs: table.runs, probes: table.probes, tiers: [.fiveMinutes])
+                var rows: [RollupRow]
+                if seg.version >= SegmentFormat.endToEndRollupVersion {
+                    rows = try seg.rollups(of: t)
+                    rows += RollupBuilder.rows(target: t, runs: table.runs, probes: table.probes, tiers: [.fiveMinutes])
+                } else {
+                    // Written before the end-to-end rows: every tier again from the runs, with them.
+                    rows = RollupBuilder.rows(target: t, runs: table.runs, probes: table.probes,
+                                              tiers: [.fiveMinutes] + RollupTier.storedWithSegments)
+                }
                 rows.sort { ($0.tier, $0.ttl, $0.bucketMicros) < ($1.tier, $1.ttl, $1.bucketMicros) }
                 try sw.addRollups(target: t, rows: rows, minStartMicros: e.minStartMicros, maxStartMicros: e.maxStartMicros)
             }

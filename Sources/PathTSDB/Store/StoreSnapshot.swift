@@ -126,13 +126,22 @@ public struct StoreSnapshot: Sendable {
         return (out, problems)
     }
 
+    /// Whether every segment and rollup file holds the end-to-end rollup rows (TTL 0): all were
+    /// written at segment version 4 or later. The head computes them as it goes.
+    public var holdsEndToEndRollups: Bool {
+        (segments + rollupFiles).allSatisfy { $0.version >= SegmentFormat.endToEndRollupVersion }
+    }
+
     /// Rollup rows of `target` at `tier` for buckets starting in `range`, merged across every
-    /// source (segments, rollup files, and the head computed on the fly).
-    public func rollups(of target: TargetID, tier: RollupTier, in range: Range<Int64>) -> (rows: [RollupRow], problems: [StorageError]) {
+    /// source (segments, rollup files, and the head computed on the fly): one per hop and bucket,
+    /// and with `endToEnd` also the end-to-end rows (TTL 0, `EndToEnd`), which do not count
+    /// other probes than the hop rows do.
+    public func rollups(of target: TargetID, tier: RollupTier, in range: Range<Int64>,
+                        endToEnd: Bool = false) -> (rows: [RollupRow], problems: [StorageError]) {
         var merged = [UInt16: [Int64: RollupRow]]()
         var problems = [StorageError]()
         func add(_ rows: [RollupRow]) {
-            for r in rows where r.tier == tier && range.contains(r.bucketMicros) {
+            for r in rows where r.tier == tier && range.contains(r.bucketMicros) && (endToEnd || r.ttl != 0) {
                 if merged[UInt16(r.ttl)]?[r.bucketMicros] != nil {
                     merged[UInt16(r.ttl)]?[r.bucketMicros]?.merge(r)
                 } else {

@@ -15,6 +15,9 @@ struct RawAccumulator {
     var values: [UInt32] = []
     var jitterSum: Double = 0
     var jitterCount: Int = 0
+    /// The runs' destination probes (`EndToEnd`), for a group that pools hops.
+    var endSent: UInt64 = 0
+    var endLost: UInt64 = 0
     /// The last RTT of each TTL's series in the current target, for jitter.
     var lastRTT: [UInt8: UInt32] = [:]
     var lastTarget: Int32 = -1
@@ -85,6 +88,8 @@ struct RawAccumulator {
         values += o.values
         jitterSum += o.jitterSum
         jitterCount += o.jitterCount
+        endSent += o.endSent
+        endLost += o.endLost
     }
 
     /// The cells of `aggregates`, RTTs in milliseconds. Quantiles are exact: the value of rank
@@ -100,7 +105,9 @@ struct RawAccumulator {
             case .count: return .integer(Int64(sent))
             case .answered: return .integer(Int64(answered))
             case .lost: return .integer(Int64(lost))
-            case .loss: return sent == 0 ? .null : .number(Double(lost) / Double(sent) * 100)
+            // Loss, reply loss and silence are finished across the groups (`LossFigures`).
+            case .loss, .replyLoss: return sent == 0 ? .null : .number(Double(lost) / Double(sent) * 100)
+            case .silent: return .integer(0)
             case .min: return answered == 0 ? .null : .number(Double(minMicros) / 1000)
             case .max: return answered == 0 ? .null : .number(Double(maxMicros) / 1000)
             case .mean: return answered == 0 ? .null : .number(Double(sumMicros) / Double(answered) / 1000)
@@ -122,7 +129,8 @@ extension RollupRow {
             case .count: .integer(Int64(sent))
             case .answered: .integer(Int64(answered))
             case .lost: .integer(Int64(lost))
-            case .loss: sent == 0 ? .null : .number(Double(lost) / Double(sent) * 100)
+            case .loss, .replyLoss: sent == 0 ? .null : .number(Double(lost) / Double(sent) * 100)
+            case .silent: .integer(0)
             case .min: answered == 0 ? .null : .number(Double(minMicros) / 1000)
             case .max: answered == 0 ? .null : .number(Double(maxMicros) / 1000)
             case .mean: meanMicros.map { .number($0 / 1000) } ?? .null

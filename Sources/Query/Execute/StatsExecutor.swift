@@ -19,20 +19,36 @@ struct StatsExecutor {
     func rows(problems: inout [StorageError]) throws(QueryError) -> [[ResultValue]] {
         var out = [[ResultValue]]()
         let byTarget = plan.keys.contains(.target)
+        let endToEnd = plan.isEndToEnd
         if let tier = plan.rollupTier {
             var groups = [Key: RollupRow]()
+            // TTL 0 rows: the runs' destination probes, for a target's end-to-end loss.
+            var ends = [Key: RollupRow]()
             var hops = HopMatcher(plan.query.hops, catalog: snapshot.catalog, groupsByAddress: false)
             for (ti, t) in plan.targets.enumerated() {
                 try context.checkDeadline()
-                let (rows, p) = snapshot.rollups(of: t.id, tier: tier, in: plan.range)
+                let (rows, p) = snapshot.rollups(of: t.id, tier: tier, in: plan.range, endToEnd: endToEnd)
                 problems += p
-                for r in rows where hops.keeps(ttl: r.ttl, hop: .none) {
+                for r in rows {
+                    if r.ttl == 0 {
+                        guard endToEnd else { continue }
+                        let k = key(target: ti, ttl: 0, address: .none, time: r.bucketMicros)
+                        if ends[k] != nil { ends[k]?.merge(r) } else { ends[k] = r }
+                        continue
+                    }
+                    guard hops.keeps(ttl: r.ttl, hop: .none) else { continue }
                     let k = key(target: ti, ttl: r.ttl, address: .none, time: r.bucketMicros)
                     if groups[k] != nil { groups[k]?.merge(r) } else { groups[k] = r }
                 }
                 if byTarget || ti == plan.targets.count - 1 {
-                    emit(groups.mapValues { $0.cells(plan.aggregates) }, into: &out)
+                    var figures = [Key: GroupFigures]()
+                    for (k, r) in groups {
+                        figures[k] = GroupFigures(cells: r.cells(plan.aggregates), sent: UInt64(r.sent), lost: UInt64(r.lost),
+                                                  endSent: UInt64(ends[k]?.sent ?? 0), endLost: UInt64(ends[k]?.lost ?? 0))
+                    }
+                    emit(figures, into: &out)
                     groups.removeAll(keepingCapacity: true)
+                    ends.removeAll(keepingCapacity: true)
                 }
             }
             return out
@@ -56,12 +72,15 @@ struct StatsExecutor {
         // bucket (buckets only grow within a target) can add to it: its cells are then
         // computed at once and the slot reused, values' room and all.
         let slotsComplete = (byTarget || plan.targets.count == 1) && (plan.stepMicros == nil || plan.keys.contains(.time))
-        var finished = [Key: [ResultValue]]()
+        var finished = [Key: GroupFigures]()
+        func figures(_ a: inout RawAccumulator) -> GroupFigures {
+            GroupFigures(cells: a.cells(plan.aggregates), sent: a.sent, lost: a.lost, endSent: a.endSent, endLost: a.endLost)
+        }
         func moveSlots(target ti: Int) {
             for s in used {
                 let k = key(target: ti, ttl: UInt8(s), address: .none, time: bucket)
                 if slotsComplete {
-                    finished[k] = slots[s].cells(plan.aggregates)
+                    finished[k] = figures(&slots[s])
                 } else if groups[k] == nil {
                     groups[k] = slots[s]
                 } else {
@@ -74,6 +93,8 @@ struct StatsExecutor {
         // The snapshot's time range walks every segment and head run: once, not per target.
         let windows = QueryWindows.split(plan.range, held: snapshot.timeRange)
         for (ti, t) in plan.targets.enumerated() {
+            // A target's runs come in time order, window by window.
+            var ends = EndToEnd()
             for window in windows {
                 try context.checkDeadline()
                 let (tables, p) = snapshot.runTables(of: t.id, in: window, fields: .timing)
@@ -103,13 +124,19 @@ struct StatsExecutor {
                                 if slots[s].sent == 0 { used.append(s) }
                                 slots[s].add(pr, target: Int32(ti), keepValues: keepValues, jitter: jitter)
                             }
+                            if endToEnd && !probes.isEmpty {
+                                ends.forEachProbe(destination: run.destination, probes: probes) { reached, _ in
+                                    slots[0].endSent += 1
+                                    if !reached { slots[0].endLost += 1 }
+                                }
+                            }
                         }
                     }
                 }
             }
             moveSlots(target: ti)
             if byTarget || ti == plan.targets.count - 1 {
-                for (k, var acc) in groups { finished[k] = acc.cells(plan.aggregates) }
+                for (k, var acc) in groups { finished[k] = figures(&acc) }
                 emit(finished, into: &out)
                 groups.removeAll(keepingCapacity: true)
                 finished.removeAll(keepingCapacity: true)
@@ -132,8 +159,12 @@ struct StatsExecutor {
         return k
     }
 
-    /// Appends one row per group, ordered by the keys in the order they were asked for.
-    private func emit(_ groups: [Key: [ResultValue]], into out: inout [[ResultValue]]) {
+    /// Appends one row per group, ordered by the keys in the order they were asked for, its
+    /// loss figures finished across the groups first.
+    private func emit(_ figures: [Key: GroupFigures], into out: inout [[ResultValue]]) {
+        var figures = figures
+        LossFigures(plan: plan).finish(&figures, partition: { Key(target: $0.target, ttl: 0, address: 0, bucket: $0.bucket) }, ttl: \.ttl)
+        let groups = figures.mapValues(\.cells)
         let catalog = snapshot.catalog
         var addressCache = [UInt32: IPAddress?]()
         func address(_ id: UInt32) -> IPAddress? {

@@ -75,7 +75,7 @@ public struct Parser {
         var list = [Aggregate]()
         repeat {
             guard case .word(let w) = current.kind, let a = Aggregate(name: w) else {
-                throw error("an aggregate (count, answered, lost, loss, min, max, mean, stddev, jitter, median or pNN such as p95)")
+                throw error("an aggregate (count, answered, lost, loss, reply_loss, silent, min, max, mean, stddev, jitter, median or pNN such as p95)")
             }
             index += 1
             if !list.contains(a) { list.append(a) }

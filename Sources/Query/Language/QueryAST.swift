@@ -50,8 +50,14 @@ public enum Aggregate: Sendable, Hashable {
     case answered
     /// Probes lost.
     case lost
-    /// Lost probes as a percentage of those sent.
+    /// The path's loss: end to end (the destination's) for a group that pools hops; at a hop,
+    /// the loss that every later hop shares; null at a silent hop.
     case loss
+    /// A hop's own loss: its lost probes as a percentage of those sent, including replies a
+    /// router did not send (ICMP rate limiting); null at a silent hop.
+    case replyLoss
+    /// 1 for a hop that never answered while a later one did, 0 otherwise.
+    case silent
     case min, max, mean
     /// Population standard deviation of the RTTs.
     case stddev
@@ -67,6 +73,8 @@ public enum Aggregate: Sendable, Hashable {
         case .answered: "answered"
         case .lost: "lost"
         case .loss: "loss"
+        case .replyLoss: "reply_loss"
+        case .silent: "silent"
         case .min: "min"
         case .max: "max"
         case .mean: "mean"
@@ -79,8 +87,8 @@ public enum Aggregate: Sendable, Hashable {
     /// What the value measures, for units in comparisons and output.
     public var unit: ValueUnit {
         switch self {
-        case .count, .answered, .lost: .count
-        case .loss: .percent
+        case .count, .answered, .lost, .silent: .count
+        case .loss, .replyLoss: .percent
         default: .milliseconds
         }
     }
@@ -100,6 +108,8 @@ public enum Aggregate: Sendable, Hashable {
         case "answered": self = .answered
         case "lost": self = .lost
         case "loss": self = .loss
+        case "reply_loss": self = .replyLoss
+        case "silent": self = .silent
         case "min": self = .min
         case "max": self = .max
         case "mean", "avg": self = .mean

@@ -24,6 +24,14 @@ public struct QueryPlan: Sendable {
     public let shownCount: Int
     /// The rollup tier a stats query reads, or nil for raw data.
     public let rollupTier: RollupTier?
+
+    /// Whether a stats query's groups pool every hop of their targets (no `ttl` or `address`
+    /// key, no hop clause): then its `loss` is the targets' end-to-end loss.
+    static func isEndToEnd(keys: [GroupKey], hops: [HopSelector]) -> Bool {
+        !keys.contains(.ttl) && !keys.contains(.address) && hops.isEmpty
+    }
+
+    var isEndToEnd: Bool { QueryPlan.isEndToEnd(keys: keys, hops: query.hops) }
     /// With `path`: per target, the dictionary paths of the routes asked for, in the plan's
     /// range. A run is read only if its path is among its target's; nil reads every run.
     public let runPaths: [TargetID: Set<PathID>]?
@@ -102,7 +110,8 @@ public enum QueryPlanner {
 
         var tier: RollupTier?
         if q.kind == .stats {
-            tier = try chooseTier(q, keys: keys, aggregates: aggregates, range: range, step: step, newest: held?.upperBound)
+            tier = try chooseTier(q, keys: keys, aggregates: aggregates, range: range, step: step, newest: held?.upperBound,
+                                  endToEndRollups: snapshot.holdsEndToEndRollups)
         }
         var targetsRead = targets
         var runPaths: [TargetID: Set<PathID>]?
@@ -322,9 +331,12 @@ public enum QueryPlanner {
     // MARK: - Source
 
     static func chooseTier(_ q: ParsedQuery, keys: [GroupKey], aggregates: [Aggregate], range: Range<Int64>, step: Int64?,
-                           newest: Int64?) throws(QueryError) -> RollupTier? {
+                           newest: Int64?, endToEndRollups: Bool = true) throws(QueryError) -> RollupTier? {
         guard q.source != .raw else { return nil }
         var why: String?
+        if QueryPlan.isEndToEnd(keys: keys, hops: q.hops) && aggregates.contains(.loss) && !endToEndRollups {
+            why = "segments written before version 4 keep no end-to-end rows for a target's loss"
+        }
         if keys.contains(.address) { why = "they are kept per hop, not per address" }
         if q.hops.contains(where: { if case .address = $0 { true } else { false } }) { why = "they are kept per hop, not per address" }
         if !q.routePaths.isEmpty { why = "they are kept per hop, not per path" }
