@@ -11,6 +11,9 @@ public struct TracerOutput: Sendable, Equatable {
     /// Probes the tracer sent past the destination (mtr keeps probing higher TTLs, which the
     /// destination answers again); counted here rather than stored as hops.
     public var probesBeyondDestination: Int
+    /// Origin AS numbers the tracer printed for addresses (traceroute `-A`). The store has no
+    /// place for them yet; hop-to-AS annotation comes with the BGP feed.
+    public var asNumbers: [IPAddress: UInt32] = [:]
 
     public init(destination: IPAddress?, probes: [ProbeReply], names: [IPAddress: String] = [:], probesBeyondDestination: Int = 0) {
         self.destination = destination

@@ -1,15 +1,19 @@
 import PathTSDB
 
 /// Reads what `traceroute` (Linux traceroute 2.1, any of its UDP, ICMP `-I` and TCP `-T`
-/// modes) and `tcptraceroute` print, with or without `-n`.
+/// modes, and `traceroute6`), the BSD and macOS traceroute, and `tcptraceroute` print, with or
+/// without `-n`.
 ///
 /// A hop line is its TTL followed by items: `*` (a probe that got no answer), an address (`ip`,
-/// or `name (ip)`) that the following times belong to, `N.NNN ms` (one probe's answer),
-/// annotations after a time (`!H`, `!N`, `!P`, `!X`, `!S`, `!F-mtu`, `!V`, `!C`, `!<code>`:
-/// ICMP unreachable codes), `[open]`/`[closed]` (tcptraceroute: the destination answered over
-/// TCP), and MPLS extensions (`<MPLS:L=…,E=…,S=…,T=…>`, several joined by `/`, from `-e`).
-/// Several addresses on one line are several responders at one TTL. Anything else is an error
-/// naming the line, the column and what was expected there.
+/// or `name (ip)`; an IPv6 link-local address may carry its zone, `fe80::1%eth0`, which is not
+/// kept) that the following times belong to, `N.NNN ms` (one probe's answer), annotations after
+/// a time (`!H`, `!N`, `!P`, `!X`, `!S`, `!F-mtu`, `!V`, `!C`, `!<code>` or `!code`: ICMP
+/// unreachable codes), `[open]`/`[closed]` (tcptraceroute: the destination answered over TCP),
+/// `[AS64500]` or `[*]` after an address (`-A`: its origin AS, kept in `asNumbers`), and MPLS
+/// extensions (`<MPLS:L=…,E=…,S=…,T=…>`, several joined by `/`, from `-e`). Several addresses on
+/// one line are several responders at one TTL; so are the indented lines without a TTL that
+/// BSD's traceroute prints for them. Anything else is an error naming the line, the column and
+/// what was expected there.
 public struct TracerouteTextParser: Sendable {
     public let method: TraceMethod
     public let source: String
@@ -27,24 +31,36 @@ public struct TracerouteTextParser: Sendable {
         var destination = self.destination
         var probes = [ProbeReply]()
         var names = [IPAddress: String]()
+        var asNumbers = [IPAddress: UInt32]()
         var lastTTL = 0
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = index + 1
             let tokens = Token.split(rawLine)
             guard let first = tokens.first else { continue }
-            if first.text == "traceroute" || first.text == "Tracing" {
+            if first.text == "traceroute" || first.text == "traceroute6" || first.text == "Tracing" {
                 destination = try header(tokens, line: line) ?? destination
                 continue
             }
             if first.text == "Selected" { continue }  // tcptraceroute: "Selected device …"
+            // BSD and macOS: another responder at the last TTL, on an indented line of its own.
+            if lastTTL > 0, first.column > 1, Int(first.text) == nil, rawLine.first == " " || rawLine.first == "\t" {
+                probes += try hop(tokens[...], ttl: UInt8(lastTTL), destination: destination, names: &names, asNumbers: &asNumbers, line: line)
+                continue
+            }
             guard let ttl = Int(first.text), ttl >= 1, ttl <= 255 else {
                 throw error("expected a hop number or a header line, found \"\(first.text)\"", line, first.column)
             }
             guard ttl > lastTTL else { throw error("hop \(ttl) after hop \(lastTTL)", line, first.column) }
             lastTTL = ttl
-            probes += try hop(tokens.dropFirst(), ttl: UInt8(ttl), destination: destination, names: &names, line: line)
+            probes += try hop(tokens.dropFirst(), ttl: UInt8(ttl), destination: destination, names: &names, asNumbers: &asNumbers, line: line)
         }
-        return TracerOutput(destination: destination, probes: probes, names: names)
+        guard destination != nil || probes.isEmpty else {
+            throw error("no header line names the destination (\"traceroute to HOST (ADDRESS), …\"): give it with --destination",
+                        1, 1)
+        }
+        var out = TracerOutput(destination: destination, probes: probes, names: names)
+        out.asNumbers = asNumbers
+        return out
     }
 
     private func error(_ message: String, _ line: Int, _ column: Int) -> ProbeError {
@@ -62,7 +78,7 @@ public struct TracerouteTextParser: Sendable {
     }
 
     private func hop(_ tokens: ArraySlice<Token>, ttl: UInt8, destination: IPAddress?,
-                     names: inout [IPAddress: String], line: Int) throws(ProbeError) -> [ProbeReply] {
+                     names: inout [IPAddress: String], asNumbers: inout [IPAddress: UInt32], line: Int) throws(ProbeError) -> [ProbeReply] {
         var out = [ProbeReply]()
         var address: IPAddress?
         var labels = [MPLSLabel]()
@@ -74,10 +90,11 @@ public struct TracerouteTextParser: Sendable {
                 out.append(.lost(ttl: ttl))
             } else if let value = Double(t.text), i + 1 < tokens.endIndex, tokens[i + 1].text == "ms" {
                 guard let from = address else { throw error("a time before any address", line, t.column) }
-                // tcptraceroute times replies by libpcap's clock and probes by another; under load
-                // a reply can show up to a few tenths of a millisecond "before" its probe. Such a
-                // reply is kept at 0 µs; anything more negative is a broken output.
-                guard value > -1, value < 4_294_967 else { throw error("time \(t.text) ms out of range", line, t.column) }
+                // tcptraceroute stamps a reply with libpcap's (kernel) time but its probe with
+                // the time it read after sending, so a busy machine shows replies before their
+                // probes (10 ms early seen on 2 cores): the true RTT was below that delay. Such a
+                // reply is kept, at 0 µs; more than a second early is a broken output.
+                guard value > -1000, value < 4_294_967 else { throw error("time \(t.text) ms out of range", line, t.column) }
                 let v6 = !from.isIPv4
                 var kind = from == destination ? ReplyKind.destination(method, v6: v6) : ReplyKind.intermediate(v6: v6)
                 if tcpAnswer { kind = ReplyKind.tcpAnswer }
@@ -86,11 +103,22 @@ public struct TracerouteTextParser: Sendable {
                 i += 1  // "ms"
             } else if t.text.hasPrefix("!") {
                 guard let last = out.last, !last.isLoss else { throw error("annotation \(t.text) without a time before it", line, t.column) }
-                guard let code = unreachableCode(String(t.text.dropFirst()), v6: !(last.address?.isIPv4 ?? true)) else {
+                // `!<10>` (Linux) and `!10` (BSD) are the same code.
+                let tag = String(t.text.dropFirst()).trimmingCharacters(in: "<>")
+                guard let code = unreachableCode(tag, v6: !(last.address?.isIPv4 ?? true)) else {
                     throw error("unknown annotation \(t.text) (expected !H, !N, !P, !S, !F, !X, !V, !C or !<code>)", line, t.column)
                 }
                 out[out.count - 1].icmpType = code.0
                 out[out.count - 1].icmpCode = code.1
+            } else if t.text.hasPrefix("[AS") || t.text == "[*]" {
+                // `-A`: the address's origin AS, or `[*]` when the lookup found none.
+                guard let a = address else { throw error("\(t.text) before any address", line, t.column) }
+                if t.text != "[*]" {
+                    guard t.text.hasSuffix("]"), let asn = UInt32(t.text.dropFirst(3).dropLast()) else {
+                        throw error("malformed AS number \(t.text) (expected [AS64500] or [*])", line, t.column)
+                    }
+                    asNumbers[a] = asn
+                }
             } else if t.text == "[open]" || t.text == "[closed]" {
                 guard address != nil else { throw error("\(t.text) before any address", line, t.column) }
                 tcpAnswer = true
@@ -98,7 +126,7 @@ public struct TracerouteTextParser: Sendable {
                 labels = try mpls(t, line: line)
             } else if t.text.hasPrefix("(") {
                 throw error("an address in parentheses without a name before it", line, t.column)
-            } else if let a = IPAddress(t.text) {
+            } else if let a = TracerouteTextParser.address(t.text) {
                 address = a
                 labels = []
                 tcpAnswer = false
@@ -106,7 +134,7 @@ public struct TracerouteTextParser: Sendable {
                 if i + 1 < tokens.endIndex, tokens[i + 1].text == "(\(t.text))" { i += 1 }
             } else if i + 1 < tokens.endIndex, tokens[i + 1].text.hasPrefix("("), tokens[i + 1].text.hasSuffix(")") {
                 let inner = String(tokens[i + 1].text.dropFirst().dropLast())
-                guard let a = IPAddress(inner) else { throw error("\"\(inner)\" is not an IP address", line, tokens[i + 1].column + 1) }
+                guard let a = TracerouteTextParser.address(inner) else { throw error("\"\(inner)\" is not an IP address", line, tokens[i + 1].column + 1) }
                 address = a
                 names[a] = t.text
                 labels = []
@@ -118,6 +146,14 @@ public struct TracerouteTextParser: Sendable {
             i += 1
         }
         return out
+    }
+
+    /// An address as traceroute prints it; an IPv6 link-local address's zone (`%eth0`) is
+    /// dropped, as the store keeps addresses without one.
+    static func address(_ text: String) -> IPAddress? {
+        if let a = IPAddress(text) { return a }
+        guard let percent = text.firstIndex(of: "%"), text.contains(":") else { return nil }
+        return IPAddress(String(text[..<percent]))
     }
 
     /// ICMP unreachable type and code for traceroute's annotations (traceroute(8), RFC 792,
