@@ -46,21 +46,6 @@ public struct PathHops: Hashable, Sendable {
         return path
     }
 
-    /// Whether two probes of the run answered from different addresses at one TTL: then they
-    /// did not take one path, whatever flow the tracer meant to hold.
-    static func answersFromSeveralAddresses(_ probes: [ProbeRecord]) -> Bool {
-        var ttl: UInt8 = 0
-        var first = AddressID.none
-        for p in probes where !p.address.isNone {
-            if p.ttl != ttl {
-                ttl = p.ttl
-                first = p.address
-            } else if p.address != first {
-                return true
-            }
-        }
-        return false
-    }
 
     /// The address at `ttl` (1-based), `.none` past the end.
     @inlinable public func address(atTTL ttl: Int) -> AddressID {

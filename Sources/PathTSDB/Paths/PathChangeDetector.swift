@@ -36,8 +36,8 @@ struct PathChangeDetector: Sendable {
         var timeMicros: Int64
         /// The probes did not share one flow.
         var multiFlow: Bool
-        /// For multi-flow runs: answered probes at each TTL from 1.
-        var answeredPerTTL: [UInt32]
+        /// The run's probes, for a route's counts of answered probes per TTL.
+        var probes: [ProbeRecord]
     }
 
     /// How many flows a target's Paris runs may use and still be compared flow by flow: RIPE
@@ -127,8 +127,11 @@ struct PathChangeDetector: Sendable {
             routes[key] = LoadBalancedRoute(first: hops, reached: run.reached, destination: run.destination)
             return nil
         }
+        // Answered probes at each TTL from 1, for branches gone unseen.
+        var answered = [UInt32](repeating: 0, count: Int(run.probes.last?.ttl ?? 0))
+        for p in run.probes where !p.address.isNone { answered[Int(p.ttl) - 1] += 1 }
         let outcome = route.observe(hops, reached: run.reached, destination: run.destination, timeMicros: run.timeMicros,
-                                    answeredPerTTL: run.answeredPerTTL)
+                                    answeredPerTTL: answered)
         routes[key] = route
         guard case let .changed(time, oldSets, newSets, oldReached, newReached, destinationChanged) = outcome else { return nil }
         var flags: PathChangeEvent.Flags = .loadBalanced

@@ -32,13 +32,14 @@ struct HeadIngester {
         var events = [PathChangeEvent]()
         table.reserveCapacity(runs: runs.count, probes: runs.reduce(0) { $0 + $1.probes.count })
         var probes = [ProbeRecord]()
-        var answered = [UInt32]()
         for run in runs {
             probes.removeAll(keepingCapacity: true)
             var labels = [[MPLSLabel]]()
             // The probes of one hop mostly answer from one address: intern it once.
             var lastAddress: IPAddress?
             var lastAddressID = AddressID.none
+            // Whether two probes answered from different addresses at one TTL.
+            var ttlOfFirst: UInt8 = 0, firstAtTTL = AddressID.none, severalAtOneTTL = false
             for p in run.probes {
                 var rec = ProbeRecord(ttl: p.ttl, replyTTL: p.replyTTL, icmpType: p.icmpType, icmpCode: p.icmpCode,
                                       address: .none, rttMicros: p.rttMicros, mplsIndex: 0)
@@ -48,6 +49,12 @@ struct HeadIngester {
                         lastAddressID = catalog.intern(address: a)
                     }
                     rec.address = lastAddressID
+                    if p.ttl != ttlOfFirst {
+                        ttlOfFirst = p.ttl
+                        firstAtTTL = lastAddressID
+                    } else if lastAddressID != firstAtTTL {
+                        severalAtOneTTL = true
+                    }
                 }
                 if !p.mplsLabels.isEmpty {
                     labels.append(p.mplsLabels)
@@ -59,7 +66,7 @@ struct HeadIngester {
             let vantage = catalog.intern(vantage: run.vantage)
             // Probes that did not share one flow may each have taken another branch: their
             // path keeps every address per TTL, and the route, not the path, is compared.
-            let multiFlow = !run.method.pinsFlow || PathHops.answersFromSeveralAddresses(probes)
+            let multiFlow = !run.method.pinsFlow || severalAtOneTTL
             let path = multiFlow ? catalog.intern(path: PathHops.withBranches(probes: probes)) : internPath(of: probes, target: target)
             let record = RunRecord(target: target, vantage: vantage, method: run.method, flowID: run.flowID, reached: run.reached,
                                    startMicros: run.startMicros, endMicros: run.endMicros,
@@ -69,12 +76,9 @@ struct HeadIngester {
             } else {
                 table.append(run: record, probes: probes) { labels[Int($0.mplsIndex) - 1] }
             }
-            answered.removeAll(keepingCapacity: true)
-            answered.append(contentsOf: repeatElement(0, count: Int(probes.last?.ttl ?? 0)))
-            for p in probes where !p.address.isNone { answered[Int(p.ttl) - 1] += 1 }
             let observation = PathChangeDetector.Observation(
                 target: target, vantage: vantage, flow: run.flowID, path: path, reached: run.reached,
-                destination: record.destination, timeMicros: run.startMicros, multiFlow: multiFlow, answeredPerTTL: answered)
+                destination: record.destination, timeMicros: run.startMicros, multiFlow: multiFlow, probes: probes)
             if let e = detector.observe(observation, catalog: &catalog) { events.append(e) }
         }
         return HeadBlock(table: table, events: events, walSequence: walSequence)
