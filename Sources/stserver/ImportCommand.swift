@@ -70,7 +70,12 @@ struct ImportCommand: ParsableCommand {
         case .atlas:
             preconditionFailure("Atlas files are streamed")
         case .scamperJSON:
-            return try ScamperJSONParser(source: file).parse(text).map {
+            let traces = try ScamperJSONParser(source: file).parse(text)
+            // A file with no trace is not an empty import: it is the wrong file, or scamper failed.
+            guard !traces.isEmpty else {
+                throw ProbeError(.malformedInput, "no trace in the file (scamper JSON holds objects of \"type\": \"trace\")", source: file)
+            }
+            return try traces.map {
                 try run($0.output, method: $0.method, flow: $0.flowID, start: $0.startMicros > 0 ? $0.startMicros : start)
             }
         case .traceroute:
@@ -125,6 +130,9 @@ struct ImportCommand: ParsableCommand {
                     progress.update("\(file): \(Format.grouped(results)) results, \(Format.grouped(samples)) RTT samples, \(Format.grouped(rate)) samples/s")
                 }
                 bytes += summary.bytes
+                guard summary.results > 0 else {
+                    throw ProbeError(.malformedInput, "no traceroute result in the file", source: file)
+                }
                 if summary.lateReplies + summary.duplicateReplies + summary.hopErrors + summary.trailers > 0 {
                     StandardError.write("\(file): not stored as probes: \(summary.lateReplies) late replies, \(summary.duplicateReplies) duplicate replies, \(summary.hopErrors) hops reporting an error, \(summary.trailers) hop-255 trailers\n")
                 }

@@ -112,6 +112,19 @@ import Testing
         #expect(r.stderr.contains("is locked by pid \(p.processIdentifier)"))
     }
 
+    /// A file that yields no trace at all is an error, not "imported 0 results".
+    @Test(arguments: [("scamper-json", #"{"type":"cycle-start","list_name":"default","id":0,"hostname":"vm","start_time":1795569680}"#, "no trace in the file"),
+                      ("atlas", "\n\n", "no traceroute result in the file")])
+    func aFileWithNoTraceIsMalformedInput(_ format: String, _ content: String, _ message: String) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let file = dir.path + "/empty.json"
+        try Data(content.utf8).write(to: URL(fileURLWithPath: file))
+        let r = try stserver(["import", "--data", dir.path + "/store", "--format", format, file])
+        #expect(r.status == 65, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains(message) && r.stderr.contains("empty.json"), "\(r.stderr)")
+    }
+
     @Test func missingInputFileExitsWithNoInput() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
