@@ -96,7 +96,7 @@ struct LoadBalancedRoute: Sendable, Equatable {
         if knownBeside {
             // Another branch, seen beside a known one in the same run.
             let old = sets, oldReached = lastReached, oldDestination = lastDestination, wasLearning = isLearning
-            for t in newAtTTL { sets[t] = Array(Set(sets[t] + seen[t])).sorted() }
+            for t in newAtTTL { sets[t] = LoadBalancedRoute.union(sets[t], seen[t]) }
             let outcome = fitted(seen, reached: reached, destination: destination, timeMicros: timeMicros, answeredPerTTL: answeredPerTTL)
             if wasLearning { return outcome }
             return .changed(timeMicros: timeMicros, oldSets: old, newSets: sets, oldReached: oldReached, newReached: reached,
@@ -131,12 +131,12 @@ struct LoadBalancedRoute: Sendable, Equatable {
     private mutating func fitted(_ seen: [[AddressID]], reached: Bool, destination: AddressID, timeMicros: Int64,
                                  answeredPerTTL: [UInt32]) -> Outcome {
         let previousReached = lastReached, previousDestination = lastDestination
-        if let c = candidate, isNew(c.sets, answeredIn: seen) {
+        if let c = candidate, refutes(c.sets, answeredIn: seen) {
             // Known addresses where the candidate differs refute it: a branch not seen before
             // while the route is new, a blip after that.
             if isLearning {
                 for t in c.sets.indices where t < sets.count && !c.sets[t].isEmpty && !sets[t].isEmpty {
-                    sets[t] = Array(Set(sets[t] + c.sets[t])).sorted()
+                    sets[t] = LoadBalancedRoute.union(sets[t], c.sets[t])
                 }
             }
             candidate = nil
@@ -169,9 +169,10 @@ struct LoadBalancedRoute: Sendable, Equatable {
                         destinationChanged: previousDestination != destination)
     }
 
-    /// Whether the run answered, at some TTL where the candidate has an address the route
-    /// lacks, from a known address: the old route is still there.
-    private func isNew(_ candidate: [[AddressID]], answeredIn seen: [[AddressID]]) -> Bool {
+    /// Whether a run that fitted the route refutes the candidate: it answered (from a known
+    /// address, as it fitted) at some TTL where the candidate has an address the route lacks, so
+    /// the old route is still there.
+    private func refutes(_ candidate: [[AddressID]], answeredIn seen: [[AddressID]]) -> Bool {
         candidate.indices.contains { t in
             t < seen.count && !seen[t].isEmpty && candidate[t].contains { !(t < sets.count && sets[t].contains($0)) }
         }
@@ -199,10 +200,14 @@ struct LoadBalancedRoute: Sendable, Equatable {
         }
     }
 
+    /// Two routes' addresses together, TTL by TTL.
     static func union(_ a: [[AddressID]], _ b: [[AddressID]]) -> [[AddressID]] {
-        (0..<max(a.count, b.count)).map { t in
-            Array(Set((t < a.count ? a[t] : []) + (t < b.count ? b[t] : []))).sorted()
-        }
+        (0..<max(a.count, b.count)).map { t in union(t < a.count ? a[t] : [], t < b.count ? b[t] : []) }
+    }
+
+    /// The addresses of one TTL of both, sorted, each once.
+    static func union(_ a: [AddressID], _ b: [AddressID]) -> [AddressID] {
+        Array(Set(a + b)).sorted()
     }
 
     // MARK: - Persistence (the detector state block, version 4)
