@@ -50,12 +50,7 @@ final class CatalogFile {
         let entries = catalog.entries(after: persisted)
         guard !entries.isEmpty else { return }
         if fileVersion < 2, entries.contains(where: { if case .path(let p) = $0 { p.isLoadBalanced } else { false } }) {
-            // Only the version field changes; a crash after it leaves a version 2 file holding
-            // version 1's records, which version 2 reads.
-            var v = [UInt8]()
-            v.appendLE(CatalogFile.version)
-            try file.write(v, at: 4)
-            try file.sync()
+            try RecordLog.markVersion(CatalogFile.version, of: file)
             fileVersion = CatalogFile.version
         }
         var out = [UInt8]()

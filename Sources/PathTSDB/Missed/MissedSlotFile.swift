@@ -42,10 +42,7 @@ final class MissedSlotFile {
     /// Makes `slots` durable, one record each.
     func append(_ slots: [MissedSlot]) throws(StorageError) {
         if fileVersion < 2, slots.contains(where: \.needsVersion2) {
-            var v = [UInt8]()
-            v.appendLE(MissedSlotFile.version)
-            try file.write(v, at: 4)
-            try file.sync()
+            try RecordLog.markVersion(MissedSlotFile.version, of: file)
             fileVersion = MissedSlotFile.version
         }
         var out = [UInt8]()

@@ -79,6 +79,17 @@ enum RecordLog {
         return (bytes, found)
     }
 
+    /// Marks `file` as `version` in place: only the header's version field changes, then it is
+    /// synced. For a format whose new version only adds record kinds or fields, so that a crash
+    /// after the mark leaves a file of the new version holding the old one's records, which the
+    /// new version reads.
+    static func markVersion(_ version: UInt16, of file: PosixFile) throws(StorageError) {
+        var v = [UInt8]()
+        v.appendLE(version)
+        try file.write(v, at: 4)
+        try file.sync()
+    }
+
     /// Frames `body` as one record at the end of `out`.
     static func append(_ body: [UInt8], to out: inout [UInt8]) {
         out.appendLE(UInt32(body.count))
