@@ -55,13 +55,20 @@ struct LoadBalancedRoute: Sendable, Equatable {
                      destinationChanged: Bool)
     }
 
-    init(first path: PathHops, reached: Bool, destination: AddressID) {
-        sets = LoadBalancedRoute.sets(of: path)
+    /// A route of `sets`, known for `runsOnRoute` runs, the last of which `reached` the
+    /// `destination` (or did not).
+    init(sets: [[AddressID]], runsOnRoute: UInt32 = 1, reached: Bool, destination: AddressID) {
+        self.sets = sets
+        self.runsOnRoute = runsOnRoute
         lastReached = reached
         lastDestination = destination
-        runsOnRoute = 1
         unseen = [:]
         candidate = nil
+    }
+
+    /// The route a target's first run shows.
+    init(first path: PathHops, reached: Bool, destination: AddressID) {
+        self.init(sets: LoadBalancedRoute.sets(of: path), reached: reached, destination: destination)
     }
 
     var isLearning: Bool { runsOnRoute < LoadBalancedRoute.learningRuns }
@@ -237,9 +244,10 @@ struct LoadBalancedRoute: Sendable, Equatable {
 
     static func decode(_ c: inout ByteCursor) throws(StorageError) -> LoadBalancedRoute {
         let sets = try decodeSets(&c)
-        var route = LoadBalancedRoute(first: PathHops([]), reached: try c.readByte() != 0, destination: AddressID(rawValue: try readID(&c)))
-        route.sets = sets
-        route.runsOnRoute = UInt32(try c.readVarintInt(max: Int(UInt32.max)))
+        let reached = try c.readByte() != 0
+        let destination = AddressID(rawValue: try readID(&c))
+        var route = LoadBalancedRoute(sets: sets, runsOnRoute: UInt32(try c.readVarintInt(max: Int(UInt32.max))),
+                                      reached: reached, destination: destination)
         for _ in 0..<(try c.readVarintInt(max: 255 * 1024)) {
             let b = PathBranch(ttl: try c.readByte(), address: AddressID(rawValue: try readID(&c)))
             route.unseen[b] = UInt32(try c.readVarintInt(max: Int(UInt32.max)))

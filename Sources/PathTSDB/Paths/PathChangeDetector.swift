@@ -108,10 +108,7 @@ struct PathChangeDetector: Sendable {
             guard let p = catalog.path(of: state.path) else { continue }
             sets = LoadBalancedRoute.union(sets, LoadBalancedRoute.sets(of: p))
         }
-        var route = LoadBalancedRoute(first: PathHops(sets: sets), reached: reached, destination: destination)
-        route.sets = sets
-        route.runsOnRoute = UInt32(perFlow.count)
-        return route
+        return LoadBalancedRoute(sets: sets, runsOnRoute: UInt32(perFlow.count), reached: reached, destination: destination)
     }
 
     /// A change of a load-balanced route names the routes themselves, every branch at each TTL,
@@ -141,12 +138,12 @@ struct PathChangeDetector: Sendable {
         let first = (0..<max(oldSets.count, newSets.count)).first { t in
             (t < oldSets.count ? oldSets[t] : []) != (t < newSets.count ? newSets[t] : [])
         } ?? 0
-        func hopCount(_ sets: [[AddressID]]) -> Int { (sets.lastIndex { !$0.isEmpty } ?? -1) + 1 }
+        let oldHops = PathHops(sets: oldSets), newHops = PathHops(sets: newSets)
         return PathChangeEvent(
             target: run.target, vantage: run.vantage, timeMicros: time,
-            oldPath: catalog.intern(path: PathHops(sets: oldSets)), newPath: catalog.intern(path: PathHops(sets: newSets)),
+            oldPath: catalog.intern(path: oldHops), newPath: catalog.intern(path: newHops),
             firstDifferingTTL: UInt8(clamping: first + 1),
-            oldHopCount: UInt8(clamping: hopCount(oldSets)), newHopCount: UInt8(clamping: hopCount(newSets)), flags: flags)
+            oldHopCount: UInt8(clamping: oldHops.hopCount), newHopCount: UInt8(clamping: newHops.hopCount), flags: flags)
     }
 
     /// Whether `other` shows the change from `old` to `new`: at some TTL where `new` answered and
