@@ -86,16 +86,6 @@ public struct PathHops: Hashable, Sendable {
         return long.hops[(shortCount - 1)..<(long.hops.count - 1)].allSatisfy(\.isNone)
     }
 
-    /// Whether the paths have the same length and the same hops from `ttl` on, an unresponsive
-    /// hop matching any address.
-    public func agrees(with other: PathHops, fromTTL ttl: Int) -> Bool {
-        guard hops.count == other.hops.count, ttl >= 1 else { return false }
-        for i in (ttl - 1)..<hops.count where hops[i] != other.hops[i] && !hops[i].isNone && !other.hops[i].isNone {
-            return false
-        }
-        return true
-    }
-
     /// The first TTL at which the paths differ (counting an unresponsive hop as a difference),
     /// or nil when they are equal.
     public func firstDifference(from other: PathHops) -> Int? {
