@@ -18,7 +18,6 @@ public struct EndToEnd: Sendable {
     public init() {}
 
     /// Calls `body(reached, rttMicros)` for each destination probe of the next run.
-    @inlinable
     public mutating func forEachProbe(destination: AddressID, probes: some Collection<ProbeRecord>,
                                       _ body: (_ reached: Bool, _ rttMicros: UInt32) -> Void) {
         var reachedAt: UInt8 = 0
@@ -28,7 +27,7 @@ public struct EndToEnd: Sendable {
                 break
             }
         }
-        let known = knownTTL
+        let known = lastTTL
         if known != 0 && (reachedAt == 0 || known < reachedAt) {
             // Nothing answered at the TTL the destination had: its probes there were lost.
             var sent = 0, answered = false
@@ -42,14 +41,11 @@ public struct EndToEnd: Sendable {
             }
         }
         if reachedAt != 0 {
-            learn(reachedAt)
+            lastTTL = reachedAt
             for p in probes where p.ttl == reachedAt { body(p.address == destination, p.rttMicros) }
             return
         }
         guard let last = probes.max(by: { $0.ttl < $1.ttl })?.ttl else { return }
         for p in probes where p.ttl == last { body(false, 0) }
     }
-
-    @usableFromInline var knownTTL: UInt8 { lastTTL }
-    @usableFromInline mutating func learn(_ ttl: UInt8) { lastTTL = ttl }
 }
