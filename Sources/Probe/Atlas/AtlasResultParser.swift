@@ -73,12 +73,7 @@ struct AtlasResultParser {
             } else if key.equals("type") {
                 type = try s.string()
             } else if key.equals("error") {
-                if try s.peek() == 0x22 {
-                    failure = try s.string()
-                } else {
-                    failure = "error"
-                    try s.skipValue()
-                }
+                failure = try errorText(&s)
             } else {
                 try s.skipValue()
             }
@@ -153,13 +148,13 @@ struct AtlasResultParser {
                     }
                 } else if key.equals("error") {
                     hadError = true
-                    if try s.peek() == 0x22 { errorText = try s.string() } else { try s.skipValue() }
+                    errorText = try self.errorText(&s)
                 } else {
                     try s.skipValue()
                 }
             }
-            if hop == nil, hadError {
-                failure = errorText ?? "error"
+            if hop == nil, let errorText {
+                failure = errorText
                 tally.hopErrors += 1
                 return
             }
@@ -227,6 +222,15 @@ struct AtlasResultParser {
         guard rtt >= 0 && rtt <= Int64(UInt32.max) else { throw JSONScanner.Failure(offset: at, message: "rtt out of range") }
         return ProbeReply(ttl: 0, address: from, rttMicros: UInt32(rtt), replyTTL: UInt8(clamping: ttl),
                           icmpType: errType ?? 11, icmpCode: errType == nil ? 0 : errCode, mplsLabels: labels)
+    }
+
+    /// An `error` member's words: its string, or `error` when Atlas gave something else.
+    private func errorText(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> String {
+        guard try s.peek() == 0x22 else {
+            try s.skipValue()
+            return "error"
+        }
+        return try s.string()
     }
 
     /// Atlas's `err`: a letter as traceroute prints it (!N, !H, !A, !P, !p, !h…) or an ICMP
