@@ -179,9 +179,7 @@ public final class NativeProber: Sendable {
     /// The flow a target keeps when none is configured: a hash of its address, in the upper
     /// half of the port range (and never 0), the same on every run.
     static func pinnedFlow(for destination: IPAddress) -> UInt16 {
-        var h: UInt32 = 2_166_136_261
-        for b in destination.bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
-        return 33_000 &+ UInt16(truncatingIfNeeded: h % 30_000)
+        33_000 &+ UInt16(truncatingIfNeeded: FNV1a.hash(destination.bytes) % 30_000)
     }
 
     /// The target's address: itself, or its name resolved (the first address getaddrinfo gives).

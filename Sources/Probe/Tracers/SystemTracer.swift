@@ -176,9 +176,7 @@ public struct SystemTracer: Sendable {
     /// A flow id (a source port, or an ICMP checksum) from 20000 to 59999, the same for every
     /// trace of `target`: FNV-1a of its name.
     static func pinnedFlow(for target: TargetName) -> UInt16 {
-        var h: UInt32 = 2_166_136_261
-        for b in target.text.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
-        return UInt16(20_000 + h % 40_000)
+        UInt16(20_000 + FNV1a.hash(target.text.utf8) % 40_000)
     }
 
     private func unsupported(_ method: TraceMethod) -> ProbeError {
