@@ -30,8 +30,7 @@ struct StatsExecutor {
                 let (rows, p) = snapshot.rollups(of: t.id, tier: tier, in: plan.range, endToEnd: endToEnd)
                 problems += p
                 for r in rows {
-                    if r.ttl == 0 {
-                        guard endToEnd else { continue }
+                    if r.ttl == 0 {  // asked for only when endToEnd
                         let k = key(target: ti, ttl: 0, address: .none, time: r.bucketMicros)
                         if ends[k] != nil { ends[k]?.merge(r) } else { ends[k] = r }
                         continue
