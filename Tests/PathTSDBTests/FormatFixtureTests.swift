@@ -55,3 +55,34 @@ import Testing
         try FileManager.default.removeItem(atPath: fixture + "/LOCK")
     }
 }
+
+/// Files of version 1 that a newer record arrives in are marked version 2 in place, and every
+/// record, old and new, reads back.
+@Suite struct InPlaceVersionMarkTests {
+    @Test func aVersion1CatalogAndMissedFileBecomeVersion2WhenTheyNeedIt() throws {
+        let dir = try FormatFixtureTests.copy(version: 3)
+        defer { dir.remove() }
+        #expect(fileBytes(dir.path + "/catalog.ptc")[4] == 1 && fileBytes(dir.path + "/missed.ptm")[4] == 1)
+        var o = StoreOptions()
+        o.walSync = .never
+        var store = try PathStore(directory: dir.path, options: o)
+        let pathsBefore = store.snapshot().catalog.paths.count
+        // A classic run that heard two addresses at TTL 1: a load-balanced path (record kind 5).
+        let a = IPAddress(v4: 0x0A00_0001), b = IPAddress(v4: 0x0A00_0002), d = IPAddress(v4: 0x0A00_0009)
+        let start: Int64 = 1_796_000_000_000_000
+        try store.append([TraceRun(target: "classic", vantage: "v", method: .udp, flowID: 0, startMicros: start, endMicros: start + 1,
+                                   destination: d, reached: true,
+                                   probes: [ProbeReply(ttl: 1, address: a, rttMicros: 10), ProbeReply(ttl: 1, address: b, rttMicros: 11),
+                                            ProbeReply(ttl: 2, address: d, rttMicros: 20)])])
+        try store.recordMissed([MissedSlot(target: "classic", vantage: "v", slotMicros: start, reason: .failed, detail: "no such tool")])
+        try store.close()
+        #expect(fileBytes(dir.path + "/catalog.ptc")[4] == 2 && fileBytes(dir.path + "/missed.ptm")[4] == 2)
+        store = try PathStore(directory: dir.path, options: o)
+        let snap = store.snapshot()
+        #expect(store.recovery.problems.isEmpty)
+        #expect(snap.catalog.paths.count > pathsBefore && snap.catalog.paths.contains { $0.isLoadBalanced })
+        #expect(snap.missedSlots.last == MissedSlot(target: "classic", vantage: "v", slotMicros: start, reason: .failed, detail: "no such tool"))
+        expectSameRuns(snap.allTraceRuns().filter { $0.target != "classic" }, FormatFixtureTests.runs)
+        try store.close()
+    }
+}
