@@ -6,7 +6,7 @@
 For a store directory it reads the catalog (every record), the missed-slot file and the
 write-ahead log (every run batch, LZ4 included), then every file in segments/ and rollups/:
 header and footer, index block, events block, rollup blocks and chunk blocks (every column, and
-the RTT section: rANS symbols, raw bits, escapes and each series' model, for versions 1 to 4),
+the RTT section: rANS symbols, raw bits, escapes and each series' model, for versions 1 to 5),
 checking every checksum it reads; the chunks' series need the catalog's paths. It prints what
 each holds, and checks that the parts agree: every sketch holds its row's replies, and each
 1-hour rollup row is exactly what the chunk's probes of that TTL and hour make (probes sent and
@@ -149,12 +149,13 @@ def zstd_frame(c, stored, raw_length):
     return raw
 
 
-def rollup_rows(raw, what):
-    """The rollup block's rows (FORMAT.md, "Rollup block body")."""
+def rollup_rows(raw, what, version):
+    """The rollup block's rows (FORMAT.md, "Rollup block body"); version 5 adds stream 10,
+    each row's untimed replies."""
     c = Cursor(raw, what)
     n = c.varint()
-    streams = [Cursor(c.take(c.varint()), f"{what}, stream {i}") for i in range(10)]
-    series, gaps, sent_s, lost_s, min_s, max_s, sum_s, head_s, key_s, count_s = streams
+    streams = [Cursor(c.take(c.varint()), f"{what}, stream {i}") for i in range(11 if version >= 5 else 10)]
+    series, gaps, sent_s, lost_s, min_s, max_s, sum_s, head_s, key_s, count_s = streams[:10]
     rows = []
     while len(rows) < n:
         tier, ttl, count = series.byte(), series.byte(), series.varint()
@@ -172,20 +173,25 @@ def rollup_rows(raw, what):
             if lost > sent:
                 lost_s.fail(f"{lost} lost of {sent} sent")
             row = dict(tier=tier, ttl=ttl, bucket=bucket * TIER_MICROS[tier], sent=sent, lost=lost,
-                       min=None, max=None, sum=0, bins=[], zeros=0)
-            if sent > lost:
+                       min=None, max=None, sum=0, bins=[], zeros=0, untimed=0)
+            if version >= 5:
+                row["untimed"] = streams[10].varint()
+                if row["untimed"] > sent - lost:
+                    streams[10].fail(f"{row['untimed']} untimed of {sent - lost} replies")
+            timed = sent - lost - row["untimed"]
+            if timed:
                 minimum += min_s.zigzag()
                 row["min"] = minimum
                 row["max"] = minimum + max_s.varint()
-                row["sum"] = sum_s.varint() + minimum * (sent - lost)
+                row["sum"] = sum_s.varint() + minimum * timed
                 row["zeros"], bins = head_s.varint(), head_s.varint()
                 key = sketch_key(minimum)
                 for b in range(bins):
                     key = key + key_s.zigzag() if b == 0 else key + 1 + key_s.varint()
                     row["bins"].append((key, count_s.varint() + 1))
                 held = row["zeros"] + sum(in_bin for _, in_bin in row["bins"])
-                if held != sent - lost:
-                    count_s.fail(f"sketch holds {held} values, the row {sent - lost} replies")
+                if held != timed:
+                    count_s.fail(f"sketch holds {held} values, the row {timed} timed replies")
             rows.append(row)
     for s in [c] + streams:
         if s.pos != len(s.data):
@@ -298,7 +304,7 @@ def read_wal(directory):
         data = open(os.path.join(wal, name), "rb").read()
         what = f"wal/{name}"
         c = Cursor(data, what)
-        file_header(c, b"PTWL")
+        wal_version = file_header(c, b"PTWL", (1, 2))
         first = c.fixed("<Q")
         if int(name[:-4]) != first:
             c.fail(f"first sequence {first}, the name says {name[:-4]}")
@@ -331,7 +337,10 @@ def read_wal(directory):
                 n = batch.byte()
                 if n not in (4, 16):
                     batch.fail(f"destination of {n} bytes")
-                batch.take(n), batch.byte()
+                batch.take(n)
+                run_flags = batch.byte()
+                if run_flags & ~(7 if wal_version >= 2 else 1):
+                    batch.fail(f"run flags {run_flags}")
                 totals["runs"] += 1
                 for _ in range(batch.varint()):
                     batch.byte()
@@ -343,11 +352,30 @@ def read_wal(directory):
                         batch.take(3)
                         if flags & 4:
                             batch.take(4 * batch.varint())
-                        totals["replies"] += 1
-                        totals["sum"] += rtt
+                        # A report's replies are untimed (2^32 - 1), the others timed.
+                        if (rtt == 0xFFFFFFFF) != bool(run_flags & 4):
+                            batch.fail("a reply's time does not match its run (a report's are untimed, a trace's timed)")
+                        if rtt != 0xFFFFFFFF:
+                            totals["replies"] += 1
+                            totals["sum"] += rtt
+                if run_flags & 4:
+                    figures(batch)
             if batch.pos != len(payload):
                 batch.fail("bytes left over after the last run")
     return totals
+
+
+def figures(c):
+    """A report's figures: count, then per hop TTL u8 and five varints (last, average, best,
+    worst, standard deviation), TTLs rising."""
+    last = 0
+    for _ in range(c.varint()):
+        ttl = c.byte()
+        if ttl <= last:
+            c.fail(f"report figures at TTL {ttl} after TTL {last}")
+        last = ttl
+        for _ in range(5):
+            c.varint()
 
 
 def columns_of(raw, what, count):
@@ -470,7 +498,10 @@ class Series:
         self.run_min, self.count, self.total = None, 0, 0
 
 
-def end_to_end(probes, destination, state):
+UNTIMED = "untimed"
+
+
+def end_to_end(probes, destination, state, interrupted=False):
     """A run's destination probes as (RTT or None), the target's runs taken in time order with
     `state` (the destination's TTL in the last run that reached it): those at the lowest TTL the
     destination answered from, a reply from another address counting as none; but if nothing
@@ -479,6 +510,8 @@ def end_to_end(probes, destination, state):
     the highest TTL, all None."""
     ttls = [ttl for ttl, v, address in probes if v is not None and address == destination and destination]
     reached = ttls[0] if ttls else 0
+    if interrupted and not reached:
+        return []  # stopped before it got there: it says nothing of the destination
     known = state.get("ttl", 0)
     if known and (not reached or known < reached):
         there = [v for ttl, v, _ in probes if ttl == known]
@@ -512,6 +545,7 @@ def decode_chunk(body, version, paths, what, offset):
     column = [Cursor(col, f"{what}, column {i}") for i, col in enumerate(cols)]
 
     starts, probes_per_run, path_ids, destinations, start, delta = [], [], [], [], 0, 0
+    reports, interrupted = [], []
     for i in range(run_count):
         if i == 0:
             start = column[0].zigzag()
@@ -520,11 +554,17 @@ def decode_chunk(body, version, paths, what, offset):
             start += delta
         starts.append(start)
         # duration, vantage, method, flow: read past (nothing here checks them); the destination
-        # for the end-to-end rollup rows; reached: read past
+        # for the end-to-end rollup rows; run flags (1 reached, 2 interrupted, 4 report)
         for read in (column[1].varint, column[2].varint, column[3].byte, column[4].zigzag):
             read()
         destinations.append(column[5].varint())
-        column[6].byte()
+        flags = column[6].byte()
+        if flags & ~(7 if version >= 5 else 1):
+            column[6].fail(f"run flags {flags}")
+        reports.append(bool(flags & 4))
+        interrupted.append(bool(flags & 2))
+        if flags & 4:
+            figures(column[18])
         path_ids.append(column[7].varint())
         probes_per_run.append(column[8].varint())
     if sum(probes_per_run) != probe_count:
@@ -544,7 +584,8 @@ def decode_chunk(body, version, paths, what, offset):
             address = column[11].varint() if status == 2 else on_path if status == 0 else 0
             answered = status == 2 or (status == 0 and on_path != 0)
             probes.append([ttl, (ttl, on_path) if answered else None, address])
-            replies += answered
+            # A report's replies have no RTT symbol.
+            replies += answered and not reports[i]
         runs.append(probes)
 
     rtt = Cursor(body[c.pos:], f"{what}, RTT section", offset + 8 + c.pos)
@@ -556,6 +597,9 @@ def decode_chunk(body, version, paths, what, offset):
         touched = []
         for p in probes:
             if p[1] is None:
+                continue
+            if reports[i]:
+                p[1] = UNTIMED
                 continue
             s = series.setdefault(p[1], Series())
             q = symbols[k]
@@ -583,9 +627,10 @@ def decode_chunk(body, version, paths, what, offset):
             p[1] = v
         for s in touched:
             s.end_run(version)
-        out.append((starts[i], [(ttl, v) for ttl, v, _ in probes], end_to_end(probes, destinations[i], state)))
-    # Reply details: reply TTL, ICMP type and code, MPLS label count and labels, per reply.
-    for _ in range(replies):
+        out.append((starts[i], [(ttl, v) for ttl, v, _ in probes], end_to_end(probes, destinations[i], state, interrupted[i])))
+    # Reply details: reply TTL, ICMP type and code, MPLS label count and labels, per reply
+    # (untimed ones too).
+    for _ in range(sum(1 for probes in runs for p in probes if p[1] is not None)):
         column[12].byte(), column[13].byte(), column[14].byte()
         column[16].take(4 * column[15].byte())
     for i, col in enumerate(column):
@@ -604,7 +649,7 @@ def read_segment(path, paths):
     if bytes(head.take(4)) != b"PTSG":
         head.fail("magic is not PTSG")
     version = head.fixed("<H")
-    if version not in (1, 2, 3, 4):
+    if version not in (1, 2, 3, 4, 5):
         head.fail(f"version {version} unknown")
     level, _, seg_id = head.byte(), head.byte(), head.fixed("<Q")
     min_start, max_start = head.fixed("<q"), head.fixed("<q")
@@ -653,10 +698,11 @@ def read_segment(path, paths):
     for e in entries:
         off, length = e["rollup"]
         what = f"{path} rollup block of target {e['target']}"
-        rows = rollup_rows(compressed(block(data, off, length, what), what, off), what)
+        rows = rollup_rows(compressed(block(data, off, length, what), what, off), what, version)
         for r in rows:
             # Hop rows count every probe once; the end-to-end rows (TTL 0) apart.
-            t = (ends if r["ttl"] == 0 else tiers).setdefault(r["tier"], dict(rows=0, sent=0, lost=0, sum=0))
+            t = (ends if r["ttl"] == 0 else tiers).setdefault(r["tier"], dict(rows=0, sent=0, lost=0, sum=0, untimed=0))
+            t["untimed"] += r["untimed"]
             t["rows"] += 1
             t["sent"] += r["sent"]
             t["lost"] += r["lost"]
@@ -675,18 +721,22 @@ def read_segment(path, paths):
             bucket = start // TIER_MICROS[1] * TIER_MICROS[1]
             # Version 4 on: TTL 0, the end-to-end row of each run's destination probes.
             for v in destination_probes if version >= 4 else []:
-                h = hourly.setdefault((0, bucket), dict(sent=0, lost=0, values=[]))
+                h = hourly.setdefault((0, bucket), dict(sent=0, lost=0, untimed=0, values=[]))
                 h["sent"] += 1
                 if v is None:
                     h["lost"] += 1
+                elif v is UNTIMED:
+                    h["untimed"] += 1
                 else:
                     h["values"].append(v)
             for ttl, v in probes:
                 raw["probes"] += 1
-                h = hourly.setdefault((ttl, bucket), dict(sent=0, lost=0, values=[]))
+                h = hourly.setdefault((ttl, bucket), dict(sent=0, lost=0, untimed=0, values=[]))
                 h["sent"] += 1
                 if v is None:
                     h["lost"] += 1
+                elif v is UNTIMED:
+                    h["untimed"] += 1
                 else:
                     h["values"].append(v)
                     raw["replies"] += 1
@@ -701,8 +751,8 @@ def read_segment(path, paths):
                 if x:
                     bins[sketch_key(x)] = bins.get(sketch_key(x), 0) + 1
             made = (h["sent"], h["lost"], min(v, default=None), max(v, default=None), sum(v),
-                    sorted(bins.items()), v.count(0))
-            kept = (r["sent"], r["lost"], r["min"], r["max"], r["sum"], r["bins"], r["zeros"])
+                    sorted(bins.items()), v.count(0), h["untimed"])
+            kept = (r["sent"], r["lost"], r["min"], r["max"], r["sum"], r["bins"], r["zeros"], r["untimed"])
             if made != kept:
                 raise FormatError(f"{what}: TTL {key[0]}, hour {key[1]}: the probes give (sent, lost, min, max, "
                                   f"sum) {made[:5]}, the rollup row {kept[:5]}")
@@ -754,7 +804,7 @@ def main():
         samples = sum(e["samples"] for e in s["entries"])
         hourly = s["tiers"].get(1)
         agrees = not runs or (hourly is not None and hourly["sent"] == probes
-                              and hourly["sent"] - hourly["lost"] == samples
+                              and hourly["sent"] - hourly["lost"] - hourly["untimed"] == samples
                               and (s["raw"]["runs"], s["raw"]["probes"], s["raw"]["replies"]) == (runs, probes, samples))
         failed = failed or not agrees
         if as_json:

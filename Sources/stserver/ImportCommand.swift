@@ -12,7 +12,11 @@ struct ImportCommand: ParsableCommand {
             atlas: RIPE Atlas traceroute results (one JSON object per line, or the Atlas API's JSON array). \
             scamper-json: scamper -O json output (any number of traces). \
             traceroute: the text of traceroute or tcptraceroute run with -n (one trace per file). \
-            mtr-raw: mtr --raw output (one trace per file; needs --destination). Use - for standard input.
+            mtr-raw: mtr --raw output (one trace per file; needs --destination). \
+            mtr-report: mtr --report or --report-wide text, run with -n or -b (one report per file; needs --destination). \
+            mtr-json: mtr --json output, run with -n or -b (one report per file). \
+            A report holds per-hop counts and figures, not probe times: its hops' sent and lost probes and the path are \
+            stored, its replies without a time, and its Last/Avg/Best/Wrst/StDev beside them. Use - for standard input.
             """)
 
     enum InputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -20,6 +24,8 @@ struct ImportCommand: ParsableCommand {
         case scamperJSON = "scamper-json"
         case traceroute
         case mtrRaw = "mtr-raw"
+        case mtrReport = "mtr-report"
+        case mtrJSON = "mtr-json"
     }
 
     @OptionGroup var store: DataOptions
@@ -36,16 +42,16 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: "traceroute, mtr-raw, scamper-json: the target name to store under (default: the destination address).")
     var target: String?
 
-    @Option(name: .long, help: "mtr-raw: the address mtr traced (its raw output does not say).")
+    @Option(name: .long, help: "mtr-raw, mtr-report, mtr-json: the address mtr traced (raw output and text reports do not say).")
     var destination: String?
 
-    @Option(name: .long, help: "traceroute, mtr-raw: the method traced with (udp, icmp, tcp).")
+    @Option(name: .long, help: "traceroute, mtr-raw, mtr-report, mtr-json: the method traced with (udp, icmp, tcp).")
     var method: String?
 
     @Option(name: .long, help: "traceroute, mtr-raw, scamper-json: the vantage point to store under.")
     var vantage: String = "import"
 
-    @Option(name: .long, help: "traceroute, mtr-raw: when the trace ran (RFC 3339; default: now).")
+    @Option(name: .long, help: "traceroute, mtr-raw, mtr-report, mtr-json: when the trace ran (RFC 3339; default: an mtr text report's Start: line, else now).")
     var time: String?
 
     @Argument(help: "Files to read (- for standard input).")
@@ -55,10 +61,11 @@ struct ImportCommand: ParsableCommand {
     func tracerRuns(_ file: String, bytes: inout Int64) throws -> [TraceRun] {
         let text = try readFile(file)
         bytes += Int64(text.utf8.count)
-        let start = try time.map { t -> Int64 in
+        let explicitStart = try time.map { t -> Int64 in
             guard let v = RFC3339.parse(t) else { throw ValidationError("--time takes an RFC 3339 time") }
             return v
-        } ?? WallClock.nowMicros()
+        }
+        let start = explicitStart ?? WallClock.nowMicros()
         func run(_ output: TracerOutput, method: TraceMethod, flow: UInt16 = 0, start: Int64) throws -> TraceRun {
             guard let r = output.run(target: target ?? output.destination?.description ?? "", vantage: vantage, method: method,
                                      flowID: flow, startMicros: start, endMicros: start) else {
@@ -88,6 +95,15 @@ struct ImportCommand: ParsableCommand {
             }
             let m = try methodOption(default: .icmp)
             return [try run(MtrRawParser(destination: d, method: m, source: file).parse(text), method: m, start: start)]
+        case .mtrReport, .mtrJSON:
+            let report = format == .mtrReport ? try MtrReportParser(source: file).parse(text) : try MtrJSONParser(source: file).parse(text)
+            guard let d = destination.flatMap(IPAddress.init) ?? report.destination else {
+                throw ValidationError(format == .mtrReport
+                    ? "mtr-report needs --destination ADDRESS: a text report names only the host mtr ran on"
+                    : "mtr-json needs --destination ADDRESS: the report's \"dst\" is not an address")
+            }
+            let m = try methodOption(default: .icmp)
+            return [try run(report.output(destination: d, method: m), method: m, start: explicitStart ?? report.startMicros ?? start)]
         }
     }
 
@@ -106,7 +122,7 @@ struct ImportCommand: ParsableCommand {
         try reportingErrors {
             let store = try PathStore(directory: store.data, options: options)
             var progress = ProgressLine()
-            var results = 0, probes = 0, samples = 0, failed = 0
+            var results = 0, probes = 0, samples = 0, failed = 0, interrupted = 0, reports = 0
             var bytes: Int64 = 0
             let reader = AtlasStreamReader()
             for file in files where format != .atlas {
@@ -115,7 +131,9 @@ struct ImportCommand: ParsableCommand {
                 results += runs.count
                 for r in runs {
                     probes += r.probes.count
-                    samples += r.probes.filter { !$0.isLoss }.count
+                    samples += r.probes.filter(\.isTimed).count
+                    if r.interrupted { interrupted += 1 }
+                    if r.figures != nil { reports += 1 }
                 }
             }
             for file in files where format == .atlas {
@@ -148,7 +166,10 @@ struct ImportCommand: ParsableCommand {
             try store.close()
             progress.finish()
             let secs = progress.elapsedSeconds
-            print("imported \(Format.grouped(results)) results\(failed > 0 ? " and \(Format.grouped(failed)) failed traces" : ""): \(Format.grouped(probes)) probes, \(Format.grouped(samples)) RTT samples, \(Format.grouped(Int(bytes))) bytes in \(Format.fixed(secs, 2)) s (\(Format.grouped(Int(Double(samples) / max(secs, 0.001)))) samples/s)")
+            var kinds = [String]()
+            if reports > 0 { kinds.append("\(Format.grouped(reports)) reports") }
+            if interrupted > 0 { kinds.append("\(Format.grouped(interrupted)) interrupted") }
+            print("imported \(Format.grouped(results)) results\(kinds.isEmpty ? "" : " (" + kinds.joined(separator: ", ") + ")")\(failed > 0 ? " and \(Format.grouped(failed)) failed traces" : ""): \(Format.grouped(probes)) probes, \(Format.grouped(samples)) RTT samples, \(Format.grouped(Int(bytes))) bytes in \(Format.fixed(secs, 2)) s (\(Format.grouped(Int(Double(samples) / max(secs, 0.001)))) samples/s)")
         }
     }
 }

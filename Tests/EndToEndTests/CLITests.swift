@@ -172,10 +172,24 @@ import Testing
         let missing = try stserver(["import", "--data", dir.path, "--format", "mtr-raw", fixtures + "/mtr-raw.txt"])
         #expect(missing.status == 64)
         #expect(missing.stderr.contains("mtr-raw needs --destination"))
+        let report = try stserver(["import", "--data", dir.path, "--format", "mtr-report", "--destination", "10.99.3.2", "--target", "lab-report",
+                                   fixtures + "/mtr-report-silent-loss-n.txt"])
+        #expect(report.stdout.hasPrefix("imported 1 results (1 reports): 60 probes, 0 RTT samples"), "\(report.stdout) \(report.stderr)")
+        let json = try stserver(["import", "--data", dir.path, "--format", "mtr-json", "--target", "lab-report",
+                                 "--time", "2026-12-04T19:02:00Z", fixtures + "/mtr-json-silent-loss.txt"])
+        #expect(json.stdout.hasPrefix("imported 1 results (1 reports): 60 probes, 0 RTT samples"), "\(json.stdout) \(json.stderr)")
+        let noDestination = try stserver(["import", "--data", dir.path, "--format", "mtr-report", fixtures + "/mtr-report-ecmp-n.txt"])
+        #expect(noDestination.status == 64 && noDestination.stderr.contains("mtr-report needs --destination ADDRESS"))
+        let names = try stserver(["import", "--data", dir.path, "--format", "mtr-report", "--destination", "10.99.3.2",
+                                  fixtures + "/mtr-report-ecmp-names.txt"])
+        #expect(names.status == 65 && names.stderr.contains("mtr-report-ecmp-names.txt:3:9: host \"r1.lab.test\" is not an address"), "\(names.stderr)")
+        let cut = try stserver(["import", "--data", dir.path, "--format", "traceroute", "--target", "lab-cut",
+                                fixtures + "/tr-interrupted-n.txt"])
+        #expect(cut.stdout.hasPrefix("imported 1 results (1 interrupted): 4 probes, 3 RTT samples"), "\(cut.stdout)")
         let bad = try stserver(["import", "--data", dir.path, "--format", "traceroute", "-"], input: Data(" 1  10.0.0.1  abc ms\n".utf8))
         #expect(bad.status == 65)
         #expect(bad.stderr == "stserver: -:1:15: expected '*', an address, a time in ms or an annotation, found \"abc\"\n")
         let info = try stserver(["info", "--data", dir.path, "--targets"])
-        #expect(info.stdout == "10.99.3.2\nlab\nlab-mtr\n")
+        #expect(info.stdout == "10.99.3.2\nlab\nlab-mtr\nlab-report\nlab-cut\n")
     }
 }

@@ -89,7 +89,7 @@ import Testing
                     let table = try segment.runs(of: target, catalog: snapshot.catalog)
                     raw.runs += table.runs.count
                     raw.probes += table.probes.count
-                    for p in table.probes where !p.isLoss {
+                    for p in table.probes where p.isTimed {
                         raw.replies += 1
                         raw.sum += UInt64(p.rttMicros)
                     }
@@ -129,7 +129,10 @@ import Testing
         let store = try PathStore(directory: dir.path, options: o)
         // target-2 is traced the classic way, its second probe at TTL 2 down another branch:
         // its paths are load-balanced (catalog record kind 5) and its route is in the state.
-        let runs = RunFactory.runs(count: 3 * 60 * 6).map { run in
+        // Some of target-1's runs are mtr reports and interrupted traces (version 5).
+        let runs = RunFactory.runs(count: 3 * 60 * 6).enumerated().map { i, run in
+            if run.target == "target-1" && i % 50 == 1 { return RunFactory.report(of: run) }
+            if run.target == "target-1" && i % 70 == 1 { return RunFactory.interrupted(run, after: 3) }
             guard run.target == "target-2" else { return run }
             var classic = run
             classic.method = .udp
@@ -170,8 +173,8 @@ import Testing
         // Only the committed segment: the store's cut of the replayed WAL comes at close.
         try FormatDocumentTests.expectReaderAgrees(with: store.snapshot(), in: dir.path)
         // The write-ahead log holds the fixture's last 30 runs, as it was left.
-        let walRuns = FormatFixtureTests.runs[60...]
-        let replies = walRuns.flatMap(\.probes).filter { !$0.isLoss }
+        let walRuns = FormatFixtureTests.runs(version: version)[60...]
+        let replies = walRuns.flatMap(\.probes).filter(\.isTimed)
         let before = try FormatDocumentTests.readWithDocument(dir.path).files.first { $0.store != nil }
         #expect(before?.wal == ReaderFile.Raw(runs: walRuns.count, probes: walRuns.reduce(0) { $0 + $1.probes.count },
                                               replies: replies.count, sum: replies.reduce(0) { $0 + UInt64($1.rttMicros) }))

@@ -10,7 +10,15 @@ import Testing
     static func fixture(version: UInt16) -> String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/store-v\(version)").path
     }
-    static let runs = RunFactory.runs(count: 90, seed: 2024)
+    /// The runs of the fixture of `version`: from version 5 on, two of the segment's and two of
+    /// the write-ahead log's are mtr reports and interrupted traces.
+    static func runs(version: UInt16) -> [TraceRun] {
+        var runs = RunFactory.runs(count: 90, seed: 2024)
+        guard version >= SegmentFormat.reportVersion else { return runs }
+        for i in [10, 70] { runs[i] = RunFactory.report(of: runs[i]) }
+        for i in [20, 80] { runs[i] = RunFactory.interrupted(runs[i], after: 2) }
+        return runs
+    }
 
     /// A temporary copy of the committed store of `version`, for a test to open and change.
     static func copy(version: UInt16) throws -> TemporaryDirectory {
@@ -34,11 +42,12 @@ import Testing
         #expect(store.recovery.replayedRecords == 1)  // the last 30 runs were only in the WAL
         let snap = store.snapshot()
         #expect(snap.segments.count == 1 && snap.segments[0].level == 0 && snap.segments[0].version == version)
-        expectSameRuns(snap.allTraceRuns(), FormatFixtureTests.runs)
+        let runs = FormatFixtureTests.runs(version: version)
+        expectSameRuns(snap.allTraceRuns(), runs)
         #expect(snap.events(in: Int64.min..<Int64.max).events.count == 1)
         let target = try #require(snap.catalog.targetID(named: "target-1"))
         let rows = snap.rollups(of: target, tier: .oneHour, in: Int64.min..<Int64.max).rows
-        #expect(rows.reduce(0) { $0 + Int($1.sent) } == FormatFixtureTests.runs.filter { $0.target == "target-1" }.reduce(0) { $0 + $1.probes.count })
+        #expect(rows.reduce(0) { $0 + Int($1.sent) } == runs.filter { $0.target == "target-1" }.reduce(0) { $0 + $1.probes.count })
         try store.close()
     }
 
@@ -48,9 +57,10 @@ import Testing
         var o = StoreOptions()
         o.walSync = .always
         let store = try PathStore(directory: fixture, options: o)
-        try store.append(Array(FormatFixtureTests.runs[..<60]))
+        let runs = FormatFixtureTests.runs(version: SegmentFormat.version)
+        try store.append(Array(runs[..<60]))
         try store.flush()
-        try store.append(Array(FormatFixtureTests.runs[60...]))
+        try store.append(Array(runs[60...]))
         // Not closed: the last batch stays in the WAL, as after a crash.
         try FileManager.default.removeItem(atPath: fixture + "/LOCK")
     }
@@ -82,7 +92,7 @@ import Testing
         #expect(store.recovery.problems.isEmpty)
         #expect(snap.catalog.paths.count > pathsBefore && snap.catalog.paths.contains { $0.isLoadBalanced })
         #expect(snap.missedSlots.last == MissedSlot(target: "classic", vantage: "v", slotMicros: start, reason: .failed, detail: "no such tool"))
-        expectSameRuns(snap.allTraceRuns().filter { $0.target != "classic" }, FormatFixtureTests.runs)
+        expectSameRuns(snap.allTraceRuns().filter { $0.target != "classic" }, FormatFixtureTests.runs(version: 3))
         try store.close()
     }
 }

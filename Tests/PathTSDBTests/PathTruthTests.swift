@@ -196,6 +196,41 @@ import Testing
         #expect(all.first?.timeMicros == PathTruthTests.run(20, method: .udp, []).startMicros)
         try store.close()
     }
+
+    /// A trace stopped with ^C part-way is stored, but neither its missing hops nor its missing
+    /// destination are a path change or the destination's loss; a real change after it is one.
+    @Test(arguments: [TraceMethod.udpParis, .udp])
+    func anInterruptedTraceIsNoChangeAndNoLoss(_ method: TraceMethod) throws {
+        try withStore { store in
+            let path: [[UInt32?]] = [[1, 1, 1], [2, 2, 2], [99, 99, 99]]
+            var runs = (0..<10).map { PathTruthTests.run($0, method: method, path) }
+            var cut = PathTruthTests.run(10, method: method, [[1, 1, 1], [nil]])
+            cut.interrupted = true
+            runs.append(cut)
+            runs += (11..<20).map { PathTruthTests.run($0, method: method, path) }
+            try store.append(runs)
+            #expect(events(store).isEmpty)
+            let snap = store.snapshot()
+            let target = try #require(snap.catalog.targetID(named: "t"))
+            let table = snap.runs(of: target, in: Int64.min..<Int64.max).table
+            #expect(table.runs.filter(\.interrupted).count == 1)
+            var ends = EndToEnd(), sent = 0, lost = 0
+            for r in table.runs {
+                ends.forEachProbe(destination: r.destination, probes: table.probes[r.probeRange], interrupted: r.interrupted) { reached, _ in
+                    sent += 1
+                    if !reached { lost += 1 }
+                }
+            }
+            #expect(sent == 19 * 3 && lost == 0)
+            try store.flush()
+            let rows = store.snapshot().rollups(of: target, tier: .oneHour, in: Int64.min..<Int64.max, endToEnd: true).rows
+            #expect(rows.filter { $0.ttl == 0 }.reduce(0) { $0 + $1.lost } == 0)
+            try store.append([PathTruthTests.run(20, method: method, [[1, 1, 1], [3, 3, 3], [99, 99, 99]]),
+                              PathTruthTests.run(21, method: method, [[1, 1, 1], [3, 3, 3], [99, 99, 99]]),
+                              PathTruthTests.run(22, method: method, [[1, 1, 1], [3, 3, 3], [99, 99, 99]])])
+            #expect(events(store).count == 1)
+        }
+    }
 }
 
 /// SplitMix64, seeded, for repeatable random branches.

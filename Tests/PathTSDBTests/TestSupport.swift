@@ -69,6 +69,34 @@ enum RunFactory {
     }
 }
 
+extension RunFactory {
+    /// `run` as an mtr report would give it: the same probes, replies untimed, and per answered
+    /// hop figures made from the replies' times.
+    static func report(of run: TraceRun) -> TraceRun {
+        var r = run
+        var figures = [HopFigures]()
+        for ttl in Set(run.probes.map(\.ttl)).sorted() {
+            let times = run.probes.filter { $0.ttl == ttl && !$0.isLoss }.map(\.rttMicros)
+            guard let last = times.last, let best = times.min(), let worst = times.max() else { continue }
+            let mean = times.reduce(0) { $0 + UInt64($1) } / UInt64(times.count)
+            figures.append(HopFigures(ttl: ttl, lastMicros: last, averageMicros: UInt32(mean), bestMicros: best, worstMicros: worst,
+                                      stdDevMicros: UInt32(ttl)))
+        }
+        r.probes = run.probes.map { var p = $0; if !p.isLoss { p.rttMicros = ProbeReply.untimed }; return p }
+        r.figures = figures
+        return r
+    }
+
+    /// `run` stopped after the probes of `ttls` TTLs, short of its destination.
+    static func interrupted(_ run: TraceRun, after ttls: UInt8) -> TraceRun {
+        var r = run
+        r.probes = run.probes.filter { $0.ttl <= ttls && $0.address != run.destination }
+        r.reached = false
+        r.interrupted = true
+        return r
+    }
+}
+
 extension StoreSnapshot {
     /// Every run of every target, rebuilt as `TraceRun`s, oldest first per target.
     func allTraceRuns() -> [TraceRun] {
@@ -76,14 +104,17 @@ extension StoreSnapshot {
         for (id, name) in catalog.targets {
             let (table, _) = runs(of: id, in: Int64.min..<Int64.max)
             for r in table.runs {
-                out.append(TraceRun(
+                var run = TraceRun(
                     target: name, vantage: catalog.name(of: r.vantage) ?? "?", method: r.method, flowID: r.flowID,
                     startMicros: r.startMicros, endMicros: r.endMicros, destination: catalog.address(of: r.destination) ?? IPAddress(v4: 0),
                     reached: r.reached,
                     probes: table.probes[r.probeRange].map { p in
                         ProbeReply(ttl: p.ttl, address: p.isLoss ? nil : catalog.address(of: p.address), rttMicros: p.rttMicros,
                                    replyTTL: p.replyTTL, icmpType: p.icmpType, icmpCode: p.icmpCode, mplsLabels: table.mplsLabels(of: p))
-                    }))
+                    })
+                run.interrupted = r.interrupted
+                run.figures = table.figures(of: r)
+                out.append(run)
             }
         }
         return out

@@ -49,16 +49,6 @@ import PathTSDB
             #expect(e.line == line && e.column == column && e.message == message)
         }
     }
-
-    @Test func reportHasAggregatesAndUnknownHosts() throws {
-        let hops = try MtrReportParser().parse(try fixture("mtr-json-silent.txt"))
-        #expect(hops.map(\.ttl) == [1, 2, 3])
-        #expect(hops[0].host == r1 && hops[0].sent == 2 && hops[0].bestMicros == 71 && hops[0].lastMicros == 72)
-        #expect(hops[1].host == nil && hops[1].lossPercent == 100)
-        let full = try MtrReportParser().parse(try fixture("mtr-json.txt"))
-        #expect(full.map(\.host) == [r1, r2, dst])
-        #expect(throws: ProbeError.self) { try MtrReportParser().parse("{\"report\": {\"hubs\": [{\"host\": \"x\"}]}}") }
-    }
 }
 
 @Suite struct ScamperJSONParserTests {

@@ -29,6 +29,39 @@ let r1 = IPAddress("10.99.1.2"), r2 = IPAddress("10.99.2.2"), r2b = IPAddress("1
         if name.contains("names") { #expect(out.names[try #require(dst)] == "dst.lab.test") }
     }
 
+    /// Recorded with traceroute killed by SIGINT (`timeout -s INT`), as ^C does: its last line
+    /// is cut where it died. What it printed is kept, marked interrupted.
+    @Test(arguments: [("tr-interrupted-n.txt", [1, 1, 1, 2]), ("tr-interrupted-q1-n.txt", [1, 2, 3, 4]),
+                      ("tr-interrupted-parallel-n.txt", [1, 1, 1])])
+    func interruptedTraceIsKeptAndMarked(_ name: String, _ ttls: [UInt8]) throws {
+        let out = try parse(name)
+        #expect(out.interrupted && !out.reached)
+        #expect(out.probes.map(\.ttl) == ttls)
+        #expect(out.probes.first?.address == r1)
+        let run = try #require(out.run(target: "t", vantage: "v", method: .udp, flowID: 0, startMicros: 1, endMicros: 1))
+        #expect(run.interrupted)
+    }
+
+    /// A terminal's `^C` marks it too, wherever it stands; every complete recorded output, to
+    /// the destination or to the hop limit, is not interrupted.
+    @Test func caretCMarksAnInterruptionAndCompleteOutputsAreNot() throws {
+        let typed = try fixture("tr-udp-n.txt").split(separator: "\n").prefix(3).joined(separator: "\n") + "\n 3  *^C\n"
+        let out = try TracerouteTextParser(method: .udp, source: "typed").parse(typed)
+        #expect(out.interrupted && out.probes.map(\.ttl) == [1, 1, 1, 2, 2, 2, 3])
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let complete = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { ($0.hasPrefix("tr-") || $0.hasPrefix("tr6-") || $0.hasPrefix("tcptr")) && !$0.contains("interrupted") }
+        #expect(complete.count >= 15)
+        for name in complete {
+            let method: TraceMethod = name.contains("icmp") ? .icmp : name.contains("tcp") ? .tcp : .udp
+            let parsed = try TracerouteTextParser(method: method, destination: dst, source: name).parse(try fixture(name))
+            #expect(!parsed.interrupted, "\(name)")
+        }
+        // A trace short of the destination and of its 30 hops, with a full last line, was cut too.
+        let short = "traceroute to 10.99.3.2 (10.99.3.2), 30 hops max, 60 byte packets\n 1  10.99.1.2  0.1 ms  0.1 ms  0.1 ms\n"
+        #expect(try TracerouteTextParser(method: .udp, source: "s").parse(short).interrupted)
+    }
+
     @Test func microsecondsAreKeptFromTheMillisecondText() throws {
         let out = try parse("tr-udp-n.txt")
         // " 1  10.99.1.2  1.226 ms  0.960 ms  0.916 ms"

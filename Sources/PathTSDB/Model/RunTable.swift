@@ -9,11 +9,18 @@ public struct RunRecord: Hashable, Sendable {
     public var endMicros: Int64
     public var destination: AddressID
     public var path: PathID
+    /// The trace was stopped before it finished (`TraceRun.interrupted`).
+    public var interrupted: Bool = false
+    /// 0 for a trace; for a report, 1 + an index into the table's `figureLists`.
+    public var figuresIndex: Int32 = 0
     /// Index of the run's first probe in its table's `probes`.
     public var firstProbe: Int32
     public var probeCount: Int32
 
     public var probeRange: Range<Int> { Int(firstProbe)..<Int(firstProbe + probeCount) }
+
+    /// A report's run (mtr `--report`, `--json`): its replies are untimed.
+    public var isReport: Bool { figuresIndex != 0 }
 }
 
 /// One probe, dictionary-coded; `address == .none` is a lost probe.
@@ -28,6 +35,9 @@ public struct ProbeRecord: Hashable, Sendable {
     public var mplsIndex: UInt32
 
     public var isLoss: Bool { address.isNone }
+
+    /// A reply whose round-trip time is known (a report's replies have none).
+    public var isTimed: Bool { !address.isNone && rttMicros != ProbeReply.untimed }
 }
 
 /// Runs with their probes, in columns of plain records: what a head block holds and what a
@@ -36,8 +46,15 @@ public struct RunTable: Sendable {
     public var runs: [RunRecord] = []
     public var probes: [ProbeRecord] = []
     public var mplsStacks: [[MPLSLabel]] = []
+    /// The figures of the table's report runs (`RunRecord.figuresIndex`).
+    public var figureLists: [[HopFigures]] = []
 
     public init() {}
+
+    /// The report figures of `run`, or nil for a trace.
+    public func figures(of run: RunRecord) -> [HopFigures]? {
+        run.figuresIndex == 0 ? nil : figureLists[Int(run.figuresIndex) - 1]
+    }
 
     public var isEmpty: Bool { runs.isEmpty }
 
@@ -48,6 +65,11 @@ public struct RunTable: Sendable {
 
     /// Appends `run` of `source` with its probes and their MPLS labels.
     mutating func append(_ run: RunRecord, from source: RunTable) {
+        var run = run
+        if let f = source.figures(of: run) {
+            figureLists.append(f)
+            run.figuresIndex = Int32(figureLists.count)
+        }
         if source.mplsStacks.isEmpty {
             append(run: run, unlabelledProbes: source.probes[run.probeRange])
         } else {

@@ -70,6 +70,14 @@ public struct ProbeReply: Hashable, Sendable {
 
     public var isLoss: Bool { address == nil }
 
+    /// The `rttMicros` of a reply whose time was not recorded: a report (mtr `--report`,
+    /// `--json`) says how many probes a hop answered and what their times came to, not each
+    /// time. No tracer measures 71 minutes.
+    public static let untimed: UInt32 = .max
+
+    /// Whether the probe got a reply whose round-trip time is known.
+    public var isTimed: Bool { address != nil && rttMicros != ProbeReply.untimed }
+
     public init(ttl: UInt8, address: IPAddress?, rttMicros: UInt32 = 0, replyTTL: UInt8 = 0,
                 icmpType: UInt8 = 0, icmpCode: UInt8 = 0, mplsLabels: [MPLSLabel] = []) {
         self.ttl = ttl
@@ -102,6 +110,13 @@ public struct TraceRun: Hashable, Sendable {
     public var reached: Bool
     /// Every probe sent, in TTL order and, within a TTL, in the order sent.
     public var probes: [ProbeReply]
+    /// The trace was stopped before it finished (traceroute killed with ^C): the TTLs it did
+    /// not get to say nothing, and a destination it did not reach may still answer.
+    public var interrupted: Bool = false
+    /// A report's figures per hop (mtr `--report`, `--json`), or nil for a trace of single
+    /// probes. A report's replies are `ProbeReply.untimed`: it gives each hop's count of sent
+    /// and answered probes and these figures, not the probes' times.
+    public var figures: [HopFigures]?
 
     public init(target: String, vantage: String, method: TraceMethod, flowID: UInt16,
                 startMicros: Int64, endMicros: Int64, destination: IPAddress, reached: Bool,
@@ -125,9 +140,44 @@ public struct TraceRun: Hashable, Sendable {
             guard p.ttl >= 1 else { throw StorageError(.invalidArgument, "run for \(target): probe with TTL 0") }
             guard p.ttl >= last else { throw StorageError(.invalidArgument, "run for \(target): probes not in TTL order") }
             last = p.ttl
+            // A time is either every reply's (a trace) or none's (a report).
+            if p.address != nil && (p.rttMicros == ProbeReply.untimed) != (figures != nil) {
+                throw StorageError(.invalidArgument, figures == nil
+                    ? "run for \(target): reply at TTL \(p.ttl) without a time in a trace (only a report's replies are untimed)"
+                    : "run for \(target): reply at TTL \(p.ttl) with a time in a report (a report's replies are untimed)")
+            }
+        }
+        if let figures {
+            var lastTTL: UInt8 = 0
+            for f in figures {
+                guard f.ttl > lastTTL else {
+                    throw StorageError(.invalidArgument, "run for \(target): report figures not in rising TTL order at TTL \(f.ttl)")
+                }
+                lastTTL = f.ttl
+            }
         }
         guard endMicros >= startMicros else {
             throw StorageError(.invalidArgument, "run for \(target): end time before start time")
         }
+    }
+}
+
+/// What a report says about the answered probes of one hop: mtr's Last, Avg, Best, Wrst and
+/// StDev, in microseconds. The counts of sent and answered probes are the run's probes.
+public struct HopFigures: Hashable, Sendable {
+    public var ttl: UInt8
+    public var lastMicros: UInt32
+    public var averageMicros: UInt32
+    public var bestMicros: UInt32
+    public var worstMicros: UInt32
+    public var stdDevMicros: UInt32
+
+    public init(ttl: UInt8, lastMicros: UInt32, averageMicros: UInt32, bestMicros: UInt32, worstMicros: UInt32, stdDevMicros: UInt32) {
+        self.ttl = ttl
+        self.lastMicros = lastMicros
+        self.averageMicros = averageMicros
+        self.bestMicros = bestMicros
+        self.worstMicros = worstMicros
+        self.stdDevMicros = stdDevMicros
     }
 }

@@ -2,13 +2,17 @@
 /// destination probes under TTL 0, the end-to-end row (`EndToEnd`).
 /// One TTL's running totals for the bucket being built.
 private struct RollupAccumulator {
-    var sent: UInt32 = 0, lost: UInt32 = 0, minV = UInt32.max, maxV: UInt32 = 0, sum: UInt64 = 0
+    var sent: UInt32 = 0, lost: UInt32 = 0, untimed: UInt32 = 0, minV = UInt32.max, maxV: UInt32 = 0, sum: UInt64 = 0
     var values: [UInt32] = []
 
     @inline(__always) mutating func add(answered: Bool, _ v: UInt32) {
         sent += 1
         guard answered else {
             lost += 1
+            return
+        }
+        guard v != ProbeReply.untimed else {
+            untimed += 1
             return
         }
         if v < minV { minV = v }
@@ -79,7 +83,7 @@ enum RollupBuilder {
                     rows.append(RollupRow(
                         target: target, tier: tier, ttl: UInt8(ttl), bucketMicros: b, sent: a.sent, lost: a.lost,
                         minMicros: a.values.isEmpty ? 0 : a.minV, maxMicros: a.maxV, sumMicros: a.sum,
-                        sketch: QuantileSketch(values: a.values)))
+                        sketch: QuantileSketch(values: a.values), untimed: a.untimed))
                     accs[ttl].values.removeAll(keepingCapacity: true)
                     accs[ttl] = RollupAccumulator(values: accs[ttl].values)
                 }
@@ -97,7 +101,7 @@ enum RollupBuilder {
                     accs[t].add(answered: !p.isLoss, p.rttMicros)
                 }
                 // TTL 0: end to end, the run's destination probes (EndToEnd).
-                ends.forEachProbe(destination: run.destination, probes: probes[run.probeRange]) { reached, v in
+                ends.forEachProbe(destination: run.destination, probes: probes[run.probeRange], interrupted: run.interrupted) { reached, v in
                     if accs[0].sent == 0 { used.append(0) }
                     accs[0].add(answered: reached, v)
                 }
@@ -112,10 +116,11 @@ enum RollupBuilder {
 /// field in a stream of its own and coded against the previous bucket of the same hop, so that
 /// the general-purpose compressor after it sees long runs of alike values.
 enum RollupCodec {
-    static let streamCount = 10
+    /// Streams 0–9; version 5 adds stream 10, each row's untimed replies.
+    static func streamCount(version: UInt16) -> Int { version >= SegmentFormat.reportVersion ? 11 : 10 }
 
     static func encode(_ rows: [RollupRow], into out: inout [UInt8]) {
-        var st = [[UInt8]](repeating: [], count: streamCount)
+        var st = [[UInt8]](repeating: [], count: streamCount(version: SegmentFormat.version))
         // 0 series: tier, ttl, row count · 1 bucket step − 1 · 2 sent (zigzag vs previous)
         // 3 lost · 4 min (zigzag vs previous) · 5 max − min · 6 sum − min·replies
         // 7 sketch: zero count, bin count · 8 sketch key gaps · 9 sketch counts − 1
@@ -135,14 +140,15 @@ enum RollupCodec {
                 }
                 st[2].appendZigzag(Int64(r.sent) - Int64(prev?.sent ?? 0))
                 st[3].appendVarint(r.lost)
-                if r.answered > 0 {
+                st[10].appendVarint(r.untimed)
+                if r.timed > 0 {
                     st[4].appendZigzag(Int64(r.minMicros) - Int64(prev?.minMicros ?? 0))
                     st[5].appendVarint(r.maxMicros - r.minMicros)
-                    st[6].appendVarint(r.sumMicros - UInt64(r.minMicros) * UInt64(r.answered))
+                    st[6].appendVarint(r.sumMicros - UInt64(r.minMicros) * UInt64(r.timed))
                     r.sketch.encode(header: &sketchHeader, keys: &sketchKeys, counts: &sketchCounts,
                                     keyHint: r.minMicros == 0 ? 0 : QuantileSketch.key(of: r.minMicros))
                 }
-                prev = r.answered > 0 ? r : RollupRow(target: r.target, tier: r.tier, ttl: r.ttl, bucketMicros: r.bucketMicros,
+                prev = r.timed > 0 ? r : RollupRow(target: r.target, tier: r.tier, ttl: r.ttl, bucketMicros: r.bucketMicros,
                                                       sent: r.sent, lost: r.lost, minMicros: prev?.minMicros ?? 0, maxMicros: 0,
                                                       sumMicros: 0, sketch: QuantileSketch())
             }
@@ -158,10 +164,11 @@ enum RollupCodec {
         }
     }
 
-    static func decode(_ c: inout ByteCursor, target: TargetID) throws(StorageError) -> [RollupRow] {
+    static func decode(_ c: inout ByteCursor, target: TargetID, version: UInt16) throws(StorageError) -> [RollupRow] {
         let n = try c.readVarintInt(max: 1 << 24)
         var st = [ByteCursor]()
-        for _ in 0..<streamCount {
+        let streams = streamCount(version: version)
+        for _ in 0..<streams {
             let len = try c.readVarintInt(max: c.remaining)
             let start = c.position
             try c.skip(len)
@@ -189,16 +196,18 @@ enum RollupCodec {
                 let lost = UInt32(try st[3].readVarintInt(max: Int(sent)))
                 var row = RollupRow(target: target, tier: tier, ttl: ttl, bucketMicros: bucket, sent: sent, lost: lost,
                                     minMicros: 0, maxMicros: 0, sumMicros: 0, sketch: QuantileSketch())
-                if sent > lost {
+                if streams > 10 { row.untimed = UInt32(try st[10].readVarintInt(max: Int(sent - lost))) }
+                let timed = sent - lost - row.untimed
+                if timed > 0 {
                     prevMin += try st[4].readZigzag()
                     guard prevMin >= 0 && prevMin <= Int64(UInt32.max) else { throw st[4].corruption("minimum \(prevMin) out of range") }
                     row.minMicros = UInt32(prevMin)
                     row.maxMicros = row.minMicros &+ UInt32(try st[5].readVarintInt(max: Int(UInt32.max)))
-                    row.sumMicros = try st[6].readVarint() &+ UInt64(row.minMicros) * UInt64(sent - lost)
+                    row.sumMicros = try st[6].readVarint() &+ UInt64(row.minMicros) * UInt64(timed)
                     row.sketch = try QuantileSketch.decode(counts: &sketchHeader, keys: &sketchKeys, binCounts: &sketchCounts,
                                                            keyHint: row.minMicros == 0 ? 0 : QuantileSketch.key(of: row.minMicros))
-                    guard row.sketch.count == UInt64(sent - lost) else {
-                        throw sketchCounts.corruption("rollup sketch holds \(row.sketch.count) values, the row \(sent - lost)")
+                    guard row.sketch.count == UInt64(timed) else {
+                        throw sketchCounts.corruption("rollup sketch holds \(row.sketch.count) values, the row \(timed)")
                     }
                 }
                 rows.append(row)

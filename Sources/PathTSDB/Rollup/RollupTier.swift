@@ -44,18 +44,24 @@ public struct RollupRow: Hashable, Sendable {
     public var maxMicros: UInt32
     public var sumMicros: UInt64
     public var sketch: QuantileSketch
+    /// Replies without a time (a report's: `ProbeReply.untimed`); the RTT figures are of the
+    /// others.
+    public var untimed: UInt32 = 0
 
     public var answered: UInt32 { sent - lost }
-    public var meanMicros: Double? { answered == 0 ? nil : Double(sumMicros) / Double(answered) }
+    /// Replies with a time: what the extremes, the sum and the sketch hold.
+    public var timed: UInt32 { answered - untimed }
+    public var meanMicros: Double? { timed == 0 ? nil : Double(sumMicros) / Double(timed) }
 
     /// Adds another partial row of the same (target, tier, ttl, bucket).
     public mutating func merge(_ o: RollupRow) {
-        if o.answered > 0 {
-            minMicros = answered == 0 ? o.minMicros : min(minMicros, o.minMicros)
-            maxMicros = answered == 0 ? o.maxMicros : max(maxMicros, o.maxMicros)
+        if o.timed > 0 {
+            minMicros = timed == 0 ? o.minMicros : min(minMicros, o.minMicros)
+            maxMicros = timed == 0 ? o.maxMicros : max(maxMicros, o.maxMicros)
         }
         sent += o.sent
         lost += o.lost
+        untimed += o.untimed
         sumMicros += o.sumMicros
         sketch.merge(o.sketch)
     }

@@ -35,7 +35,7 @@ enum ChunkCodec {
             cols[4].appendZigzag(Int64(run.flowID) - prevFlow)
             prevFlow = Int64(run.flowID)
             cols[5].appendVarint(run.destination.rawValue)
-            cols[6].append(run.reached ? 1 : 0)
+            cols[6].append(RunFlagBits.of(run))
             cols[7].appendVarint(run.path.rawValue)
             cols[8].appendVarint(UInt64(run.probeCount))
 
@@ -69,13 +69,14 @@ enum ChunkCodec {
                 let labels = table.mplsLabels(of: p)
                 cols[15].append(UInt8(clamping: labels.count))
                 for l in labels.prefix(255) { cols[16].appendLE(l.rawValue) }
-                rtt.encode(p.rttMicros, series: Int32(s))
+                // A report's replies are untimed: no symbol, and their series learn nothing.
+                if !run.isReport { rtt.encode(p.rttMicros, series: Int32(s)) }
             }
             rtt.endRun(series: seriesOfTTL)
+            if let figures = table.figures(of: run) { FigureColumn.append(figures, to: &cols[18]) }
         }
         let rttSection = rtt.finish()
         cols[17] = rtt.escapes
-        cols[18] = []  // reserved for per-probe flags of later versions
 
         var body = [UInt8]()
         body.appendVarint(runs.count)
@@ -110,7 +111,9 @@ enum ChunkCodec {
             var runs = [RunRecord]()
             runs.reserveCapacity(runCount)
             var startCol = column(0), durationCol = column(1), vantageCol = column(2), methodCol = column(3)
-            var flowCol = column(4), destinationCol = column(5), reachedCol = column(6), pathCol = column(7), countCol = column(8)
+            var flowCol = column(4), destinationCol = column(5), flagsCol = column(6), pathCol = column(7), countCol = column(8)
+            var figuresCol = column(18)
+            var figureLists = [[HopFigures]]()
             var prevStart: Int64 = 0, prevDelta: Int64 = 0, prevFlow: Int64 = 0
             var firstProbe = 0
             var indexer = SeriesIndexer()
@@ -139,7 +142,8 @@ enum ChunkCodec {
                 guard flow >= 0 && flow <= 65535 else { throw flowCol.corruption("flow id \(flow) out of range") }
                 prevFlow = flow
                 let destination = AddressID(rawValue: try destinationCol.varint32())
-                let reached = try reachedCol.byte() != 0
+                let flags = try flagsCol.byte()
+                guard flags & ~RunFlagBits.known(version: version) == 0 else { throw flagsCol.corruption("unknown run flags \(flags)") }
                 let path = PathID(rawValue: try pathCol.varint32())
                 let n = Int(try countCol.varint32())
                 guard n <= probeCount - firstProbe else { throw countCol.corruption("runs hold more probes than the chunk's \(probeCount)") }
@@ -168,9 +172,16 @@ enum ChunkCodec {
                     // Series are numbered in order of first appearance, as the encoder did.
                     if hops.hopCount > 0 { slotSeries.append(contentsOf: try indexer.series(for: path, maxTTL: hops.hopCount, catalog: catalog)) }
                 }
-                runs.append(RunRecord(target: target, vantage: vantage, method: method, flowID: UInt16(flow), reached: reached,
-                                      startMicros: start, endMicros: start &+ Int64(bitPattern: duration), destination: destination,
-                                      path: path, firstProbe: Int32(firstProbe), probeCount: Int32(n)))
+                var record = RunRecord(target: target, vantage: vantage, method: method, flowID: UInt16(flow),
+                                       reached: flags & RunFlagBits.reached != 0,
+                                       startMicros: start, endMicros: start &+ Int64(bitPattern: duration), destination: destination,
+                                       path: path, firstProbe: Int32(firstProbe), probeCount: Int32(n))
+                record.interrupted = flags & RunFlagBits.interrupted != 0
+                if flags & RunFlagBits.report != 0 {
+                    figureLists.append(try FigureColumn.read(&figuresCol))
+                    record.figuresIndex = Int32(figureLists.count)
+                }
+                runs.append(record)
                 firstProbe += n
             }
             guard firstProbe == probeCount else {
@@ -229,7 +240,7 @@ enum ChunkCodec {
                             // reading without checks.
                             let stepSum = ttlCol.uncheckedSum(of: n)
                             let runStart = initialized
-                            if stepSum <= hopCount, d.canDecodeUnchecked(probes: n),
+                            if !run.isReport, stepSum <= hopCount, d.canDecodeUnchecked(probes: n),
                                let ttlSteps = ttlCol.uncheckedPointer, ttlSteps.pointee >= 1,
                                let statuses = statusCol.uncheckedPointer,
                                let hopBase = hops.baseAddress, let seriesBase = seriesOfTTL.baseAddress, let outBase = out.baseAddress {
@@ -259,12 +270,15 @@ enum ChunkCodec {
                                         guard Int(ttl) <= seriesOfTTL.count else {
                                             throw ttlCol.corruption("answered probe at TTL \(ttl) beyond its path's \(hopCount) hops")
                                         }
-                                        runSeries[answered] = seriesOfTTL[Int(ttl) - 1]
-                                        runSlots[answered] = initialized
-                                        answered += 1
+                                        if !run.isReport {
+                                            runSeries[answered] = seriesOfTTL[Int(ttl) - 1]
+                                            runSlots[answered] = initialized
+                                            answered += 1
+                                        }
                                     }
                                     out[initialized] = ProbeRecord(ttl: ttl, replyTTL: 0, icmpType: 0, icmpCode: 0, address: address,
-                                                                   rttMicros: 0, mplsIndex: 0)
+                                                                   rttMicros: run.isReport && !address.isNone ? ProbeReply.untimed : 0,
+                                                                   mplsIndex: 0)
                                     initialized += 1
                                 }
                                 try d.decodeRun(series: UnsafeBufferPointer(rebasing: runSeries[0..<answered]), into: runValues,
@@ -299,11 +313,57 @@ enum ChunkCodec {
                 if let failure { throw failure }
                 return probes
             }
+            guard figuresCol.isAtEnd else { throw figuresCol.corruption("figures left over after the chunk's reports") }
             var table = RunTable()
             table.runs = runs
             table.probes = probes
             table.mplsStacks = mplsStacks
+            table.figureLists = figureLists
             return table
         }
+    }
+}
+
+/// The bits of a run's flags byte (column 6): version 4 and before wrote 0 or 1, the reached bit.
+enum RunFlagBits {
+    static let reached: UInt8 = 1
+    static let interrupted: UInt8 = 2
+    static let report: UInt8 = 4
+
+    static func of(_ run: RunRecord) -> UInt8 {
+        (run.reached ? reached : 0) | (run.interrupted ? interrupted : 0) | (run.isReport ? report : 0)
+    }
+
+    /// The bits a segment of `version` may hold.
+    static func known(version: UInt16) -> UInt8 {
+        version >= SegmentFormat.reportVersion ? reached | interrupted | report : reached
+    }
+}
+
+/// Column 18 from version 5: per report run, in run order, `varint` figure count, then per hop
+/// `u8` TTL and `varint` last, average, best, worst and standard deviation in µs.
+enum FigureColumn {
+    static func append(_ figures: [HopFigures], to out: inout [UInt8]) {
+        out.appendVarint(figures.count)
+        for f in figures {
+            out.append(f.ttl)
+            for v in [f.lastMicros, f.averageMicros, f.bestMicros, f.worstMicros, f.stdDevMicros] { out.appendVarint(UInt64(v)) }
+        }
+    }
+
+    static func read(_ col: inout ColumnReader) throws(StorageError) -> [HopFigures] {
+        let n = Int(try col.varint32())
+        guard n <= 255 else { throw col.corruption("report with \(n) hops of figures") }
+        var figures = [HopFigures]()
+        figures.reserveCapacity(n)
+        var lastTTL: UInt8 = 0
+        for _ in 0..<n {
+            let ttl = try col.byte()
+            guard ttl > lastTTL else { throw col.corruption("report figures at TTL \(ttl) after TTL \(lastTTL)") }
+            lastTTL = ttl
+            figures.append(HopFigures(ttl: ttl, lastMicros: try col.varint32(), averageMicros: try col.varint32(),
+                                      bestMicros: try col.varint32(), worstMicros: try col.varint32(), stdDevMicros: try col.varint32()))
+        }
+        return figures
     }
 }

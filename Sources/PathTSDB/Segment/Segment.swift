@@ -193,7 +193,7 @@ public final class Segment: Sendable {
         guard let e = entry(for: target) else { return [] }
         let raw = try readCompressedBlock(at: e.rollupOffset, length: e.rollupLength)
         var c = ByteCursor(raw)
-        do throws(StorageError) { return try RollupCodec.decode(&c, target: target) } catch { throw error.located(file: path, offset: e.rollupOffset) }
+        do throws(StorageError) { return try RollupCodec.decode(&c, target: target, version: version) } catch { throw error.located(file: path, offset: e.rollupOffset) }
     }
 
     /// The path-change events written with this segment.

@@ -13,9 +13,9 @@ public struct SegmentBreakdown: Sendable {
     public var indexAndFramingBytes = 0
     public var fileBytes = 0
 
-    static let columnNames = ["start", "duration", "vantage", "method", "flow", "destination", "reached", "path",
+    static let columnNames = ["start", "duration", "vantage", "method", "flow", "destination", "run_flags", "path",
                               "probe_count", "ttl_step", "probe_status", "other_address", "reply_ttl", "icmp_type",
-                              "icmp_code", "mpls_count", "mpls_labels", "rtt_escapes", "reserved"]
+                              "icmp_code", "mpls_count", "mpls_labels", "rtt_escapes", "report_figures"]
 
     public init() {}
 

@@ -70,7 +70,7 @@ final class SegmentWriter {
         entries.append(SegmentTargetEntry(
             target: input.target, minStartMicros: first.startMicros, maxStartMicros: last.startMicros,
             runCount: input.table.runs.count, probeCount: input.table.probes.count,
-            sampleCount: input.table.probes.reduce(0) { $0 + ($1.isLoss ? 0 : 1) },
+            sampleCount: input.table.probes.reduce(0) { $0 + ($1.isTimed ? 1 : 0) },
             chunkOffset: cOff, chunkLength: cLen, rollupOffset: rOff, rollupLength: rLen))
         minStart = min(minStart, first.startMicros)
         maxStart = max(maxStart, last.startMicros)

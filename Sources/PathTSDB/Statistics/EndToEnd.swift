@@ -17,8 +17,10 @@ public struct EndToEnd: Sendable {
 
     public init() {}
 
-    /// Calls `body(reached, rttMicros)` for each destination probe of the next run.
-    public mutating func forEachProbe(destination: AddressID, probes: some Collection<ProbeRecord>,
+    /// Calls `body(reached, rttMicros)` for each destination probe of the next run. A run that
+    /// was stopped before it finished (`interrupted`) and did not reach the destination has no
+    /// destination probes: it did not wait for them.
+    public mutating func forEachProbe(destination: AddressID, probes: some Collection<ProbeRecord>, interrupted: Bool = false,
                                       _ body: (_ reached: Bool, _ rttMicros: UInt32) -> Void) {
         var reachedAt: UInt8 = 0
         if !destination.isNone {
@@ -27,6 +29,7 @@ public struct EndToEnd: Sendable {
                 break
             }
         }
+        if interrupted && reachedAt == 0 { return }
         let known = lastTTL
         if known != 0 && (reachedAt == 0 || known < reachedAt) {
             // Nothing answered at the TTL the destination had: its probes there were lost.

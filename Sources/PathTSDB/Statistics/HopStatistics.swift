@@ -57,7 +57,7 @@ extension StoreSnapshot {
                 for (ttl, r) in merged[b, default: [:]].sorted(by: { $0.key < $1.key }) {
                     out.append(HopStatisticsRow(
                         bucketMicros: b, ttl: ttl, sent: r.sent, lost: r.lost,
-                        minMicros: r.answered > 0 ? r.minMicros : nil, maxMicros: r.answered > 0 ? r.maxMicros : nil,
+                        minMicros: r.timed > 0 ? r.minMicros : nil, maxMicros: r.timed > 0 ? r.maxMicros : nil,
                         meanMicros: r.meanMicros, quantiles: quantiles.map { r.sketch.quantile($0) }))
                 }
             }
@@ -105,7 +105,7 @@ extension StoreSnapshot {
                 let t = Int(p.ttl)
                 if sent[t] == 0 { used.append(t) }
                 sent[t] += 1
-                if p.isLoss { lost[t] += 1 } else { values[t].append(p.rttMicros) }
+                if p.isLoss { lost[t] += 1 } else if p.isTimed { values[t].append(p.rttMicros) }
             }
         }
         flush()

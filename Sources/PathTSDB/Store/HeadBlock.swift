@@ -68,14 +68,22 @@ struct HeadIngester {
             // path keeps every address per TTL, and the route, not the path, is compared.
             let multiFlow = !run.method.pinsFlow || severalAtOneTTL
             let path = multiFlow ? catalog.intern(path: PathHops.withBranches(probes: probes)) : internPath(of: probes, target: target)
-            let record = RunRecord(target: target, vantage: vantage, method: run.method, flowID: run.flowID, reached: run.reached,
+            var record = RunRecord(target: target, vantage: vantage, method: run.method, flowID: run.flowID, reached: run.reached,
                                    startMicros: run.startMicros, endMicros: run.endMicros,
                                    destination: catalog.intern(address: run.destination), path: path, firstProbe: 0, probeCount: 0)
+            record.interrupted = run.interrupted
+            if let figures = run.figures {
+                table.figureLists.append(figures)
+                record.figuresIndex = Int32(table.figureLists.count)
+            }
             if labels.isEmpty {
                 table.append(run: record, unlabelledProbes: probes)
             } else {
                 table.append(run: record, probes: probes) { labels[Int($0.mplsIndex) - 1] }
             }
+            // A trace stopped part-way is kept, but is no evidence of a path: the hops it did
+            // not get to, and a destination it did not wait for, would read as a change.
+            guard !run.interrupted else { continue }
             let observation = PathChangeDetector.Observation(
                 target: target, vantage: vantage, flow: run.flowID, path: path, reached: run.reached,
                 destination: record.destination, timeMicros: run.startMicros, multiFlow: multiFlow, probes: probes)

@@ -4,6 +4,10 @@ enum RunBatchCodec {
     private static let hasReply: UInt8 = 1
     private static let isIPv6: UInt8 = 2
     private static let hasMPLS: UInt8 = 4
+    // Run flags (WAL version 2; version 1 wrote 0 or 1, the reached bit alone).
+    private static let runReached: UInt8 = 1
+    private static let runInterrupted: UInt8 = 2
+    private static let runReport: UInt8 = 4
 
     /// The batch's bytes. Sized first for the most they can take, then written without
     /// per-byte checks: this runs for every batch an append acknowledges.
@@ -12,6 +16,7 @@ enum RunBatchCodec {
         for r in runs {
             bound += UnsafeByteWriter.stringBound(r.target) + UnsafeByteWriter.stringBound(r.vantage) + 1 + 10 + 10 + 10 + 17 + 1 + 10
             for p in r.probes { bound += 1 + 1 + 16 + 10 + 3 + 10 + 4 * p.mplsLabels.count }
+            bound += 10 + (r.figures?.count ?? 0) * (1 + 5 * 5)
         }
         return [UInt8](unsafeUninitializedCapacity: bound) { buffer, written in
             var out = UnsafeByteWriter(buffer)
@@ -25,7 +30,7 @@ enum RunBatchCodec {
                 out.varint(UInt64(bitPattern: r.endMicros &- r.startMicros))
                 out.byte(r.destination.isIPv4 ? 4 : 16)
                 writeRawAddress(r.destination, into: &out)
-                out.byte(r.reached ? 1 : 0)
+                out.byte((r.reached ? runReached : 0) | (r.interrupted ? runInterrupted : 0) | (r.figures != nil ? runReport : 0))
                 out.varint(UInt64(r.probes.count))
                 for p in r.probes {
                     out.byte(p.ttl)
@@ -47,6 +52,13 @@ enum RunBatchCodec {
                         for l in p.mplsLabels { out.le32(l.rawValue) }
                     }
                 }
+                if let figures = r.figures {
+                    out.varint(UInt64(figures.count))
+                    for f in figures {
+                        out.byte(f.ttl)
+                        for v in [f.lastMicros, f.averageMicros, f.bestMicros, f.worstMicros, f.stdDevMicros] { out.varint(UInt64(v)) }
+                    }
+                }
             }
             written = out.count
         }
@@ -65,7 +77,8 @@ enum RunBatchCodec {
             let start = try c.readZigzag()
             let duration = try c.readVarint()
             let dest = try readAddress(&c)
-            let reached = try c.readByte() != 0
+            let runFlags = try c.readByte()
+            guard runFlags & ~(runReached | runInterrupted | runReport) == 0 else { throw c.corruption("unknown run flags \(runFlags)") }
             let probeCount = try c.readVarintInt(max: 1 << 16)
             var probes = [ProbeReply]()
             probes.reserveCapacity(probeCount)
@@ -89,9 +102,22 @@ enum RunBatchCodec {
                 probes.append(ProbeReply(ttl: ttl, address: addr, rttMicros: UInt32(rtt), replyTTL: replyTTL,
                                          icmpType: type, icmpCode: code, mplsLabels: labels))
             }
-            runs.append(TraceRun(target: target, vantage: vantage, method: method, flowID: UInt16(flow),
-                                 startMicros: start, endMicros: start &+ Int64(bitPattern: duration),
-                                 destination: dest, reached: reached, probes: probes))
+            var run = TraceRun(target: target, vantage: vantage, method: method, flowID: UInt16(flow),
+                               startMicros: start, endMicros: start &+ Int64(bitPattern: duration),
+                               destination: dest, reached: runFlags & runReached != 0, probes: probes)
+            run.interrupted = runFlags & runInterrupted != 0
+            if runFlags & runReport != 0 {
+                let n = try c.readVarintInt(max: 255)
+                var figures = [HopFigures]()
+                for _ in 0..<n {
+                    let ttl = try c.readByte()
+                    var v = [UInt32]()
+                    for _ in 0..<5 { v.append(UInt32(try c.readVarintInt(max: Int(UInt32.max)))) }
+                    figures.append(HopFigures(ttl: ttl, lastMicros: v[0], averageMicros: v[1], bestMicros: v[2], worstMicros: v[3], stdDevMicros: v[4]))
+                }
+                run.figures = figures
+            }
+            runs.append(run)
         }
         return runs
     }

@@ -1,7 +1,10 @@
 /// Names and constants of the write-ahead log (FORMAT.md, "Write-ahead log").
 enum WALFormat {
     static let magic: [UInt8] = Array("PTWL".utf8)
-    static let version: UInt16 = 1
+    /// The version this build writes. Version 2 adds a run's interrupted and report flags and a
+    /// report's figures; a version 1 file reads as one whose runs have neither.
+    static let version: UInt16 = 2
+    static let readableVersions: ClosedRange<UInt16> = 1...2
     static let fileHeaderSize = 16
     /// length u32 + crc32c u32.
     static let recordHeaderSize = 8

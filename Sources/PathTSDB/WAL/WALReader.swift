@@ -26,8 +26,8 @@ enum WALReader {
             return out
         }
         let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
-        guard version == WALFormat.version else {
-            out.problem = StorageError(.unsupportedVersion, "WAL version \(version), this build reads \(WALFormat.version)", file: path, offset: 4)
+        guard WALFormat.readableVersions.contains(version) else {
+            out.problem = StorageError(.unsupportedVersion, "WAL version \(version), this build reads \(WALFormat.readableVersions.lowerBound) to \(WALFormat.readableVersions.upperBound)", file: path, offset: 4)
             return out
         }
         var offset = WALFormat.fileHeaderSize

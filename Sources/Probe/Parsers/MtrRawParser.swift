@@ -6,8 +6,8 @@ import PathTSDB
 ///
 /// mtr sends probes past the destination too, which the destination answers again; the hop
 /// list ends at the first TTL the destination answered, and the probes beyond are counted in
-/// `probesBeyondDestination`. mtr's JSON report (`--json`) has per-hop aggregates only and is
-/// read by `MtrReportParser`.
+/// `probesBeyondDestination`. mtr's reports (`--report`, `--json`) have per-hop aggregates
+/// only and are read by `MtrReportParser` and `MtrJSONParser`.
 public struct MtrRawParser: Sendable {
     public let destination: IPAddress
     public let method: TraceMethod

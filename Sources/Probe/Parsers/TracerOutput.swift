@@ -14,6 +14,12 @@ public struct TracerOutput: Sendable, Equatable {
     /// Origin AS numbers the tracer printed for addresses (traceroute `-A`). The store has no
     /// place for them yet; hop-to-AS annotation comes with the BGP feed.
     public var asNumbers: [IPAddress: UInt32] = [:]
+    /// The tracer was stopped before it finished (traceroute killed with ^C): what it printed
+    /// is kept, marked so that the hops it did not get to are not read as a shorter path.
+    public var interrupted = false
+    /// What a report (mtr `--report`, `--json`) gives per hop instead of probe times; nil for a
+    /// trace. A report's replies are `ProbeReply.untimed`.
+    public var figures: [HopFigures]?
 
     public init(destination: IPAddress?, probes: [ProbeReply], names: [IPAddress: String] = [:], probesBeyondDestination: Int = 0) {
         self.destination = destination
@@ -32,8 +38,11 @@ public struct TracerOutput: Sendable, Equatable {
     public func run(target: String, vantage: String, method: TraceMethod, flowID: UInt16,
                     startMicros: Int64, endMicros: Int64) -> TraceRun? {
         guard let destination else { return nil }
-        return TraceRun(target: target, vantage: vantage, method: method, flowID: flowID, startMicros: startMicros,
-                        endMicros: max(startMicros, endMicros), destination: destination, reached: reached, probes: probes)
+        var run = TraceRun(target: target, vantage: vantage, method: method, flowID: flowID, startMicros: startMicros,
+                           endMicros: max(startMicros, endMicros), destination: destination, reached: reached, probes: probes)
+        run.interrupted = interrupted
+        run.figures = figures
+        return run
     }
 }
 

@@ -14,6 +14,10 @@ import PathTSDB
 /// one line are several responders at one TTL; so are the indented lines without a TTL that
 /// BSD's traceroute prints for them. Anything else is an error naming the line, the column and
 /// what was expected there.
+///
+/// A trace stopped with ^C is `interrupted`: its last line is cut short (traceroute dies in the
+/// middle of it, with no line end), or a terminal's `^C` is in the text, or it ends short of the
+/// destination and of the header's hop limit with no unreachable annotation to stop it.
 public struct TracerouteTextParser: Sendable {
     public let method: TraceMethod
     public let source: String
@@ -33,14 +37,26 @@ public struct TracerouteTextParser: Sendable {
         var names = [IPAddress: String]()
         var asNumbers = [IPAddress: UInt32]()
         var lastTTL = 0
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        var maxHops: Int?
+        var interrupted = false
+        var lastLineIsHop = false
+        for (index, textLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = index + 1
+            var rawLine = textLine
+            // A terminal echoes ^C where the user stopped the trace.
+            if let caret = rawLine.indices.first(where: { rawLine[$0] == "^" && rawLine[rawLine.index(after: $0)...].first == "C" }) {
+                interrupted = true
+                rawLine = rawLine[..<caret]
+            }
             let tokens = Token.split(rawLine)
             guard let first = tokens.first else { continue }
+            lastLineIsHop = false
             if first.text == "traceroute" || first.text == "traceroute6" || first.text == "Tracing" {
                 destination = try header(tokens, line: line) ?? destination
+                maxHops = hopLimit(tokens)
                 continue
             }
+            lastLineIsHop = true
             if first.text == "Selected" { continue }  // tcptraceroute: "Selected device …"
             // BSD and macOS: another responder at the last TTL, on an indented line of its own.
             if lastTTL > 0, first.column > 1, Int(first.text) == nil, rawLine.first == " " || rawLine.first == "\t" {
@@ -60,6 +76,17 @@ public struct TracerouteTextParser: Sendable {
         }
         var out = TracerOutput(destination: destination, probes: probes, names: names)
         out.asNumbers = asNumbers
+        // traceroute ends its lines as it finishes them: a last hop line without one, short of
+        // the destination, was cut.
+        if lastLineIsHop && !text.hasSuffix("\n") && !out.reached { interrupted = true }
+        // It stops early only at the destination or at an unreachable annotation.
+        let lastTTLProbes = probes.filter { Int($0.ttl) == lastTTL }
+        let stoppedByAnnotation = lastTTLProbes.contains { p in
+            guard let a = p.address, a != destination else { return false }
+            return p.icmpType == (a.isIPv4 ? 3 : 1)  // unreachable (time exceeded is 11, or 3 in ICMPv6)
+        }
+        if let maxHops, lastTTL > 0, lastTTL < maxHops, !out.reached, !stoppedByAnnotation { interrupted = true }
+        out.interrupted = interrupted
         return out
     }
 
@@ -75,6 +102,14 @@ public struct TracerouteTextParser: Sendable {
             if let a = IPAddress(s) { return a }
         }
         throw error("header line without the destination's address", line, tokens[0].column)
+    }
+
+    /// "30 hops max" of a header line.
+    private func hopLimit(_ tokens: [Token]) -> Int? {
+        for (i, t) in tokens.enumerated().dropFirst() where t.text == "hops" && i + 1 < tokens.count && tokens[i + 1].text.hasPrefix("max") {
+            return Int(tokens[i - 1].text)
+        }
+        return nil
     }
 
     private func hop(_ tokens: ArraySlice<Token>, ttl: UInt8, destination: IPAddress?,

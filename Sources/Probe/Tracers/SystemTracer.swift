@@ -131,6 +131,7 @@ public struct SystemTracer: Sendable {
         let command = commandPrefix + args
         let start = WallClock.nowMicros()
         let status: Int32
+        var killed = false
         let stdout: String
         let stderr: String
         do {
@@ -139,7 +140,9 @@ public struct SystemTracer: Sendable {
                 output: .string(limit: 4 << 20), error: .string(limit: 1 << 20))
             switch result.terminationStatus {
             case .exited(let code): status = code
-            case .signaled(let signal): status = 128 + signal
+            case .signaled(let signal):
+                status = 128 + signal
+                killed = true
             }
             stdout = result.standardOutput
             stderr = result.standardError
@@ -147,7 +150,7 @@ public struct SystemTracer: Sendable {
             throw ProbeError(.tracerFailed, "cannot run \(args[0]): \(error)")
         }
         let end = WallClock.nowMicros()
-        let output: TracerOutput
+        var output: TracerOutput
         var flow = settings.flowID ?? 0
         var startMicros = start
         let source = "\(args[0]) output"
@@ -170,6 +173,8 @@ public struct SystemTracer: Sendable {
         case .native:
             throw ProbeError(.unsupportedInput, "the native prober is not a system tool")
         }
+        // A tool killed by a signal stopped wherever it was: what it printed is partial.
+        if killed { output.interrupted = true }
         return TracerResult(output: output, flowID: flow, startMicros: startMicros, endMicros: end, exitStatus: status, standardError: stderr)
     }
 

@@ -174,7 +174,7 @@ struct ProbeStream {
                                 }
                                 w.pointee = 0x2C
                                 w += 1
-                                if !p.isLoss { w = ProbeStream.writeDecimal(p.rttMicros, at: w) }
+                                if p.isTimed { w = ProbeStream.writeDecimal(p.rttMicros, at: w) }
                                 w.pointee = 0x0D
                                 (w + 1).pointee = 0x0A
                                 w += 2
@@ -222,7 +222,7 @@ struct ProbeStream {
             guard hops.keeps(ttl: p.ttl, hop: hops.needsHopAddresses ? hopAddress[Int(p.ttl)] : .none) else { continue }
             out.append([name, start, .integer(Int64(p.ttl)), .integer(Int64(index)),
                         p.isLoss ? .null : .text(text(of: p.address)),
-                        p.isLoss ? .null : .integer(Int64(p.rttMicros))])
+                        p.isTimed ? .integer(Int64(p.rttMicros)) : .null])
         }
     }
 

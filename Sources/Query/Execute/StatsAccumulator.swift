@@ -11,7 +11,10 @@ struct RawAccumulator {
     var maxMicros: UInt32 = 0
     var sumMicros: UInt128 = 0
     var sumSquares: UInt128 = 0
+    /// Replies with a time: what the extremes, sums and values hold.
     var answered: Int = 0
+    /// Replies without one (a report's).
+    var untimed: Int = 0
     var values: [UInt32] = []
     var jitterSum: Double = 0
     var jitterCount: Int = 0
@@ -30,6 +33,10 @@ struct RawAccumulator {
             return
         }
         let v = p.rttMicros
+        guard v != ProbeReply.untimed else {
+            untimed += 1
+            return
+        }
         minMicros = Swift.min(minMicros, v)
         maxMicros = Swift.max(maxMicros, v)
         sumMicros &+= UInt128(v)
@@ -85,6 +92,7 @@ struct RawAccumulator {
         sumMicros &+= o.sumMicros
         sumSquares &+= o.sumSquares
         answered += o.answered
+        untimed += o.untimed
         values += o.values
         jitterSum += o.jitterSum
         jitterCount += o.jitterCount
@@ -103,7 +111,7 @@ struct RawAccumulator {
         return aggregates.map { a -> ResultValue in
             switch a {
             case .count: return .integer(Int64(sent))
-            case .answered: return .integer(Int64(answered))
+            case .answered: return .integer(Int64(answered + untimed))
             case .lost: return .integer(Int64(lost))
             // Loss, reply loss and silence are finished across the groups (`LossFigures`).
             case .loss, .replyLoss: return sent == 0 ? .null : .number(Double(lost) / Double(sent) * 100)
@@ -131,8 +139,8 @@ extension RollupRow {
             case .lost: .integer(Int64(lost))
             case .loss, .replyLoss: sent == 0 ? .null : .number(Double(lost) / Double(sent) * 100)
             case .silent: .integer(0)
-            case .min: answered == 0 ? .null : .number(Double(minMicros) / 1000)
-            case .max: answered == 0 ? .null : .number(Double(maxMicros) / 1000)
+            case .min: timed == 0 ? .null : .number(Double(minMicros) / 1000)
+            case .max: timed == 0 ? .null : .number(Double(maxMicros) / 1000)
             case .mean: meanMicros.map { .number($0 / 1000) } ?? .null
             case .quantile(let q): sketch.quantile(q).map { .number($0 / 1000) } ?? .null
             case .stddev, .jitter: .null  // the planner never reads rollups for these

@@ -124,7 +124,7 @@ struct StatsExecutor {
                                 slots[s].add(pr, target: Int32(ti), keepValues: keepValues, jitter: jitter)
                             }
                             if endToEnd && !probes.isEmpty {
-                                ends.forEachProbe(destination: run.destination, probes: probes) { reached, _ in
+                                ends.forEachProbe(destination: run.destination, probes: probes, interrupted: run.interrupted) { reached, _ in
                                     slots[0].endSent += 1
                                     if !reached { slots[0].endLost += 1 }
                                 }

@@ -11,7 +11,8 @@ import Query
 ///  "probes": [{"ttl": 1, "address": "10.0.0.1", "rtt_us": 480, "reply_ttl": 63, "icmp_type": 11},
 ///             {"ttl": 2}]}
 /// ```
-/// A probe without an address was lost.
+/// A probe without an address was lost. `"interrupted": true` marks a trace stopped before it
+/// finished: it is kept, but says nothing about the path past its last probe.
 struct RunDocument: Codable, Sendable {
     struct Probe: Codable, Sendable {
         var ttl: Int
@@ -36,6 +37,7 @@ struct RunDocument: Codable, Sendable {
     var end: String?
     var destination: String
     var reached: Bool?
+    var interrupted: Bool?
     var probes: [Probe]
 
     /// The run, checked; errors name the run's index and the field.
@@ -78,9 +80,10 @@ struct RunDocument: Codable, Sendable {
             replies.append(ProbeReply(ttl: UInt8(p.ttl), address: address, rttMicros: rtt ?? 0, replyTTL: replyTTL ?? 0,
                                       icmpType: icmpType ?? 11, icmpCode: icmpCode ?? 0, mplsLabels: labels))
         }
-        let run = TraceRun(target: target, vantage: vantage ?? "api", method: m, flowID: flowID, startMicros: startMicros,
+        var run = TraceRun(target: target, vantage: vantage ?? "api", method: m, flowID: flowID, startMicros: startMicros,
                            endMicros: endMicros, destination: dest, reached: reached ?? replies.contains { $0.address == dest },
                            probes: replies)
+        run.interrupted = interrupted ?? false
         do {
             try run.validate()
         } catch {
