@@ -9,8 +9,11 @@ struct HopsCommand: ParsableCommand {
         abstract: "Per-hop loss and RTT statistics of one target, in time buckets.",
         discussion: """
             The same answer as:
-              stserver query --at newest 'stats count, loss, min, p50, p95, max, mean of NAME \\
-                from FROM to TO step STEP by time, ttl [path ID] [using SOURCE]'
+              stserver query --at newest 'stats count, loss, min, p50, p95, max, mean, reply_loss, silent of NAME \\
+                from FROM to TO step STEP by time, ttl[, address] [path ID] [using SOURCE]'
+            When a hop answered from more than one address in the range (the branches of a load balancer), each \
+            address gets its own rows, so that two branches' RTTs are not blended: --split never turns that off, \
+            --split always asks for it.
             """)
 
     @OptionGroup var store: DataOptions
@@ -29,6 +32,13 @@ struct HopsCommand: ParsableCommand {
     @Option(name: .long, help: "Only runs on the route of this path (an id from `stserver paths`); reads raw data.")
     var path: UInt32?
 
+    @Option(name: .long, help: "Rows per address of a hop: auto (when a hop has several), always, never.")
+    var split: SplitMode = .auto
+
+    enum SplitMode: String, ExpressibleByArgument, CaseIterable {
+        case auto, always, never
+    }
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
@@ -43,6 +53,13 @@ struct HopsCommand: ParsableCommand {
             q.groupBy = [.time, .ttl]
             q.source = src
             q.routePaths = path.map { [PathID(rawValue: $0)] } ?? []
+            // Rollups keep no address: splitting reads raw data, and is not done for --source rollup.
+            let byAddress = switch split {
+            case .always: true
+            case .never: false
+            case .auto: try src != .rollup && BranchedHops.present(for: q, snapshot: snap, context: QueryShorthand.context(of: snap))
+            }
+            if byAddress { q.groupBy = [.time, .ttl, .address] }
             return q
         }
     }

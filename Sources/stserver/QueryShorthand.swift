@@ -14,10 +14,14 @@ enum QueryShorthand {
             defer { try? db.close() }
             let snap = db.snapshot()
             let q = try build(snap)
-            let now = (snap.timeRange?.upperBound ?? WallClock.nowMicros()) + 1
-            var cursor = try QueryEngine.cursor(q, snapshot: snap, context: QueryContext(nowMicros: now))
+            var cursor = try QueryEngine.cursor(q, snapshot: snap, context: context(of: snap))
             try printAnswer(&cursor, format: format)
         }
+    }
+
+    /// The context the shorthands run in: relative times count from the newest data held.
+    static func context(of snap: StoreSnapshot) -> QueryContext {
+        QueryContext(nowMicros: (snap.timeRange?.upperBound ?? WallClock.nowMicros()) + 1)
     }
 
     /// Streams a cursor's answer to standard output; problems met on the way go to standard error.

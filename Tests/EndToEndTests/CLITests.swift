@@ -125,6 +125,30 @@ import Testing
         #expect(r.stderr.contains(message) && r.stderr.contains("empty.json"), "\(r.stderr)")
     }
 
+    /// A hop that answered from two branches gets a row per address in the per-hop view, so
+    /// that their RTTs are not blended; a hop of one address, one row.
+    @Test func perHopViewSplitsABranchedHopByAddress() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ProbeTests/Fixtures").path
+        for (target, file) in [("ecmp", "tr-ecmp-n.txt"), ("plain", "tr-udp-n.txt")] {
+            let r = try stserver(["import", "--data", dir.path, "--format", "traceroute", "--target", target,
+                                  "--time", "2026-12-04T10:00:00Z", fixtures + "/" + file])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let split = try stserver(["hops", "--data", dir.path, "--target", "ecmp", "--format", "csv"])
+        #expect(split.status == 0, "\(split.stderr)")
+        let rows = split.stdout.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.first == ["time", "ttl", "address", "count", "loss", "min", "p50", "p95", "max", "mean", "reply_loss", "silent"])
+        let ttl2 = rows.dropFirst().filter { $0[1] == "2" }
+        #expect(ttl2.map { String($0[2]) }.sorted() == ["10.99.2.2", "10.99.4.2"] && ttl2.map { String($0[3]) }.sorted() == ["1", "5"])
+        let blended = try stserver(["hops", "--data", dir.path, "--target", "ecmp", "--split", "never", "--format", "csv"])
+        #expect(blended.stdout.hasPrefix("time,ttl,count,"))
+        let plain = try stserver(["hops", "--data", dir.path, "--target", "plain", "--format", "csv"])
+        #expect(plain.stdout.hasPrefix("time,ttl,count,") && plain.stdout.split(separator: "\r\n").count == 4)
+    }
+
     @Test func missingInputFileExitsWithNoInput() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
