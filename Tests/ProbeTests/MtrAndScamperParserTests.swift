@@ -86,6 +86,18 @@ import PathTSDB
         #expect(t.output.probes.last?.icmpType == 1 && t.output.probes.last?.icmpCode == 4)
     }
 
+    /// scamper's 32-bit time difference wraps for a reply stamped before its probe: 4294967.295
+    /// ms is 1 µs early, kept at 0 µs (and never the untimed marker); a reply of 4000 s is an
+    /// RTT of 4000 s.
+    @Test func aWrappedEarlyReplyIsZeroMicroseconds() throws {
+        let line = try fixture("sc-udp-paris.json").split(separator: "\n").first { $0.contains("\"type\":\"trace\"") }.map(String.init) ?? ""
+        let wrapped = line.replacingOccurrences(of: "\"rtt\":0.060", with: "\"rtt\":4294967.295")
+        let t = try #require(try ScamperJSONParser(source: "w").parse(wrapped).first)
+        #expect(t.output.probes.first { $0.ttl == 2 }?.rttMicros == 0)
+        let slow = line.replacingOccurrences(of: "\"rtt\":0.060", with: "\"rtt\":4000000.000")
+        #expect(try ScamperJSONParser(source: "s").parse(slow).first?.output.probes.first { $0.ttl == 2 }?.rttMicros == 4_000_000_000)
+    }
+
     @Test func mplsExtensions() throws {
         let line = #"{"type":"trace","method":"icmp-echo-paris","dst":"192.0.2.9","attempts":1,"probe_count":1,"hop_count":1,"firsthop":1,"hops":[{"addr":"192.0.2.1","probe_ttl":1,"probe_id":1,"rtt":1.5,"icmp_type":11,"icmp_code":0,"icmpext":[{"ie_cn":1,"ie_ct":1,"ie_dl":4,"mpls_labels":[{"mpls_ttl":1,"mpls_s":1,"mpls_exp":0,"mpls_label":24005}]}]}]}"#
         let t = try #require(try ScamperJSONParser().parse(line).first)

@@ -219,7 +219,7 @@ struct AtlasResultParser {
         if timeout { return .lost(ttl: 0) }
         guard let from else { throw JSONScanner.Failure(offset: at, message: "reply without \"from\" or \"x\"") }
         guard let rtt = rttMicros else { throw JSONScanner.Failure(offset: at, message: "reply from \(from) without \"rtt\"") }
-        guard rtt >= 0 && rtt <= Int64(UInt32.max) else { throw JSONScanner.Failure(offset: at, message: "rtt out of range") }
+        guard rtt >= 0 && rtt < Int64(ProbeReply.untimed) else { throw JSONScanner.Failure(offset: at, message: "rtt out of range") }
         return ProbeReply(ttl: 0, address: from, rttMicros: UInt32(rtt), replyTTL: UInt8(clamping: ttl),
                           icmpType: errType ?? 11, icmpCode: errType == nil ? 0 : errCode, mplsLabels: labels)
     }

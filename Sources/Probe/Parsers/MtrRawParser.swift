@@ -68,7 +68,7 @@ public struct MtrRawParser: Sendable {
                 if let a = hostAt[pos] { names[a] = t.text }
             case "p":
                 let pos = try number(1, "a position (0–254)", max: 254)
-                let rtt = try number(2, "a round-trip time in microseconds", max: Int(UInt32.max))
+                let rtt = try number(2, "a round-trip time in microseconds", max: Int(ProbeReply.untimed) - 1)
                 let seq = try number(3, "a sequence number", max: Int(Int32.max))
                 guard let i = bySequence[seq], sent[i].position == pos else {
                     throw ProbeError(.malformedInput, "reply to probe \(seq) at position \(pos), which was not sent there",

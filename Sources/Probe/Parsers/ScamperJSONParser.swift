@@ -175,13 +175,21 @@ public struct ScamperJSONParser: Sendable {
         }
         guard let addr else { throw JSONScanner.Failure(offset: at, message: "hop without \"addr\"") }
         guard ttl >= 1 && ttl <= 255 else { throw JSONScanner.Failure(offset: at, message: "probe_ttl \(ttl) out of range") }
-        guard let rtt, rtt >= 0, rtt <= Int64(UInt32.max) else { throw JSONScanner.Failure(offset: at, message: "hop without a valid \"rtt\"") }
+        guard var rtt, rtt >= 0, rtt <= Int64(UInt32.max) else { throw JSONScanner.Failure(offset: at, message: "hop without a valid \"rtt\"") }
+        // scamper subtracts times in 32-bit microseconds: a reply stamped (by the kernel) before
+        // its probe's send time (read after sending) prints as just under 2^32 µs. Seen in the
+        // lab on 2 busy cores; the true RTT was below that delay, so it is kept at 0 µs, as a
+        // tcptraceroute reply that arrives "early" is. A second or more early is not this.
+        if rtt > Int64(UInt32.max) - ScamperJSONParser.earlyReplyMicros { rtt = 0 }
         guard probeID >= 1 && probeID <= 255 else { throw JSONScanner.Failure(offset: at, message: "probe_id \(probeID) out of range") }
         let kind: (UInt8, UInt8) = tcp || icmpType < 0 ? ReplyKind.tcpAnswer : (UInt8(clamping: icmpType), UInt8(clamping: icmpCode))
         return Hop(ttl: Int(ttl), probeID: Int(probeID), reply: ProbeReply(
             ttl: UInt8(ttl), address: addr, rttMicros: UInt32(rtt), replyTTL: UInt8(clamping: replyTTL),
             icmpType: kind.0, icmpCode: kind.1, mplsLabels: labels))
     }
+
+    /// How early a reply may be stamped and still be taken as a wrapped 32-bit time difference.
+    static let earlyReplyMicros: Int64 = 1_000_000
 
     /// MPLS label stack entries anywhere in an `icmpext` value (`mpls_label`, `mpls_exp`,
     /// `mpls_s`, `mpls_ttl` keys of one object per entry).
