@@ -157,7 +157,7 @@ import Testing
         #expect(r.stderr.contains("nope.json: cannot open: No such file or directory"))
     }
 
-    @Test(arguments: ["udp-paris", "icmp", "udp"])
+    @Test(.needsRoot, arguments: ["udp-paris", "icmp", "udp"])
     func traceLoopbackAndStoreTheRun(method: String) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

@@ -5,7 +5,7 @@ import Testing
 /// The monitor as a user runs it: the built `stserver monitor`, tracing loopback with real
 /// packets, reloading its targets file on SIGHUP.
 @Suite(.serialized) struct MonitorTests {
-    @Test func monitorTracesOnScheduleAndReloadsOnSIGHUP() throws {
+    @Test(.needsRoot) func monitorTracesOnScheduleAndReloadsOnSIGHUP() throws {
         let dir = TemporaryDirectory("smoketrace-monitor")
         defer { dir.remove() }
         let config = dir.path + "/targets.yaml"

@@ -291,7 +291,7 @@ import Testing
         }
     }
 
-    @Test func theServerTracesItsTargetsAndAnswersFromThem() async throws {
+    @Test(.needsRoot) func theServerTracesItsTargetsAndAnswersFromThem() async throws {
         let server = try Running(config: """
             defaults: { interval: 1s, probes: 2, max_ttl: 3, wait: 1s }
             groups:

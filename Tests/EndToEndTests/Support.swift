@@ -50,3 +50,11 @@ struct TemporaryDirectory {
     }
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
+
+extension Trait where Self == ConditionTrait {
+    /// For tests that build network namespaces, open raw sockets or mount file systems: run
+    /// as root, as `.ci/run` checks that CI does; skipped, saying why, otherwise.
+    static var needsRoot: Self {
+        .enabled(if: geteuid() == 0, "needs root (network namespaces, raw sockets, mounts); .ci/run runs as root")
+    }
+}

@@ -15,7 +15,7 @@ func run(_ path: String, _ args: [String]) throws -> Int32 {
     return p.terminationStatus
 }
 
-@Suite(.serialized) struct DiskFullTests {
+@Suite(.serialized, .needsRoot) struct DiskFullTests {
     /// A real full file system: a 1 MiB tmpfs (the tests run as root, as CI does).
     @Test func aFullDiskIsAClearErrorAndLosesNothingAcknowledged() throws {
         let dir = TemporaryDirectory("pathtsdb-full")

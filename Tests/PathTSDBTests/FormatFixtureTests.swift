@@ -24,7 +24,7 @@ import Testing
     static func copy(version: UInt16) throws -> TemporaryDirectory {
         let dir = TemporaryDirectory("pathtsdb-fixture-v\(version)")
         try FileManager.default.removeItem(atPath: dir.path)
-        try FileManager.default.copyItem(atPath: fixture(version: version), toPath: dir.path)
+        try copyTree(fixture(version: version), to: dir.path)
         return dir
     }
 

@@ -167,3 +167,29 @@ func expectSameRuns(_ actual: [TraceRun], _ expected: [TraceRun], sourceLocation
         Issue.record("run \(i) differs: got \(a[i]), expected \(e[i])", sourceLocation: sourceLocation)
     }
 }
+
+extension Trait where Self == ConditionTrait {
+    /// For tests that build network namespaces, open raw sockets or mount file systems: run
+    /// as root, as `.ci/run` checks that CI does; skipped, saying why, otherwise.
+    static var needsRoot: Self {
+        .enabled(if: geteuid() == 0, "needs root (network namespaces, raw sockets, mounts); .ci/run runs as root")
+    }
+}
+
+/// Copies a directory tree by reading and writing each file: Foundation's `copyItem` also copies
+/// the owner, which a user other than root may not do (the fixtures belong to whoever checked
+/// them out).
+func copyTree(_ source: String, to destination: String) throws {
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
+    for name in try fm.contentsOfDirectory(atPath: source) {
+        let from = source + "/" + name, to = destination + "/" + name
+        var isDirectory: ObjCBool = false
+        _ = fm.fileExists(atPath: from, isDirectory: &isDirectory)
+        if isDirectory.boolValue {
+            try copyTree(from, to: to)
+        } else {
+            try Data(contentsOf: URL(fileURLWithPath: from)).write(to: URL(fileURLWithPath: to))
+        }
+    }
+}

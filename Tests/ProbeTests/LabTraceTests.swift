@@ -5,7 +5,7 @@ import Query
 @testable import Probe
 
 /// Real packets through a lab of network namespaces (tests run as root, as CI does).
-@Suite(.serialized) struct LabTraceTests {
+@Suite(.serialized, .needsRoot) struct LabTraceTests {
     static let destination: TargetName = {
         do { return try TargetName(NetworkLab.dst) } catch { preconditionFailure("\(error)") }
     }()
@@ -410,5 +410,13 @@ import Query
         // Only the way to dst crosses the queue: 40 ms on each probe beyond r2, none before it.
         #expect(before.allSatisfy { $0.rttMicros < 20_000 }, "\(before.map(\.rttMicros))")
         #expect(beyond.allSatisfy { $0.rttMicros >= 40_000 && $0.rttMicros < 1_000_000 }, "\(beyond.map(\.rttMicros))")
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// For tests that build network namespaces, open raw sockets or mount file systems: run
+    /// as root, as `.ci/run` checks that CI does; skipped, saying why, otherwise.
+    static var needsRoot: Self {
+        .enabled(if: geteuid() == 0, "needs root (network namespaces, raw sockets, mounts); .ci/run runs as root")
     }
 }

@@ -170,15 +170,29 @@ targets:
         #expect(starts(d) == ["x"])
     }
 
+    /// A reload keeps a kept target's slot grid and its run in flight, drops a removed one, and
+    /// gives a new one its first slot from the reload on.
     @Test func reloadKeepsRunsAndSlotsOfKeptTargets() throws {
+        let interval: Int64 = 10_000_000
         var s = Schedule(targets: [try target("a", every: 10), try target("b", every: 10)], nowMicros: 0)
-        let slotA = try #require(s.nextWakeupMicros)
-        _ = s.advance(to: 20_000_000)
-        s.reload([try target("a", every: 10), try target("c", every: 10)], nowMicros: 20_000_000)
+        let firstA = try #require(s.nextSlot(of: "a"))
+        let started = s.advance(to: firstA)
+        #expect(started.contains { if case .start(let t, let slot) = $0 { t.name == "a" && slot == firstA } else { false } })
+        let nextA = try #require(s.nextSlot(of: "a"))
+        #expect(nextA == firstA + interval)
+        s.reload([try target("a", every: 10), try target("c", every: 10)], nowMicros: firstA)
         #expect(s.targetNames == ["a", "c"])
-        #expect(s.runningCount == 1)  // a's run goes on
+        #expect(s.nextSlot(of: "a") == nextA)  // the grid is kept
+        #expect(s.nextSlot(of: "b") == nil)
+        let slotC = try #require(s.nextSlot(of: "c"))
+        #expect(slotC >= firstA && slotC < firstA + interval)
+        #expect(s.runningCount == 1)  // a's; b's run, if it started, is no longer counted
+        // a's run goes on: its next slot finds it still running.
+        let atNext = s.advance(to: nextA)
+        #expect(atNext.contains { if case .missed(let name, let slot, let reason) = $0 { name == "a" && slot == nextA && reason == .stillRunning } else { false } })
+        #expect(!atNext.contains { if case .start(let t, _) = $0 { t.name == "b" } else if case .missed(let name, _, _) = $0 { name == "b" } else { false } })
         s.finished("a")
-        #expect(slotA >= 0)
+        let after = s.advance(to: nextA + interval)
+        #expect(after.contains { if case .start(let t, let slot) = $0 { t.name == "a" && slot == nextA + interval } else { false } })
     }
 }
-

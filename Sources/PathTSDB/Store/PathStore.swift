@@ -122,7 +122,7 @@ public final class PathStore: Sendable {
         var out = [Segment]()
         for name in try FileSystem.list(dir) {
             let path = dir + "/" + name
-            if name.hasSuffix(".tmp") || name.hasSuffix(".tmp-for-deletion") {
+            if name.hasSuffix(".tmp") {
                 try FileSystem.remove(path)
                 report.removedLeftovers.append(path)
                 continue

@@ -108,6 +108,9 @@ public struct Schedule: Sendable {
         runningCount -= 1
     }
 
+    /// The next slot of the target `name`, nil if it is not scheduled.
+    func nextSlot(of name: String) -> Int64? { entries[name]?.nextSlot }
+
     /// The earliest time something is due.
     public var nextWakeupMicros: Int64? { entries.values.map(\.nextSlot).min() }
 
