@@ -11,6 +11,7 @@ struct ImportCommand: ParsableCommand {
         discussion: """
             atlas: RIPE Atlas traceroute results (one JSON object per line, or the Atlas API's JSON array). \
             scamper-json: scamper -O json output (any number of traces). \
+            warts: scamper's binary output, -O warts (any number of traces; other measurements in it are counted, not read). \
             traceroute: the text of traceroute or tcptraceroute run with -n (one trace per file). \
             mtr-raw: mtr --raw output (one trace per file; needs --destination). \
             mtr-report: mtr --report or --report-wide text, run with -n or -b (one report per file; needs --destination). \
@@ -22,6 +23,7 @@ struct ImportCommand: ParsableCommand {
     enum InputFormat: String, ExpressibleByArgument, CaseIterable {
         case atlas
         case scamperJSON = "scamper-json"
+        case warts
         case traceroute
         case mtrRaw = "mtr-raw"
         case mtrReport = "mtr-report"
@@ -39,7 +41,7 @@ struct ImportCommand: ParsableCommand {
     @Flag(name: .long, help: "Compact the store when the import is done, the newest window included.")
     var compact = false
 
-    @Option(name: .long, help: "traceroute, mtr-raw, scamper-json: the target name to store under (default: the destination address).")
+    @Option(name: .long, help: "traceroute, mtr-*, scamper-json, warts: the target name to store under (default: the destination address).")
     var target: String?
 
     @Option(name: .long, help: "mtr-raw, mtr-report, mtr-json: the address mtr traced (raw output and text reports do not say).")
@@ -48,7 +50,7 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: "traceroute, mtr-raw, mtr-report, mtr-json: the method traced with (udp, icmp, tcp).")
     var method: String?
 
-    @Option(name: .long, help: "traceroute, mtr-raw, scamper-json: the vantage point to store under.")
+    @Option(name: .long, help: "traceroute, mtr-*, scamper-json, warts: the vantage point to store under.")
     var vantage: String = "import"
 
     @Option(name: .long, help: "traceroute, mtr-raw, mtr-report, mtr-json: when the trace ran (RFC 3339; default: an mtr text report's Start: line, else now).")
@@ -59,8 +61,9 @@ struct ImportCommand: ParsableCommand {
 
     /// The runs of one file in a tracer's own format.
     func tracerRuns(_ file: String, bytes: inout Int64) throws -> [TraceRun] {
-        let text = try readFile(file)
-        bytes += Int64(text.utf8.count)
+        let raw = try readFileBytes(file)
+        bytes += Int64(raw.count)
+        let text = format == .warts ? "" : String(decoding: raw, as: UTF8.self)
         let explicitStart = try time.map { t -> Int64 in
             guard let v = RFC3339.parse(t) else { throw ValidationError("--time takes an RFC 3339 time") }
             return v
@@ -83,6 +86,20 @@ struct ImportCommand: ParsableCommand {
                 throw ProbeError(.malformedInput, "no trace in the file (scamper JSON holds objects of \"type\": \"trace\")", source: file)
             }
             return try traces.map {
+                try run($0.output, method: $0.method, flow: $0.flowID, start: $0.startMicros > 0 ? $0.startMicros : start)
+            }
+        case .warts:
+            let result = try ScamperWartsParser(source: file).parse(raw)
+            for (type, count) in result.otherObjects.sorted(by: { $0.key < $1.key }) {
+                StandardError.write("stserver: \(file): \(count) warts objects of type \(type) (not traces) not read\n")
+            }
+            if result.tracesWithUnreadSections > 0 {
+                StandardError.write("stserver: \(file): \(result.tracesWithUnreadSections) traces have PMTU, last-ditch or doubletree sections, not read\n")
+            }
+            guard !result.traces.isEmpty else {
+                throw ProbeError(.malformedInput, "no trace in the file (warts objects of type 6)", source: file)
+            }
+            return try result.traces.map {
                 try run($0.output, method: $0.method, flow: $0.flowID, start: $0.startMicros > 0 ? $0.startMicros : start)
             }
         case .traceroute:

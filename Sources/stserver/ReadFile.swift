@@ -7,6 +7,11 @@ import Glibc
 
 /// A whole file as text ("-": standard input), or a `ProbeError` naming it.
 func readFile(_ path: String) throws -> String {
+    String(decoding: try readFileBytes(path), as: UTF8.self)
+}
+
+/// A whole file's bytes ("-": standard input), or a `ProbeError` naming it.
+func readFileBytes(_ path: String) throws -> [UInt8] {
     let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw ProbeError(.io, "cannot open: \(String(cString: strerror(errno)))", source: path) }
     defer { if fd != 0 { close(fd) } }
@@ -18,7 +23,7 @@ func readFile(_ path: String) throws -> String {
         if n == 0 { break }
         bytes += chunk[0..<n]
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
 /// The API tokens of a token file: one per line, blank lines and `#` comments skipped.

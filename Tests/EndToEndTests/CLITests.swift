@@ -207,6 +207,13 @@ import Testing
         let names = try stserver(["import", "--data", dir.path, "--format", "mtr-report", "--destination", "10.99.3.2",
                                   fixtures + "/mtr-report-ecmp-names.txt"])
         #expect(names.status == 65 && names.stderr.contains("mtr-report-ecmp-names.txt:3:9: host \"r1.lab.test\" is not an address"), "\(names.stderr)")
+        let warts = try stserver(["import", "--data", dir.path, "--format", "warts", "--target", "lab-warts",
+                                  fixtures + "/sc-trace-and-tracelb.warts"])
+        #expect(warts.status == 0 && warts.stdout.hasPrefix("imported 1 results: 4 probes, 2 RTT samples"), "\(warts.stdout) \(warts.stderr)")
+        #expect(warts.stderr.contains("sc-trace-and-tracelb.warts: 1 warts objects of type 7 (not traces) not read"))
+        #expect(warts.stderr.contains("sc-trace-and-tracelb.warts: 1 warts objects of type 8 (not traces) not read"))
+        let notWarts = try stserver(["import", "--data", dir.path, "--format", "warts", fixtures + "/sc-udp-paris.json"])
+        #expect(notWarts.status == 65 && notWarts.stderr.contains("sc-udp-paris.json") && notWarts.stderr.contains("not a warts object"), "\(notWarts.stderr)")
         let cut = try stserver(["import", "--data", dir.path, "--format", "traceroute", "--target", "lab-cut",
                                 fixtures + "/tr-interrupted-n.txt"])
         #expect(cut.stdout.hasPrefix("imported 1 results (1 interrupted): 4 probes, 3 RTT samples"), "\(cut.stdout)")
@@ -214,6 +221,6 @@ import Testing
         #expect(bad.status == 65)
         #expect(bad.stderr == "stserver: -:1:15: expected '*', an address, a time in ms or an annotation, found \"abc\"\n")
         let info = try stserver(["info", "--data", dir.path, "--targets"])
-        #expect(info.stdout == "10.99.3.2\nlab\nlab-mtr\nlab-report\nlab-cut\n")
+        #expect(info.stdout == "10.99.3.2\nlab\nlab-mtr\nlab-report\nlab-warts\nlab-cut\n")
     }
 }

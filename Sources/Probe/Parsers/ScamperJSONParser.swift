@@ -31,12 +31,6 @@ public struct ScamperJSONParser: Sendable {
         "tcp": .tcp, "tcp-ack": .tcp, "tcp-ack-sport": .tcpParis, "tcp-sport": .tcpParis,
     ]
 
-    private struct Hop {
-        var ttl: Int
-        var probeID: Int
-        var reply: ProbeReply
-    }
-
     public func parse(_ text: String) throws(ProbeError) -> [ScamperTrace] {
         var traces = [ScamperTrace]()
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -66,22 +60,20 @@ public struct ScamperJSONParser: Sendable {
     /// A trace, or nil for the cycle and list objects around traces.
     private func object(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> ScamperTrace? {
         var type: String?
-        var method = TraceMethod.unknown
+        var methodName: (String, Int)?
         var src: IPAddress?, dst: IPAddress?
         var sport: Int64 = 0, icmpSum: Int64 = 0
         // Kept apart so that a repeated key replaces its value instead of adding to it.
         var startSecondsMicros: Int64 = 0, startUsec: Int64 = 0
         var stopReason = ""
         var attempts: Int64 = 1, probeCount: Int64 = -1, hopCount: Int64 = 0, firstHop: Int64 = 1
-        var hops = [Hop]()
+        var hops = [ScamperHop]()
         let start = s.position
         try s.object { (s: inout JSONScanner, key) throws(JSONScanner.Failure) in
             if key.equals("type") { type = try s.string() }
             else if key.equals("method") {
                 let at = s.position
-                let m = try s.string()
-                guard let known = ScamperJSONParser.methods[m] else { throw JSONScanner.Failure(offset: at, message: "unknown method \"\(m)\"") }
-                method = known
+                methodName = (try s.string(), at)
             }
             else if key.equals("src") { src = try address(&s) }
             else if key.equals("dst") { dst = try address(&s) }
@@ -111,35 +103,24 @@ public struct ScamperJSONParser: Sendable {
                 try s.skipValue()
             }
         }
+        // Other measurements (ping, tracelb, …) have methods of their own; only a trace's is read.
         guard type == "trace" else { return nil }
+        var method = TraceMethod.unknown
+        if let (m, at) = methodName {
+            guard let known = ScamperJSONParser.methods[m] else { throw JSONScanner.Failure(offset: at, message: "unknown method \"\(m)\"") }
+            method = known
+        }
         guard let dst else { throw JSONScanner.Failure(offset: start, message: "trace without \"dst\"") }
         guard probeCount >= 0 else { throw JSONScanner.Failure(offset: start, message: "trace without \"probe_count\"") }
         guard attempts >= 1, attempts <= 255, firstHop >= 1, hopCount <= 255 else {
             throw JSONScanner.Failure(offset: start, message: "attempts, firsthop or hop_count out of range")
         }
-        let lastTTL = max(Int(hopCount), hops.map(\.ttl).max() ?? 0)
-        var byTTL = [Int: [Hop]]()
-        for h in hops { byTTL[h.ttl, default: []].append(h) }
-        let ttls = lastTTL >= Int(firstHop) ? Array(Int(firstHop)...lastTTL) : []
-        func sentCount(_ ttl: Int, allAttempts: Bool) -> Int {
-            guard let replies = byTTL[ttl], !replies.isEmpty, !allAttempts else { return Int(attempts) }
-            return replies.map(\.probeID).max() ?? Int(attempts)
-        }
-        let total = { (all: Bool) in ttls.reduce(0) { $0 + sentCount($1, allAttempts: all) } }
-        let allAttempts: Bool
-        if total(true) == Int(probeCount) {
-            allAttempts = true
-        } else if total(false) == Int(probeCount) {
-            allAttempts = false
-        } else {
-            throw JSONScanner.Failure(offset: start, message: "probe_count \(probeCount) fits neither all \(attempts) attempts per hop (\(total(true))) nor stopping at the first answer (\(total(false)))")
-        }
-        var probes = [ProbeReply]()
-        for ttl in ttls {
-            let replies = byTTL[ttl, default: []]
-            for id in 1...max(1, sentCount(ttl, allAttempts: allAttempts)) {
-                if let r = replies.first(where: { $0.probeID == id }) { probes.append(r.reply) } else { probes.append(.lost(ttl: UInt8(ttl))) }
-            }
+        let probes: [ProbeReply]
+        do {
+            probes = try ScamperHop.probes(hops, attempts: Int(attempts), probeCount: Int(probeCount), hopCount: Int(hopCount),
+                                           firstHop: Int(firstHop))
+        } catch {
+            throw JSONScanner.Failure(offset: start, message: error.message)
         }
         let flow = method == .icmpParis || method == .icmp ? icmpSum : sport
         return ScamperTrace(output: TracerOutput(destination: dst, probes: probes), method: method, source: src,
@@ -153,7 +134,7 @@ public struct ScamperJSONParser: Sendable {
         return a
     }
 
-    private func hop(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> Hop {
+    private func hop(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> ScamperHop {
         var addr: IPAddress?
         var ttl: Int64 = 0, probeID: Int64 = 1, replyTTL: Int64 = 0
         var icmpType: Int64 = -1, icmpCode: Int64 = 0
@@ -180,16 +161,13 @@ public struct ScamperJSONParser: Sendable {
         // its probe's send time (read after sending) prints as just under 2^32 µs. Seen in the
         // lab on 2 busy cores; the true RTT was below that delay, so it is kept at 0 µs, as a
         // tcptraceroute reply that arrives "early" is. A second or more early is not this.
-        if rtt > Int64(UInt32.max) - ScamperJSONParser.earlyReplyMicros { rtt = 0 }
+        if rtt > Int64(UInt32.max) - ScamperHop.earlyReplyMicros { rtt = 0 }
         guard probeID >= 1 && probeID <= 255 else { throw JSONScanner.Failure(offset: at, message: "probe_id \(probeID) out of range") }
         let kind: (UInt8, UInt8) = tcp || icmpType < 0 ? ReplyKind.tcpAnswer : (UInt8(clamping: icmpType), UInt8(clamping: icmpCode))
-        return Hop(ttl: Int(ttl), probeID: Int(probeID), reply: ProbeReply(
+        return ScamperHop(ttl: Int(ttl), probeID: Int(probeID), reply: ProbeReply(
             ttl: UInt8(ttl), address: addr, rttMicros: UInt32(rtt), replyTTL: UInt8(clamping: replyTTL),
             icmpType: kind.0, icmpCode: kind.1, mplsLabels: labels))
     }
-
-    /// How early a reply may be stamped and still be taken as a wrapped 32-bit time difference.
-    static let earlyReplyMicros: Int64 = 1_000_000
 
     /// MPLS label stack entries anywhere in an `icmpext` value (`mpls_label`, `mpls_exp`,
     /// `mpls_s`, `mpls_ttl` keys of one object per entry).
