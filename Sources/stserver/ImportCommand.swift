@@ -10,7 +10,8 @@ struct ImportCommand: ParsableCommand {
         abstract: "Load traceroute results into the store.",
         discussion: """
             atlas: RIPE Atlas traceroute results (one JSON object per line, or the Atlas API's JSON array). \
-            scamper-json: scamper -O json output (any number of traces). \
+            scamper-json: scamper -O json output (any number of traces; also nested in another JSON document, as archives \
+            such as M-Lab's wrap them; ping, tracelb and other measurements are counted, not read). \
             warts: scamper's binary output, -O warts (any number of traces; other measurements in it are counted, not read). \
             traceroute: the text of traceroute or tcptraceroute run with -n (one trace per file). \
             mtr-raw: mtr --raw output (one trace per file; needs --destination). \
@@ -80,7 +81,11 @@ struct ImportCommand: ParsableCommand {
         case .atlas:
             preconditionFailure("Atlas files are streamed")
         case .scamperJSON:
-            let traces = try ScamperJSONParser(source: file).parse(text)
+            var others = [String: Int]()
+            let traces = try ScamperJSONParser(source: file).parse(text, otherMeasurements: &others)
+            for (type, count) in others.sorted(by: { $0.key < $1.key }) {
+                StandardError.write("stserver: \(file): \(count) \(type) objects (not traces) not read\n")
+            }
             // A file with no trace is not an empty import: it is the wrong file, or scamper failed.
             guard !traces.isEmpty else {
                 throw ProbeError(.malformedInput, "no trace in the file (scamper JSON holds objects of \"type\": \"trace\")", source: file)

@@ -135,3 +135,46 @@ import PathTSDB
         do { _ = try ScamperJSONParser(source: "x").parse(deep) } catch { #expect(error.message == "nested deeper than 128 levels") }
     }
 }
+
+/// scamper's objects inside another document, and objects of other measurements beside traces.
+@Suite struct ScamperWrappedJSONTests {
+    /// The lab's scamper output (one trace), wrapped as an archive does: a metadata object and
+    /// scamper's objects as members, pretty-printed over many lines.
+    @Test func tracesNestedInAnotherDocumentAreRead() throws {
+        let lines = try fixture("sc-udp-paris.json").split(separator: "\n").filter { !$0.isEmpty }
+        #expect(lines.count == 3)
+        let wrapped = """
+            {
+              "Metadata": {"UUID": "ndt-abc_1", "TracerouteCallerVersion": "v0.10", "CachedResult": false, "CachedUUID": ""},
+              "CycleStart": \(lines[0]),
+              "Trace": \(lines[1]),
+              "CycleStop": \(lines[2])
+            }
+            """
+        let direct = try ScamperJSONParser(source: "lines").parse(try fixture("sc-udp-paris.json"))
+        var others = [String: Int]()
+        let nested = try ScamperJSONParser(source: "wrapped").parse(wrapped, otherMeasurements: &others)
+        #expect(nested == direct && nested.count == 1 && others.isEmpty)
+        // An array of such documents, one per line after the "[".
+        let array = "[\n" + wrapped.replacingOccurrences(of: "\n", with: " ") + ",\n" + wrapped.replacingOccurrences(of: "\n", with: " ") + "\n]\n"
+        #expect(try ScamperJSONParser(source: "array").parse(array).count == 2)
+        // A broken document is an error at its line and column.
+        do {
+            _ = try ScamperJSONParser(source: "broken").parse(String(wrapped.dropLast(2)))
+            Issue.record("a cut document was read")
+        } catch {
+            #expect(error.source == "broken" && error.line != nil)
+        }
+    }
+
+    /// M-Lab's line-based files start with a metadata line; ping and tracelb objects are counted.
+    @Test func metadataLinesPassAndOtherMeasurementsAreCounted() throws {
+        let text = #"{"UUID":"ndt-abc_1","TracerouteCallerVersion":"v0.10","CachedResult":false,"CachedUUID":""}"# + "\n"
+            + (try fixture("sc-udp-paris.json"))
+            + #"{"type":"tracelb","version":"0.1","method":"icmp-echo","src":"10.99.1.1","dst":"10.99.3.2","nodes":[]}"# + "\n"
+            + #"{"type":"ping","version":"0.4","method":"icmp-echo","src":"10.99.1.1","dst":"10.99.3.2"}"# + "\n"
+        var others = [String: Int]()
+        let traces = try ScamperJSONParser(source: "m").parse(text, otherMeasurements: &others)
+        #expect(traces.count == 1 && others == ["tracelb": 1, "ping": 1])
+    }
+}

@@ -12,7 +12,12 @@ public struct ScamperTrace: Sendable, Equatable {
     public var stopReason: String
 }
 
-/// Reads scamper's JSON output: one object per line, `cycle-start`, `trace` and `cycle-stop`.
+/// Reads scamper's JSON output: one object per line, `cycle-start`, `trace` and `cycle-stop`
+/// (lines that are no scamper object, such as the metadata line M-Lab's traceroute-caller puts
+/// first, are passed over). A file that is one JSON document instead, with scamper's objects
+/// nested in other objects or arrays (as archives such as M-Lab's wrap them), is read whole and
+/// every `trace` object in it is taken. Objects of other measurements (`ping`, `tracelb`, …) are
+/// counted in `otherMeasurements`, not read.
 ///
 /// scamper lists only the probes that were answered. Lost probes are rebuilt from its counts:
 /// with all attempts sent (`trace -Q`) each TTL got `attempts` probes; otherwise probing a TTL
@@ -32,6 +37,79 @@ public struct ScamperJSONParser: Sendable {
     ]
 
     public func parse(_ text: String) throws(ProbeError) -> [ScamperTrace] {
+        var others = [String: Int]()
+        return try parse(text, otherMeasurements: &others)
+    }
+
+    /// The traces of `text`; `otherMeasurements` counts objects of other measurement types.
+    public func parse(_ text: String, otherMeasurements: inout [String: Int]) throws(ProbeError) -> [ScamperTrace] {
+        do {
+            return try parseLines(text, others: &otherMeasurements)
+        } catch {
+            // One document over several lines: its first line alone is no whole value.
+            let first = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
+            guard error.line == 1, first.first == "{" || first.first == "[", text.contains("\n") else { throw error }
+            otherMeasurements = [:]
+            return try parseDocument(text, others: &otherMeasurements)
+        }
+    }
+
+    /// Every `trace` object anywhere in one JSON document.
+    private func parseDocument(_ text: String, others: inout [String: Int]) throws(ProbeError) -> [ScamperTrace] {
+        let bytes = Array(text.utf8)
+        var traces = [ScamperTrace]()
+        var failure: JSONScanner.Failure?
+        var counted = others
+        bytes.withUnsafeBufferPointer { b in
+            var s = JSONScanner(b)
+            do throws(JSONScanner.Failure) {
+                try walk(&s, depth: 0, into: &traces, others: &counted)
+                s.skipWhitespace()
+                if s.position < b.count { throw s.fail("data after the document") }
+            } catch {
+                failure = error
+            }
+        }
+        others = counted
+        if let f = failure {
+            let prefix = bytes[..<min(f.offset, bytes.count)]
+            let line = prefix.filter { $0 == 0x0A }.count + 1
+            let column = f.offset - (prefix.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+            throw ProbeError(.malformedInput, f.message, source: source, line: line, column: column, offset: Int64(f.offset))
+        }
+        return traces
+    }
+
+    /// A value of the document: an object that is a scamper object is read as one; any other
+    /// object or array is looked into, at most `JSONScanner.maxSkipDepth` levels deep.
+    private func walk(_ s: inout JSONScanner, depth: Int, into traces: inout [ScamperTrace], others: inout [String: Int]) throws(JSONScanner.Failure) {
+        guard depth < JSONScanner.maxSkipDepth else { throw s.fail("nested deeper than \(JSONScanner.maxSkipDepth) levels") }
+        switch try s.peek() {
+        case 0x5B:
+            try s.array { (s: inout JSONScanner) throws(JSONScanner.Failure) in try walk(&s, depth: depth + 1, into: &traces, others: &others) }
+        case 0x7B:
+            let start = s.position
+            var type: String?
+            if let t = try object(&s, type: &type) {
+                traces.append(t)
+                return
+            }
+            if let type {
+                if !ScamperJSONParser.framing.contains(type) { others[type, default: 0] += 1 }
+                return
+            }
+            // Not a scamper object: look into its members.
+            s.position = start
+            try s.object { (s: inout JSONScanner, _) throws(JSONScanner.Failure) in try walk(&s, depth: depth + 1, into: &traces, others: &others) }
+        default:
+            try s.skipValue()
+        }
+    }
+
+    /// Object types that frame traces rather than measure anything.
+    static let framing: Set<String> = ["cycle-start", "cycle-stop", "cycle-def", "list"]
+
+    private func parseLines(_ text: String, others: inout [String: Int]) throws(ProbeError) -> [ScamperTrace] {
         var traces = [ScamperTrace]()
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let bytes = Array(line.utf8)
@@ -40,7 +118,10 @@ public struct ScamperJSONParser: Sendable {
             bytes.withUnsafeBufferPointer { b in
                 var s = JSONScanner(b)
                 do throws(JSONScanner.Failure) {
-                    result = .success(try object(&s))
+                    var type: String?
+                    let t = try object(&s, type: &type)
+                    if t == nil, let type, !ScamperJSONParser.framing.contains(type) { others[type, default: 0] += 1 }
+                    result = .success(t)
                     s.skipWhitespace()
                     if s.position < b.count { throw s.fail("data after the object") }
                 } catch {
@@ -58,8 +139,7 @@ public struct ScamperJSONParser: Sendable {
     }
 
     /// A trace, or nil for the cycle and list objects around traces.
-    private func object(_ s: inout JSONScanner) throws(JSONScanner.Failure) -> ScamperTrace? {
-        var type: String?
+    private func object(_ s: inout JSONScanner, type: inout String?) throws(JSONScanner.Failure) -> ScamperTrace? {
         var methodName: (String, Int)?
         var src: IPAddress?, dst: IPAddress?
         var sport: Int64 = 0, icmpSum: Int64 = 0
