@@ -73,7 +73,10 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ],
+            // The API's description, served as written and checked against the routes by the tests.
+            resources: [.embedInCode("HTTP/openapi.yaml")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -94,7 +97,8 @@ let package = Package(
         .testTarget(name: "QueryTests", dependencies: ["Query", "PathTSDB"], swiftSettings: strictSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["PathTSDB", "stserver"],
+            // HummingbirdTesting: routes are also called in process, where a socket adds nothing.
+            dependencies: ["PathTSDB", "stserver", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strictSettings
         ),
     ]

@@ -337,6 +337,7 @@ import Testing
                 "GET /": (server.base.api("/"), nil),
                 "GET /metrics": (server.base.api("/metrics"), nil),
                 "GET /api/v1/openapi.json": (server.base.api("/api/v1/openapi.json"), nil),
+                "GET /api/v1/openapi.yaml": (server.base.api("/api/v1/openapi.yaml"), nil),
                 "GET /api/v1/health": (server.base.api("/api/v1/health"), nil),
                 "GET /api/v1/query": (server.base.api("/api/v1/query", [("q", "stats p95")]), nil),
                 "POST /api/v1/query": (server.base.api("/api/v1/query"), Data("paths".utf8)),
@@ -358,7 +359,7 @@ import Testing
                 }
             }
             #expect(Set(documented) == Set(examples.keys), "every documented operation has an example, and no more")
-            for key in ["GET /", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/health", "GET /api/v1/query", "POST /api/v1/query",
+            for key in ["GET /", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/openapi.yaml", "GET /api/v1/health", "GET /api/v1/query", "POST /api/v1/query",
                         "GET /api/v1/export", "GET /api/v1/paths", "GET /api/v1/changes", "GET /api/v1/targets", "POST /api/v1/targets",
                         "PUT /api/v1/targets/{name}", "DELETE /api/v1/targets/{name}", "POST /api/v1/reload", "POST /api/v1/runs"] {
                 guard let (url, body) = examples[key] else { continue }

@@ -52,7 +52,7 @@ struct ReloadOnHangup: Service {
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
             do {
-                let n = try registry.reload()
+                let n = try await registry.reload()
                 logger.info("targets file reloaded", metadata: ["targets": "\(n)"])
             } catch {
                 logger.error("targets file not reloaded; keeping the old targets", metadata: ["error": "\(error)"])

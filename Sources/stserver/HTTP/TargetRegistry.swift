@@ -1,3 +1,4 @@
+import Dispatch
 import HTTPTypes
 import Probe
 import Synchronization
@@ -9,6 +10,9 @@ final class TargetRegistry: Sendable {
     let path: String?
     private let current: Mutex<[ScheduledTarget]>
     private let monitor: Monitor?
+    /// Edits and reloads run here, one after the other, off the cooperative pool: each reads
+    /// and writes the file, and no lock is held while it does.
+    private let fileQueue = DispatchQueue(label: "smoketrace.targets-file")
 
     init(path: String?, monitor: Monitor?) throws {
         self.path = path
@@ -26,27 +30,38 @@ final class TargetRegistry: Sendable {
     /// Re-reads the file (SIGHUP, `POST /api/v1/reload`); a file with errors leaves the old
     /// targets in place and is reported.
     @discardableResult
-    func reload() throws -> Int {
+    func reload() async throws -> Int {
         guard let path else { return 0 }
-        let list = try TargetConfiguration.parse(try readFile(path), source: path)
-        current.withLock { $0 = list }
-        monitor?.reload(list)
-        return list.count
+        return try await onFileQueue {
+            let list = try TargetConfiguration.parse(try readFile(path), source: path)
+            self.install(list)
+            return list.count
+        }
     }
 
     /// Applies `edit` to the file, checks the result, writes it and reloads.
-    func edit(_ edit: (inout TargetFileEditor) throws -> Void) throws -> [ScheduledTarget] {
+    func edit(_ edit: @escaping @Sendable (inout TargetFileEditor) throws -> Void) async throws -> [ScheduledTarget] {
         guard let path else {
             throw APIError(.conflict, "the server has no targets file: start it with --config FILE to manage targets")
         }
-        return try current.withLock { list in
+        return try await onFileQueue {
             var editor = try TargetFileEditor(yaml: try readFile(path), source: path)
             try edit(&editor)
             let updated = try editor.check()
             try editor.write(to: path)
-            list = updated
-            monitor?.reload(updated)
+            self.install(updated)
             return updated
+        }
+    }
+
+    private func install(_ list: [ScheduledTarget]) {
+        current.withLock { $0 = list }
+        monitor?.reload(list)
+    }
+
+    private func onFileQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            fileQueue.async { continuation.resume(with: Result { try body() }) }
         }
     }
 }

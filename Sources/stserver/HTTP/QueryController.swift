@@ -1,0 +1,141 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PathTSDB
+import Query
+
+/// The read routes over the store: `/query`, `/paths`, `/changes` and `/export`.
+struct QueryController: Sendable {
+    let store: PathStore
+    let registry: TargetRegistry
+    let settings: ServerSettings
+    let metrics: ServerMetrics
+
+    static let planHeader = HTTPField.Name("X-SmokeTrace-Plan")
+
+    func addRoutes<Context: RequestContext>(to routes: APIRoutes<Context>) {
+        routes.reads.get("query") { request, _ in
+            let params = try FormParameters(request)
+            guard let text = params["q"] else {
+                throw APIError(.badRequest, "missing the query: add ?q=QUERY (or POST the query text)")
+            }
+            return try await query(text, params: params)
+        }
+        routes.reads.post("query") { request, _ in
+            let body = try await request.body.collect(upTo: settings.maxQueryBytes)
+            return try await query(String(buffer: body), params: try FormParameters(request))
+        }
+        routes.reads.get("export") { request, _ in try export(try FormParameters(request)) }
+        routes.reads.get("paths") { request, _ in try await listing(.paths, params: try FormParameters(request)) }
+        routes.reads.get("changes") { request, _ in try await listing(.changes, params: try FormParameters(request)) }
+    }
+
+    private func context(_ params: FormParameters, snapshot: StoreSnapshot, bounded: Bool) throws -> QueryContext {
+        let now: Int64
+        switch params["at"] ?? "now" {
+        case "now": now = WallClock.nowMicros()
+        case "newest": now = (snapshot.timeRange?.upperBound ?? WallClock.nowMicros()) + 1
+        case let t:
+            guard let parsed = RFC3339.parse(t) else { throw APIError(.badRequest, "at=\(t): expected now, newest or an RFC 3339 time") }
+            now = parsed
+        }
+        return QueryContext(nowMicros: now, tags: registry.path == nil ? nil : registry.tags,
+                            maxRows: bounded ? settings.maxRows : nil, deadline: .now + settings.queryTimeout)
+    }
+
+    private func format(_ params: FormParameters, default fallback: OutputFormat) throws -> OutputFormat {
+        guard let text = params["format"] else { return fallback }
+        guard let f = OutputFormat(rawValue: text) else { throw APIError(.badRequest, "format=\(text): expected json, csv or table") }
+        return f
+    }
+
+    private func query(_ text: String, params: FormParameters) async throws -> Response {
+        guard text.utf8.count <= settings.maxQueryBytes else {
+            throw APIError(.contentTooLarge, "the query is longer than \(settings.maxQueryBytes) bytes")
+        }
+        let snap = store.snapshot()
+        let ctx = try context(params, snapshot: snap, bounded: true)
+        let fmt = try format(params, default: .json)
+        return try await answer(format: fmt) { () throws(QueryError) in
+            try QueryEngine.cursor(text, snapshot: snap, context: ctx)
+        }
+    }
+
+    /// `GET /paths` and `GET /changes`: the same as the query of that kind over the targets and
+    /// times given as parameters.
+    private func listing(_ kind: ParsedQuery.Kind, params: FormParameters) async throws -> Response {
+        let snap = store.snapshot()
+        let ctx = try context(params, snapshot: snap, bounded: true)
+        let q = try selection(kind, params: params)
+        return try await answer(format: try format(params, default: .json)) { () throws(QueryError) in
+            try QueryEngine.cursor(q, snapshot: snap, context: ctx)
+        }
+    }
+
+    private func answer(format: OutputFormat,
+                        _ makeCursor: @escaping @Sendable () throws(QueryError) -> QueryCursor) async throws -> Response {
+        let started = ContinuousClock.now
+        let (text, summary, contentType) = try await offload { () throws -> (String, String, String) in
+            var cursor = try makeCursor()
+            var writer = ResultWriter(format: format, columns: cursor.columns.map(\.name))
+            var out = writer.header()
+            while let rows = try cursor.next() { out += writer.rows(rows) }
+            out += writer.finish()
+            return (out, cursor.plan.summary, writer.contentType)
+        }
+        metrics.query(ContinuousClock.now - started)
+        var headers: HTTPFields = [.contentType: contentType]
+        if let name = Self.planHeader { headers[name] = summary }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The selection parameters of the listing and export routes: `target` (repeatable),
+    /// `group` (repeatable), `from`, `to` (RFC 3339, now, or -24h), `hop` (a TTL).
+    private func selection(_ kind: ParsedQuery.Kind, params: FormParameters) throws -> ParsedQuery {
+        var q = ParsedQuery(kind: kind)
+        for key in ["target", "group"] where params[all: key].contains(where: \.isEmpty) {
+            throw APIError(.badRequest, "\(key)= needs a name")
+        }
+        q.targets = params[all: "target"].map { .name($0) } + params[all: "group"].map { .group($0) }
+        func time(_ key: String) throws -> TimePoint? {
+            guard let text = params[key] else { return nil }
+            if let t = RFC3339.parse(text) { return .absolute(t) }
+            if text == "now" { return .relative(0) }
+            if text.hasPrefix("-"), let d = DurationText.parseMicros(String(text.dropFirst())) { return .relative(-d) }
+            throw APIError(.badRequest, "\(key)=\(text): expected an RFC 3339 time, now, or an offset such as -24h")
+        }
+        q.range = TimeSpec(from: try time("from"), to: try time("to"))
+        for h in params[all: "hop"] {
+            guard let ttl = Int(h), (1...255).contains(ttl) else { throw APIError(.badRequest, "hop=\(h): expected a TTL from 1 to 255") }
+            q.hops.append(.ttl(ttl...ttl))
+        }
+        return q
+    }
+
+    /// `GET /export`: every probe of the selection as CSV (or JSON), streamed as it is read, so
+    /// an export of months never sits in memory. `q` exports any query's answer instead.
+    private func export(_ params: FormParameters) throws -> Response {
+        let snap = store.snapshot()
+        var ctx = try context(params, snapshot: snap, bounded: false)
+        ctx.deadline = nil  // an export runs as long as the client reads
+        let fmt = try format(params, default: .csv)
+        let cursor: QueryCursor
+        if let text = params["q"] {
+            guard text.utf8.count <= settings.maxQueryBytes else {
+                throw APIError(.contentTooLarge, "the query is longer than \(settings.maxQueryBytes) bytes")
+            }
+            cursor = try QueryEngine.cursor(text, snapshot: snap, context: ctx)
+        } else {
+            cursor = try QueryEngine.cursor(try selection(.probes, params: params), snapshot: snap, context: ctx)
+        }
+        let stream = ExportStream(cursor: cursor, format: fmt)
+        var headers: HTTPFields = [.contentType: stream.contentType]
+        if fmt == .csv { headers[.contentDisposition] = "attachment; filename=\"smoketrace-export.csv\"" }
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            while let chunk = try await offload({ try stream.next() }) {
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        })
+    }
+}

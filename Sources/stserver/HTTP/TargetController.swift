@@ -1,0 +1,33 @@
+import Hummingbird
+import Probe
+
+/// The targets file through the API: list, add, change, remove, reload.
+struct TargetController: Sendable {
+    let registry: TargetRegistry
+    let settings: ServerSettings
+
+    func addRoutes<Context: RequestContext>(to routes: APIRoutes<Context>) {
+        routes.reads.get("targets") { _, _ in
+            try jsonResponse(registry.targets.map(TargetView.init))
+        }
+        routes.writes.post("targets") { request, _ in
+            let spec = try await RequestJSON.decode(TargetSpec.self, from: request, limit: settings.maxBodyBytes)
+            let list = try await registry.edit { try $0.add(spec) }
+            return try jsonResponse(TargetView(list.first { $0.name == spec.name }), status: .created)
+        }
+        routes.writes.put("targets/**") { request, context in
+            var spec = try await RequestJSON.decode(TargetSpec.self, from: request, limit: settings.maxBodyBytes)
+            spec.name = context.parameters.getCatchAll().joined(separator: "/")
+            let list = try await registry.edit { [spec] in try $0.update(spec) }
+            return try jsonResponse(TargetView(list.first { $0.name == spec.name }))
+        }
+        routes.writes.delete("targets/**") { _, context in
+            let name = context.parameters.getCatchAll().joined(separator: "/")
+            _ = try await registry.edit { try $0.remove(name) }
+            return Response(status: .noContent)
+        }
+        routes.writes.post("reload") { _, _ in
+            try jsonResponse(["targets": try await registry.reload()])
+        }
+    }
+}
