@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "PathTSDB", targets: ["PathTSDB"]),
         .library(name: "Probe", targets: ["Probe"]),
         .library(name: "Query", targets: ["Query"]),
+        .library(name: "Alerting", targets: ["Alerting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +28,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Webhook and Alertmanager delivery.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // FilePath, for the program receiver's swift-subprocess call.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // zstd and LZ4 come from Debian's libzstd-dev and liblz4-dev (scripts/setup installs them).
@@ -61,10 +66,24 @@ let package = Package(
             dependencies: ["PathTSDB"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Alerting",
+            dependencies: [
+                "PathTSDB", "Query",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "stserver",
             dependencies: [
-                "PathTSDB", "Probe", "Query",
+                "PathTSDB", "Probe", "Query", "Alerting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -92,6 +111,16 @@ let package = Package(
             // Tracer outputs recorded in a namespace lab (Fixtures/README.md), and the C source of
             // the lab's delaying link, which the tests compile themselves.
             exclude: ["Fixtures", "Lab/nfq_delay.c"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AlertingTests",
+            dependencies: [
+                "Alerting", "PathTSDB", "Query",
+                // A real HTTP receiver on loopback for webhook and Alertmanager-shaped deliveries.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "QueryTests", dependencies: ["Query", "PathTSDB"], swiftSettings: strictSettings),

@@ -1,3 +1,4 @@
+import Alerting
 import ArgumentParser
 import PathTSDB
 import Probe
@@ -31,6 +32,8 @@ enum ExitStatus {
             case .timeout: return ExitCode(locked)
             case .invalid, .tooManyRows: return ExitCode(dataError)
             }
+        case let e as AlertingError:
+            return ExitCode(e.code == .io || e.code == .notFound ? noInput : dataError)
         default:
             return ExitCode(software)
         }

@@ -1,9 +1,11 @@
+import Alerting
 import ArgumentParser
 import Query
 import Dispatch
 import Logging
 import PathTSDB
 import Probe
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -14,12 +16,15 @@ struct MonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor",
         abstract: "Trace the targets of a YAML targets file on their schedule and store every run.",
-        discussion: "SIGHUP reloads the targets file (a file with errors is reported and the old targets kept); SIGINT or SIGTERM stops after the traces in flight.")
+        discussion: "With --rules, alerts are evaluated after every run and delivered. SIGHUP reloads the targets file and the rules file (a file with errors is reported and the old targets kept); SIGINT or SIGTERM stops after the traces in flight.")
 
     @OptionGroup var store: DataOptions
 
     @Option(name: .long, help: "The targets file (YAML).")
     var config: String
+
+    @Option(name: .long, help: "Alert rules file (YAML, docs/ALERTS.md): evaluate it after every run and deliver its notifications.")
+    var rules: String?
 
     @Option(name: .long, help: "Vantage point name the runs are stored under.")
     var vantage: String = "local"
@@ -39,8 +44,14 @@ struct MonitorCommand: AsyncParsableCommand {
             var options = StoreOptions()
             options.walSync = .interval(.seconds(1))
             let store = try PathStore(directory: store.data, options: options)
-            let monitor = Monitor(store: store, vantage: vantage, maxConcurrent: concurrency, packetsPerSecond: pps)
             let logger = Logger(label: "smoketrace.monitor")
+            let ruleSet = try rules.map { path in
+                RuleSet(path: path, engine: try AlertEngine(store: store, rules: try RuleSet.read(path), logger: logger))
+            }
+            let engine = ruleSet?.engine
+            let monitor = Monitor(store: store, vantage: vantage, maxConcurrent: concurrency, packetsPerSecond: pps,
+                                  onStored: { engine?.markDirty([$0]) })
+            let current = CurrentTargets(targets)
             let configPath = config
             let signals = [SIGHUP, SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
                 signal(sig, SIG_IGN)
@@ -50,8 +61,17 @@ struct MonitorCommand: AsyncParsableCommand {
                         monitor.stop()
                         return
                     }
+                    if let ruleSet {
+                        do {
+                            ruleSet.engine.reload(try RuleSet.read(ruleSet.path))
+                        } catch {
+                            logger.error("rules file not reloaded; keeping the old rules", metadata: ["error": "\(error)"])
+                        }
+                    }
                     do {
-                        monitor.reload(try TargetConfiguration.parse(try readFile(configPath), source: configPath))
+                        let list = try TargetConfiguration.parse(try readFile(configPath), source: configPath)
+                        current.replace(list)
+                        monitor.reload(list)
                     } catch {
                         logger.error("targets file not reloaded; keeping the old targets", metadata: ["error": "\(error)"])
                     }
@@ -71,7 +91,14 @@ struct MonitorCommand: AsyncParsableCommand {
                         monitor.stop()
                     }
                 }
+                if let engine {
+                    group.addTask { await engine.run(targets: { RuleSet.alertTargets(current.targets) }) }
+                }
                 await monitor.run(targets: targets)
+                // Judge the last runs before stopping, and give their notifications a moment.
+                if let engine {
+                    engine.evaluate(targets: RuleSet.alertTargets(current.targets))
+                }
                 group.cancelAll()
             }
             try store.close()

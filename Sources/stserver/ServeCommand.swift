@@ -1,3 +1,4 @@
+import Alerting
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -19,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Listens on 127.0.0.1 unless told otherwise. Writes (target changes, run ingest, reload) need a \
             bearer token from --token-file; reads are open unless --private-reads. SIGHUP reloads the targets \
-            file; SIGINT or SIGTERM stop after the requests and traces in flight. With --listen HOST:0 the \
+            file and the rules file (each all or nothing); SIGINT or SIGTERM stop after the requests and traces in flight. With --listen HOST:0 the \
             port is chosen by the system; the first line printed says which.
             """)
 
@@ -30,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Targets file (YAML): trace its targets and manage them through the API.")
     var config: String?
+
+    @Option(name: .long, help: "Alert rules file (YAML, docs/ALERTS.md): evaluate it after every run and deliver its notifications.")
+    var rules: String?
 
     @Option(name: .long, help: "Vantage point name the runs are stored under.")
     var vantage: String = "local"
@@ -91,15 +95,21 @@ struct ServeCommand: AsyncParsableCommand {
             let db = try PathStore(directory: store.data, options: options)
             var logger = Logger(label: "smoketrace")
             logger.logLevel = .info
+            let ruleSet = try rules.map { path in
+                RuleSet(path: path, engine: try AlertEngine(store: db, rules: try RuleSet.read(path), logger: logger))
+            }
+            let engine = ruleSet?.engine
             let monitor = config.map { _ in
-                Monitor(store: db, vantage: vantage, maxConcurrent: concurrency, packetsPerSecond: pps)
+                Monitor(store: db, vantage: vantage, maxConcurrent: concurrency, packetsPerSecond: pps,
+                        onStored: { engine?.markDirty([$0]) })
             }
             let registry = try TargetRegistry(path: config, monitor: monitor)
-            let server = APIServer(store: db, registry: registry, monitor: monitor, settings: settings, metrics: ServerMetrics())
+            let server = APIServer(store: db, registry: registry, monitor: monitor, settings: settings, metrics: ServerMetrics(), rules: ruleSet)
             var services: [any Service] = [
                 MaintenanceService(store: db, every: .microseconds(every), logger: logger),
-                ReloadOnHangup(registry: registry, logger: logger),
+                ReloadOnHangup(registry: registry, rules: ruleSet, logger: logger),
             ]
+            if let ruleSet { services.append(AlertService(rules: ruleSet, registry: registry)) }
             if let monitor { services.append(MonitorService(monitor: monitor, registry: registry)) }
             let host = settings.host, configuredPort = settings.port
             let app = Application(

@@ -25,7 +25,14 @@ import Yams
 
     /// "GET /api/v1/targets/{name}" for the router's "GET /api/v1/targets/**".
     static func routeKeys(_ router: Router<BasicRequestContext>) -> Set<String> {
-        Set(router.routes.map { "\($0.method) \($0.path.description.replacingOccurrences(of: "/**", with: "/{name}"))" })
+        Set(router.routes.map { "\($0.method) \(documented($0.path.description))" })
+    }
+
+    /// A router path as the document writes it: `**` is `{name}`, `:id` is `{id}`.
+    static func documented(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { part in
+            part == "**" ? "{name}" : part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
+        }.joined(separator: "/")
     }
 
     @Test func everyRouteIsDescribedAndEveryDescriptionIsARoute() throws {
@@ -51,12 +58,15 @@ import Yams
         let (server, store) = try Self.server(in: dir, privateReads: true)
         defer { try? store.close() }
         let router = server.buildRouter()
-        let routes = router.routes.map { (method: $0.method, path: $0.path.description.replacingOccurrences(of: "**", with: "some/target")) }
+        let routes = router.routes.map { route in
+            (method: route.method, key: "\(route.method) \(Self.documented(route.path.description))",
+             path: route.path.description.replacingOccurrences(of: "**", with: "some/target").replacingOccurrences(of: ":id", with: "1"))
+        }
         #expect(routes.count >= 15)
         let app = Application(router: router)
         try await app.test(.router) { client in
             for route in routes {
-                let key = "\(route.method) \(route.path.replacingOccurrences(of: "some/target", with: "{name}"))"
+                let key = route.key
                 let anonymous = try await client.execute(uri: route.path, method: route.method)
                 if Self.open.contains(key) {
                     #expect(anonymous.status != .unauthorized, "\(key) is open")

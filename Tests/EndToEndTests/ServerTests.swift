@@ -46,13 +46,17 @@ import Testing
         let dir: TemporaryDirectory
         var base: URL { server.base }
 
-        init(_ extra: [String] = [], config: String? = nil) throws {
+        init(_ extra: [String] = [], config: String? = nil, rules: String? = nil) throws {
             dir = TemporaryDirectory("smoketrace-server")
             try "# tokens\n\(ServerTests.token)\n".write(toFile: dir.path + "/tokens", atomically: true, encoding: .utf8)
             var args = ["--data", dir.path + "/data", "--token-file", dir.path + "/tokens"] + extra
             if let config {
                 try config.write(toFile: dir.path + "/targets.yaml", atomically: true, encoding: .utf8)
                 args += ["--config", dir.path + "/targets.yaml"]
+            }
+            if let rules {
+                try rules.write(toFile: dir.path + "/rules.yaml", atomically: true, encoding: .utf8)
+                args += ["--rules", dir.path + "/rules.yaml"]
             }
             do {
                 server = try ServerProcess(args)
@@ -324,9 +328,11 @@ import Testing
 
     @Test func openAPIDocumentMatchesTheRoutes() async throws {
         do {
-            let server = try Running(config: Self.targetsFile)
+            let server = try Running(config: Self.targetsFile, rules: Self.unreachableRule)
             defer { server.finish() }
             let doc = try #require(try await http("GET", server.base.api("/api/v1/openapi.json")).json() as? [String: Any])
+            // A run of now that did not reach its destination: the rule fires on it.
+            let alert = try await Self.firingAlert(server)
             #expect(doc["openapi"] as? String == "3.1.0")
             let paths = try #require(doc["paths"] as? [String: [String: Any]])
             let schemas = try #require((doc["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
@@ -350,6 +356,14 @@ import Testing
                 "DELETE /api/v1/targets/{name}": (server.base.api("/api/v1/targets/lab/new"), nil),
                 "POST /api/v1/reload": (server.base.api("/api/v1/reload"), Data()),
                 "POST /api/v1/runs": (server.base.api("/api/v1/runs"), Self.json("lab/b", Self.runs("lab/b", count: 1))),
+                "GET /api/v1/alerts": (server.base.api("/api/v1/alerts"), nil),
+                "GET /api/v1/alerts/history": (server.base.api("/api/v1/alerts/history"), nil),
+                "POST /api/v1/alerts/{id}/ack": (server.base.api("/api/v1/alerts/\(alert)/ack"), Data("{\"comment\": \"looking\"}".utf8)),
+                "GET /api/v1/rules": (server.base.api("/api/v1/rules"), nil),
+                "GET /api/v1/silences": (server.base.api("/api/v1/silences"), nil),
+                "POST /api/v1/silences": (server.base.api("/api/v1/silences"), Data("{\"matchers\": {\"target\": \"lab/x\"}, \"duration\": \"1h\"}".utf8)),
+                "DELETE /api/v1/silences/{id}": (server.base.api("/api/v1/silences/1"), nil),
+                "GET /api/v1/receivers": (server.base.api("/api/v1/receivers"), nil),
             ]
             var documented = [String]()
             for (path, item) in paths.sorted(by: { $0.key < $1.key }) {
@@ -361,7 +375,9 @@ import Testing
             #expect(Set(documented) == Set(examples.keys), "every documented operation has an example, and no more")
             for key in ["GET /", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/openapi.yaml", "GET /api/v1/health", "GET /api/v1/query", "POST /api/v1/query",
                         "GET /api/v1/export", "GET /api/v1/paths", "GET /api/v1/changes", "GET /api/v1/targets", "POST /api/v1/targets",
-                        "PUT /api/v1/targets/{name}", "DELETE /api/v1/targets/{name}", "POST /api/v1/reload", "POST /api/v1/runs"] {
+                        "PUT /api/v1/targets/{name}", "DELETE /api/v1/targets/{name}", "POST /api/v1/reload", "POST /api/v1/runs",
+                        "GET /api/v1/alerts", "GET /api/v1/alerts/history", "POST /api/v1/alerts/{id}/ack", "GET /api/v1/rules",
+                        "GET /api/v1/silences", "POST /api/v1/silences", "DELETE /api/v1/silences/{id}", "GET /api/v1/receivers"] {
                 guard let (url, body) = examples[key] else { continue }
                 let parts = key.split(separator: " ")
                 let method = String(parts[0]), path = String(parts[1])
@@ -379,6 +395,33 @@ import Testing
                 }
             }
         }
+    }
+
+    static let unreachableRule = """
+        rules:
+          - name: unreachable
+            when: { destination_unreachable: true }
+            severity: critical
+        """
+
+    /// Posts a run of now to lab/x that does not reach its destination, and waits (at most
+    /// 10 s) for the server's evaluation to raise the alert; returns its id.
+    static func firingAlert(_ server: Running) async throws -> Int {
+        let now = ISO8601DateFormatter().string(from: Date())
+        let run = "{\"target\": \"lab/x\", \"vantage\": \"e2e\", \"method\": \"udp-paris\", \"start\": \"\(now)\", \"destination\": \"10.77.0.9\", \"probes\": [{\"ttl\": 1, \"address\": \"10.77.0.1\", \"rtt_us\": 900}, {\"ttl\": 2}]}"
+        let posted = try await http("POST", server.base.api("/api/v1/runs"), body: Data(run.utf8), token: token)
+        #expect(posted.status == 200, "\(posted.text)")
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let alerts = try await http("GET", server.base.api("/api/v1/alerts")).json() as? [[String: Any]] ?? []
+            if let first = alerts.first, let id = first["id"] as? Int {
+                #expect(first["rule"] as? String == "unreachable" && first["target"] as? String == "lab/x" && first["state"] as? String == "firing")
+                return id
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("no alert within 10 s of the run")
+        return 0
     }
 
     @Test func metricsCountRequests() async throws {

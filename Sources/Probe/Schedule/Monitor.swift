@@ -39,8 +39,12 @@ public final class Monitor: Sendable {
     /// - Parameters:
     ///   - commandPrefix: words put before a system tool's command line (`ip netns exec NS`).
     ///   - namespace: the network namespace the native prober traces from.
+    ///   - onStored: called with a target's name after each of its runs is stored (alerting
+    ///     evaluates after it).
     public init(store: PathStore, vantage: String, commandPrefix: [String] = [], namespace: String? = nil, maxConcurrent: Int = 64,
-                packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.monitor")) {
+                packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.monitor"),
+                onStored: (@Sendable (String) -> Void)? = nil) {
+        self.onStored = onStored
         self.store = store
         self.vantage = vantage
         self.commandPrefix = commandPrefix
@@ -50,6 +54,8 @@ public final class Monitor: Sendable {
         state = Mutex(State())
         native = NativeProber(namespace: namespace, packetsPerSecond: packetsPerSecond, logger: logger)
     }
+
+    private let onStored: (@Sendable (String) -> Void)?
 
     /// The native prober every `native` target shares (one set of sockets, one pps budget).
     private let native: NativeProber
@@ -118,6 +124,7 @@ public final class Monitor: Sendable {
             }
             try store.append([run])
             state.withLock { $0.counters.stored += 1 }
+            onStored?(target.name)
         } catch {
             logger.error("trace failed", metadata: ["target": "\(target.name)", "error": "\(error)"])
             // A failed trace is data: stored with what failed, so `missed` and the API show it.

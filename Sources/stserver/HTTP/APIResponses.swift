@@ -1,3 +1,4 @@
+import Alerting
 import Dispatch
 import Foundation
 import HTTPTypes
@@ -52,6 +53,10 @@ struct APIError: Error, HTTPResponseError {
         case let e as StorageError:
             if e.code == .invalidArgument { return APIError(.badRequest, e.description) }
             return APIError(.internalServerError, e.description)
+        case let e as AlertingError:
+            if e.code == .notFound { return APIError(.notFound, e.description) }
+            if e.code == .conflict { return APIError(.conflict, e.description) }
+            return APIError(e.code == .io ? .internalServerError : .badRequest, e.description, line: e.line, column: e.column)
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, "the request body is larger than the server accepts")
         case let e as DecodingError:

@@ -1,3 +1,4 @@
+import Alerting
 import Hummingbird
 import PathTSDB
 import Probe
@@ -11,16 +12,18 @@ struct APIServer: Sendable {
     let monitor: Monitor?
     let settings: ServerSettings
     let metrics: ServerMetrics
+    var rules: RuleSet? = nil
 
     func buildRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let index = RouteIndex()
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics, routes: index))
         let routes = APIRoutes(router: router, settings: settings)
-        StatusController(store: store, registry: registry, monitor: monitor, metrics: metrics).addRoutes(to: routes, router: router)
+        StatusController(store: store, registry: registry, monitor: monitor, metrics: metrics, alerts: rules?.engine).addRoutes(to: routes, router: router)
         QueryController(store: store, registry: registry, settings: settings, metrics: metrics).addRoutes(to: routes)
-        TargetController(registry: registry, settings: settings).addRoutes(to: routes)
-        RunController(store: store, settings: settings, metrics: metrics).addRoutes(to: routes)
+        TargetController(registry: registry, rules: rules, settings: settings).addRoutes(to: routes)
+        AlertController(rules: rules, settings: settings).addRoutes(to: routes)
+        RunController(store: store, settings: settings, metrics: metrics, alerts: rules?.engine).addRoutes(to: routes)
         index.record(router)
         return router
     }

@@ -1,3 +1,4 @@
+import Alerting
 import Hummingbird
 import PathTSDB
 import Probe
@@ -8,6 +9,7 @@ struct RunController: Sendable {
     let store: PathStore
     let settings: ServerSettings
     let metrics: ServerMetrics
+    let alerts: AlertEngine?
 
     func addRoutes<Context: RequestContext>(to routes: APIRoutes<Context>) {
         routes.writes.post("runs") { request, _ in try await ingest(request) }
@@ -42,6 +44,7 @@ struct RunController: Sendable {
         }
         let probes = runs.reduce(0) { $0 + $1.probes.count }
         metrics.ingested(runs: runs.count, probes: probes)
+        alerts?.markDirty(Set(runs.map(\.target)))
         // `failed` only where it can be other than 0: Atlas results.
         return try jsonResponse(format == "atlas" ? ["runs": runs.count, "probes": probes, "failed": failures.count]
                                                   : ["runs": runs.count, "probes": probes])

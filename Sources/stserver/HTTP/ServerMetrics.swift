@@ -1,3 +1,4 @@
+import Alerting
 import PathTSDB
 import Probe
 import Prometheus
@@ -16,6 +17,7 @@ final class ServerMetrics: Sendable {
     private let storeSegments: Gauge
     private let targets: Gauge
     private let newestRun: Gauge
+    private let lastOutbox = Mutex([String: Outbox.Counts]())
 
     init() {
         queryLatency = registry.makeDurationHistogram(
@@ -54,7 +56,7 @@ final class ServerMetrics: Sendable {
     }
 
     /// Brings the gauges and the monitor's counters up to date, then renders everything.
-    func render(store: PathStore, registry targetRegistry: TargetRegistry, monitor: Monitor?) -> [UInt8] {
+    func render(store: PathStore, registry targetRegistry: TargetRegistry, monitor: Monitor?, alerts: AlertEngine? = nil) -> [UInt8] {
         if let usage = try? store.diskUsage() { storeBytes.set(Double(usage.totalBytes)) }
         let snap = store.snapshot()
         storeSegments.set(Double(snap.segments.count))
@@ -70,6 +72,33 @@ final class ServerMetrics: Sendable {
                 last = now
             }
         }
+        if let alerts { renderAlerts(alerts) }
         return registry.emitToBuffer()
+    }
+
+    /// Alerts by state and severity; notifications by receiver and outcome; the outbox.
+    private func renderAlerts(_ alerts: AlertEngine) {
+        let active = alerts.activeAlerts
+        for state in ["pending", "firing"] {
+            for severity in Severity.allCases {
+                registry.makeGauge(descriptor: Self.name("alerts", unit: "", help: "Alerts pending or firing, by state and severity."),
+                                   labels: [("state", state), ("severity", severity.rawValue)])
+                    .set(Double(active.filter { $0.state.description == state && $0.severity == severity }.count))
+            }
+        }
+        let now = alerts.outbox.counts
+        let names = Set(now.keys).union(alerts.rules.receivers.map(\.name))
+        lastOutbox.withLock { last in
+            for name in names.sorted() {
+                let c = now[name] ?? Outbox.Counts(), l = last[name] ?? Outbox.Counts()
+                for (outcome, value) in [("delivered", c.delivered - l.delivered), ("failed", c.failedAttempts - l.failedAttempts), ("expired", c.expired - l.expired)] {
+                    registry.makeCounter(descriptor: Self.name("notifications", unit: "total", help: "Delivery attempts by receiver and outcome (failed attempts are retried until the notification expires)."),
+                                         labels: [("receiver", name), ("outcome", outcome)]).increment(by: Int64(max(value, 0)))
+                }
+                registry.makeGauge(descriptor: Self.name("outbox_waiting", unit: "", help: "Notifications waiting in the outbox, by receiver."),
+                                   labels: [("receiver", name)]).set(Double(c.waiting))
+            }
+            last = now
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Alerting
 import Logging
 import PathTSDB
 import Probe
@@ -44,13 +45,42 @@ struct MaintenanceService: Service {
     }
 }
 
-/// Reloads the targets file on SIGHUP.
+/// Evaluates the alert rules as runs come in and delivers the notifications, until shutdown.
+struct AlertService: Service {
+    let rules: RuleSet
+    let registry: TargetRegistry
+
+    func run() async throws {
+        let registry = self.registry
+        await cancelWhenGracefulShutdownIgnoringError {
+            await rules.engine.run(targets: { RuleSet.alertTargets(registry.targets) })
+        }
+    }
+}
+
+extension Service {
+    /// Runs `body` until it returns or the service is asked to shut down.
+    func cancelWhenGracefulShutdownIgnoringError(_ body: @escaping @Sendable () async -> Void) async {
+        _ = try? await cancelWhenGracefulShutdown { await body() }
+    }
+}
+
+/// Reloads the targets file (and the rules file) on SIGHUP.
 struct ReloadOnHangup: Service {
     let registry: TargetRegistry
+    var rules: RuleSet? = nil
     let logger: Logger
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            if let rules {
+                do {
+                    let n = try await rules.reload()
+                    logger.info("rules file reloaded", metadata: ["rules": "\(n)"])
+                } catch {
+                    logger.error("rules file not reloaded; keeping the old rules", metadata: ["error": "\(error)"])
+                }
+            }
             do {
                 let n = try await registry.reload()
                 logger.info("targets file reloaded", metadata: ["targets": "\(n)"])

@@ -1,3 +1,4 @@
+import Alerting
 import Hummingbird
 import NIOCore
 import PathTSDB
@@ -9,6 +10,7 @@ struct StatusController: Sendable {
     let registry: TargetRegistry
     let monitor: Monitor?
     let metrics: ServerMetrics
+    let alerts: AlertEngine?
 
     func addRoutes<Context: RequestContext>(to routes: APIRoutes<Context>, router: Router<Context>) {
         router.get("/") { _, _ in
@@ -16,7 +18,7 @@ struct StatusController: Sendable {
                      body: ResponseBody(byteBuffer: ByteBuffer(string: "SmokeTrace \(STServer.version): the API is under /api/v1 (GET /api/v1/openapi.json or openapi.yaml describes it); metrics at /metrics.\n")))
         }
         routes.rootReads.get("metrics") { _, _ in
-            let bytes = metrics.render(store: store, registry: registry, monitor: monitor)
+            let bytes = metrics.render(store: store, registry: registry, monitor: monitor, alerts: alerts)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }

@@ -1,9 +1,11 @@
+import Alerting
 import Hummingbird
 import Probe
 
 /// The targets file through the API: list, add, change, remove, reload.
 struct TargetController: Sendable {
     let registry: TargetRegistry
+    let rules: RuleSet?
     let settings: ServerSettings
 
     func addRoutes<Context: RequestContext>(to routes: APIRoutes<Context>) {
@@ -26,8 +28,15 @@ struct TargetController: Sendable {
             _ = try await registry.edit { try $0.remove(name) }
             return Response(status: .noContent)
         }
+        // The rules file is read first: a bad one leaves both files' contents in force.
         routes.writes.post("reload") { _, _ in
-            try jsonResponse(["targets": try await registry.reload()])
+            if let rules {
+                let file = try await offload { [path = rules.path] in try RuleSet.read(path) }
+                let targets = try await registry.reload()
+                rules.engine.reload(file)
+                return try jsonResponse(["targets": targets, "rules": file.rules.count])
+            }
+            return try jsonResponse(["targets": try await registry.reload()])
         }
     }
 }

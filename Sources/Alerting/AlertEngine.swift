@@ -1,0 +1,403 @@
+import Foundation
+import Logging
+import PathTSDB
+import Query
+import Synchronization
+
+/// A target as the rules see it.
+public struct AlertTarget: Sendable, Equatable {
+    public var name: String
+    public var tags: [String]
+    /// How often it is traced: how far back a rule's runs reach.
+    public var intervalMicros: Int64
+
+    public init(name: String, tags: [String] = [], intervalMicros: Int64 = 60_000_000) {
+        self.name = name
+        self.tags = tags
+        self.intervalMicros = intervalMicros
+    }
+}
+
+/// Alerting over one store: evaluates the rules after each round of runs, keeps the alerts'
+/// lifecycle, stores every transition in the store's alert log, and hands notifications to the
+/// durable outbox, which delivers them.
+public final class AlertEngine: Sendable {
+    struct State {
+        var rules: RulesFile
+        var tracker: AlertTracker
+        /// Per target: runs up to this start time have been evaluated.
+        var watermark: [String: Int64] = [:]
+        var dirty: Set<String> = []
+        var silences: [UInt64: SilenceRecord] = [:]
+        var nextSilenceID: UInt64 = 1
+        var nextNotificationID: UInt64 = 1
+        /// Per group key: when it was last sent, for the repeat interval.
+        var lastSent: [String: Int64] = [:]
+        var recent: [AlertTransition] = []
+        var evaluations = 0
+        var lastEvaluationMicros: Int64 = 0
+    }
+
+    public let store: PathStore
+    public let log: AlertLog
+    public let outbox: Outbox
+    private let logger: Logger
+    private let state: Mutex<State>
+    /// The newest transitions kept in memory for the API (all are in the log).
+    static let recentLimit = 10_000
+
+    /// Opens the store's alert log and restores the alerts, silences and outbox it holds. Runs
+    /// already in the store count as evaluated: a restart does not judge them again, so it
+    /// neither re-raises nor re-sends what was raised and sent before it.
+    public init(store: PathStore, rules: RulesFile, logger: Logger = Logger(label: "smoketrace.alerts")) throws(StorageError) {
+        self.store = store
+        self.logger = logger
+        log = try store.openAlertLog()
+        if let problem = log.tailProblem {
+            logger.error("alert log tail was damaged and cut off", metadata: ["error": "\(problem)"])
+        }
+        let records = log.records
+        outbox = Outbox(log: log, records: records, logger: logger)
+        var s = State(rules: rules, tracker: AlertTracker(replaying: records))
+        for r in records {
+            switch r {
+            case .transition(let t):
+                s.recent.append(t)
+            case .silence(let sil):
+                s.nextSilenceID = max(s.nextSilenceID, sil.id + 1)
+                s.silences[sil.id] = sil.removed ? nil : sil
+            case .notification(let n):
+                s.nextNotificationID = max(s.nextNotificationID, n.id + 1)
+                if let p = try? NotificationPayload.decode(n.payload) { s.lastSent["\(n.receiver)|\(p.groupKey)"] = n.timeMicros }
+            default:
+                break
+            }
+        }
+        if s.recent.count > Self.recentLimit { s.recent.removeFirst(s.recent.count - Self.recentLimit) }
+        let snap = store.snapshot()
+        let newest = snap.timeRange?.upperBound ?? 0
+        for name in snap.catalog.targetNames { s.watermark[name] = newest }
+        state = Mutex(s)
+        outbox.setReceivers(rules.receivers.map { $0.makeReceiver() })
+    }
+
+    // MARK: - Rules
+
+    public var rules: RulesFile { state.withLock { $0.rules } }
+
+    /// Puts new rules in force. Alerts of rules that are gone resolve at the next evaluation.
+    public func reload(_ rules: RulesFile) {
+        state.withLock { $0.rules = rules }
+        outbox.setReceivers(rules.receivers.map { $0.makeReceiver() })
+    }
+
+    // MARK: - Evaluation
+
+    /// Notes that `targets` have new runs, to be judged at the next evaluation.
+    public func markDirty(_ targets: some Sequence<String>) {
+        state.withLock { $0.dirty.formUnion(targets) }
+    }
+
+    /// Judges every new run of the targets marked dirty (every target of `targets` with
+    /// `all`), in order, against every rule that selects it; then the query rules once. Stores
+    /// the transitions and queues their notifications; returns the transitions.
+    @discardableResult
+    public func evaluate(targets: [AlertTarget], now: Int64 = WallClock.nowMicros(), all: Bool = false) -> [AlertTransition] {
+        let (rules, dirty) = state.withLock { s -> (RulesFile, Set<String>) in
+            defer { s.dirty.removeAll() }
+            return (s.rules, s.dirty)
+        }
+        let snap = store.snapshot()
+        var transitions = [AlertTransition]()
+        let byName = Dictionary(targets.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let judged = all ? targets : dirty.sorted().map { byName[$0] ?? AlertTarget(name: $0) }
+        let runRules = rules.rules.filter { if case .query = $0.condition { false } else { true } }
+        for target in judged {
+            let selecting = runRules.filter { $0.selection.matches(target: target.name, tags: target.tags) }
+            transitions += evaluate(target, rules: selecting, snapshot: snap, now: now)
+        }
+        if !dirty.isEmpty || all {
+            for rule in rules.rules { if case .query(let text) = rule.condition { transitions += evaluateQuery(rule, text: text, targets: byName, snapshot: snap, now: now) } }
+        }
+        // Alerts of rules that are gone, or that no longer select their target.
+        let retired = state.withLock { s in
+            s.tracker.retire(where: { key in
+                guard let rule = rules.rules.first(where: { $0.name == key.rule }) else { return true }
+                guard let t = byName[key.target] else { return false }
+                return !rule.selection.matches(target: t.name, tags: t.tags)
+            }, time: now)
+        }
+        transitions += retired
+        record(transitions, rules: rules, now: now)
+        return transitions
+    }
+
+    private func evaluate(_ target: AlertTarget, rules: [AlertRule], snapshot: StoreSnapshot, now: Int64) -> [AlertTransition] {
+        guard !rules.isEmpty, let id = snapshot.catalog.targetID(named: target.name) else { return [] }
+        let watermark = state.withLock { $0.watermark[target.name] } ?? Int64.min
+        var needRuns = 2, acceptAfter: Int64 = 0, weekAgo = false
+        for r in rules {
+            switch r.condition {
+            case .hopCountGrew(_, let n): needRuns = max(needRuns, n + 1)
+            case .newAddress(let n): needRuns = max(needRuns, n + 1)
+            case .rttIncrease(_, _, _, let b):
+                if case .previousRuns(let n) = b { needRuns = max(needRuns, n + 1) } else { weekAgo = true }
+            case .loss(_, _, let n): needRuns = max(needRuns, n)
+            case .pattern(let p): needRuns = max(needRuns, p.span)
+            case .flapping(_, let w): acceptAfter = max(acceptAfter, w)
+            case .pathChanged(_, _, let lasting, let accept):
+                needRuns = max(needRuns, lasting + 21)
+                acceptAfter = max(acceptAfter, accept)
+            case .destinationUnreachable, .asPathChanged, .query: break
+            }
+        }
+        let newestStart = watermark == Int64.min ? now - 86_400_000_000 : watermark
+        let (events, _) = acceptAfter > 0 ? snapshot.events(in: (newestStart - acceptAfter)..<(now + 1), target: id) : ([], [])
+        var from = (watermark == Int64.min ? now : watermark) - Int64(needRuns + 2) * target.intervalMicros - 60_000_000
+        // Runs since the oldest change still in play, and 20 before it, for the path verdict.
+        if let first = events.first { from = min(from, first.timeMicros - 21 * target.intervalMicros) }
+        let (table, problems) = snapshot.runs(of: id, in: from..<(now + 1))
+        for p in problems { logger.error("runs not read for alert evaluation", metadata: ["target": "\(target.name)", "error": "\(p)"]) }
+        var week = [RunSummary]()
+        if weekAgo {
+            let w: Int64 = 7 * 86_400_000_000
+            let (t, _) = snapshot.runs(of: id, in: (watermark - w - 3_600_000_000)..<(now - w + 3_600_000_000))
+            week = RunSummary.summaries(of: t, catalog: snapshot.catalog)
+        }
+        let history = TargetHistory(target: target.name, tags: target.tags, runs: RunSummary.summaries(of: table, catalog: snapshot.catalog),
+                                    events: events, weekAgo: week, catalog: snapshot.catalog)
+        let evaluator = ConditionEvaluator(history: history)
+        let fresh = history.runs.indices.filter { history.runs[$0].startMicros > watermark }
+        guard let newest = fresh.last.map({ history.runs[$0].startMicros }) else { return [] }
+        var out = [AlertTransition]()
+        state.withLock { s in
+            for i in fresh {
+                let time = history.runs[i].startMicros
+                for rule in rules {
+                    guard let finding = evaluator.evaluate(rule.condition, at: i) else { continue }
+                    let key = AlertKey(rule: rule.name, target: target.name, hop: finding.hop)
+                    // A rule that names the hop differently run to run (`hop: any`) keeps one alert per target.
+                    let detail = finding.detail
+                    out += s.tracker.observe(finding, key: key, rule: rule, time: time) { a in
+                        AnnotationTemplate.render(rule.annotations, alert: a, detail: detail)
+                    }
+                }
+            }
+            s.watermark[target.name] = newest
+            s.evaluations += 1
+            s.lastEvaluationMicros = now
+        }
+        return out
+    }
+
+    private func evaluateQuery(_ rule: AlertRule, text: String, targets: [String: AlertTarget], snapshot: StoreSnapshot, now: Int64) -> [AlertTransition] {
+        let tags = targets.isEmpty ? nil : targets.mapValues(\.tags)
+        let table: ResultTable
+        do {
+            table = try QueryEngine.table(text, snapshot: snapshot, context: QueryContext(nowMicros: now, tags: tags, maxRows: 100_000, deadline: .now + .seconds(30)))
+        } catch {
+            logger.error("query rule failed; its alerts keep their state", metadata: ["rule": "\(rule.name)", "error": "\(error)"])
+            return []
+        }
+        let targetColumn = table.columns.firstIndex(of: "target")
+        let ttlColumn = table.columns.firstIndex(of: "ttl")
+        var seen = Set<AlertKey>()
+        var out = [AlertTransition]()
+        state.withLock { s in
+            for row in table.rows {
+                var name = "all"
+                if let c = targetColumn, case .text(let t) = row[c] { name = t }
+                if let t = targets[name], !rule.selection.matches(target: name, tags: t.tags) { continue }
+                var hop = 0
+                if let c = ttlColumn, case .integer(let v) = row[c] { hop = Int(v) }
+                let key = AlertKey(rule: rule.name, target: name, hop: hop)
+                seen.insert(key)
+                let detail = zip(table.columns, row).map { "\($0)=\(Self.text($1))" }.joined(separator: " ")
+                let value = row.lazy.compactMap { v -> Double? in if case .number(let d) = v { d } else { nil } }.last ?? .nan
+                out += s.tracker.observe(Finding(hop: hop, holds: true, value: value, detail: detail), key: key, rule: rule, time: now) { a in
+                    AnnotationTemplate.render(rule.annotations, alert: a, detail: detail)
+                }
+            }
+            for key in s.tracker.active.keys where key.rule == rule.name && !seen.contains(key) {
+                out += s.tracker.observe(Finding(hop: key.hop, holds: false), key: key, rule: rule, time: now) { a in
+                    AnnotationTemplate.render(rule.annotations, alert: a, detail: "")
+                }
+            }
+        }
+        return out
+    }
+
+    static func text(_ v: ResultValue) -> String {
+        switch v {
+        case .null: ""
+        case .integer(let i): String(i)
+        case .number(let d): String(d)
+        case .text(let t): t
+        case .time(let t): RFC3339.format(micros: t)
+        }
+    }
+
+    // MARK: - Notifications
+
+    /// Stores the transitions and queues notifications for the ones receivers hear of.
+    private func record(_ transitions: [AlertTransition], rules: RulesFile, now: Int64) {
+        let notifications = state.withLock { s -> [QueuedNotification] in
+            s.recent += transitions
+            if s.recent.count > Self.recentLimit { s.recent.removeFirst(s.recent.count - Self.recentLimit) }
+            return plan(transitions, rules: rules, state: &s, now: now)
+        }
+        do {
+            try log.append(transitions.map { .transition($0) })
+            if !notifications.isEmpty { try outbox.enqueue(notifications) }
+        } catch {
+            logger.error("alert transitions not stored", metadata: ["error": "\(error)", "transitions": "\(transitions.count)"])
+        }
+    }
+
+    /// Groups the firing and resolved transitions by route and group key, and adds the groups
+    /// whose repeat interval has passed while they still fire.
+    private func plan(_ transitions: [AlertTransition], rules: RulesFile, state s: inout State, now: Int64) -> [QueuedNotification] {
+        var groups: [String: (receiver: ReceiverConfig, route: AlertRoute?, alerts: [NotificationPayload.Alert])] = [:]
+        func routes(for labels: [String: String]) -> [(ReceiverConfig, AlertRoute?)] {
+            if rules.routes.isEmpty { return rules.receivers.map { ($0, nil) } }
+            var out = [(ReceiverConfig, AlertRoute?)]()
+            for r in rules.routes where r.matches(labels) {
+                if let rc = rules.receivers.first(where: { $0.name == r.receiver }) { out.append((rc, r)) }
+                if !r.continueMatching { break }
+            }
+            return out
+        }
+        func add(_ alert: NotificationPayload.Alert, labels: [String: String]) {
+            guard !silenced(labels, s.silences, now) else { return }
+            for (receiver, route) in routes(for: labels) {
+                let by = route?.groupBy ?? ["rule", "target"]
+                let key = receiver.name + "|" + by.map { "\($0)=\(labels[$0] ?? "")" }.joined(separator: ",")
+                groups[key, default: (receiver, route, [])].alerts.append(alert)
+            }
+        }
+        var included = Set<UInt64>()
+        for t in transitions where t.state == .firing || t.state == .resolved {
+            // A resolution is sent only for an alert whose firing was (an acknowledged one too).
+            add(Self.payloadAlert(t, startsAt: s.recent.last { $0.alertID == t.alertID && $0.state == .firing }?.timeMicros ?? t.timeMicros),
+                labels: t.labels)
+            included.insert(t.alertID)
+        }
+        // Still firing, not acknowledged: sent again once the group's repeat interval has passed.
+        for a in s.tracker.active.values where a.state == .firing && !a.acknowledged && !included.contains(a.id) {
+            for (receiver, route) in routes(for: a.labels) where !silenced(a.labels, s.silences, now) {
+                let by = route?.groupBy ?? ["rule", "target"]
+                let key = receiver.name + "|" + by.map { "\($0)=\(a.labels[$0] ?? "")" }.joined(separator: ",")
+                let every = route?.repeatIntervalMicros ?? 4 * 3_600_000_000
+                if groups[key] != nil || now - (s.lastSent[key] ?? now) >= every {
+                    let t = AlertTransition(alertID: a.id, timeMicros: a.firedMicros ?? a.sinceMicros, state: .firing, rule: a.key.rule,
+                                            target: a.key.target, hop: UInt8(clamping: a.key.hop), severity: a.severity.rawValue, value: a.value,
+                                            labels: a.labels, annotations: a.annotations, evidence: a.evidence)
+                    groups[key, default: (receiver, route, [])].alerts.append(Self.payloadAlert(t, startsAt: t.timeMicros))
+                }
+            }
+        }
+        var out = [QueuedNotification]()
+        for (key, g) in groups.sorted(by: { $0.key < $1.key }) {
+            let id = s.nextNotificationID
+            s.nextNotificationID += 1
+            let groupKey = String(key.drop { $0 != "|" }.dropFirst())
+            let payload = NotificationPayload(id: "smoketrace-\(id)", receiver: g.receiver.name,
+                                              status: g.alerts.contains { $0.status == "firing" } ? "firing" : "resolved",
+                                              groupKey: groupKey, alerts: g.alerts)
+            out.append(QueuedNotification(id: id, timeMicros: now, receiver: g.receiver.name, expiresMicros: now + g.receiver.expireAfterMicros,
+                                          alertIDs: g.alerts.map(\.id), payload: payload.json()))
+            s.lastSent[key] = now
+        }
+        return out
+    }
+
+    private func silenced(_ labels: [String: String], _ silences: [UInt64: SilenceRecord], _ now: Int64) -> Bool {
+        silences.values.contains { s in s.startsMicros <= now && now < s.endsMicros && s.matchers.allSatisfy { labels[$0.key] == $0.value } }
+    }
+
+    static func payloadAlert(_ t: AlertTransition, startsAt: Int64) -> NotificationPayload.Alert {
+        let evidence: AlertEvidence? = t.evidence.isEmpty ? nil : try? JSONDecoder().decode(AlertEvidence.self, from: Data(t.evidence.utf8))
+        return NotificationPayload.Alert(id: t.alertID, status: t.state == .firing ? "firing" : "resolved", rule: t.rule, target: t.target,
+                                         hop: t.hop == 0 ? nil : Int(t.hop), severity: t.severity, value: t.value.isNaN ? nil : t.value,
+                                         labels: t.labels, annotations: t.annotations, startsAt: RFC3339.format(micros: startsAt),
+                                         endsAt: t.state == .resolved ? RFC3339.format(micros: t.timeMicros) : nil, evidence: evidence)
+    }
+
+    // MARK: - Operators
+
+    /// Alerts pending or firing now.
+    public var activeAlerts: [ActiveAlert] {
+        state.withLock { Array($0.tracker.active.values) }.sorted { $0.id < $1.id }
+    }
+
+    /// The newest transitions, oldest first.
+    public func transitions(limit: Int = 1000) -> [AlertTransition] {
+        state.withLock { Array($0.recent.suffix(limit)) }
+    }
+
+    public var silences: [SilenceRecord] {
+        let now = WallClock.nowMicros()
+        return state.withLock { Array($0.silences.values) }.filter { $0.endsMicros > now }.sorted { $0.id < $1.id }
+    }
+
+    /// Adds a silence; alerts whose labels match every matcher are not notified until it ends.
+    public func silence(matchers: [String: String], startsMicros: Int64, endsMicros: Int64, comment: String, author: String) throws(AlertingError) -> SilenceRecord {
+        guard !matchers.isEmpty else { throw AlertingError(.invalidRules, "a silence needs at least one matcher, such as target=core/gw") }
+        guard endsMicros > startsMicros else { throw AlertingError(.invalidRules, "a silence must end after it starts") }
+        let record = state.withLock { s -> SilenceRecord in
+            defer { s.nextSilenceID += 1 }
+            let r = SilenceRecord(id: s.nextSilenceID, createdMicros: WallClock.nowMicros(), startsMicros: startsMicros, endsMicros: endsMicros,
+                                  matchers: matchers, comment: comment, author: author)
+            s.silences[r.id] = r
+            return r
+        }
+        do { try log.append([.silence(record)]) } catch { throw AlertingError(.io, "silence not stored: \(error)") }
+        return record
+    }
+
+    /// Ends a silence early.
+    public func removeSilence(_ id: UInt64) throws(AlertingError) {
+        guard var r = state.withLock({ s in s.silences.removeValue(forKey: id) }) else {
+            throw AlertingError(.notFound, "no silence \(id)")
+        }
+        r.removed = true
+        do { try log.append([.silence(r)]) } catch { throw AlertingError(.io, "silence removal not stored: \(error)") }
+    }
+
+    /// Acknowledges a firing alert: it is not sent again while it fires; its resolution still is.
+    public func acknowledge(alertID: UInt64, author: String, comment: String) throws(AlertingError) {
+        guard state.withLock({ $0.tracker.acknowledge(alertID) }) else { throw AlertingError(.notFound, "no pending or firing alert \(alertID)") }
+        do {
+            try log.append([.acknowledgement(Acknowledgement(alertID: alertID, timeMicros: WallClock.nowMicros(), author: author, comment: comment))])
+        } catch {
+            throw AlertingError(.io, "acknowledgement not stored: \(error)")
+        }
+    }
+
+    public var evaluationCount: Int { state.withLock { $0.evaluations } }
+
+    // MARK: - Running
+
+    /// Evaluates whenever targets are marked dirty (checked every `tick`), re-sends groups whose
+    /// repeat interval passed, and delivers the outbox, until the task is cancelled.
+    public func run(targets: @escaping @Sendable () -> [AlertTarget], tick: Duration = .milliseconds(200)) async {
+        await withDiscardingTaskGroup { group in
+            var lastRepeatCheck: Int64 = 0
+            while !Task.isCancelled {
+                let now = WallClock.nowMicros()
+                let hasDirty = state.withLock { !$0.dirty.isEmpty }
+                if hasDirty {
+                    evaluate(targets: targets(), now: now)
+                } else if now - lastRepeatCheck >= 10_000_000 {
+                    // Nothing new: only repeats of groups still firing are due.
+                    let rules = self.rules
+                    record([], rules: rules, now: now)
+                    lastRepeatCheck = now
+                }
+                outbox.deliverDue(now: now, in: &group)
+                try? await Task.sleep(for: tick)
+            }
+        }
+    }
+}
+
