@@ -293,6 +293,59 @@ def read_missed(directory):
     return count
 
 
+def read_alerts(directory):
+    """alerts.pta: records by kind (transition, notification, delivery, silence, acknowledgement)."""
+    path = os.path.join(directory, "alerts.pta")
+    names = {1: "transitions", 2: "notifications", 3: "deliveries", 4: "silences", 5: "acknowledgements"}
+    counts = {n: 0 for n in names.values()}
+    if not os.path.exists(path):
+        return counts
+
+    def string_map(r):
+        keys = [(r.string(), r.string())[0] for _ in range(r.varint())]
+        if keys != sorted(keys, key=lambda k: k.encode()):
+            r.fail("map keys out of order")
+
+    _, records = record_log(path, b"PTAL", "alerts.pta", (1, 1))
+    for r in records:
+        kind = r.byte()
+        if kind == 1:
+            r.fixed("<Q"), r.fixed("<q")
+            state = r.byte()
+            if state > 4:
+                r.fail(f"unknown alert state {state}")
+            r.string(), r.string(), r.byte(), r.string(), r.fixed("<d")
+            string_map(r), string_map(r)
+            evidence = r.string()
+            if evidence:
+                json.loads(evidence)
+        elif kind == 2:
+            r.fixed("<Q"), r.fixed("<q"), r.string(), r.fixed("<q")
+            for _ in range(r.varint()):
+                r.fixed("<Q")
+            json.loads(r.string())
+        elif kind == 3:
+            r.fixed("<Q"), r.fixed("<q")
+            result = r.byte()
+            if result > 2:
+                r.fail(f"unknown delivery result {result}")
+            r.varint(), r.string()
+        elif kind == 4:
+            r.fixed("<Q"), r.fixed("<q"), r.fixed("<q"), r.fixed("<q")
+            string_map(r)
+            r.string(), r.string()
+            if r.byte() > 1:
+                r.fail("silence removed flag is not 0 or 1")
+        elif kind == 5:
+            r.fixed("<Q"), r.fixed("<q"), r.string(), r.string()
+        else:
+            r.fail(f"unknown record kind {kind}")
+        if r.pos != len(r.data):
+            r.fail("bytes left over in the record")
+        counts[names[kind]] += 1
+    return counts
+
+
 def read_wal(directory):
     """wal/*.wal: every run batch, totalled (records, runs, probes, replies, RTT sum)."""
     totals = dict(files=0, records=0, runs=0, probes=0, replies=0, sum=0)
@@ -772,11 +825,11 @@ def main():
                 catalog = catalogs[store] = read_catalog(store)
                 counts = {k: len(catalog[k]) for k in ("targets", "vantages", "addresses")}
                 counts["paths"] = len(catalog["paths"]) - 1
-                missed, wal = read_missed(store), read_wal(store)
+                missed, wal, alerts = read_missed(store), read_wal(store), read_alerts(store)
                 if as_json:
-                    print(json.dumps({"store": arg, "catalog": counts, "missed": missed, "wal": wal}))
+                    print(json.dumps({"store": arg, "catalog": counts, "missed": missed, "wal": wal, "alerts": alerts}))
                 else:
-                    print(f"{arg}: catalog {counts}, {missed} missed slots, write-ahead log {wal}")
+                    print(f"{arg}: catalog {counts}, {missed} missed slots, write-ahead log {wal}, alert log {alerts}")
             except FormatError as e:
                 print(json.dumps({"store": arg, "error": str(e)}) if as_json else f"error: {e}")
                 failed = True

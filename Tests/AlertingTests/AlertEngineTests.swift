@@ -144,6 +144,33 @@ import Testing
         #expect(e.hops?.count == 4)
     }
 
+    @Test func aFlappingConditionRaisesOneAlertAndResolvesOnlyWhenItSettles() throws {
+        let dir = Directory()
+        let store = try Self.store(dir)
+        defer { try? store.close() }
+        let engine = try AlertEngine(store: store, rules: try Self.rules("""
+            rules:
+              - name: unreachable
+                when: { destination_unreachable: true }
+                for: 2 of 3
+                resolve_after: 3
+              - name: flap
+                when: { flapping: { changes: 4, within: 30m } }
+            """))
+        let silent: [[UInt32?]] = [[1, 1, 1], [2, 2, 2], [3, 3, 3], [nil, nil, nil]]
+        // Reached, not, not, reached, not, reached, not, … then reached for good.
+        let pattern = [true, false, false, true, false, true, false, true, false, true, true, true, true, true]
+        var ts = try Self.feed(pattern.enumerated().map { Self.run($0.offset, $0.element ? Self.pathA : silent) }, store: store, engine: engine)
+        let unreachable = ts.filter { $0.rule == "unreachable" && ($0.state == .firing || $0.state == .resolved) }
+        #expect(unreachable.map(\.state) == [.firing, .resolved], "\(ts.map { "\($0.rule) \($0.state)" })")
+        #expect(unreachable.last?.timeMicros == Self.run(11, Self.pathA).startMicros, "resolved at the third clean run in a row (9, 10, 11)")
+        // A path flipping every other run: one flapping alert.
+        var runs = [TraceRun]()
+        for m in 20..<40 { runs.append(Self.run(m, (m / 2) % 2 == 0 ? Self.pathA : Self.pathB)) }
+        ts = try Self.feed(runs, store: store, engine: engine)
+        #expect(ts.filter { $0.rule == "flap" && $0.state == .firing }.count == 1, "\(ts.map { "\($0.rule) \($0.state)" })")
+    }
+
     /// A loopback webhook that refuses the first attempt with 500, then takes them.
     actor Hook {
         var bodies: [String] = []

@@ -23,6 +23,7 @@ import Testing
         var catalog: Counts?
         var missed: Int?
         var wal: Raw?
+        var alerts: [String: Int]?
         var error: String?
         var version: UInt16?
         var level: UInt8?
@@ -115,6 +116,53 @@ import Testing
             #expect(f.raw == raw, "\(segment.path)")
             #expect(f.rollupsAgree == true)
         }
+    }
+
+    /// One record of each kind of the alert log, as FORMAT.md describes them.
+    static let alertRecords: [AlertRecord] = [
+        .transition(AlertTransition(alertID: 1, timeMicros: 1_795_000_000_000_000, state: .pending, rule: "pc", target: "core/gw",
+                                    severity: "warning", labels: ["rule": "pc", "team": "noc"], evidence: "{\"kind\":\"path_changed\"}")),
+        .transition(AlertTransition(alertID: 1, timeMicros: 1_795_000_060_000_000, state: .firing, rule: "pc", target: "core/gw", hop: 3,
+                                    severity: "warning", value: 3, annotations: ["summary": "changed at TTL 3"])),
+        .notification(QueuedNotification(id: 1, timeMicros: 1_795_000_060_000_000, receiver: "hook", expiresMicros: 1_795_086_460_000_000,
+                                         alertIDs: [1], payload: "{\"version\":\"1\"}")),
+        .delivery(DeliveryOutcome(notificationID: 1, timeMicros: 1_795_000_061_000_000, result: .failed, attempt: 1, detail: "answered 500")),
+        .delivery(DeliveryOutcome(notificationID: 1, timeMicros: 1_795_000_062_000_000, result: .delivered, attempt: 2)),
+        .silence(SilenceRecord(id: 1, createdMicros: 1_795_000_000_000_000, startsMicros: 1_795_000_000_000_000, endsMicros: 1_795_007_200_000_000,
+                               matchers: ["target": "core/gw"], comment: "maintenance", author: "noc")),
+        .acknowledgement(Acknowledgement(alertID: 1, timeMicros: 1_795_000_070_000_000, author: "noc", comment: "looking")),
+    ]
+
+    @Test func referenceReaderReadsTheAlertLog() throws {
+        let dir = TemporaryDirectory("pathtsdb-alerts")
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path)
+        try store.openAlertLog().append(Self.alertRecords)
+        // Read back by the store, as written.
+        #expect(try store.openAlertLog().records == Self.alertRecords)
+        try store.close()
+        let (files, status) = try Self.readWithDocument(dir.path)
+        #expect(status == 0)
+        #expect(files.first?.alerts == ["transitions": 2, "notifications": 1, "deliveries": 2, "silences": 1, "acknowledgements": 1])
+    }
+
+    @Test func aTornAlertLogTailIsCutOffAndReported() throws {
+        let dir = TemporaryDirectory("pathtsdb-alerts-torn")
+        defer { dir.remove() }
+        let store = try PathStore(directory: dir.path)
+        defer { try? store.close() }
+        try store.openAlertLog().append(Self.alertRecords)
+        let path = dir.path + "/" + AlertLog.fileName
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        // The last record loses its final byte, as a crash mid-write would leave it.
+        try whole.dropLast().write(to: URL(fileURLWithPath: path))
+        let reopened = try store.openAlertLog()
+        #expect(reopened.records == Array(Self.alertRecords.dropLast()))
+        #expect(reopened.tailProblem?.description.contains("runs past the end of the file") == true, "\(String(describing: reopened.tailProblem))")
+        // The cut is made on disk: the next append follows the intact records.
+        try reopened.append([Self.alertRecords[6]])
+        #expect(try store.openAlertLog().records == Self.alertRecords)
+        #expect(try store.openAlertLog().tailProblem == nil)
     }
 
     @Test func referenceReaderAgreesOnCompactedAndRetiredSegments() throws {

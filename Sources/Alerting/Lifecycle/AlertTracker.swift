@@ -28,6 +28,8 @@ public struct ActiveAlert: Sendable, Equatable {
     var window: [Bool] = []
     /// Runs in a row the condition has not held while firing (hysteresis).
     var clearRuns = 0
+    /// When the condition last held (for the hold-down).
+    var lastHeldMicros: Int64 = 0
 
     public static func == (a: ActiveAlert, b: ActiveAlert) -> Bool { a.id == b.id && a.state == b.state && a.acknowledged == b.acknowledged }
 }
@@ -52,6 +54,7 @@ public struct AlertTracker: Sendable {
                                                    severity: Severity(rawValue: t.severity) ?? .warning, labels: t.labels,
                                                    annotations: t.annotations, value: t.value, evidence: t.evidence)
                 a.state = t.state
+                a.lastHeldMicros = t.timeMicros
                 if t.state == .firing { a.firedMicros = t.timeMicros }
                 a.value = t.value
                 a.evidence = t.evidence
@@ -90,6 +93,7 @@ public struct AlertTracker: Sendable {
             let isNew = active[key] == nil
             a.window.append(true)
             a.clearRuns = 0
+            a.lastHeldMicros = time
             a.value = finding.value
             a.severity = rule.severity
             a.labels = labels(rule, key)
@@ -119,7 +123,7 @@ public struct AlertTracker: Sendable {
                 }
             default:
                 a.clearRuns += 1
-                if a.clearRuns >= rule.resolveAfterRuns {
+                if a.clearRuns >= rule.resolveAfterRuns && time - a.lastHeldMicros >= rule.holdDownMicros {
                     active[key] = nil
                     a.annotations = render(a)
                     out.append(transition(a, .resolved, time))

@@ -10,6 +10,9 @@ public struct AlertRule: Sendable, Equatable {
     /// Runs the condition must be false in a row before a firing alert resolves (hysteresis):
     /// one good run inside a bad spell does not resolve and re-raise the alert.
     public var resolveAfterRuns: Int
+    /// A firing alert stays firing at least this long after its condition last held, so a
+    /// condition that comes and goes raises one alert, not one per spell (0: no hold-down).
+    public var holdDownMicros: Int64 = 0
     public var severity: Severity
     public var labels: [String: String]
     /// Annotations by name (`summary`, `description`, …); `{{target}}`, `{{hop}}`, `{{value}}`,

@@ -46,7 +46,7 @@ public struct RulesFile: Sendable, Equatable {
         return file
     }
 
-    static let ruleKeys = ["name", "targets", "groups", "tags", "when", "for", "resolve_after", "severity", "labels", "annotations"]
+    static let ruleKeys = ["name", "targets", "groups", "tags", "when", "for", "resolve_after", "hold_down", "severity", "labels", "annotations"]
 
     /// Reads one rule (also the API's body for a new or changed rule).
     public static func parseRule(_ node: Node, source: String) throws(AlertingError) -> AlertRule {
@@ -63,6 +63,7 @@ public struct RulesFile: Sendable, Equatable {
         rule.selection = RuleSelection(targets: try f.strings("targets"), groups: try f.strings("groups"), tags: try f.strings("tags"))
         if let text = try f.string("for") { rule.pending = try parsePending(text, f: f) }
         rule.resolveAfterRuns = try f.int("resolve_after", in: 1...10_000) ?? 1
+        rule.holdDownMicros = try f.duration("hold_down") ?? 0
         if let s = try f.string("severity") {
             guard let sev = Severity(rawValue: s) else {
                 throw f.error("rule '\(name)': severity must be info, warning or critical", at: f["severity"])

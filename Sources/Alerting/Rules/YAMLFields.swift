@@ -75,7 +75,8 @@ struct YAMLFields {
         if text.hasSuffix("%") { text.removeLast() }
         if text.hasSuffix("ms") { text.removeLast(2) }
         guard let v = Double(text), v.isFinite, range.contains(v) else {
-            throw error("\(what): \(key) must be a number from \(range.lowerBound) to \(range.upperBound)", at: n)
+            func shown(_ v: Double) -> String { v == v.rounded() ? String(Int64(v)) : String(v) }
+            throw error("\(what): \(key) must be a number from \(shown(range.lowerBound)) to \(shown(range.upperBound))", at: n)
         }
         return v
     }
