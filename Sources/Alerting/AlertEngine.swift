@@ -256,7 +256,11 @@ public final class AlertEngine: Sendable {
 
     /// Groups the firing and resolved transitions by route and group key, and adds the groups
     /// whose repeat interval has passed while they still fire.
-    private func plan(_ transitions: [AlertTransition], rules: RulesFile, state s: inout State, now: Int64) -> [QueuedNotification] {
+    ///
+    /// Notifications, silences and repeat intervals run on the wall clock, whatever time the
+    /// runs being judged carry (imported runs may be old).
+    private func plan(_ transitions: [AlertTransition], rules: RulesFile, state s: inout State, now _: Int64) -> [QueuedNotification] {
+        let now = WallClock.nowMicros()
         var groups: [String: (receiver: ReceiverConfig, route: AlertRoute?, alerts: [NotificationPayload.Alert])] = [:]
         func routes(for labels: [String: String]) -> [(ReceiverConfig, AlertRoute?)] {
             if rules.routes.isEmpty { return rules.receivers.map { ($0, nil) } }

@@ -230,7 +230,8 @@ public struct RulesFile: Sendable, Equatable {
         case "email":
             try body.only(["to", "from", "sendmail"])
             let to = try body.strings("to")
-            guard !to.isEmpty, to.allSatisfy({ $0.contains("@") && !$0.contains(where: { "\r\n<>,".contains($0) }) }) else {
+            // A local user name (root) is a recipient too: sendmail delivers it to the local mailbox.
+            guard !to.isEmpty, to.allSatisfy({ !$0.isEmpty && !$0.contains(where: { "\r\n<>, ".contains($0) }) }) else {
                 throw body.error("\(body.what): to must list one address or more, such as noc@example.net", at: body["to"] ?? body.node)
             }
             let from = try body.string("from") ?? "smoketrace"

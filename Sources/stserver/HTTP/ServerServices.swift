@@ -61,7 +61,7 @@ struct AlertService: Service {
 extension Service {
     /// Runs `body` until it returns or the service is asked to shut down.
     func cancelWhenGracefulShutdownIgnoringError(_ body: @escaping @Sendable () async -> Void) async {
-        _ = try? await cancelWhenGracefulShutdown { await body() }
+        _ = await cancelWhenGracefulShutdown { await body() }
     }
 }
 
