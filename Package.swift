@@ -107,7 +107,8 @@ let package = Package(
         .testTarget(
             name: "ProbeTests",
             // Query, to read what the lab's traces say (loss, silent hops) as an operator would.
-            dependencies: ["Probe", "PathTSDB", "Query"],
+            // Alerting, to prove the alert rules with real packets through the lab.
+            dependencies: ["Probe", "PathTSDB", "Query", "Alerting"],
             // Tracer outputs recorded in a namespace lab (Fixtures/README.md), and the C source of
             // the lab's delaying link, which the tests compile themselves.
             exclude: ["Fixtures", "Lab/nfq_delay.c"],
