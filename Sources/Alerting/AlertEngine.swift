@@ -112,10 +112,13 @@ public final class AlertEngine: Sendable {
         let byName = Dictionary(targets.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let judged = all ? targets : dirty.sorted().map { byName[$0] ?? AlertTarget(name: $0) }
         let runRules = rules.rules.filter { if case .query = $0.condition { false } else { true } }
-        for target in judged {
+        let watermarks = state.withLock { $0.watermark }
+        let plans = judged.compactMap { target -> TargetPlan? in
             let selecting = runRules.filter { $0.selection.matches(target: target.name, tags: target.tags) }
-            transitions += evaluate(target, rules: selecting, snapshot: snap, now: now)
+            guard !selecting.isEmpty, let id = snap.catalog.targetID(named: target.name) else { return nil }
+            return TargetPlan(target: target, id: id, rules: selecting, watermark: watermarks[target.name] ?? Int64.min, now: now)
         }
+        transitions += evaluate(plans, snapshot: snap, now: now)
         if !dirty.isEmpty || all {
             for rule in rules.rules { if case .query(let text) = rule.condition { transitions += evaluateQuery(rule, text: text, targets: byName, snapshot: snap, now: now) } }
         }
@@ -132,40 +135,91 @@ public final class AlertEngine: Sendable {
         return transitions
     }
 
-    private func evaluate(_ target: AlertTarget, rules: [AlertRule], snapshot: StoreSnapshot, now: Int64) -> [AlertTransition] {
-        guard !rules.isEmpty, let id = snapshot.catalog.targetID(named: target.name) else { return [] }
-        let watermark = state.withLock { $0.watermark[target.name] } ?? Int64.min
-        var needRuns = 2, acceptAfter: Int64 = 0, weekAgo = false
-        for r in rules {
-            switch r.condition {
-            case .hopCountGrew(_, let n): needRuns = max(needRuns, n + 1)
-            case .newAddress(let n): needRuns = max(needRuns, n + 1)
-            case .rttIncrease(_, _, _, let b):
-                if case .previousRuns(let n) = b { needRuns = max(needRuns, n + 1) } else { weekAgo = true }
-            case .loss(_, _, let n): needRuns = max(needRuns, n)
-            case .pattern(let p): needRuns = max(needRuns, p.span)
-            case .flapping(_, let w): acceptAfter = max(acceptAfter, w)
-            case .pathChanged(_, _, let lasting, let accept):
-                needRuns = max(needRuns, lasting + 21)
-                acceptAfter = max(acceptAfter, accept)
-            case .destinationUnreachable, .asPathChanged, .query: break
+    /// What one target's rules need read: how many runs back, how long back for path changes,
+    /// whether the week before.
+    struct TargetPlan {
+        var target: AlertTarget
+        var id: TargetID
+        var rules: [AlertRule]
+        /// Runs up to here were judged; `Int64.min` for a target never judged.
+        var watermark: Int64
+        var needRuns = 2
+        var eventWindow: Int64 = 0
+        var weekAgo = false
+        /// Where the newest judged run stands: the watermark, or for a new target a day ago.
+        var anchor: Int64
+
+        init(target: AlertTarget, id: TargetID, rules: [AlertRule], watermark: Int64, now: Int64) {
+            self.target = target
+            self.id = id
+            self.rules = rules
+            self.watermark = watermark
+            anchor = watermark == Int64.min ? now - 86_400_000_000 : watermark
+            for r in rules {
+                switch r.condition {
+                case .hopCountGrew(_, let n): needRuns = max(needRuns, n + 1)
+                case .newAddress(let n): needRuns = max(needRuns, n + 1)
+                case .rttIncrease(_, _, _, let b):
+                    if case .previousRuns(let n) = b { needRuns = max(needRuns, n + 1) } else { weekAgo = true }
+                case .loss(_, _, let n): needRuns = max(needRuns, n)
+                case .pattern(let p): needRuns = max(needRuns, p.span)
+                case .flapping(_, let w): eventWindow = max(eventWindow, w)
+                case .pathChanged(_, _, let lasting, let accept):
+                    // The runs since the change, and 20 before it, for the verdict.
+                    needRuns = max(needRuns, lasting + 21)
+                    eventWindow = max(eventWindow, accept)
+                case .destinationUnreachable, .asPathChanged, .query: break
+                }
             }
         }
-        let newestStart = watermark == Int64.min ? now - 86_400_000_000 : watermark
-        let (events, _) = acceptAfter > 0 ? snapshot.events(in: (newestStart - acceptAfter)..<(now + 1), target: id) : ([], [])
-        var from = (watermark == Int64.min ? now : watermark) - Int64(needRuns + 2) * target.intervalMicros - 60_000_000
-        // Runs since the oldest change still in play, and 20 before it, for the path verdict.
-        if let first = events.first { from = min(from, first.timeMicros - 21 * target.intervalMicros) }
-        let (table, problems) = snapshot.runs(of: id, in: from..<(now + 1))
-        for p in problems { logger.error("runs not read for alert evaluation", metadata: ["target": "\(target.name)", "error": "\(p)"]) }
-        var week = [RunSummary]()
-        if weekAgo {
-            let w: Int64 = 7 * 86_400_000_000
-            let (t, _) = snapshot.runs(of: id, in: (watermark - w - 3_600_000_000)..<(now - w + 3_600_000_000))
-            week = RunSummary.summaries(of: t, catalog: snapshot.catalog)
+
+        /// The runs to read: enough before the first unjudged run for every rule, and from 21
+        /// runs before the oldest path change still in play.
+        func range(events: [PathChangeEvent], now: Int64) -> Range<Int64> {
+            var from = anchor - Int64(needRuns + 2) * target.intervalMicros - 60_000_000
+            if let first = events.first { from = min(from, first.timeMicros - 21 * target.intervalMicros) }
+            return from..<(now + 1)
         }
-        let history = TargetHistory(target: target.name, tags: target.tags, runs: RunSummary.summaries(of: table, catalog: snapshot.catalog),
-                                    events: events, weekAgo: week, catalog: snapshot.catalog)
+    }
+
+    /// Judges the run rules of every planned target: the events and the runs of all of them
+    /// read in one pass over the store, then each target's new runs in order.
+    private func evaluate(_ plans: [TargetPlan], snapshot: StoreSnapshot, now: Int64) -> [AlertTransition] {
+        guard !plans.isEmpty else { return [] }
+        var eventsByTarget = [TargetID: [PathChangeEvent]]()
+        if let widest = plans.map(\.eventWindow).max(), widest > 0, let oldest = plans.map(\.anchor).min() {
+            let (events, problems) = snapshot.events(in: (oldest - widest)..<(now + 1))
+            for p in problems { logger.error("path-change events not read for alert evaluation", metadata: ["error": "\(p)"]) }
+            let wanted = Set(plans.filter { $0.eventWindow > 0 }.map(\.id))
+            for e in events where wanted.contains(e.target) { eventsByTarget[e.target, default: []].append(e) }
+        }
+        for (i, plan) in plans.enumerated() where plan.eventWindow > 0 {
+            // Each target's own window, from the wider one read for all.
+            eventsByTarget[plan.id] = eventsByTarget[plan.id]?.filter { $0.timeMicros > plans[i].anchor - plan.eventWindow }
+        }
+        let (tables, problems) = snapshot.runs(of: plans.map { ($0.id, $0.range(events: eventsByTarget[$0.id] ?? [], now: now)) })
+        for p in problems { logger.error("runs not read for alert evaluation", metadata: ["error": "\(p)"]) }
+        var weekTables = [TargetID: RunTable]()
+        let week: Int64 = 7 * 86_400_000_000
+        let weekly = plans.filter(\.weekAgo)
+        if !weekly.isEmpty {
+            weekTables = snapshot.runs(of: weekly.map { ($0.id, ($0.anchor - week - 3_600_000_000)..<(now - week + 3_600_000_000)) }).tables
+        }
+        var out = [AlertTransition]()
+        for plan in plans {
+            guard let table = tables[plan.id] else { continue }
+            let history = TargetHistory(target: plan.target.name, tags: plan.target.tags,
+                                        runs: RunSummary.summaries(of: table, catalog: snapshot.catalog),
+                                        events: eventsByTarget[plan.id] ?? [],
+                                        weekAgo: weekTables[plan.id].map { RunSummary.summaries(of: $0, catalog: snapshot.catalog) } ?? [],
+                                        catalog: snapshot.catalog)
+            out += judge(history, rules: plan.rules, after: plan.watermark, now: now)
+        }
+        return out
+    }
+
+    /// Every run of `history` after `watermark`, in order, against every rule.
+    private func judge(_ history: TargetHistory, rules: [AlertRule], after watermark: Int64, now: Int64) -> [AlertTransition] {
         let evaluator = ConditionEvaluator(history: history)
         let fresh = history.runs.indices.filter { history.runs[$0].startMicros > watermark }
         guard let newest = fresh.last.map({ history.runs[$0].startMicros }) else { return [] }
@@ -175,15 +229,14 @@ public final class AlertEngine: Sendable {
                 let time = history.runs[i].startMicros
                 for rule in rules {
                     guard let finding = evaluator.evaluate(rule.condition, at: i) else { continue }
-                    let key = AlertKey(rule: rule.name, target: target.name, hop: finding.hop)
-                    // A rule that names the hop differently run to run (`hop: any`) keeps one alert per target.
+                    let key = AlertKey(rule: rule.name, target: history.target, hop: finding.hop)
                     let detail = finding.detail
                     out += s.tracker.observe(finding, key: key, rule: rule, time: time) { a in
                         AnnotationTemplate.render(rule.annotations, alert: a, detail: detail)
                     }
                 }
             }
-            s.watermark[target.name] = newest
+            s.watermark[history.target] = newest
             s.evaluations += 1
             s.lastEvaluationMicros = now
         }

@@ -5,8 +5,8 @@ import ArgumentParser
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "Check alert rules files.",
-        subcommands: [Check.self])
+        abstract: "Check alert rules files and run their unit tests.",
+        subcommands: [Check.self, Test.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -24,6 +24,36 @@ struct RulesCommand: ParsableCommand {
                 for r in rules.rules {
                     print("  \(r.name): \(r.condition.kind), \(r.severity.rawValue), for \(r.pending)")
                 }
+            }
+        }
+    }
+
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "test",
+            abstract: "Run rule unit tests: series of runs and the alerts they must raise (docs/ALERTS.md, \"Testing rules\").",
+            discussion: "Each test runs in a temporary store through the server's own engine. Exit status 0 when every test passes, 1 when one fails, 65 when a file does not read.")
+
+        @Argument(help: "Test files (YAML), each naming its rules file.")
+        var files: [String]
+
+        func run() throws {
+            try reportingErrors {
+                var failed = 0
+                for file in files {
+                    let tests = try RuleTestFile.load(file)
+                    for outcome in try tests.run() {
+                        if outcome.passed {
+                            print("PASS \(file): \(outcome.name)")
+                            continue
+                        }
+                        failed += 1
+                        print("FAIL \(file): \(outcome.name)")
+                        for m in outcome.missing { print("  expected, not raised: \(m)") }
+                        for u in outcome.unexpected { print("  raised, not expected: \(u)") }
+                    }
+                }
+                if failed > 0 { throw ExitCode(1) }
             }
         }
     }

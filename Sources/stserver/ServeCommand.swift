@@ -99,12 +99,16 @@ struct ServeCommand: AsyncParsableCommand {
                 RuleSet(path: path, engine: try AlertEngine(store: db, rules: try RuleSet.read(path), logger: logger))
             }
             let engine = ruleSet?.engine
+            let metrics = ServerMetrics()
             let monitor = config.map { _ in
                 Monitor(store: db, vantage: vantage, maxConcurrent: concurrency, packetsPerSecond: pps,
-                        onStored: { engine?.markDirty([$0]) })
+                        onStored: { run in
+                            engine?.markDirty([run.target])
+                            metrics.perTarget.observe(run)
+                        })
             }
             let registry = try TargetRegistry(path: config, monitor: monitor)
-            let server = APIServer(store: db, registry: registry, monitor: monitor, settings: settings, metrics: ServerMetrics(), rules: ruleSet)
+            let server = APIServer(store: db, registry: registry, monitor: monitor, settings: settings, metrics: metrics, rules: ruleSet)
             var services: [any Service] = [
                 MaintenanceService(store: db, every: .microseconds(every), logger: logger),
                 ReloadOnHangup(registry: registry, rules: ruleSet, logger: logger),

@@ -324,6 +324,20 @@ import Testing
         }
         let paths = try await http("GET", server.base.api("/api/v1/paths", [("target", "loop/v4"), ("format", "csv")]))
         #expect(paths.text.contains(",127.0.0.1\r\n"))
+        // Per-target series for Prometheus: every destination probe answered, and timed.
+        let metrics = try await http("GET", server.base.api("/metrics")).text
+        func value(_ series: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        let sent = try #require(value("smoketrace_target_probes_sent_total{target=\"loop/v4\"}"), "\(metrics)")
+        #expect(sent >= 2 && sent.truncatingRemainder(dividingBy: 2) == 0, "two probes a run at the destination's TTL")
+        #expect(value("smoketrace_target_probes_lost_total{target=\"loop/v4\"}") == 0)
+        #expect(value("smoketrace_target_rtt_seconds_count{target=\"loop/v4\"}") == sent)
+        #expect(value("smoketrace_target_rtt_seconds_bucket{target=\"loop/v4\",le=\"+Inf\"}") == sent)
+        #expect(value("smoketrace_target_reached{target=\"loop/v4\"}") == 1)
+        #expect(value("smoketrace_target_hops{target=\"loop/v4\"}") == 1)
+        #expect((value("smoketrace_target_path_id{target=\"loop/v6\"}") ?? 0) >= 1)
+        #expect(value("smoketrace_target_path_changes_24h{target=\"loop/v4\"}") == 0)
     }
 
     @Test func openAPIDocumentMatchesTheRoutes() async throws {

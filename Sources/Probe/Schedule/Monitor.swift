@@ -39,11 +39,11 @@ public final class Monitor: Sendable {
     /// - Parameters:
     ///   - commandPrefix: words put before a system tool's command line (`ip netns exec NS`).
     ///   - namespace: the network namespace the native prober traces from.
-    ///   - onStored: called with a target's name after each of its runs is stored (alerting
-    ///     evaluates after it).
+    ///   - onStored: called with each run once it is stored (alerting judges it; `/metrics`
+    ///     counts it).
     public init(store: PathStore, vantage: String, commandPrefix: [String] = [], namespace: String? = nil, maxConcurrent: Int = 64,
                 packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.monitor"),
-                onStored: (@Sendable (String) -> Void)? = nil) {
+                onStored: (@Sendable (TraceRun) -> Void)? = nil) {
         self.onStored = onStored
         self.store = store
         self.vantage = vantage
@@ -55,7 +55,7 @@ public final class Monitor: Sendable {
         native = NativeProber(namespace: namespace, packetsPerSecond: packetsPerSecond, logger: logger)
     }
 
-    private let onStored: (@Sendable (String) -> Void)?
+    private let onStored: (@Sendable (TraceRun) -> Void)?
 
     /// The native prober every `native` target shares (one set of sockets, one pps budget).
     private let native: NativeProber
@@ -124,7 +124,7 @@ public final class Monitor: Sendable {
             }
             try store.append([run])
             state.withLock { $0.counters.stored += 1 }
-            onStored?(target.name)
+            onStored?(run)
         } catch {
             logger.error("trace failed", metadata: ["target": "\(target.name)", "error": "\(error)"])
             // A failed trace is data: stored with what failed, so `missed` and the API show it.

@@ -18,6 +18,8 @@ final class ServerMetrics: Sendable {
     private let targets: Gauge
     private let newestRun: Gauge
     private let lastOutbox = Mutex([String: Outbox.Counts]())
+    /// The per-target series, fed by the monitor's runs.
+    let perTarget: TargetMetrics
 
     init() {
         queryLatency = registry.makeDurationHistogram(
@@ -36,6 +38,7 @@ final class ServerMetrics: Sendable {
         storeSegments = registry.makeGauge(descriptor: Self.name("store_segments", unit: "", help: "Segment files in the store."))
         targets = registry.makeGauge(descriptor: Self.name("targets", unit: "", help: "Targets in the targets file."))
         newestRun = registry.makeGauge(descriptor: Self.name("newest_run_timestamp", unit: "seconds", help: "Start of the newest run held."))
+        perTarget = TargetMetrics(registry: registry)
     }
 
     /// `smoketrace_NAME_UNIT`, the server's metric names.
@@ -73,6 +76,7 @@ final class ServerMetrics: Sendable {
             }
         }
         if let alerts { renderAlerts(alerts) }
+        perTarget.refresh(store: store, alerts: alerts)
         return registry.emitToBuffer()
     }
 
