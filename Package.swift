@@ -84,6 +84,8 @@ let package = Package(
             name: "stserver",
             dependencies: [
                 "PathTSDB", "Probe", "Query", "Alerting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

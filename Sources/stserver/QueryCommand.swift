@@ -39,7 +39,7 @@ struct QueryOptions: ParsableArguments {
 }
 
 /// `stserver query`: runs one query against the store and prints the answer.
-struct QueryCommand: ParsableCommand {
+struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
         abstract: "Run a query (docs/QUERY.md) and print the answer.",
@@ -66,13 +66,15 @@ struct QueryCommand: ParsableCommand {
     @Option(name: .long, help: "With --server: a file whose first token line is sent as the bearer token.")
     var tokenFile: String?
 
-    func run() throws {
-        try reportingErrors {
-            let source = text == "-" ? try readStandardInput() : text
-            if let server {
-                try RemoteQuery(server: server, tokenFile: tokenFile).run(source, format: output.format, at: options.at)
-                return
+    func run() async throws {
+        let source = try reportingErrors { text == "-" ? try readStandardInput() : text }
+        if let server {
+            try await reportingErrors {
+                try await RemoteQuery(server: server, tokenFile: tokenFile).run(source, format: output.format, at: options.at)
             }
+            return
+        }
+        try reportingErrors {
             let db = try store.openForReading()
             defer { try? db.close() }
             let snap = db.snapshot()

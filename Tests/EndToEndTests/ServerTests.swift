@@ -438,6 +438,34 @@ import Testing
         return 0
     }
 
+    @Test func alertsAreSilencedAndAcknowledgedFromTheCommandLine() async throws {
+        let server = try Running(rules: Self.unreachableRule)
+        defer { server.finish() }
+        let id = try await Self.firingAlert(server)
+        let url = server.base.absoluteString, tokens = server.dir.path + "/tokens"
+        let list = try stserver(["alerts", "list", "--server", url])
+        #expect(list.status == 0, "\(list.stderr)")
+        let alerts = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
+        #expect(alerts?.first?["id"] as? Int == id && alerts?.first?["rule"] as? String == "unreachable")
+        // Writes need the token.
+        #expect(try stserver(["alerts", "ack", "--server", url, String(id)]).status == 77)
+        let ack = try stserver(["alerts", "ack", "--server", url, "--token-file", tokens, String(id), "--comment", "looking"])
+        #expect(ack.status == 0, "\(ack.stderr)")
+        let acked = try JSONSerialization.jsonObject(with: Data(try stserver(["alerts", "list", "--server", url]).stdout.utf8)) as? [[String: Any]]
+        #expect(acked?.first?["acknowledged"] as? Bool == true)
+        #expect(try stserver(["alerts", "ack", "--server", url, "--token-file", tokens, "999"]).status == 66)
+        let silence = try stserver(["alerts", "silence", "--server", url, "--token-file", tokens, "target=lab/x", "--for", "1h", "--comment", "works"])
+        #expect(silence.status == 0, "\(silence.stderr)")
+        let made = try JSONSerialization.jsonObject(with: Data(silence.stdout.utf8)) as? [String: Any]
+        #expect(made?["matchers"] as? [String: String] == ["target": "lab/x"] && made?["comment"] as? String == "works")
+        let silenceID = try #require(made?["id"] as? Int)
+        #expect(try stserver(["alerts", "silences", "--server", url]).stdout.contains("\"works\""))
+        #expect(try stserver(["alerts", "unsilence", "--server", url, "--token-file", tokens, String(silenceID)]).status == 0)
+        #expect(try stserver(["alerts", "silences", "--server", url]).stdout == "[]\n")
+        let bad = try stserver(["alerts", "silence", "--server", url, "--token-file", tokens, "nonsense"])
+        #expect(bad.status == 64 && bad.stderr.contains("matcher 'nonsense': expected LABEL=VALUE"), "\(bad.stderr)")
+    }
+
     @Test func metricsCountRequests() async throws {
         do {
             let server = try Running()
