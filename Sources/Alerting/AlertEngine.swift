@@ -43,8 +43,9 @@ public final class AlertEngine: Sendable {
     public let outbox: Outbox
     private let logger: Logger
     private let state: Mutex<State>
-    /// The newest transitions kept in memory for the API (all are in the log).
-    static let recentLimit = 10_000
+    /// The newest transitions kept in memory for the API and the `alerts` kind of the
+    /// language (all are in the log).
+    public static let recentLimit = 100_000
 
     /// Opens the store's alert log and restores the alerts, silences and outbox it holds. Runs
     /// already in the store count as evaluated: a restart does not judge them again, so it

@@ -78,7 +78,9 @@ struct QueryCommand: AsyncParsableCommand {
             let db = try store.openForReading()
             defer { try? db.close() }
             let snap = db.snapshot()
-            var cursor = try QueryEngine.cursor(source, snapshot: snap, context: try options.context(for: snap))
+            var context = try options.context(for: snap)
+            context.alerts = try AlertLog.exists(in: db) ? db.openAlertLog().transitions : []
+            var cursor = try QueryEngine.cursor(source, snapshot: snap, context: context)
             if explain {
                 let p = cursor.plan
                 print("\(p.summary)\nrange: \(RFC3339.format(micros: p.range.lowerBound)) to \(RFC3339.format(micros: p.range.upperBound))"

@@ -443,6 +443,9 @@ import Testing
         defer { server.finish() }
         let id = try await Self.firingAlert(server)
         let url = server.base.absoluteString, tokens = server.dir.path + "/tokens"
+        // The language lists the alert's transitions too.
+        let q = try await http("GET", server.base.api("/api/v1/query", [("q", "alerts of lab/x where state = firing"), ("format", "csv")]))
+        #expect(q.status == 200 && q.text.contains(",\(id),firing,unreachable,lab/x,,critical,"), "\(q.text)")
         let list = try stserver(["alerts", "list", "--server", url])
         #expect(list.status == 0, "\(list.stderr)")
         let alerts = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]

@@ -279,6 +279,36 @@ import Testing
         #expect(window.rows.map { $0[1].text } == ["eu/a"])
     }
 
+    @Test func alertTransitionsAreAKindOfTheLanguage() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try QueryCorpus.store(Array(runs.prefix(30)), in: dir)
+        defer { try? store.close() }
+        let t = QueryCorpus.start
+        var context = QueryCorpus.context
+        let snap = store.snapshot()
+        #expect(throws: QueryError.self, "no alerts where none are kept") { try QueryEngine.table("alerts", snapshot: snap, context: context) }
+        context.alerts = [
+            AlertTransition(alertID: 1, timeMicros: t + 60_000_000, state: .firing, rule: "pc", target: "eu/a", severity: "critical",
+                            value: 3, annotations: ["summary": "path changed at TTL 3"]),
+            AlertTransition(alertID: 2, timeMicros: t + 120_000_000, state: .firing, rule: "loss", target: "us/c", hop: 4, severity: "warning", value: 25),
+            AlertTransition(alertID: 1, timeMicros: t + 900_000_000, state: .resolved, rule: "pc", target: "eu/a", severity: "critical", value: 0),
+            AlertTransition(alertID: 3, timeMicros: t + 950_000_000, state: .blip, rule: "pc", target: "eu/b", severity: "critical"),
+        ]
+        let all = try QueryEngine.table("alerts", snapshot: snap, context: context)
+        #expect(all.columns == ["time", "alert_id", "state", "rule", "target", "hop", "severity", "value", "summary"])
+        #expect(all.rows.count == 4)
+        #expect(all.rows[0] == [.time(t + 60_000_000), .integer(1), .text("firing"), .text("pc"), .text("eu/a"), .null, .text("critical"),
+                                .number(3), .text("path changed at TTL 3")])
+        let critical = try QueryEngine.table("alerts of group eu where severity = \"critical\" and state = firing", snapshot: snap, context: context)
+        #expect(critical.rows.map { $0[1] } == [.integer(1)])
+        let window = try QueryEngine.table("alerts from \(RFC3339.format(micros: t + 100_000_000)) to \(RFC3339.format(micros: t + 920_000_000)) order by time desc",
+                                           snapshot: snap, context: context)
+        #expect(window.rows.map { $0[2].text } == ["resolved", "firing"])
+        let hops = try QueryEngine.table("alerts where hop >= 4", snapshot: snap, context: context)
+        #expect(hops.rows.map { $0[4].text } == ["us/c"])
+    }
+
     @Test func targetsBySelector() throws {
         try withStore { snap, _ in
             func names(_ text: String) -> [String] {

@@ -52,8 +52,8 @@ import PathTSDB
     }
 
     @Test(arguments: [
-        ("", "1:1: expected a query kind (stats, paths, changes, probes, targets or missed), found the end of the query"),
-        ("stat p95", "1:1: expected a query kind (stats, paths, changes, probes, targets or missed), found 'stat'"),
+        ("", "1:1: expected a query kind (stats, paths, changes, probes, targets, missed or alerts), found the end of the query"),
+        ("stat p95", "1:1: expected a query kind (stats, paths, changes, probes, targets, missed or alerts), found 'stat'"),
         ("stats p95 last", "1:15: expected a duration such as 90s, 5m, 24h or 7d, found the end of the query"),
         ("stats p95,\n  lossy", "2:3: expected an aggregate (count, answered, lost, loss, reply_loss, silent, min, max, mean, stddev, jitter, median or pNN such as p95), found 'lossy'"),
         ("stats p101", "1:7: expected an aggregate (count, answered, lost, loss, reply_loss, silent, min, max, mean, stddev, jitter, median or pNN such as p95), found 'p101'"),

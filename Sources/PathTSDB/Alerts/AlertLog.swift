@@ -47,6 +47,18 @@ public final class AlertLog: Sendable {
     }
 }
 
+extension AlertLog {
+    /// The transitions among the records read on open, oldest first.
+    public var transitions: [AlertTransition] {
+        records.compactMap { if case .transition(let t) = $0 { t } else { nil } }
+    }
+
+    /// Whether the store has an alert log (alerting has run on it).
+    public static func exists(in store: PathStore) -> Bool {
+        FileSystem.exists(store.directory + "/" + fileName)
+    }
+}
+
 extension PathStore {
     /// Opens the store's alert log (creating it when new).
     public func openAlertLog() throws(StorageError) -> AlertLog {

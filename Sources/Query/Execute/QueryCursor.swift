@@ -115,6 +115,8 @@ public struct QueryCursor {
             rows = []
         case .missed:
             rows = try missedRows()
+        case .alerts:
+            rows = try alertRows()
         }
         if let filter { rows = rows.filter(filter.accepts) }
         if !plan.query.order.isEmpty {
@@ -156,6 +158,30 @@ public struct QueryCursor {
     }
 
     private func missedRows() throws(QueryError) -> [[ResultValue]] {
+        let selected = try nameSelection()
+        return snapshot.missed(in: plan.range).filter { selected($0.target) }.map {
+            [.time($0.slotMicros), .text($0.target), .text($0.vantage), .text($0.reason.description), .text($0.detail)]
+        }
+    }
+
+    private func alertRows() throws(QueryError) -> [[ResultValue]] {
+        guard let alerts = context.alerts else {
+            throw QueryError("no alerts to read here: they are kept by a server or monitor started with --rules", reason: .notFound)
+        }
+        let selected = try nameSelection()
+        var rows = [[ResultValue]]()
+        for t in alerts where plan.range.contains(t.timeMicros) && selected(t.target) {
+            let hop: ResultValue = t.hop == 0 ? .null : .integer(Int64(t.hop))
+            let value: ResultValue = t.value.isNaN ? .null : .number(t.value)
+            let row: [ResultValue] = [.time(t.timeMicros), .integer(Int64(t.alertID)), .text(t.state.description), .text(t.rule),
+                                      .text(t.target), hop, .text(t.severity), value, .text(t.annotations["summary"] ?? "")]
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// Whether a target named in a record (not in the catalog) is one the query selects.
+    private func nameSelection() throws(QueryError) -> (String) -> Bool {
         let selectors = plan.query.targets
         if selectors.contains(where: { if case .tag = $0 { true } else { false } }), context.tags == nil {
             throw QueryError("tags come from the targets file, and none is loaded")
@@ -174,9 +200,7 @@ public struct QueryCursor {
                 }
             }
         }
-        return snapshot.missed(in: plan.range).filter { selected($0.target) }.map {
-            [.time($0.slotMicros), .text($0.target), .text($0.vantage), .text($0.reason.description), .text($0.detail)]
-        }
+        return selected
     }
 
     private mutating func changeRows() -> [[ResultValue]] {

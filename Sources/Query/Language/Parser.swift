@@ -56,11 +56,12 @@ public struct Parser {
 
     private static let kinds: [String: ParsedQuery.Kind] = [
         "stats": .stats, "paths": .paths, "changes": .changes, "probes": .probes, "targets": .targets, "missed": .missed,
+        "alerts": .alerts,
     ]
 
     private mutating func query() throws(QueryError) -> ParsedQuery {
         guard let k = keyword, let kind = Parser.kinds[k] else {
-            throw error("a query kind (stats, paths, changes, probes, targets or missed)")
+            throw error("a query kind (stats, paths, changes, probes, targets, missed or alerts)")
         }
         index += 1
         var q = ParsedQuery(kind: kind)
@@ -91,6 +92,7 @@ public struct Parser {
         .probes: ["of", "for", "hop", "hops", "path", "last", "since", "from", "where", "limit"],
         .targets: ["of", "for", "where", "order", "limit"],
         .missed: ["of", "for", "last", "since", "from", "where", "order", "limit"],
+        .alerts: ["of", "for", "last", "since", "from", "where", "order", "limit"],
     ]
 
     private mutating func clause(into q: inout ParsedQuery) throws(QueryError) {

@@ -16,6 +16,8 @@ public struct ParsedQuery: Sendable, Equatable {
         case targets
         /// Scheduled runs that did not start, and why.
         case missed
+        /// Alert transitions: pending, firing, resolved, blip, cancelled (docs/ALERTS.md).
+        case alerts
     }
 
     public var kind: Kind

@@ -1,3 +1,5 @@
+import PathTSDB
+
 /// What a query runs against besides the store: the time it counts from, what the targets file
 /// says of each target, and the bounds the caller sets.
 public struct QueryContext: Sendable {
@@ -10,6 +12,9 @@ public struct QueryContext: Sendable {
     public var maxRows: Int?
     /// The query fails once this instant passes.
     public var deadline: ContinuousClock.Instant?
+    /// Alert transitions for the `alerts` kind, oldest first (the alert log's, or the running
+    /// engine's); nil where there are none to read, which that kind reports as an error.
+    public var alerts: [AlertTransition]?
 
     public init(nowMicros: Int64, tags: [String: [String]]? = nil, maxRows: Int? = nil, deadline: ContinuousClock.Instant? = nil) {
         self.nowMicros = nowMicros

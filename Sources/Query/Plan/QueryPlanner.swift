@@ -59,12 +59,14 @@ public struct QueryPlan: Sendable {
 /// (targets and time bounds), and picks rollups where they give the same answer.
 public enum QueryPlanner {
     public static func plan(_ q: ParsedQuery, snapshot: StoreSnapshot, context: QueryContext) throws(QueryError) -> QueryPlan {
-        // Missed slots name their targets themselves (a target may never have been traced).
-        let targets = q.kind == .missed ? [] : try selectTargets(q.targets, catalog: snapshot.catalog, context: context)
+        // Missed slots and alerts name their targets themselves (a target may never have been
+        // traced, or an alert of a query rule be about every target).
+        let byName = q.kind == .missed || q.kind == .alerts
+        let targets = byName ? [] : try selectTargets(q.targets, catalog: snapshot.catalog, context: context)
         let held = snapshot.timeRange
         var range = try timeRange(q.range, held: held, now: context.nowMicros)
-        // Missed slots may lie outside every run's time: "everything" means every time for them.
-        if q.kind == .missed && q.range == .all { range = Int64.min..<Int64.max }
+        // They may lie outside every run's time: "everything" means every time for them.
+        if byName && q.range == .all { range = Int64.min..<Int64.max }
 
         var keys = [GroupKey]()
         var step = q.stepMicros
@@ -79,7 +81,7 @@ public enum QueryPlanner {
         }
         // Buckets are whole steps from the epoch, so the range grows to whole steps; a query over
         // everything grows to whole days, so that rollups can answer it.
-        if let widen = step ?? (q.range == .all && q.kind != .missed ? RollupTier.oneDay.micros : nil), !range.isEmpty {
+        if let widen = step ?? (q.range == .all && !byName ? RollupTier.oneDay.micros : nil), !range.isEmpty {
             range = floor(range.lowerBound, widen)..<ceil(range.upperBound, widen)
         }
 
@@ -252,6 +254,10 @@ public enum QueryPlanner {
         case .missed:
             [ResultColumn("time", .time), ResultColumn("target", .text), ResultColumn("vantage", .text), ResultColumn("reason", .text),
              ResultColumn("detail", .text)]
+        case .alerts:
+            [ResultColumn("time", .time), ResultColumn("alert_id", .number(.count)), ResultColumn("state", .text),
+             ResultColumn("rule", .text), ResultColumn("target", .text), ResultColumn("hop", .number(.count)),
+             ResultColumn("severity", .text), ResultColumn("value", .number(.count)), ResultColumn("summary", .text)]
         }
     }
 

@@ -20,7 +20,7 @@ struct APIServer: Sendable {
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics, routes: index))
         let routes = APIRoutes(router: router, settings: settings)
         StatusController(store: store, registry: registry, monitor: monitor, metrics: metrics, alerts: rules?.engine).addRoutes(to: routes, router: router)
-        QueryController(store: store, registry: registry, settings: settings, metrics: metrics).addRoutes(to: routes)
+        QueryController(store: store, registry: registry, settings: settings, metrics: metrics, alerts: rules?.engine).addRoutes(to: routes)
         TargetController(registry: registry, rules: rules, settings: settings).addRoutes(to: routes)
         AlertController(rules: rules, settings: settings).addRoutes(to: routes)
         RunController(store: store, settings: settings, metrics: metrics, alerts: rules?.engine).addRoutes(to: routes)

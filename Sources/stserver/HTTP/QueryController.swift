@@ -1,3 +1,4 @@
+import Alerting
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -10,6 +11,8 @@ struct QueryController: Sendable {
     let registry: TargetRegistry
     let settings: ServerSettings
     let metrics: ServerMetrics
+    /// The alert engine, whose transitions the `alerts` kind reads; nil without `--rules`.
+    let alerts: AlertEngine?
 
     static let planHeader = HTTPField.Name("X-SmokeTrace-Plan")
 
@@ -39,8 +42,10 @@ struct QueryController: Sendable {
             guard let parsed = RFC3339.parse(t) else { throw APIError(.badRequest, "at=\(t): expected now, newest or an RFC 3339 time") }
             now = parsed
         }
-        return QueryContext(nowMicros: now, tags: registry.path == nil ? nil : registry.tags,
-                            maxRows: bounded ? settings.maxRows : nil, deadline: .now + settings.queryTimeout)
+        var context = QueryContext(nowMicros: now, tags: registry.path == nil ? nil : registry.tags,
+                                   maxRows: bounded ? settings.maxRows : nil, deadline: .now + settings.queryTimeout)
+        context.alerts = alerts?.transitions(limit: AlertEngine.recentLimit)
+        return context
     }
 
     private func format(_ params: FormParameters, default fallback: OutputFormat) throws -> OutputFormat {
