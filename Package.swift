@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             // HummingbirdTesting: routes are also called in process, where a socket adds nothing.
-            dependencies: ["PathTSDB", "stserver", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["PathTSDB", "Alerting", "stserver", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -374,6 +375,9 @@ import Testing
                 "GET /api/v1/alerts/history": (server.base.api("/api/v1/alerts/history"), nil),
                 "POST /api/v1/alerts/{id}/ack": (server.base.api("/api/v1/alerts/\(alert)/ack"), Data("{\"comment\": \"looking\"}".utf8)),
                 "GET /api/v1/rules": (server.base.api("/api/v1/rules"), nil),
+                "POST /api/v1/rules": (server.base.api("/api/v1/rules"), Data(#"{"name": "slow", "when": {"rtt_increase": {"by_ms": 50}}}"#.utf8)),
+                "PUT /api/v1/rules/{name}": (server.base.api("/api/v1/rules/slow"), Data(#"{"when": {"rtt_increase": {"by_ms": 80}}, "for": "3"}"#.utf8)),
+                "DELETE /api/v1/rules/{name}": (server.base.api("/api/v1/rules/slow"), nil),
                 "GET /api/v1/silences": (server.base.api("/api/v1/silences"), nil),
                 "POST /api/v1/silences": (server.base.api("/api/v1/silences"), Data("{\"matchers\": {\"target\": \"lab/x\"}, \"duration\": \"1h\"}".utf8)),
                 "DELETE /api/v1/silences/{id}": (server.base.api("/api/v1/silences/1"), nil),
@@ -391,6 +395,7 @@ import Testing
                         "GET /api/v1/export", "GET /api/v1/paths", "GET /api/v1/changes", "GET /api/v1/targets", "POST /api/v1/targets",
                         "PUT /api/v1/targets/{name}", "DELETE /api/v1/targets/{name}", "POST /api/v1/reload", "POST /api/v1/runs",
                         "GET /api/v1/alerts", "GET /api/v1/alerts/history", "POST /api/v1/alerts/{id}/ack", "GET /api/v1/rules",
+                        "POST /api/v1/rules", "PUT /api/v1/rules/{name}", "DELETE /api/v1/rules/{name}",
                         "GET /api/v1/silences", "POST /api/v1/silences", "DELETE /api/v1/silences/{id}", "GET /api/v1/receivers"] {
                 guard let (url, body) = examples[key] else { continue }
                 let parts = key.split(separator: " ")
@@ -436,6 +441,36 @@ import Testing
         }
         Issue.record("no alert within 10 s of the run")
         return 0
+    }
+
+    @Test func rulesAreManagedThroughTheAPIAndWrittenToTheFile() async throws {
+        let server = try Running(rules: Self.unreachableRule)
+        defer { server.finish() }
+        let file = server.dir.path + "/rules.yaml"
+        let add = try await http("POST", server.base.api("/api/v1/rules"), body: Data(#"{"name": "core/slow", "groups": ["core"], "when": {"rtt_increase": {"by_ms": 50}}, "severity": "critical"}"#.utf8), token: Self.token)
+        #expect(add.status == 201, "\(add.text)")
+        let added = try add.json() as? [String: Any]
+        #expect(added?["kind"] as? String == "rtt_increase")
+        // In force, and in the file, which reads as the server reads it.
+        let names = try await http("GET", server.base.api("/api/v1/rules")).json() as? [[String: Any]]
+        #expect(names?.compactMap { $0["name"] as? String } == ["unreachable", "core/slow"])
+        let written = try RulesFile.parse(try String(contentsOfFile: file, encoding: .utf8), source: file)
+        #expect(written.rules.map(\.name) == ["unreachable", "core/slow"] && written.rules[1].severity == .critical)
+        #expect(try await http("POST", server.base.api("/api/v1/rules"), body: Data(#"{"name": "core/slow", "when": {"destination_unreachable": true}}"#.utf8), token: Self.token).status == 409)
+        // A bad rule is refused with its position; the file and the rules in force stay.
+        let before = try String(contentsOfFile: file, encoding: .utf8)
+        let bad = try await http("PUT", server.base.api("/api/v1/rules/core/slow"), body: Data(#"{"when": {"loss": {"percent": 500}}}"#.utf8), token: Self.token)
+        #expect(bad.status == 400 && bad.text.contains("percent must be a number from 0 to 100") && bad.text.contains("\"line\": 1"), "\(bad.text)")
+        let unchanged = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(unchanged == before)
+        let put = try await http("PUT", server.base.api("/api/v1/rules/core/slow"), body: Data(#"{"when": {"loss": {"percent": 5}}}"#.utf8), token: Self.token)
+        let changed = try put.json() as? [String: Any]
+        #expect(put.status == 200 && changed?["kind"] as? String == "loss", "\(put.text)")
+        #expect(try await http("DELETE", server.base.api("/api/v1/rules/core/slow"), token: Self.token).status == 204)
+        #expect(try await http("DELETE", server.base.api("/api/v1/rules/core/slow"), token: Self.token).status == 404)
+        #expect(try await http("POST", server.base.api("/api/v1/rules"), body: Data(#"{"name": "x", "when": {"loss": {"percent": 5}}}"#.utf8)).status == 401)
+        let after = try RulesFile.parse(try String(contentsOfFile: file, encoding: .utf8), source: file)
+        #expect(after.rules.map(\.name) == ["unreachable"])
     }
 
     @Test func alertsAreSilencedAndAcknowledgedFromTheCommandLine() async throws {

@@ -1,5 +1,6 @@
 import Alerting
 import Dispatch
+import Foundation
 import Probe
 import Synchronization
 
@@ -25,6 +26,31 @@ final class RuleSet: Sendable {
         let file = try await offload { try RuleSet.read(path) }
         engine.reload(file)
         return file.rules.count
+    }
+
+    /// Edits and reloads of the file run here, one after the other, off the cooperative pool.
+    private let fileQueue = DispatchQueue(label: "smoketrace.rules-file")
+
+    /// Applies `edit` to the file, checks the whole result, writes it (a temporary file
+    /// renamed over it) and puts it in force; returns what the edit returned.
+    func edit<T: Sendable>(_ edit: @escaping @Sendable (inout RulesFileEditor) throws -> T) async throws -> T {
+        let path = self.path, engine = self.engine
+        return try await withCheckedThrowingContinuation { continuation in
+            fileQueue.async {
+                continuation.resume(with: Result {
+                    var editor = try RulesFileEditor(yaml: try readFile(path), source: path)
+                    let result = try edit(&editor)
+                    let (text, file) = try editor.text()
+                    let tmp = path + ".tmp"
+                    try text.write(toFile: tmp, atomically: false, encoding: .utf8)
+                    guard rename(tmp, path) == 0 else {
+                        throw AlertingError(.io, "cannot replace \(path): \(String(cString: strerror(errno)))")
+                    }
+                    engine.reload(file)
+                    return result
+                })
+            }
+        }
     }
 
     /// The targets as the rules see them, from the targets file (or, without one, the store).

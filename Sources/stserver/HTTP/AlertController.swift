@@ -25,6 +25,24 @@ struct AlertController: Sendable {
         routes.reads.get("rules") { _, _ in
             try jsonResponse(try engine().rules.rules.map(RuleView.init))
         }
+        // Rules are written back to the rules file; the body is one rule as the file writes
+        // it, in JSON (or YAML).
+        routes.writes.post("rules") { request, _ in
+            let text = try await body(request)
+            let rule = try await ruleSet().edit { try $0.add(text) }
+            return try jsonResponse(RuleView(rule), status: .created)
+        }
+        routes.writes.put("rules/**") { request, context in
+            let name = context.parameters.getCatchAll().joined(separator: "/")
+            let text = try await body(request)
+            let rule = try await ruleSet().edit { try $0.replace(name, with: text) }
+            return try jsonResponse(RuleView(rule))
+        }
+        routes.writes.delete("rules/**") { _, context in
+            let name = context.parameters.getCatchAll().joined(separator: "/")
+            try await ruleSet().edit { try $0.remove(name) }
+            return Response(status: .noContent)
+        }
         routes.reads.get("silences") { _, _ in
             try jsonResponse(try engine().silences.map(SilenceView.init))
         }
@@ -65,9 +83,15 @@ struct AlertController: Sendable {
         }
     }
 
-    private func engine() throws -> AlertEngine {
+    private func engine() throws -> AlertEngine { try ruleSet().engine }
+
+    private func ruleSet() throws -> RuleSet {
         guard let rules else { throw APIError(.conflict, "the server has no rules file: start it with --rules FILE to raise alerts") }
-        return rules.engine
+        return rules
+    }
+
+    private func body(_ request: Request) async throws -> String {
+        String(buffer: try await request.body.collect(upTo: settings.maxBodyBytes))
     }
 }
 
