@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import PathTSDB
@@ -445,7 +446,15 @@ public final class AlertEngine: Sendable {
                 let now = WallClock.nowMicros()
                 let hasDirty = state.withLock { !$0.dirty.isEmpty }
                 if hasDirty {
-                    evaluate(targets: targets(), now: now)
+                    // Store reads and judging on a thread of their own: the cooperative pool
+                    // (a thread per core) stays free for tracing and queries.
+                    let list = targets()
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        DispatchQueue.global().async {
+                            self.evaluate(targets: list, now: now)
+                            done.resume()
+                        }
+                    }
                 } else if now - lastRepeatCheck >= 10_000_000 {
                     // Nothing new: only repeats of groups still firing are due.
                     let rules = self.rules

@@ -1,4 +1,4 @@
-import Alerting
+@testable import Alerting
 import Foundation
 import FoundationNetworking
 import PathTSDB
@@ -54,6 +54,24 @@ import Glibc
         #expect(engine.outbox.counts["run"]?.failedAttempts == 2, "tried again after the first failure")
         #expect(engine.outbox.counts["run"]?.lastError?.contains("exited with status 1") == true)
         #expect(engine.outbox.waiting.count == 1, "kept in the outbox until it expires")
+    }
+
+    /// A program that exits without reading its input (a megabyte, more than a pipe holds) is
+    /// delivered or failed by its exit status, and nothing half-written is left to trap on.
+    @Test func aProgramThatDoesNotReadItsInputIsJudgedByItsExitStatus() async throws {
+        let big = String(repeating: "x", count: 1 << 20)
+        for _ in 0..<5 {
+            try await ProgramRun.run(["/bin/true"], input: big, timeoutMicros: 10_000_000, receiver: "t")
+            await #expect(throws: AlertingError.self) {
+                try await ProgramRun.run(["/bin/false"], input: big, timeoutMicros: 10_000_000, receiver: "t")
+            }
+        }
+        // One that runs past its timeout is stopped and counted as failed.
+        let started = ContinuousClock.now
+        await #expect(throws: AlertingError.self) {
+            try await ProgramRun.run(["/bin/sleep", "30"], input: "", timeoutMicros: 300_000, receiver: "t")
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
     }
 
     @Test func syslogGetsOneRFC5424DatagramPerAlert() async throws {

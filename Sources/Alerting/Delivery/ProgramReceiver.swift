@@ -3,6 +3,10 @@ import PathTSDB
 import Subprocess
 import SystemPackage
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Runs a program with the receiver's arguments (never through a shell) and the notification as
 /// JSON on its standard input; exit status 0 is delivered. A program that runs past the
 /// receiver's timeout is stopped and the attempt counts as failed.
@@ -70,9 +74,13 @@ enum ProgramRun {
         let outcome: Result<String, AlertingError>
         do {
             outcome = try await withThrowingTaskGroup(of: Result<String, AlertingError>?.self) { group in
+                // Standard input is a file, not a pipe written while the program runs: a program
+                // that exits without reading it leaves nothing half-written behind.
+                let stdin = try Self.inputFile(input)
                 group.addTask {
                     let result = try await Subprocess.run(.path(FilePath(first)), arguments: Arguments(Array(command.dropFirst())),
-                                                          input: .string(input), output: .discarded, error: .string(limit: 4096))
+                                                          input: .fileDescriptor(stdin, closeAfterSpawningProcess: true),
+                                                          output: .discarded, error: .string(limit: 4096))
                     switch result.terminationStatus {
                     case .exited(0): return .success("")
                     case .exited(let code):
@@ -93,5 +101,24 @@ enum ProgramRun {
             throw AlertingError(.delivery, "receiver \(receiver): cannot run \(first): \(error)")
         }
         if case .failure(let e) = outcome { throw e }
+    }
+
+    /// `text` in an unlinked temporary file, open for reading from its start.
+    static func inputFile(_ text: String) throws(AlertingError) -> FileDescriptor {
+        var template = Array((FileManager.default.temporaryDirectory.path + "/smoketrace-notification-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+        guard fd >= 0 else { throw AlertingError(.delivery, "cannot make a temporary file: \(String(cString: strerror(errno)))") }
+        _ = template.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { unlink($0) } }
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else {
+                close(fd)
+                throw AlertingError(.delivery, "cannot write a temporary file: \(String(cString: strerror(errno)))")
+            }
+            bytes = bytes.dropFirst(n)
+        }
+        lseek(fd, 0, SEEK_SET)
+        return FileDescriptor(rawValue: fd)
     }
 }
