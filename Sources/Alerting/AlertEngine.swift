@@ -35,6 +35,9 @@ public final class AlertEngine: Sendable {
         /// Per group key: when it was last sent, for the repeat interval.
         var lastSent: [String: Int64] = [:]
         var recent: [AlertTransition] = []
+        /// Per target: the summaries of its latest runs, so a round reads and summarises only
+        /// the runs that are new.
+        var histories: [String: CachedHistory] = [:]
         var evaluations = 0
         var lastEvaluationMicros: Int64 = 0
     }
@@ -137,6 +140,16 @@ public final class AlertEngine: Sendable {
         return transitions
     }
 
+    /// A target's latest run summaries and the end-to-end tracker after them.
+    struct CachedHistory {
+        var runs: [RunSummary]
+        var tracker: EndToEnd
+        /// The start of the newest run summarised.
+        var newest: Int64
+        /// Whether the runs before the window were read (the window is whole).
+        var keep: Int
+    }
+
     /// What one target's rules need read: how many runs back, how long back for path changes,
     /// whether the week before.
     struct TargetPlan {
@@ -199,7 +212,17 @@ public final class AlertEngine: Sendable {
             // Each target's own window, from the wider one read for all.
             eventsByTarget[plan.id] = eventsByTarget[plan.id]?.filter { $0.timeMicros > plans[i].anchor - plan.eventWindow }
         }
-        let (tables, problems) = snapshot.runs(of: plans.map { ($0.id, $0.range(events: eventsByTarget[$0.id] ?? [], now: now)) })
+        // A target whose history is cached (summaries up to its watermark, as many as its rules
+        // need) reads only its new runs; the others read their whole window.
+        let cached = state.withLock { $0.histories }
+        func incremental(_ plan: TargetPlan) -> CachedHistory? {
+            guard let c = cached[plan.target.name], c.newest == plan.watermark, c.keep >= plan.needRuns + 2,
+                  (eventsByTarget[plan.id]?.first).map({ $0.timeMicros >= (c.runs.first?.startMicros ?? .max) }) ?? true else { return nil }
+            return c
+        }
+        let (tables, problems) = snapshot.runs(of: plans.map { plan in
+            incremental(plan) != nil ? (plan.id, (plan.watermark + 1)..<(now + 1)) : (plan.id, plan.range(events: eventsByTarget[plan.id] ?? [], now: now))
+        })
         for p in problems { logger.error("runs not read for alert evaluation", metadata: ["error": "\(p)"]) }
         var weekTables = [TargetID: RunTable]()
         let week: Int64 = 7 * 86_400_000_000
@@ -208,15 +231,30 @@ public final class AlertEngine: Sendable {
             weekTables = snapshot.runs(of: weekly.map { ($0.id, ($0.anchor - week - 3_600_000_000)..<(now - week + 3_600_000_000)) }).tables
         }
         var out = [AlertTransition]()
+        var updated = [String: CachedHistory]()
         for plan in plans {
             guard let table = tables[plan.id] else { continue }
+            var runs: [RunSummary]
+            var tracker: EndToEnd
+            if let c = incremental(plan) {
+                tracker = c.tracker
+                runs = c.runs + RunSummary.summaries(of: table, catalog: snapshot.catalog, tracker: &tracker)
+            } else {
+                tracker = EndToEnd()
+                runs = RunSummary.summaries(of: table, catalog: snapshot.catalog, tracker: &tracker)
+            }
+            let keep = plan.needRuns + 2
+            if let newest = runs.last?.startMicros {
+                updated[plan.target.name] = CachedHistory(runs: Array(runs.suffix(keep)), tracker: tracker, newest: newest, keep: keep)
+            }
             let history = TargetHistory(target: plan.target.name, tags: plan.target.tags,
-                                        runs: RunSummary.summaries(of: table, catalog: snapshot.catalog),
+                                        runs: runs,
                                         events: eventsByTarget[plan.id] ?? [],
                                         weekAgo: weekTables[plan.id].map { RunSummary.summaries(of: $0, catalog: snapshot.catalog) } ?? [],
                                         catalog: snapshot.catalog)
             out += judge(history, rules: plan.rules, after: plan.watermark, now: now)
         }
+        state.withLock { s in s.histories.merge(updated) { _, new in new } }
         return out
     }
 

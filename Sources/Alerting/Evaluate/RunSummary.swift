@@ -51,6 +51,11 @@ struct RunSummary: Sendable {
     /// Summaries of a target's runs, oldest first; `table` holds one target's runs in time order.
     static func summaries(of table: RunTable, catalog: Catalog) -> [RunSummary] {
         var tracker = EndToEnd()
+        return summaries(of: table, catalog: catalog, tracker: &tracker)
+    }
+
+    /// The same, going on from the runs `tracker` has seen (a target's cached history).
+    static func summaries(of table: RunTable, catalog: Catalog, tracker: inout EndToEnd) -> [RunSummary] {
         var out = [RunSummary]()
         out.reserveCapacity(table.runs.count)
         for run in table.runs {
