@@ -25,7 +25,7 @@ import Glibc
         if flipBack { runs += (8..<10).map { E.run($0, E.pathA) } }
         _ = try E.feed(runs, store: store, engine: engine)
         let delivery = Task { await engine.run(targets: { [] }, tick: .milliseconds(50)) }
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(90)
         while Date() < deadline && engine.outbox.counts.values.reduce(0, { $0 + $1.delivered }) < delivered
             && !engine.outbox.counts.values.contains(where: done) {
             try await Task.sleep(for: .milliseconds(50))
@@ -41,7 +41,7 @@ import Glibc
         // tee writes its standard input to the file named by its argument: a real program, and
         // an argument with a space and a ';' that a shell would split.
         let out = dir.path + "/got it; rm -rf x.json"
-        let engine = try await Self.fireAndDeliver("receivers:\n  - name: run\n    program: { command: [/usr/bin/tee, \"\(out)\"] }\n")
+        let engine = try await Self.fireAndDeliver("receivers:\n  - name: run\n    program: { command: [/usr/bin/tee, \"\(out)\"] }\n    timeout: 60s\n")
         #expect(engine.outbox.counts["run"]?.delivered == 1)
         let payload = try JSONDecoder().decode(NotificationPayload.self, from: Data(contentsOf: URL(fileURLWithPath: out)))
         #expect(payload.alerts.map(\.rule) == ["pc"] && payload.status == "firing")
