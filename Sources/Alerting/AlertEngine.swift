@@ -367,9 +367,7 @@ public final class AlertEngine: Sendable {
         func add(_ alert: NotificationPayload.Alert, labels: [String: String]) {
             guard !silenced(labels, s.silences, now) else { return }
             for (receiver, route) in routes(for: labels) {
-                let by = route?.groupBy ?? ["rule", "target"]
-                let key = receiver.name + "|" + by.map { "\($0)=\(labels[$0] ?? "")" }.joined(separator: ",")
-                groups[key, default: (receiver, route, [])].alerts.append(alert)
+                groups[Self.groupKey(receiver, route, labels), default: (receiver, route, [])].alerts.append(alert)
             }
         }
         var included = Set<UInt64>()
@@ -382,8 +380,7 @@ public final class AlertEngine: Sendable {
         // Still firing, not acknowledged: sent again once the group's repeat interval has passed.
         for a in s.tracker.active.values where a.state == .firing && !a.acknowledged && !included.contains(a.id) {
             for (receiver, route) in routes(for: a.labels) where !silenced(a.labels, s.silences, now) {
-                let by = route?.groupBy ?? ["rule", "target"]
-                let key = receiver.name + "|" + by.map { "\($0)=\(a.labels[$0] ?? "")" }.joined(separator: ",")
+                let key = Self.groupKey(receiver, route, a.labels)
                 let every = route?.repeatIntervalMicros ?? 4 * 3_600_000_000
                 if groups[key] != nil || now - (s.lastSent[key] ?? now) >= every {
                     let t = AlertTransition(alertID: a.id, timeMicros: a.firedMicros ?? a.sinceMicros, state: .firing, rule: a.key.rule,
@@ -406,6 +403,13 @@ public final class AlertEngine: Sendable {
             s.lastSent[key] = now
         }
         return out
+    }
+
+    /// The receiver, then the values of the route's `group_by` labels: alerts with the same key
+    /// go out in one notification.
+    static func groupKey(_ receiver: ReceiverConfig, _ route: AlertRoute?, _ labels: [String: String]) -> String {
+        let by = route?.groupBy ?? ["rule", "target"]
+        return receiver.name + "|" + by.map { "\($0)=\(labels[$0] ?? "")" }.joined(separator: ",")
     }
 
     private func silenced(_ labels: [String: String], _ silences: [UInt64: SilenceRecord], _ now: Int64) -> Bool {

@@ -17,7 +17,8 @@ struct TargetHistory: Sendable {
     /// The path of `id` hop by hop, branches joined by `|`.
     func hops(of id: PathID) -> [AlertEvidence.PathHop] {
         guard let p = catalog.path(of: id) else { return [] }
-        return (1...max(p.hopCount, 1)).prefix(p.hopCount).map { ttl in
+        return (0..<p.hopCount).map { ttl0 in
+            let ttl = ttl0 + 1
             let all = p.addresses(atTTL: ttl)
             return AlertEvidence.PathHop(ttl: ttl, address: all.isEmpty ? "*" : all.map(addressText).joined(separator: "|"))
         }
