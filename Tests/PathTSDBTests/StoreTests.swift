@@ -23,7 +23,13 @@ import Glibc
             for batch in stride(from: 0, to: runs.count, by: 50) {
                 try store.append(Array(runs[batch..<min(batch + 50, runs.count)]))
                 // Whatever the cutter has done by now, every run reads back exactly once.
-                if backgroundCuts { expectSameRuns(store.snapshot().allTraceRuns(), Array(runs[..<min(batch + 50, runs.count)])) }
+                if backgroundCuts {
+                    expectSameRuns(store.snapshot().allTraceRuns(), Array(runs[..<min(batch + 50, runs.count)]))
+                    // A cut still in flight when the head reaches the cut size again would defer
+                    // the next cut (the head may grow to twice the size first); waiting here, after
+                    // the read that raced the cutter, makes the number of segments certain.
+                    store.waitForCuts()
+                }
             }
             store.waitForCuts()
             // Some runs are in segments by now, the rest in the head: both must read back alike.
