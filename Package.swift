@@ -130,7 +130,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             // HummingbirdTesting: routes are also called in process, where a socket adds nothing.
-            dependencies: ["PathTSDB", "Alerting", "stserver", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["PathTSDB", "Alerting", "stserver", "Probe", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strictSettings
         ),
     ]

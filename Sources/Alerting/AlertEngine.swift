@@ -260,6 +260,8 @@ public final class AlertEngine: Sendable {
 
     /// Every run of `history` after `watermark`, in order, against every rule.
     private func judge(_ history: TargetHistory, rules: [AlertRule], after watermark: Int64, now: Int64) -> [AlertTransition] {
+        var quick = ConditionEvaluator(history: history)
+        quick.detailed = false
         let evaluator = ConditionEvaluator(history: history)
         let fresh = history.runs.indices.filter { history.runs[$0].startMicros > watermark }
         guard let newest = fresh.last.map({ history.runs[$0].startMicros }) else { return [] }
@@ -268,8 +270,14 @@ public final class AlertEngine: Sendable {
             for i in fresh {
                 let time = history.runs[i].startMicros
                 for rule in rules {
-                    guard let finding = evaluator.evaluate(rule.condition, at: i) else { continue }
+                    // Evidence and detail only where the tracker will use them: a finding that
+                    // holds or is a blip, or an alert of this key that is pending or firing.
+                    guard var finding = quick.evaluate(rule.condition, at: i) else { continue }
                     let key = AlertKey(rule: rule.name, target: history.target, hop: finding.hop)
+                    if finding.holds || finding.blip || s.tracker.active[key] != nil {
+                        guard let full = evaluator.evaluate(rule.condition, at: i) else { continue }
+                        finding = full
+                    }
                     let detail = finding.detail
                     out += s.tracker.observe(finding, key: key, rule: rule, time: time) { a in
                         AnnotationTemplate.render(rule.annotations, alert: a, detail: detail)

@@ -107,7 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
                             metrics.perTarget.observe(run)
                         })
             }
-            let registry = try TargetRegistry(path: config, monitor: monitor)
+            let registry = try TargetRegistry(path: config, monitor: monitor, onInstall: { metrics.perTarget.configure($0) })
             let server = APIServer(store: db, registry: registry, monitor: monitor, settings: settings, metrics: metrics, rules: ruleSet)
             var services: [any Service] = [
                 MaintenanceService(store: db, every: .microseconds(every), logger: logger),

@@ -40,11 +40,12 @@ struct TargetsCommand: ParsableCommand {
         @Argument(help: "Full name: group path and name, such as core/gw.") var name: String
         @Argument(help: "Address or host name to trace.") var address: String
         @Option(name: .long, help: "udp, icmp, tcp, udp-paris, icmp-paris or tcp-paris.") var method: String?
-        @Option(name: .long, help: "traceroute, tcptraceroute, mtr or scamper.") var tool: String?
+        @Option(name: .long, help: "traceroute, tcptraceroute, mtr, scamper or native.") var tool: String?
         @Option(name: .long, help: "How often, such as 60s.") var interval: String?
         @Option(name: .long, help: "Probes per hop.") var probes: Int?
         @Option(name: .customLong("max-ttl"), help: "Highest TTL.") var maxTTL: Int?
         @Option(name: .long, help: "Tags, comma-separated.") var tags: String?
+        @Flag(name: .customLong("hop-metrics"), help: "Give the target per-hop series in /metrics.") var hopMetrics = false
         @Flag(name: .long, help: "Replace the target of that name.") var replace = false
 
         func run() throws {
@@ -57,6 +58,7 @@ struct TargetsCommand: ParsableCommand {
                 spec.probes = probes
                 spec.maxTTL = maxTTL
                 spec.tags = tags.map { $0.split(separator: ",").map(String.init) }
+                if hopMetrics { spec.hopMetrics = true }
                 if replace { try editor.update(spec) } else { try editor.add(spec) }
                 try editor.write(to: file.config)
                 print("\(replace ? "changed" : "added") \(name); \(try editor.check().count) targets in \(file.config)")

@@ -302,7 +302,7 @@ import Testing
             groups:
               - name: loop
                 targets:
-                  - { name: v4, address: 127.0.0.1, method: udp-paris }
+                  - { name: v4, address: 127.0.0.1, method: udp-paris, hop_metrics: true }
                   - { name: v6, address: "::1", method: icmp-paris }
             """)
         defer { server.finish() }
@@ -339,6 +339,10 @@ import Testing
         #expect(value("smoketrace_target_hops{target=\"loop/v4\"}") == 1)
         #expect((value("smoketrace_target_path_id{target=\"loop/v6\"}") ?? 0) >= 1)
         #expect(value("smoketrace_target_path_changes_24h{target=\"loop/v4\"}") == 0)
+        // Per-hop series for the target that asks for them (loopback: one hop, the destination).
+        let hopSent = try #require(value("smoketrace_hop_probes_sent_total{target=\"loop/v4\",ttl=\"1\"}"), "\(metrics)")
+        #expect(hopSent >= sent && value("smoketrace_hop_responders{target=\"loop/v4\",ttl=\"1\"}") == 1)
+        #expect(!metrics.contains("smoketrace_hop_probes_sent_total{target=\"loop/v6\""))
     }
 
     @Test func openAPIDocumentMatchesTheRoutes() async throws {

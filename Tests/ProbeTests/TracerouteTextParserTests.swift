@@ -62,6 +62,26 @@ let r1 = IPAddress("10.99.1.2"), r2 = IPAddress("10.99.2.2"), r2b = IPAddress("1
         #expect(try TracerouteTextParser(method: .udp, source: "s").parse(short).interrupted)
     }
 
+    /// Recorded with `traceroute -A` asking a whois responder in the lab (`RA_SERVER`): r1 and
+    /// the destination have a route object, r2 has none (`[*]`), the second ECMP branch its own.
+    @Test(arguments: ["tr-asn-n.txt", "tr-asn-names.txt", "tr6-asn-n.txt", "tr-asn-ecmp-n.txt"])
+    func asAnnotationsAreKeptPerAddress(_ name: String) throws {
+        let out = try parse(name)
+        let v6 = name.hasPrefix("tr6")
+        let hop1 = try #require(IPAddress(v6 ? "fd99:1::2" : "10.99.1.2")), hop2 = try #require(IPAddress(v6 ? "fd99:2::2" : "10.99.2.2"))
+        let last = try #require(IPAddress(v6 ? "fd99:3::2" : "10.99.3.2"))
+        #expect(out.destination == last && out.reached)
+        #expect(out.probes.compactMap(\.address).allSatisfy { [hop1, hop2, last, r2b].contains($0) })
+        var expected: [IPAddress: UInt32] = [hop1: 64500, last: 64501]
+        if name.contains("ecmp") {
+            // " 2  10.99.2.2 [*]  0.014 ms  0.008 ms  0.008 ms 10.99.4.2 [AS64502]  2.576 ms"
+            expected[try #require(r2b)] = 64502
+            #expect(out.probes.filter { $0.ttl == 2 }.map(\.address) == [hop2, hop2, hop2, r2b])
+        }
+        #expect(out.asNumbers == expected)
+        #expect(out.probes.allSatisfy { $0.address != nil && $0.rttMicros < 10_000 })
+    }
+
     @Test func microsecondsAreKeptFromTheMillisecondText() throws {
         let out = try parse("tr-udp-n.txt")
         // " 1  10.99.1.2  1.226 ms  0.960 ms  0.916 ms"

@@ -16,8 +16,14 @@ struct Finding: Sendable {
 /// Judges the run-based conditions of a rule for one target at one of its runs, from the runs
 /// up to it: the same answer whenever it is asked, so a restart or `rules test` replays the
 /// alerts exactly. Query rules are judged by the engine, over the store.
+///
+/// Without `detailed`, a finding carries whether the condition holds, its figure and its hop but
+/// no evidence and no detail line: what a round needs for the many targets whose rules do not
+/// hold and have no alert. The engine asks again, detailed, where it does need them; both
+/// answers agree on `holds`, `value`, `hop` and `blip`.
 struct ConditionEvaluator {
     let history: TargetHistory
+    var detailed = true
 
     /// The finding of `condition` at run `index`, or nil when the run says nothing about it
     /// (an interrupted run, or too few runs to judge).
@@ -35,6 +41,7 @@ struct ConditionEvaluator {
             let before = previous(index, count: baselineRuns) { $0.reached }
             guard let base = Median.of(before.map { Double($0.hopCount) }) else { return nil }
             let grew = Double(run.hopCount) - base
+            guard detailed else { return Finding(holds: grew >= Double(by), value: grew) }
             var e = AlertEvidence(kind: "hop_count_grew")
             e.verdict = ["hop_count": AlertEvidence.Criterion(before: base, after: Double(run.hopCount), verdict: Self.compare(base, Double(run.hopCount)))]
             e.newPath = history.hops(of: run.path)
@@ -47,6 +54,7 @@ struct ConditionEvaluator {
             for r in before { for h in r.hops { known.formUnion(h.addresses) } }
             var fresh = [(ttl: Int, address: AddressID)]()
             for (i, h) in run.hops.enumerated() { for a in h.addresses where !known.contains(a) { fresh.append((i + 1, a)) } }
+            guard detailed else { return Finding(holds: !fresh.isEmpty, value: Double(fresh.count)) }
             var e = AlertEvidence(kind: "new_address")
             e.newAddresses = fresh.map { history.addressText($0.address) }
             e.newPath = history.hops(of: run.path)
@@ -63,11 +71,13 @@ struct ConditionEvaluator {
             let window = previous(index + 1, count: pattern.span) { _ in true }
             let values: [Double?] = window.map { r in pattern.figure == .loss ? r.destinationLossPercent : r.destinationMedianMillis }
             let holds = pattern.matches(values)
+            guard detailed else { return Finding(holds: holds, value: values.last.flatMap { $0 } ?? .nan) }
             let shown = values.suffix(8).map { $0.map(Self.number) ?? "U" }.joined(separator: ",")
             return Finding(holds: holds, value: values.last.flatMap { $0 } ?? .nan,
                            detail: "\(pattern.figure.rawValue) of the latest runs \(shown) \(holds ? "matches" : "does not match") \(pattern.text)")
         case .flapping(let changes, let window):
             let recent = history.events.filter { $0.timeMicros <= run.startMicros && $0.timeMicros > run.startMicros - window }
+            guard detailed else { return Finding(holds: recent.count >= changes, value: Double(recent.count)) }
             return Finding(holds: recent.count >= changes, value: Double(recent.count),
                            detail: "\(recent.count) path changes in the last \(window / 60_000_000) min")
         case .pathChanged(let ttls, let ignoreFirst, let lasting, let acceptAfter):
@@ -113,10 +123,38 @@ struct ConditionEvaluator {
         }
         let top = max(run.hops.count, base.map(\.hops.count).max() ?? 0)
         func baseMedian(_ ttl: Int) -> Double? {
-            Median.of(base.flatMap { $0.hops.indices.contains(ttl - 1) ? $0.hops[ttl - 1].rtts.map(Double.init) : [] }).map { $0 / 1000 }
+            var all = [UInt32]()
+            for r in base where r.hops.indices.contains(ttl - 1) { all += r.hops[ttl - 1].rtts }
+            return Median.of(all).map { $0 / 1000 }
         }
-        let destBefore = Median.of(base.flatMap { $0.destinationRTTs.map(Double.init) }).map { $0 / 1000 }
+        func destBefore() -> Double? {
+            var all = [UInt32]()
+            for r in base { all += r.destinationRTTs }
+            return Median.of(all).map { $0 / 1000 }
+        }
         let destNow = run.destinationMedianMillis
+        guard detailed else {
+            // The same answer as below, from the medians it needs only: the first hop from the
+            // top whose rise breaks the run of risen hops.
+            switch hop {
+            case .destination:
+                let before = destBefore()
+                return Finding(hop: 0, holds: rose(before, destNow), value: (destNow ?? .nan) - (before ?? .nan))
+            case .ttl(let t):
+                let before = baseMedian(t), now = run.medianMillis(atTTL: t)
+                return Finding(hop: t, holds: rose(before, now), value: (now ?? .nan) - (before ?? .nan))
+            case .any:
+                var first: (ttl: Int, before: Double, now: Double)?
+                for ttl in stride(from: max(top, 1), through: 1, by: -1) where top > 0 {
+                    guard let n = run.medianMillis(atTTL: ttl), let b = baseMedian(ttl) else { continue }
+                    if rose(b, n) { first = (ttl, b, n) } else { break }
+                }
+                if let first { return Finding(hop: 0, holds: true, value: first.now - first.before) }
+                let before = destBefore()
+                return Finding(hop: 0, holds: false, value: (destNow ?? .nan) - (before ?? .nan))
+            }
+        }
+        let destBeforeValue = destBefore()
         var rows = [AlertEvidence.HopRow]()
         var risen = [Bool]()
         for ttl in 1...max(top, 1) where top > 0 {
@@ -141,12 +179,12 @@ struct ConditionEvaluator {
         let before: Double?, now: Double?, hopNumber: Int
         switch hop {
         case .destination:
-            (before, now, hopNumber) = (destBefore, destNow, 0)
+            (before, now, hopNumber) = (destBeforeValue, destNow, 0)
         case .ttl(let t):
             (before, now, hopNumber) = (baseMedian(t), run.medianMillis(atTTL: t), t)
         case .any:
             let t = firstHop ?? 0
-            (before, now, hopNumber) = t == 0 ? (destBefore, destNow, 0) : (rows[t - 1].medianBeforeMillis, rows[t - 1].medianNowMillis, 0)
+            (before, now, hopNumber) = t == 0 ? (destBeforeValue, destNow, 0) : (rows[t - 1].medianBeforeMillis, rows[t - 1].medianNowMillis, 0)
         }
         e.firstHop = firstHop
         let holds: Bool
@@ -176,6 +214,7 @@ struct ConditionEvaluator {
             hopNumber = 0
         }
         guard let value else { return nil }
+        guard detailed else { return Finding(hop: hopNumber, holds: value >= percent, value: value) }
         // The per-hop table, and the first hop whose loss every later hop shares.
         let top = window.map(\.hops.count).max() ?? 0
         var rows = [AlertEvidence.HopRow]()
@@ -237,6 +276,7 @@ struct ConditionEvaluator {
         }
         let held = runs(from: start.timeMicros, before: run.startMicros + 1)
         let differing = inScope(base, now.newPath)
+        guard detailed else { return Finding(holds: held >= lasting, value: Double(differing.first ?? 0)) }
         var e = AlertEvidence(kind: "path_changed")
         e.oldPath = history.hops(of: base)
         e.newPath = history.hops(of: now.newPath)

@@ -55,18 +55,23 @@ public struct StoreSnapshot: Sendable {
         }
         var tables = [TargetID: RunTable]()
         var problems = [StorageError]()
+        // The segments that overlap any request, found once: a round of many targets asks
+        // for their newest runs, which a day of segments mostly does not hold.
+        let lowest = wanted.values.map(\.lowerBound).min() ?? .max, highest = wanted.values.map(\.upperBound).max() ?? .min
+        let overlapping = segments.filter { $0.maxStartMicros >= lowest && $0.minStartMicros < highest }
         for (target, range) in wanted {
-            let (parts, p) = runTables(of: target, in: range, fields: fields, headRuns: headRuns[target] ?? RunTable())
+            let (parts, p) = runTables(of: target, in: range, fields: fields, headRuns: headRuns[target] ?? RunTable(), among: overlapping)
             problems += p
             tables[target] = parts.count == 1 ? parts[0] : RunTable(concatenating: parts)
         }
         return (tables, problems)
     }
 
-    private func runTables(of target: TargetID, in range: Range<Int64>, fields: ProbeFields, headRuns: RunTable) -> (tables: [RunTable], problems: [StorageError]) {
+    private func runTables(of target: TargetID, in range: Range<Int64>, fields: ProbeFields, headRuns: RunTable,
+                           among candidates: [Segment]? = nil) -> (tables: [RunTable], problems: [StorageError]) {
         var problems = [StorageError]()
         var sources = [RunTable]()
-        let held = segments.filter { seg in
+        let held = (candidates ?? segments).filter { seg in
             guard let e = seg.entry(for: target) else { return false }
             return e.maxStartMicros >= range.lowerBound && e.minStartMicros < range.upperBound
         }

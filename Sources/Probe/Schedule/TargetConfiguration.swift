@@ -11,6 +11,8 @@ public struct ScheduledTarget: Sendable, Equatable {
     public var settings: TraceSettings
     public var intervalMicros: Int64
     public var tags: [String]
+    /// Whether `/metrics` carries this target's per-hop series (`hop_metrics: true`).
+    public var hopMetrics: Bool = false
 }
 
 /// The targets file (YAML): a tree of groups like SmokePing's Targets section. Settings given on
@@ -45,16 +47,18 @@ public enum TargetConfiguration {
         var port: UInt16?
         var tags: [String]?
         var mda: Double?
+        var hopMetrics: Bool?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case method, tool, interval, probes, tags, wait, flow, port, mda
-            case firstTTL = "first_ttl", maxTTL = "max_ttl"
+            case firstTTL = "first_ttl", maxTTL = "max_ttl", hopMetrics = "hop_metrics"
         }
 
         func overridden(by o: Settings) -> Settings {
             Settings(method: o.method ?? method, tool: o.tool ?? tool, interval: o.interval ?? interval, probes: o.probes ?? probes,
                      firstTTL: o.firstTTL ?? firstTTL, maxTTL: o.maxTTL ?? maxTTL, wait: o.wait ?? wait, flow: o.flow ?? flow,
-                     port: o.port ?? port, tags: (tags ?? []) + (o.tags ?? []), mda: o.mda ?? mda)
+                     port: o.port ?? port, tags: (tags ?? []) + (o.tags ?? []), mda: o.mda ?? mda,
+                     hopMetrics: o.hopMetrics ?? hopMetrics)
         }
     }
 
@@ -223,7 +227,8 @@ public enum TargetConfiguration {
                 throw fail("mtr needs an address, not the name \"\(address.text)\" (its raw output does not say what the name resolved to)")
             }
         }
-        return ScheduledTarget(name: name, address: address, tool: tool, settings: settings, intervalMicros: interval, tags: s.tags ?? [])
+        return ScheduledTarget(name: name, address: address, tool: tool, settings: settings, intervalMicros: interval, tags: s.tags ?? [],
+                               hopMetrics: s.hopMetrics ?? false)
     }
 
     private static func describe(_ e: DecodingError) -> String {

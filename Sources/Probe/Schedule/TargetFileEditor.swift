@@ -17,10 +17,11 @@ public struct TargetSpec: Codable, Sendable, Equatable {
     public var port: Int?
     public var tags: [String]?
     public var mda: Double?
+    public var hopMetrics: Bool?
 
     enum CodingKeys: String, CodingKey {
         case name, address, method, tool, interval, probes, wait, flow, port, tags, mda
-        case firstTTL = "first_ttl", maxTTL = "max_ttl"
+        case firstTTL = "first_ttl", maxTTL = "max_ttl", hopMetrics = "hop_metrics"
     }
 
     public init(name: String, address: String) {
@@ -37,7 +38,8 @@ public struct TargetSpec: Codable, Sendable, Equatable {
             return UInt16(v)
         }
         return .init(method: method, tool: tool, interval: interval, probes: probes, firstTTL: firstTTL, maxTTL: maxTTL,
-                     wait: wait, flow: try port16(flow, "flow"), port: try port16(port, "port"), tags: tags, mda: mda)
+                     wait: wait, flow: try port16(flow, "flow"), port: try port16(port, "port"), tags: tags, mda: mda,
+                     hopMetrics: hopMetrics)
     }
 }
 
@@ -173,6 +175,7 @@ extension TargetConfiguration.Settings {
         try put(flow, .flow)
         try put(port, .port)
         try put(mda, .mda)
+        try put(hopMetrics, .hopMetrics)
         if let tags, !tags.isEmpty { try c.encode(tags, forKey: .init(stringValue: CodingKeys.tags.rawValue)) }
     }
 }

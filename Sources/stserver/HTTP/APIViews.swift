@@ -12,10 +12,11 @@ struct TargetView: Encodable {
     var firstTTL: Int
     var maxTTL: Int
     var tags: [String]
+    var hopMetrics: Bool
 
     enum CodingKeys: String, CodingKey {
         case name, address, tool, method, probes, tags
-        case intervalSeconds = "interval_s", firstTTL = "first_ttl", maxTTL = "max_ttl"
+        case intervalSeconds = "interval_s", firstTTL = "first_ttl", maxTTL = "max_ttl", hopMetrics = "hop_metrics"
     }
 
     init(_ t: ScheduledTarget) {
@@ -28,6 +29,7 @@ struct TargetView: Encodable {
         firstTTL = t.settings.firstTTL
         maxTTL = t.settings.maxTTL
         tags = t.tags
+        hopMetrics = t.hopMetrics
     }
 
     init(_ t: ScheduledTarget?) throws {

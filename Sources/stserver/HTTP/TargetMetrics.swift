@@ -1,5 +1,6 @@
 import Alerting
 import PathTSDB
+import Probe
 import Prometheus
 import Synchronization
 
@@ -16,9 +17,20 @@ import Synchronization
 ///   path does);
 /// - `smoketrace_target_path_changes_24h`: path-change events of the last 24 hours;
 /// - `smoketrace_target_alerts_firing`: firing alerts.
+///
+/// Targets with `hop_metrics: true` in the targets file also get, per TTL up to the destination's
+/// (so at most `max_ttl` of them), labelled `{target, ttl}`:
+///
+/// - `smoketrace_hop_rtt_seconds`: a histogram of the RTTs of every reply at that TTL;
+/// - `smoketrace_hop_probes_sent_total`, `smoketrace_hop_probes_unanswered_total`: the hop's
+///   reply loss, which is the path's loss only when later hops share it;
+/// - `smoketrace_hop_responders`: the addresses that answered at that TTL in the newest run
+///   (more than one is a load-balanced hop).
 final class TargetMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let known = Mutex<Set<String>>([])
+    /// The targets whose per-hop series are wanted, from the targets file.
+    private let hopTargets = Mutex<Set<String>>([])
     static let buckets: [Duration] = (0..<18).map { .nanoseconds(50_000 << $0) }
 
     init(registry: PrometheusCollectorRegistry) {
@@ -29,8 +41,20 @@ final class TargetMetrics: Sendable {
         MetricNameDescriptor(namespace: "smoketrace", subsystem: "target", metricName: metric, unitName: unit, helpText: help)
     }
 
-    /// Counts a stored run: its destination probes and RTTs, its hop count.
+    private static func hopName(_ metric: String, unit: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "smoketrace", subsystem: "hop", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    /// Takes the targets file as read (at start and on every reload): which targets want per-hop series.
+    func configure(_ targets: [ScheduledTarget]) {
+        let wanted = Set(targets.filter(\.hopMetrics).map(\.name))
+        hopTargets.withLock { $0 = wanted }
+    }
+
+    /// Counts a stored run: its destination probes and RTTs, its hop count, and its hops' figures
+    /// when the target asks for them.
     func observe(_ run: TraceRun) {
+        if hopTargets.withLock({ $0.contains(run.target) }) { observeHops(run) }
         let labels = [("target", run.target)]
         known.withLock { _ = $0.insert(run.target) }
         let rtt = registry.makeDurationHistogram(descriptor: Self.name("rtt", unit: "seconds", help: "RTTs of the probes that reached the destination."),
@@ -57,6 +81,33 @@ final class TargetMetrics: Sendable {
             .set(Double(reachedAt ?? ttl))
         registry.makeGauge(descriptor: Self.name("reached", unit: "", help: "1 when the newest run reached the destination."), labels: labels)
             .set(Double(reachedAt == nil ? 0 : 1))
+    }
+
+    private func observeHops(_ run: TraceRun) {
+        let last = run.probes.first { $0.address == run.destination }?.ttl ?? run.probes.map(\.ttl).max() ?? 0
+        let byTTL = Dictionary(grouping: run.probes.filter { $0.ttl <= last }, by: \.ttl)
+        for (ttl, probes) in byTTL {
+            let labels = [("target", run.target), ("ttl", String(ttl))]
+            let rtt = registry.makeDurationHistogram(descriptor: Self.hopName("rtt", unit: "seconds", help: "RTTs of the replies at the TTL."),
+                                                     labels: labels, buckets: Self.buckets)
+            var unanswered = 0
+            var responders = Set<IPAddress>()
+            for p in probes {
+                if let address = p.address {
+                    responders.insert(address)
+                    if p.isTimed { rtt.recordNanoseconds(Int64(p.rttMicros) * 1000) }
+                } else {
+                    unanswered += 1
+                }
+            }
+            registry.makeGauge(descriptor: Self.hopName("responders", unit: "", help: "Addresses that answered at the TTL in the newest run."), labels: labels)
+                .set(Double(responders.count))
+            if run.interrupted && responders.isEmpty { continue }  // it did not wait for their replies
+            registry.makeCounter(descriptor: Self.hopName("probes_sent", unit: "total", help: "Probes sent at the TTL."), labels: labels)
+                .increment(by: Int64(probes.count))
+            registry.makeCounter(descriptor: Self.hopName("probes_unanswered", unit: "total", help: "Probes at the TTL that nothing answered: the hop's reply loss."), labels: labels)
+                .increment(by: Int64(unanswered))
+        }
     }
 
     /// Brings the gauges read from the store and the alerts up to date, for the targets seen.

@@ -10,14 +10,19 @@ final class TargetRegistry: Sendable {
     let path: String?
     private let current: Mutex<[ScheduledTarget]>
     private let monitor: Monitor?
+    /// Told of every list of targets installed, the first one included (the per-hop metrics).
+    private let onInstall: @Sendable ([ScheduledTarget]) -> Void
     /// Edits and reloads run here, one after the other, off the cooperative pool: each reads
     /// and writes the file, and no lock is held while it does.
     private let fileQueue = DispatchQueue(label: "smoketrace.targets-file")
 
-    init(path: String?, monitor: Monitor?) throws {
+    init(path: String?, monitor: Monitor?, onInstall: @escaping @Sendable ([ScheduledTarget]) -> Void = { _ in }) throws {
         self.path = path
         self.monitor = monitor
-        current = Mutex(try path.map { try TargetConfiguration.parse(try readFile($0), source: $0) } ?? [])
+        self.onInstall = onInstall
+        let list = try path.map { try TargetConfiguration.parse(try readFile($0), source: $0) } ?? []
+        current = Mutex(list)
+        onInstall(list)
     }
 
     var targets: [ScheduledTarget] { current.withLock { $0 } }
@@ -57,6 +62,7 @@ final class TargetRegistry: Sendable {
     private func install(_ list: [ScheduledTarget]) {
         current.withLock { $0 = list }
         monitor?.reload(list)
+        onInstall(list)
     }
 
     private func onFileQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
