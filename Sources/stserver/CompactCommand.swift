@@ -21,6 +21,7 @@ struct CompactCommand: ParsableCommand {
             options.rawRetention = .microseconds(us)
         }
         try reportingErrors {
+            try store.requireStore()
             let store = try PathStore(directory: store.data, options: options)
             var progress = ProgressLine()
             let merged = try store.compact(includeOpenWindows: all) { progress.update("compacting: \($0)") }

@@ -16,6 +16,7 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try store.requireStore()
             let store = try PathStore(directory: store.data)
             let snap = store.snapshot()
             if targets {

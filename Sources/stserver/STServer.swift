@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PathTSDB
 
 /// `stserver`: the SmokeTrace server and its command line.
@@ -19,8 +20,18 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "Data directory of the store.")
     var data: String = "./stdata"
 
+    /// Refuses a directory that holds no store: only `import`, `serve`, `monitor` and
+    /// `trace --data` create one, so a mistyped `--data` is an error (exit 66), never an empty
+    /// store made on the spot and answered from.
+    func requireStore() throws(StorageError) {
+        guard FileManager.default.fileExists(atPath: data + "/catalog.ptc") else {
+            throw StorageError(.notFound, "no SmokeTrace store here (no catalog.ptc); import, serve, monitor and trace --data create one", file: data)
+        }
+    }
+
     /// The store, opened by a command that only reads it: nothing it writes needs syncing.
     func openForReading() throws -> PathStore {
+        try requireStore()
         var options = StoreOptions()
         options.walSync = .never
         return try PathStore(directory: data, options: options)

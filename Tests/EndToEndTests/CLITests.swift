@@ -157,6 +157,19 @@ import Testing
         #expect(r.stderr.contains("nope.json: cannot open: No such file or directory"))
     }
 
+    /// A mistyped `--data` is an error naming the path; no read command creates a store there.
+    @Test(arguments: [["info"], ["verify"], ["compact"], ["query", "stats loss last 1h"], ["export"], ["paths", "--target", "t"],
+                      ["changes"], ["hops", "--target", "t"], ["diff", "1", "2"]])
+    func aReadCommandOnADirectoryWithoutAStoreExitsWithNoInput(_ command: [String]) throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let missing = dir.path + "/stdatta"
+        let r = try stserver([command[0], "--data", missing] + command.dropFirst())
+        #expect(r.status == 66, "\(command): \(r.stderr)")
+        #expect(r.stderr.contains(missing) && r.stderr.contains("no SmokeTrace store"), "\(command): \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: missing), "\(command) created \(missing)")
+    }
+
     @Test(.needsRoot, arguments: ["udp-paris", "icmp", "udp"])
     func traceLoopbackAndStoreTheRun(method: String) throws {
         let dir = TemporaryDirectory()

@@ -56,6 +56,9 @@ targets:
         ("targets: [{ name: a, address: 192.0.2.1, tool: native, method: udp }]", "target a: the native prober sends udp-paris, icmp-paris and tcp-paris, not udp"),
         ("targets: [{ name: a, address: gw.example.net, tool: mtr, method: icmp }]", "target a: mtr needs an address, not the name \"gw.example.net\""),
         ("targets: [{ name: a, address: 192.0.2.1, wait: 2m }]", "target a: wait \"2m\" is not a duration from 1ms to 60s"),
+        ("defaults: { intervall: 10s }\ntargets: [{ name: a, address: 192.0.2.1 }]", "unknown key \"intervall\""),
+        ("", "the targets file is empty"),
+        ("# only a comment\n", "the targets file is empty"),
     ])
     func badFilesSayWhatIsWrong(_ yaml: String, _ expected: String) {
         do {
@@ -64,6 +67,17 @@ targets:
         } catch {
             #expect(error.source == "targets.yaml")
             #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+
+    /// A YAML syntax error names the line and column libyaml stopped at.
+    @Test func syntaxErrorsNameLineAndColumn() {
+        do {
+            _ = try TargetConfiguration.parse("targets:\n  - { name: a, address: 192.0.2.1\n", source: "targets.yaml")
+            Issue.record("no error")
+        } catch {
+            #expect(error.line == 3 && error.column != nil, "\(error)")
+            #expect(error.message.hasPrefix("YAML: "), "\(error)")
         }
     }
 }

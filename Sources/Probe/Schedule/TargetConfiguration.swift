@@ -117,7 +117,12 @@ public enum TargetConfiguration {
         init(from decoder: any Decoder) throws {
             try checkKeys(decoder, allowed: ["defaults", "targets", "groups"])
             let c = try decoder.container(keyedBy: Keys.self)
-            defaults = try c.decodeIfPresent(Settings.self, forKey: .defaults)
+            if c.contains(.defaults) {
+                // A typo under defaults (`intervall: 10s`) is an error too, never a silent default.
+                let d = try c.superDecoder(forKey: .defaults)
+                try checkKeys(d, allowed: Settings.CodingKeys.allCases.map(\.rawValue))
+                defaults = try Settings(from: d)
+            }
             targets = try c.decodeIfPresent([Target].self, forKey: .targets)
             groups = try c.decodeIfPresent([Group].self, forKey: .groups)
         }
@@ -148,7 +153,20 @@ public enum TargetConfiguration {
     /// The file's tree as written, settings not yet resolved.
     static func decode(_ yaml: String, source: String) throws(ProbeError) -> File {
         do {
+            // Syntax first, where libyaml's marks give the line and column.
+            guard try Yams.compose(yaml: yaml) != nil else {
+                throw ProbeError(.malformedInput, "the targets file is empty (it needs targets: or groups:)", source: source)
+            }
             return try YAMLDecoder().decode(File.self, from: yaml)
+        } catch let e as ProbeError {
+            throw e
+        } catch let e as YamlError {
+            switch e {
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+                throw ProbeError(.malformedInput, "YAML: \(problem)", source: source, line: mark.line, column: mark.column)
+            default:
+                throw ProbeError(.malformedInput, "YAML: \(e)", source: source)
+            }
         } catch let e as DecodingError {
             throw ProbeError(.malformedInput, describe(e), source: source)
         } catch let e as YamlError {
