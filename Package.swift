@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // FilePath, for the program receiver's swift-subprocess call.
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        // The runtime of the API's request and response types, generated from openapi.yaml.
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
     ],
     targets: [
         // zstd and LZ4 come from Debian's libzstd-dev and liblz4-dev (scripts/setup installs them).
@@ -95,6 +97,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
             ],
             // The API's description, served as written and checked against the routes by the tests.
             resources: [.embedInCode("HTTP/openapi.yaml")],

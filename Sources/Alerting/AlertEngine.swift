@@ -214,7 +214,12 @@ public final class AlertEngine: Sendable {
         }
         // A target whose history is cached (summaries up to its watermark, as many as its rules
         // need) reads only its new runs; the others read their whole window.
-        let cached = state.withLock { $0.histories }
+        // Taken out of the state for the round and put back after: the dictionary is then
+        // uniquely held and updated in place, not copied whole for every round.
+        var cached = state.withLock { s in
+            defer { s.histories = [:] }
+            return s.histories
+        }
         func incremental(_ plan: TargetPlan) -> CachedHistory? {
             guard let c = cached[plan.target.name], c.newest == plan.watermark, c.keep >= plan.needRuns + 2,
                   (eventsByTarget[plan.id]?.first).map({ $0.timeMicros >= (c.runs.first?.startMicros ?? .max) }) ?? true else { return nil }
@@ -231,30 +236,37 @@ public final class AlertEngine: Sendable {
             weekTables = snapshot.runs(of: weekly.map { ($0.id, ($0.anchor - week - 3_600_000_000)..<(now - week + 3_600_000_000)) }).tables
         }
         var out = [AlertTransition]()
-        var updated = [String: CachedHistory]()
         for plan in plans {
             guard let table = tables[plan.id] else { continue }
             var runs: [RunSummary]
             var tracker: EndToEnd
-            if let c = incremental(plan) {
+            if incremental(plan) != nil, var c = cached.removeValue(forKey: plan.target.name) {
+                // Moved out of the cache, so that appending to them copies nothing.
                 tracker = c.tracker
-                runs = c.runs + RunSummary.summaries(of: table, catalog: snapshot.catalog, tracker: &tracker)
+                runs = c.runs
+                c.runs = []
+                runs += RunSummary.summaries(of: table, catalog: snapshot.catalog, tracker: &tracker)
             } else {
                 tracker = EndToEnd()
                 runs = RunSummary.summaries(of: table, catalog: snapshot.catalog, tracker: &tracker)
             }
+            do {
+                let history = TargetHistory(target: plan.target.name, tags: plan.target.tags,
+                                            runs: runs,
+                                            events: eventsByTarget[plan.id] ?? [],
+                                            weekAgo: weekTables[plan.id].map { RunSummary.summaries(of: $0, catalog: snapshot.catalog) } ?? [],
+                                            catalog: snapshot.catalog)
+                out += judge(history, rules: plan.rules, after: plan.watermark, now: now)
+            }
             let keep = plan.needRuns + 2
             if let newest = runs.last?.startMicros {
-                updated[plan.target.name] = CachedHistory(runs: Array(runs.suffix(keep)), tracker: tracker, newest: newest, keep: keep)
+                runs.removeFirst(max(0, runs.count - keep))
+                cached[plan.target.name] = CachedHistory(runs: runs, tracker: tracker, newest: newest, keep: keep)
             }
-            let history = TargetHistory(target: plan.target.name, tags: plan.target.tags,
-                                        runs: runs,
-                                        events: eventsByTarget[plan.id] ?? [],
-                                        weekAgo: weekTables[plan.id].map { RunSummary.summaries(of: $0, catalog: snapshot.catalog) } ?? [],
-                                        catalog: snapshot.catalog)
-            out += judge(history, rules: plan.rules, after: plan.watermark, now: now)
         }
-        state.withLock { s in s.histories.merge(updated) { _, new in new } }
+        state.withLock { s in
+            if s.histories.isEmpty { s.histories = cached } else { s.histories.merge(cached) { _, ours in ours } }
+        }
         return out
     }
 

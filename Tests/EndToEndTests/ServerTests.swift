@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import PathTSDB
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -506,6 +507,13 @@ import Testing
         #expect(try stserver(["alerts", "silences", "--server", url]).stdout == "[]\n")
         let bad = try stserver(["alerts", "silence", "--server", url, "--token-file", tokens, "nonsense"])
         #expect(bad.status == 64 && bad.stderr.contains("matcher 'nonsense': expected LABEL=VALUE"), "\(bad.stderr)")
+        // Times go out and come in as RFC 3339 text, to the microsecond; other text is refused by field.
+        #expect((acked?.first?["since"] as? String).flatMap { RFC3339.parse($0) } != nil, "\(String(describing: acked))")
+        let refused = try await http("POST", server.base.api("/api/v1/silences"), body: Data(#"{"matchers": {"target": "lab/x"}, "starts_at": "yesterday", "duration": "1h"}"#.utf8), token: Self.token)
+        #expect(refused.status == 400 && refused.text.contains("starts_at") && refused.text.contains("RFC 3339"), "\(refused.text)")
+        let exact = try await http("POST", server.base.api("/api/v1/silences"), body: Data(#"{"matchers": {"rule": "none"}, "starts_at": "2026-12-07T10:00:00.123456Z", "ends_at": "2026-12-07T11:00:00Z"}"#.utf8), token: Self.token)
+        let echoed = try exact.json() as? [String: Any]
+        #expect(exact.status == 201 && echoed?["starts_at"] as? String == "2026-12-07T10:00:00.123456Z" && echoed?["ends_at"] as? String == "2026-12-07T11:00:00Z", "\(exact.text)")
     }
 
     @Test func metricsCountRequests() async throws {

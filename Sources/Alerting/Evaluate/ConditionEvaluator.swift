@@ -121,7 +121,8 @@ struct ConditionEvaluator {
             if let byPercent, before <= 0 || d / before * 100 < byPercent { return false }
             return byMillis != nil || byPercent != nil
         }
-        let top = max(run.hops.count, base.map(\.hops.count).max() ?? 0)
+        var top = run.hops.count
+        for r in base { top = max(top, r.hops.count) }
         func baseMedian(_ ttl: Int) -> Double? {
             var all = [UInt32]()
             for r in base where r.hops.indices.contains(ttl - 1) { all += r.hops[ttl - 1].rtts }

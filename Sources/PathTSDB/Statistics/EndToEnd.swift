@@ -13,13 +13,16 @@
 ///   those at the run's highest TTL, all lost.
 public struct EndToEnd: Sendable {
     /// The destination's TTL in the last run that reached it.
-    private var lastTTL: UInt8 = 0
+    @usableFromInline var lastTTL: UInt8 = 0
 
     public init() {}
 
     /// Calls `body(reached, rttMicros)` for each destination probe of the next run. A run that
     /// was stopped before it finished (`interrupted`) and did not reach the destination has no
     /// destination probes: it did not wait for them.
+    /// Inlinable so that callers in other modules get it specialised for their collection
+    /// (the alert engine summarises every new run of every target with it).
+    @inlinable
     public mutating func forEachProbe(destination: AddressID, probes: some Collection<ProbeRecord>, interrupted: Bool = false,
                                       _ body: (_ reached: Bool, _ rttMicros: UInt32) -> Void) {
         var reachedAt: UInt8 = 0

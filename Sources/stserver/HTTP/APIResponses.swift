@@ -88,6 +88,7 @@ enum JSONErrorText {
 func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
+    encoder.dateEncodingStrategy = .custom(APIDate.encode)
     var data = try encoder.encode(value)
     data.append(0x0A)
     return Response(status: status, headers: [.contentType: "application/json"],

@@ -14,7 +14,9 @@ enum RequestJSON {
             throw APIError(.badRequest, "malformed JSON: \(p.message)", line: p.line, column: p.column)
         }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .custom(APIDate.decode)
+            return try decoder.decode(T.self, from: Data(bytes))
         } catch let e as DecodingError {
             throw APIError(.badRequest, "malformed JSON: \(JSONErrorText.describe(e))")
         }

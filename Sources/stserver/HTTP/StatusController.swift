@@ -36,9 +36,9 @@ struct StatusController: Sendable {
     private func health() throws -> Response {
         let snap = store.snapshot()
         let counters = monitor?.counters
-        return try jsonResponse(HealthView(
+        return try jsonResponse(Schemas.Health(
             status: "ok", version: STServer.version, targets: registry.targets.count, storedTargets: snap.catalog.targetNames.count,
             segments: snap.segments.count, newestRun: snap.timeRange.map { RFC3339.format(micros: $0.upperBound) },
-            monitor: counters.map { MonitorView(started: $0.started, stored: $0.stored, failed: $0.failed, missed: $0.missed) }))
+            monitor: counters.map { .init(started: $0.started, stored: $0.stored, failed: $0.failed, missed: $0.missed) }))
     }
 }

@@ -10,18 +10,18 @@ struct TargetController: Sendable {
 
     func addRoutes<Context: RequestContext>(to routes: APIRoutes<Context>) {
         routes.reads.get("targets") { _, _ in
-            try jsonResponse(registry.targets.map(TargetView.init))
+            try jsonResponse(registry.targets.map { Schemas.Target($0) })
         }
         routes.writes.post("targets") { request, _ in
             let spec = try await RequestJSON.decode(TargetSpec.self, from: request, limit: settings.maxBodyBytes)
             let list = try await registry.edit { try $0.add(spec) }
-            return try jsonResponse(TargetView(list.first { $0.name == spec.name }), status: .created)
+            return try jsonResponse(try Schemas.Target(list.first { $0.name == spec.name }), status: .created)
         }
         routes.writes.put("targets/**") { request, context in
             var spec = try await RequestJSON.decode(TargetSpec.self, from: request, limit: settings.maxBodyBytes)
             spec.name = context.parameters.getCatchAll().joined(separator: "/")
             let list = try await registry.edit { [spec] in try $0.update(spec) }
-            return try jsonResponse(TargetView(list.first { $0.name == spec.name }))
+            return try jsonResponse(try Schemas.Target(list.first { $0.name == spec.name }))
         }
         routes.writes.delete("targets/**") { _, context in
             let name = context.parameters.getCatchAll().joined(separator: "/")
