@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Alerting figures: the time to judge one round of runs of every target against five rules
 # each (path change, loss, RTT rise at any hop, unreachable destination, hop count), one core,
-# on a store already holding HOURS of those targets; and the time from storing the run that
+# on a store already holding HOURS of those targets — the runs handed to the engine as the
+# monitor does (`alert_round`) and read back from the store as for runs ingested through the API
+# (`alert_round_read_back`); and the time from storing the run that
 # shows a path change to a webhook on loopback receiving the alert, through the engine's own
 # loop (rules with `for: 1`). Both from `stserver alert-bench` (release build), one JSON line each.
 #

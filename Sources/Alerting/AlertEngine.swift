@@ -29,6 +29,11 @@ public final class AlertEngine: Sendable {
         /// Per target: runs up to this start time have been evaluated.
         var watermark: [String: Int64] = [:]
         var dirty: Set<String> = []
+        /// Per target: its runs stored since the last round, as the store's tables of them.
+        var fresh: [String: [RunTable]] = [:]
+        /// Targets with runs stored that `fresh` does not hold (ingested through the API, say):
+        /// their new runs are read from the store.
+        var unheld: Set<String> = []
         var silences: [UInt64: SilenceRecord] = [:]
         var nextSilenceID: UInt64 = 1
         var nextNotificationID: UInt64 = 1
@@ -39,6 +44,9 @@ public final class AlertEngine: Sendable {
         /// the runs that are new.
         var histories: [String: CachedHistory] = [:]
         var evaluations = 0
+        /// Targets judged from the tables handed over, and from runs read back from the store.
+        var judgedFromTables = 0
+        var judgedFromStore = 0
         var lastEvaluationMicros: Int64 = 0
     }
 
@@ -98,9 +106,22 @@ public final class AlertEngine: Sendable {
 
     // MARK: - Evaluation
 
-    /// Notes that `targets` have new runs, to be judged at the next evaluation.
+    /// Notes that `targets` have new runs, to be judged at the next evaluation (read from the
+    /// store).
     public func markDirty(_ targets: some Sequence<String>) {
-        state.withLock { $0.dirty.formUnion(targets) }
+        state.withLock { s in
+            s.dirty.formUnion(targets)
+            s.unheld.formUnion(targets)
+        }
+    }
+
+    /// Notes a run of `target` just stored, with the table `PathStore.append` returned for it:
+    /// the next evaluation judges it from that table, without reading it back.
+    public func markStored(target: String, _ table: RunTable) {
+        state.withLock { s in
+            s.dirty.insert(target)
+            s.fresh[target, default: []].append(table)
+        }
     }
 
     /// Judges every new run of the targets marked dirty (every target of `targets` with
@@ -108,9 +129,14 @@ public final class AlertEngine: Sendable {
     /// the transitions and queues their notifications; returns the transitions.
     @discardableResult
     public func evaluate(targets: [AlertTarget], now: Int64 = WallClock.nowMicros(), all: Bool = false) -> [AlertTransition] {
-        let (rules, dirty) = state.withLock { s -> (RulesFile, Set<String>) in
-            defer { s.dirty.removeAll() }
-            return (s.rules, s.dirty)
+        let (rules, dirty, fresh) = state.withLock { s -> (RulesFile, Set<String>, [String: [RunTable]]) in
+            defer {
+                s.dirty.removeAll()
+                s.fresh.removeAll()
+                s.unheld.removeAll()
+            }
+            // A target with runs the tables do not hold is read from the store, tables or not.
+            return (s.rules, s.dirty, s.fresh.filter { !s.unheld.contains($0.key) })
         }
         let snap = store.snapshot()
         var transitions = [AlertTransition]()
@@ -123,7 +149,7 @@ public final class AlertEngine: Sendable {
             guard !selecting.isEmpty, let id = snap.catalog.targetID(named: target.name) else { return nil }
             return TargetPlan(target: target, id: id, rules: selecting, watermark: watermarks[target.name] ?? Int64.min, now: now)
         }
-        transitions += evaluate(plans, snapshot: snap, now: now)
+        transitions += evaluate(plans, snapshot: snap, fresh: fresh, now: now)
         if !dirty.isEmpty || all {
             for rule in rules.rules { if case .query(let text) = rule.condition { transitions += evaluateQuery(rule, text: text, targets: byName, snapshot: snap, now: now) } }
         }
@@ -199,7 +225,7 @@ public final class AlertEngine: Sendable {
 
     /// Judges the run rules of every planned target: the events and the runs of all of them
     /// read in one pass over the store, then each target's new runs in order.
-    private func evaluate(_ plans: [TargetPlan], snapshot: StoreSnapshot, now: Int64) -> [AlertTransition] {
+    private func evaluate(_ plans: [TargetPlan], snapshot: StoreSnapshot, fresh: [String: [RunTable]], now: Int64) -> [AlertTransition] {
         guard !plans.isEmpty else { return [] }
         var eventsByTarget = [TargetID: [PathChangeEvent]]()
         if let widest = plans.map(\.eventWindow).max(), widest > 0, let oldest = plans.map(\.anchor).min() {
@@ -225,9 +251,20 @@ public final class AlertEngine: Sendable {
                   (eventsByTarget[plan.id]?.first).map({ $0.timeMicros >= (c.runs.first?.startMicros ?? .max) }) ?? true else { return nil }
             return c
         }
-        let (tables, problems) = snapshot.runs(of: plans.map { plan in
-            incremental(plan) != nil ? (plan.id, (plan.watermark + 1)..<(now + 1)) : (plan.id, plan.range(events: eventsByTarget[plan.id] ?? [], now: now))
-        })
+        // A cached target whose new runs all came with their tables (the monitor's) is judged
+        // from them; the others read their new runs, or their whole window, from the store.
+        func held(_ plan: TargetPlan) -> [RunTable]? {
+            guard incremental(plan) != nil, let list = fresh[plan.target.name] else { return nil }
+            let fits = list.allSatisfy { t in t.runs.allSatisfy { $0.target == plan.id && $0.startMicros > plan.watermark && $0.startMicros <= now } }
+            return fits ? list : nil
+        }
+        let handed = plans.map(held)
+        var reads = [(target: TargetID, range: Range<Int64>)]()
+        for (plan, tables) in zip(plans, handed) where tables == nil {
+            reads.append(incremental(plan) != nil ? (plan.id, (plan.watermark + 1)..<(now + 1))
+                                                  : (plan.id, plan.range(events: eventsByTarget[plan.id] ?? [], now: now)))
+        }
+        let (tables, problems) = snapshot.runs(of: reads)
         for p in problems { logger.error("runs not read for alert evaluation", metadata: ["error": "\(p)"]) }
         var weekTables = [TargetID: RunTable]()
         let week: Int64 = 7 * 86_400_000_000
@@ -236,8 +273,11 @@ public final class AlertEngine: Sendable {
             weekTables = snapshot.runs(of: weekly.map { ($0.id, ($0.anchor - week - 3_600_000_000)..<(now - week + 3_600_000_000)) }).tables
         }
         var out = [AlertTransition]()
-        for plan in plans {
-            guard let table = tables[plan.id] else { continue }
+        var fromTables = 0, fromStore = 0
+        for (plan, handedOver) in zip(plans, handed) {
+            let newTables = handedOver ?? tables[plan.id].map { [$0] } ?? []
+            guard !newTables.isEmpty else { continue }
+            if handedOver != nil { fromTables += 1 } else { fromStore += 1 }
             var runs: [RunSummary]
             var tracker: EndToEnd
             if incremental(plan) != nil, var c = cached.removeValue(forKey: plan.target.name) {
@@ -245,8 +285,9 @@ public final class AlertEngine: Sendable {
                 tracker = c.tracker
                 runs = c.runs
                 c.runs = []
-                runs += RunSummary.summaries(of: table, catalog: snapshot.catalog, tracker: &tracker)
+                for table in newTables { runs += RunSummary.summaries(of: table, catalog: snapshot.catalog, tracker: &tracker) }
             } else {
+                guard let table = tables[plan.id] else { continue }
                 tracker = EndToEnd()
                 runs = RunSummary.summaries(of: table, catalog: snapshot.catalog, tracker: &tracker)
             }
@@ -265,6 +306,8 @@ public final class AlertEngine: Sendable {
             }
         }
         state.withLock { s in
+            s.judgedFromTables += fromTables
+            s.judgedFromStore += fromStore
             if s.histories.isEmpty { s.histories = cached } else { s.histories.merge(cached) { _, ours in ours } }
         }
         return out
@@ -497,6 +540,9 @@ public final class AlertEngine: Sendable {
 
     public var evaluationCount: Int { state.withLock { $0.evaluations } }
 
+    /// Targets judged from the tables the monitor handed over, and from runs read back.
+    var judgedFrom: (tables: Int, store: Int) { state.withLock { ($0.judgedFromTables, $0.judgedFromStore) } }
+
     // MARK: - Running
 
     /// Evaluates whenever targets are marked dirty (checked every `tick`), re-sends groups whose
@@ -523,7 +569,8 @@ public final class AlertEngine: Sendable {
                     record([], rules: rules, now: now)
                     lastRepeatCheck = now
                 }
-                outbox.deliverDue(now: now, in: &group)
+                // The time after judging: what this round queued is due now, not a tick later.
+                outbox.deliverDue(now: WallClock.nowMicros(), in: &group)
                 try? await Task.sleep(for: tick)
             }
         }

@@ -7,8 +7,9 @@ import PathTSDB
 
 /// `stserver alert-bench` (hidden): the alerting figures of `Benchmarks/alerts.sh` — the time
 /// to judge one round of runs of every target against five rules each, on a store holding
-/// `--hours` of those targets; and the time from storing the run that shows a path change to a
-/// webhook on loopback receiving the alert. One JSON object per line.
+/// `--hours` of those targets, with the runs handed over as the monitor does and read back as
+/// for other writers; and the time from storing the run that shows a path change to a webhook
+/// on loopback receiving the alert. One JSON object per line.
 struct AlertBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "alert-bench", shouldDisplay: false)
 
@@ -70,7 +71,7 @@ struct AlertBenchCommand: AsyncParsableCommand {
             let step = Int64(interval) * 1_000_000
             // Every run in the past, as the monitor's are: the history, then the timed rounds,
             // then the latency runs, the last of them before the wall clock.
-            let now = WallClock.nowMicros() / step * step - Int64(rounds + 8) * step
+            let now = WallClock.nowMicros() / step * step - Int64(2 * rounds + 8) * step
             let first = now - Int64(hours) * 3_600_000_000
             // The history, a round at a time.
             var t = first
@@ -79,22 +80,34 @@ struct AlertBenchCommand: AsyncParsableCommand {
                 t += step
             }
             db.waitForCuts()
-            let engine = try AlertEngine(store: db, rules: try RulesFile.parse(Self.rules, source: "bench"), logger: Logger(label: "bench"))
             let list = (0..<targets).map { AlertTarget(name: "bench/t\($0)", intervalMicros: step) }
-            var times = [Double]()
-            var judged = 0
-            for r in 0..<rounds {
-                let start = now + Int64(r) * step
-                try db.append((0..<targets).map { Self.run(target: $0, start: start + Int64($0 % 1000) * 1000) })
-                engine.markDirty(list.map(\.name))
-                let clock = ContinuousClock()
-                let t0 = clock.now
-                let transitions = engine.evaluate(targets: list, now: start + step - 1)
-                times.append(BenchCommand.seconds(clock.now - t0))
-                judged += transitions.count
+            // Two ways in: the monitor's (each run appended alone, its table handed to the
+            // engine), and any other writer's (the targets marked, their new runs read back).
+            for handOver in [true, false] {
+                let engine = try AlertEngine(store: db, rules: try RulesFile.parse(Self.rules, source: "bench"), logger: Logger(label: "bench"))
+                var times = [Double]()
+                var judged = 0
+                for r in 0..<rounds {
+                    let start = now + Int64(r + (handOver ? 0 : rounds)) * step
+                    let runs = (0..<targets).map { Self.run(target: $0, start: start + Int64($0 % 1000) * 1000) }
+                    if handOver {
+                        for run in runs { engine.markStored(target: run.target, try db.append([run])) }
+                    } else {
+                        try db.append(runs)
+                        engine.markDirty(list.map(\.name))
+                    }
+                    // A cut the appends started would otherwise share the one core with the round.
+                    db.waitForCuts()
+                    let clock = ContinuousClock()
+                    let t0 = clock.now
+                    let transitions = engine.evaluate(targets: list, now: start + step - 1)
+                    times.append(BenchCommand.seconds(clock.now - t0))
+                    judged += transitions.count
+                }
+                let measure = handOver ? "alert_round" : "alert_round_read_back"
+                Self.emit(#"{"measure":"\#(measure)","targets":\#(targets),"rules_per_target":5,"hours_held":\#(hours),"median_ms":\#(BenchCommand.median(times) * 1000),"rounds_ms":[\#(times.map { String(Int(($0 * 1000).rounded())) }.joined(separator: ","))],"transitions":\#(judged)}"#)
             }
-            Self.emit(#"{"measure":"alert_round","targets":\#(targets),"rules_per_target":5,"hours_held":\#(hours),"median_ms":\#(BenchCommand.median(times) * 1000),"transitions":\#(judged)}"#)
-            try await measureLatency(db: db, step: step, after: now + Int64(rounds) * step)
+            try await measureLatency(db: db, step: step, after: now + Int64(2 * rounds) * step)
             try db.close()
         }
     }
@@ -124,9 +137,8 @@ struct AlertBenchCommand: AsyncParsableCommand {
             var start = after
             for i in 0..<6 {
                 // Alternate paths: every run is a change, which fires or resolves the alert.
-                try db.append([Self.run(target: 0, start: start, alternate: i % 2 == 0)])
                 let t0 = ContinuousClock.now
-                engine.markDirty([target.name])
+                engine.markStored(target: target.name, try db.append([Self.run(target: 0, start: start, alternate: i % 2 == 0)]))
                 guard let got = await receipts.next() else { break }
                 samples.append(BenchCommand.seconds(got - t0))
                 start += step

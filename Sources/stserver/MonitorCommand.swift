@@ -50,7 +50,7 @@ struct MonitorCommand: AsyncParsableCommand {
             }
             let engine = ruleSet?.engine
             let monitor = Monitor(store: store, vantage: vantage, maxConcurrent: concurrency, packetsPerSecond: pps,
-                                  onStored: { engine?.markDirty([$0.target]) })
+                                  onStored: { engine?.markStored(target: $0.target, $1) })
             let current = CurrentTargets(targets)
             let configPath = config
             let signals = [SIGHUP, SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in

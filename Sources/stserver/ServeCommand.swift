@@ -102,8 +102,8 @@ struct ServeCommand: AsyncParsableCommand {
             let metrics = ServerMetrics()
             let monitor = config.map { _ in
                 Monitor(store: db, vantage: vantage, maxConcurrent: concurrency, packetsPerSecond: pps,
-                        onStored: { run in
-                            engine?.markDirty([run.target])
+                        onStored: { run, table in
+                            engine?.markStored(target: run.target, table)
                             metrics.perTarget.observe(run)
                         })
             }

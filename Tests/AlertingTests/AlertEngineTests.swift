@@ -118,6 +118,29 @@ import Testing
         #expect(evidence.firstHop == 2)
     }
 
+    /// Every probe at the destination's TTL lost, the tracer goes on, and the destination answers
+    /// the probes of the next TTL: those are the destination again, not a hop that answers
+    /// where the destination lost (the lab's lossy link did this on a loaded machine).
+    @Test func lossAtTheDestinationStartsAtItsTTLWhenTheTracerWentOnPastIt() throws {
+        let dir = Directory()
+        let store = try Self.store(dir)
+        defer { try? store.close() }
+        let engine = try AlertEngine(store: store, rules: try Self.rules("""
+            rules:
+              - name: dest-loss
+                when: { loss: { percent: 60, runs: 2 } }
+            """))
+        var ts = try Self.feed((0..<10).map { Self.run($0, Self.pathA) }, store: store, engine: engine)
+        #expect(ts.isEmpty)
+        let wentOn: [[UInt32?]] = [[1, 1, 1], [2, 2, 2], [3, 3, 3], [nil, nil, nil], [99, 99, 99]]
+        ts = try Self.feed((10..<15).map { Self.run($0, wentOn) }, store: store, engine: engine)
+        let fired = try #require(ts.first { $0.state == .firing && $0.rule == "dest-loss" })
+        let evidence = try JSONDecoder().decode(AlertEvidence.self, from: Data(fired.evidence.utf8))
+        #expect(evidence.firstHop == 4)
+        #expect(evidence.hops?.first { $0.ttl == 4 }?.lossNowPercent == 100)
+        #expect(evidence.hops?.first { $0.ttl == 5 }?.lossNowPercent == nil, "TTL 5 is the destination again")
+    }
+
     @Test func latencyRiseNamesTheFirstHopAfterTheSlowLink() throws {
         let dir = Directory()
         let store = try Self.store(dir)

@@ -92,13 +92,20 @@ struct ConditionEvaluator {
 
     /// Up to `count` runs before `index` (not interrupted, passing `keep`), oldest first.
     private func previous(_ index: Int, count: Int, _ keep: (RunSummary) -> Bool) -> [RunSummary] {
-        var out = [RunSummary]()
+        previousIndices(index, count: count, keep).map { history.runs[$0] }
+    }
+
+    /// The indices of those runs: what a round's many evaluations read, without copying runs.
+    private func previousIndices(_ index: Int, count: Int, _ keep: (RunSummary) -> Bool) -> [Int] {
+        var out = [Int]()
+        out.reserveCapacity(min(count, max(index, 0)))
         var i = index - 1
         while i >= 0 && out.count < count {
-            if !history.runs[i].interrupted && keep(history.runs[i]) { out.append(history.runs[i]) }
+            if !history.runs[i].interrupted && keep(history.runs[i]) { out.append(i) }
             i -= 1
         }
-        return out.reversed()
+        out.reverse()
+        return out
     }
 
     // MARK: - Latency
@@ -106,12 +113,16 @@ struct ConditionEvaluator {
     private func rttIncrease(at index: Int, hop: HopChoice, byMillis: Double?, byPercent: Double?, baseline: Baseline) -> Finding? {
         let run = history.runs[index]
         guard !run.interrupted else { return nil }
-        let base: [RunSummary]
+        // The baseline runs, as indices into `source`: read in place, never copied.
+        let source: [RunSummary], base: [Int]
         switch baseline {
-        case .previousRuns(let n): base = previous(index, count: n) { _ in true }
+        case .previousRuns(let n):
+            source = history.runs
+            base = previousIndices(index, count: n) { _ in true }
         case .sameHourLastWeek:
             let week: Int64 = 7 * 86_400_000_000, half: Int64 = 1_800_000_000
-            base = history.weekAgo.filter { abs($0.startMicros + week - run.startMicros) <= half && !$0.interrupted }
+            source = history.weekAgo
+            base = source.indices.filter { abs(source[$0].startMicros + week - run.startMicros) <= half && !source[$0].interrupted }
         }
         guard !base.isEmpty else { return nil }
         func rose(_ before: Double?, _ now: Double?) -> Bool {
@@ -121,17 +132,20 @@ struct ConditionEvaluator {
             if let byPercent, before <= 0 || d / before * 100 < byPercent { return false }
             return byMillis != nil || byPercent != nil
         }
-        var top = run.hops.count
-        for r in base { top = max(top, r.hops.count) }
+        var top = run.hopTotal
+        for i in base { top = max(top, source[i].hopTotal) }
+        // One buffer for every median of the baseline, sorted in place.
+        var pooled = [UInt32]()
+        pooled.reserveCapacity(base.count * 4)
         func baseMedian(_ ttl: Int) -> Double? {
-            var all = [UInt32]()
-            for r in base where r.hops.indices.contains(ttl - 1) { all += r.hops[ttl - 1].rtts }
-            return Median.of(all).map { $0 / 1000 }
+            pooled.removeAll(keepingCapacity: true)
+            for i in base { pooled += source[i].rtts(atTTL: ttl) }
+            return Median.sorting(&pooled).map { $0 / 1000 }
         }
         func destBefore() -> Double? {
-            var all = [UInt32]()
-            for r in base { all += r.destinationRTTs }
-            return Median.of(all).map { $0 / 1000 }
+            pooled.removeAll(keepingCapacity: true)
+            for i in base { pooled += source[i].destinationRTTs }
+            return Median.sorting(&pooled).map { $0 / 1000 }
         }
         let destNow = run.destinationMedianMillis
         guard detailed else {
@@ -200,22 +214,26 @@ struct ConditionEvaluator {
 
     private func loss(at index: Int, hop: HopChoice, percent: Double, runs count: Int) -> Finding? {
         guard !history.runs[index].interrupted else { return nil }
-        let window = previous(index + 1, count: count) { _ in true }
-        guard !window.isEmpty else { return nil }
+        let runs = history.runs
+        let indices = previousIndices(index + 1, count: count) { _ in true }
+        guard !indices.isEmpty else { return nil }
         let value: Double?
         let hopNumber: Int
         switch hop {
         case .ttl(let t):
-            let shares = window.compactMap { $0.sharedLossFraction(atTTL: t) }
-            value = shares.isEmpty ? nil : 100 * shares.reduce(0, +) / Double(shares.count)
+            var total = 0.0, n = 0
+            for i in indices { if let f = runs[i].sharedLossFraction(atTTL: t) { total += f; n += 1 } }
+            value = n == 0 ? nil : 100 * total / Double(n)
             hopNumber = t
         default:
-            let sent = window.reduce(0) { $0 + $1.destinationSent }, lost = window.reduce(0) { $0 + $1.destinationLost }
+            var sent = 0, lost = 0
+            for i in indices { sent += runs[i].destinationSent; lost += runs[i].destinationLost }
             value = sent == 0 ? nil : 100 * Double(lost) / Double(sent)
             hopNumber = 0
         }
         guard let value else { return nil }
         guard detailed else { return Finding(hop: hopNumber, holds: value >= percent, value: value) }
+        let window = indices.map { runs[$0] }
         // The per-hop table, and the first hop whose loss every later hop shares.
         let top = window.map(\.hops.count).max() ?? 0
         var rows = [AlertEvidence.HopRow]()

@@ -1,17 +1,20 @@
 import PathTSDB
 
 /// What one hop of one run shows: probes sent and answered, the RTTs, who answered.
-struct HopSample: Sendable {
-    var sent = 0
-    var answered = 0
-    var rtts: [UInt32] = []
-    var addresses: [AddressID] = []
+struct HopSample {
+    var sent: Int
+    var answered: Int
+    var rtts: ArraySlice<UInt32>
+    var addresses: ArraySlice<AddressID>
 
     var lossFraction: Double? { sent == 0 ? nil : Double(sent - answered) / Double(sent) }
 }
 
 /// The figures of one run that rules read: its path, whether and how fast it got through, and
 /// each hop's replies.
+///
+/// A round summarises the newest run of every target, so the hops are held flat: one array of
+/// per-hop counts and two of RTTs and addresses that the hops index into, not two arrays a hop.
 struct RunSummary: Sendable {
     var startMicros: Int64
     var path: PathID
@@ -22,8 +25,33 @@ struct RunSummary: Sendable {
     var destinationSent = 0
     var destinationLost = 0
     var destinationRTTs: [UInt32] = []
-    /// By TTL - 1.
-    var hops: [HopSample] = []
+    /// The TTL the destination probes were sent at (0 when unknown). Probes at later TTLs went
+    /// to the destination as well, so a hop's loss is judged only up to this TTL.
+    var destinationTTL = 0
+    /// By TTL - 1: probes sent and answered, and where the hop's RTTs and addresses end.
+    fileprivate var hopRecords: [HopRecord] = []
+    fileprivate var rtts: [UInt32] = []
+    fileprivate var addresses: [AddressID] = []
+
+    init(startMicros: Int64, path: PathID, interrupted: Bool, reached: Bool, hopCount: Int) {
+        self.startMicros = startMicros
+        self.path = path
+        self.interrupted = interrupted
+        self.reached = reached
+        self.hopCount = hopCount
+    }
+
+    /// The run's hops by TTL - 1, up to the highest TTL probed.
+    var hops: Hops { Hops(records: hopRecords, rtts: rtts, addresses: addresses) }
+
+    /// Hops probed: the highest TTL.
+    var hopTotal: Int { hopRecords.count }
+
+    /// The RTTs at `ttl`, none when the run did not probe it.
+    func rtts(atTTL ttl: Int) -> ArraySlice<UInt32> {
+        guard ttl >= 1, ttl <= hopRecords.count else { return [] }
+        return rtts[(ttl == 1 ? 0 : hopRecords[ttl - 2].rttEnd)..<hopRecords[ttl - 1].rttEnd]
+    }
 
     var destinationLossPercent: Double? {
         destinationSent == 0 ? nil : 100 * Double(destinationLost) / Double(destinationSent)
@@ -32,17 +60,19 @@ struct RunSummary: Sendable {
     var destinationMedianMillis: Double? { Median.of(destinationRTTs).map { $0 / 1000 } }
 
     func medianMillis(atTTL ttl: Int) -> Double? {
-        guard ttl >= 1, ttl <= hops.count else { return nil }
-        return Median.of(hops[ttl - 1].rtts).map { $0 / 1000 }
+        Median.of(rtts(atTTL: ttl)).map { $0 / 1000 }
     }
 
     /// The loss at `ttl` that every later hop shares: the least loss from this hop to the last
     /// one probed. A router that rate-limits its replies while later hops answer loses nothing.
+    /// TTLs past the destination's are the destination again (traceroute sends on when every
+    /// probe at its TTL was lost): they have no loss of their own.
     func sharedLossFraction(atTTL ttl: Int) -> Double? {
-        guard ttl >= 1, ttl <= hops.count else { return nil }
+        let end = destinationTTL == 0 ? hopRecords.count : min(hopRecords.count, destinationTTL)
+        guard ttl >= 1, ttl <= end else { return nil }
         var least: Double?
-        for h in hops[(ttl - 1)...] {
-            guard let f = h.lossFraction else { continue }
+        for r in hopRecords[(ttl - 1)..<end] where r.sent > 0 {
+            let f = Double(r.sent - r.answered) / Double(r.sent)
             least = min(least ?? f, f)
         }
         return least
@@ -62,18 +92,7 @@ struct RunSummary: Sendable {
             let probes = table.probes[run.probeRange]
             var s = RunSummary(startMicros: run.startMicros, path: run.path, interrupted: run.interrupted, reached: run.reached,
                                hopCount: catalog.path(of: run.path)?.hopCount ?? 0)
-            let top = Int(probes.map(\.ttl).max() ?? 0)
-            s.hops = Array(repeating: HopSample(), count: top)
-            for p in probes where p.ttl >= 1 {
-                var h = s.hops[Int(p.ttl) - 1]
-                h.sent += 1
-                if !p.isLoss {
-                    h.answered += 1
-                    if !h.addresses.contains(p.address) { h.addresses.append(p.address) }
-                    if p.isTimed { h.rtts.append(p.rttMicros) }
-                }
-                s.hops[Int(p.ttl) - 1] = h
-            }
+            s.summarizeHops(probes)
             tracker.forEachProbe(destination: run.destination, probes: probes, interrupted: run.interrupted) { reached, rtt in
                 s.destinationSent += 1
                 if reached {
@@ -82,21 +101,82 @@ struct RunSummary: Sendable {
                     s.destinationLost += 1
                 }
             }
+            s.destinationTTL = tracker.destinationTTL
             out.append(s)
         }
         return out
+    }
+
+    /// Fills the hops from a run's probes, which a stored run holds in TTL order.
+    private mutating func summarizeHops(_ probes: ArraySlice<ProbeRecord>) {
+        var ordered = probes
+        if zip(probes, probes.dropFirst()).contains(where: { $0.ttl > $1.ttl }) {
+            ordered = ArraySlice(probes.sorted { $0.ttl < $1.ttl })
+        }
+        let top = Int(ordered.last?.ttl ?? 0)
+        hopRecords = []
+        hopRecords.reserveCapacity(top)
+        rtts.reserveCapacity(ordered.count)
+        var i = ordered.startIndex
+        while i < ordered.endIndex && ordered[i].ttl == 0 { i += 1 }
+        for ttl in stride(from: 1, through: top, by: 1) {
+            var record = HopRecord()
+            let firstAddress = addresses.count
+            while i < ordered.endIndex && Int(ordered[i].ttl) == ttl {
+                let p = ordered[i]
+                record.sent += 1
+                if !p.isLoss {
+                    record.answered += 1
+                    if !addresses[firstAddress...].contains(p.address) { addresses.append(p.address) }
+                    if p.isTimed { rtts.append(p.rttMicros) }
+                }
+                i += 1
+            }
+            record.rttEnd = rtts.count
+            record.addressEnd = addresses.count
+            hopRecords.append(record)
+        }
+    }
+}
+
+/// One hop's counts in a `RunSummary`, and where its RTTs and addresses end in the run's arrays.
+struct HopRecord: Sendable {
+    var sent = 0
+    var answered = 0
+    var rttEnd = 0
+    var addressEnd = 0
+}
+
+/// A run's hops by TTL - 1, read from its flat arrays.
+struct Hops: RandomAccessCollection {
+    let records: [HopRecord]
+    let rtts: [UInt32]
+    let addresses: [AddressID]
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { records.count }
+
+    subscript(i: Int) -> HopSample {
+        let r = records[i]
+        let rttStart = i == 0 ? 0 : records[i - 1].rttEnd, addressStart = i == 0 ? 0 : records[i - 1].addressEnd
+        return HopSample(sent: r.sent, answered: r.answered, rtts: rtts[rttStart..<r.rttEnd], addresses: addresses[addressStart..<r.addressEnd])
     }
 }
 
 /// Medians and percentiles of small samples.
 enum Median {
-    static func of(_ values: [UInt32]) -> Double? {
+    /// The median of `values`, which it sorts in place (a caller's scratch buffer).
+    static func sorting(_ values: inout [UInt32]) -> Double? {
         guard !values.isEmpty else { return nil }
-        // Sorted as integers: the same answer as through `percentile`, without a copy to Double.
-        let sorted = values.sorted()
-        let mid = Double(sorted.count - 1) / 2
-        let lo = Int(mid), hi = min(lo + 1, sorted.count - 1)
-        return Double(sorted[lo]) + (Double(sorted[hi]) - Double(sorted[lo])) * (mid - Double(lo))
+        values.sort()
+        let mid = Double(values.count - 1) / 2
+        let lo = Int(mid), hi = min(lo + 1, values.count - 1)
+        return Double(values[lo]) + (Double(values[hi]) - Double(values[lo])) * (mid - Double(lo))
+    }
+
+    static func of(_ values: some Collection<UInt32>) -> Double? {
+        var copy = Array(values)
+        return sorting(&copy)
     }
 
     static func of(_ values: [Double]) -> Double? { percentile(values, 50) }

@@ -17,6 +17,10 @@ public struct EndToEnd: Sendable {
 
     public init() {}
 
+    /// The TTL the last run's destination probes were sent at: where it reached the destination,
+    /// or where it last did when nothing answered there now. 0 before any run reached it.
+    public var destinationTTL: Int { Int(lastTTL) }
+
     /// Calls `body(reached, rttMicros)` for each destination probe of the next run. A run that
     /// was stopped before it finished (`interrupted`) and did not reach the destination has no
     /// destination probes: it did not wait for them.

@@ -206,13 +206,16 @@ public final class PathStore: Sendable {
 
     /// Appends runs. When this returns, the runs are in the WAL (synced as `options.walSync`
     /// says) and visible to new snapshots.
+    /// - Returns: the batch as the store holds it (catalog ids, path ids), for a reader that
+    ///   wants the new runs without reading them back (the alert engine).
     /// - Throws: `.invalidArgument` for a run the store cannot hold (nothing is written then);
     ///   `.diskFull` or `.io` when the WAL write fails (nothing of the batch is acknowledged, and
     ///   nothing acknowledged before is touched).
-    public func append(_ runs: [TraceRun]) throws(StorageError) {
-        guard !runs.isEmpty else { return }
+    @discardableResult
+    public func append(_ runs: [TraceRun]) throws(StorageError) -> RunTable {
+        guard !runs.isEmpty else { return RunTable() }
         for r in runs { try r.validate() }
-        try writer.withLock { (w: inout WriterState) throws(StorageError) in
+        return try writer.withLock { (w: inout WriterState) throws(StorageError) -> RunTable in
             guard !isClosed else { throw StorageError(.closed, "store is closed", file: directory) }
             let seq = try w.wal.append(runs)
             let block = w.ingester.ingest(runs, walSequence: seq)
@@ -227,6 +230,7 @@ public final class PathStore: Sendable {
                     logger.error("cutting the head into a segment failed; will retry", metadata: ["error": "\(error)"])
                 }
             }
+            return block.table
         }
     }
 

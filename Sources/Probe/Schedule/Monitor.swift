@@ -39,11 +39,11 @@ public final class Monitor: Sendable {
     /// - Parameters:
     ///   - commandPrefix: words put before a system tool's command line (`ip netns exec NS`).
     ///   - namespace: the network namespace the native prober traces from.
-    ///   - onStored: called with each run once it is stored (alerting judges it; `/metrics`
-    ///     counts it).
+    ///   - onStored: called with each run once it is stored, and the store's table of it
+    ///     (alerting judges it from that table; `/metrics` counts it).
     public init(store: PathStore, vantage: String, commandPrefix: [String] = [], namespace: String? = nil, maxConcurrent: Int = 64,
                 packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.monitor"),
-                onStored: (@Sendable (TraceRun) -> Void)? = nil) {
+                onStored: (@Sendable (TraceRun, RunTable) -> Void)? = nil) {
         self.onStored = onStored
         self.store = store
         self.vantage = vantage
@@ -55,7 +55,7 @@ public final class Monitor: Sendable {
         native = NativeProber(namespace: namespace, packetsPerSecond: packetsPerSecond, logger: logger)
     }
 
-    private let onStored: (@Sendable (TraceRun) -> Void)?
+    private let onStored: (@Sendable (TraceRun, RunTable) -> Void)?
 
     /// The native prober every `native` target shares (one set of sockets, one pps budget).
     private let native: NativeProber
@@ -122,9 +122,9 @@ public final class Monitor: Sendable {
             guard let run = result.run(target: target.name, vantage: vantage, method: target.settings.method) else {
                 throw ProbeError(.malformedInput, "\(target.tool.rawValue) did not name the destination")
             }
-            try store.append([run])
+            let stored = try store.append([run])
             state.withLock { $0.counters.stored += 1 }
-            onStored?(run)
+            onStored?(run, stored)
         } catch {
             logger.error("trace failed", metadata: ["target": "\(target.name)", "error": "\(error)"])
             // A failed trace is data: stored with what failed, so `missed` and the API show it.
