@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Probe
 
 /// JSON request bodies: a syntax error names its line and column, a wrong document its field.
 enum RequestJSON {
@@ -10,7 +11,7 @@ enum RequestJSON {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
-        if let p = JSONSyntax.firstProblem(in: bytes) {
+        if let p = JSONScanner.firstProblem(in: bytes) {
             throw APIError(.badRequest, "malformed JSON: \(p.message)", line: p.line, column: p.column)
         }
         do {

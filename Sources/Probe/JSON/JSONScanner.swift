@@ -1,10 +1,12 @@
-/// A forward-only JSON scanner over bytes, for formats whose shape is known: the caller asks for
-/// the value it expects next, and anything unexpected is an error at the exact byte offset.
-/// It allocates only for strings the caller keeps.
-struct JSONScanner {
-    struct Failure: Error {
-        let offset: Int
-        let message: String
+/// A forward-only JSON scanner over bytes (RFC 8259), for formats whose shape is known: the
+/// caller asks for the value it expects next, and anything unexpected is an error at the exact
+/// byte offset. It allocates only for strings the caller keeps. The one JSON reader of the
+/// project: the importers read their formats with it, and the API checks request bodies with
+/// `firstProblem(in:)` before decoding them.
+package struct JSONScanner {
+    package struct Failure: Error {
+        package let offset: Int
+        package let message: String
     }
 
     let bytes: UnsafeBufferPointer<UInt8>
@@ -57,7 +59,13 @@ struct JSONScanner {
         try expect(0x7B, "'{'")
         if try consume(0x7D) { return }
         while true {
+            let keyStart = position
             let key = try rawString()
+            if key.contains(0x5C) {
+                // A key with escapes: check them as a string value's are checked.
+                var check = JSONScanner(bytes, position: keyStart)
+                try check.skipString()
+            }
             try expect(0x3A, "':' after an object key")
             try body(&self, key)
             if try consume(0x2C) { continue }
@@ -255,13 +263,86 @@ struct JSONScanner {
             }
         }
         switch c {
-        case 0x7B: try object { (s: inout JSONScanner, _) throws(Failure) in try s.skipValue(depth: depth + 1) }
+        case 0x7B:
+            try object { (s: inout JSONScanner, _) throws(Failure) in try s.skipValue(depth: depth + 1) }
         case 0x5B: try array { (s: inout JSONScanner) throws(Failure) in try s.skipValue(depth: depth + 1) }
-        case 0x22: _ = try rawString()
+        case 0x22: try skipString()
         case 0x74: try literal("true")
         case 0x66: try literal("false")
         case 0x6E: try literal("null")
-        default: _ = try decimal()
+        case 0x2D, 0x30...0x39: try skipNumber()
+        default: throw fail("expected a value, found \(describe(c))")
+        }
+    }
+
+    /// An error at the current byte that says what is there.
+    private func failFound(_ message: String) -> Failure {
+        fail("\(message), found \(position < bytes.count ? describe(bytes[position]) : "the end of the input")")
+    }
+
+    /// Skips a string, checking every escape: a `\u` escape must hold four hex digits, and a
+    /// surrogate must come in a high and low pair.
+    private mutating func skipString() throws(Failure) {
+        try expect(0x22, "a string")
+        while position < bytes.count {
+            let c = bytes[position]
+            if c == 0x22 { position += 1; return }
+            if c < 0x20 { throw fail("control character in a string") }
+            if c == 0x5C {
+                position += 1
+                guard position < bytes.count else { break }
+                switch bytes[position] {
+                case 0x75:
+                    let unit = try hex4()
+                    if (0xDC00...0xDFFF).contains(unit) { throw failFound("a \\u escape holds a lone low surrogate") }
+                    if (0xD800...0xDBFF).contains(unit) {
+                        guard position + 2 < bytes.count, bytes[position + 1] == 0x5C, bytes[position + 2] == 0x75 else {
+                            throw failFound("a \\u escape holds a lone high surrogate")
+                        }
+                        position += 2
+                        guard (0xDC00...0xDFFF).contains(try hex4()) else { throw failFound("a \\u escape holds a lone high surrogate") }
+                    }
+                case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: break
+                default: throw failFound("unknown escape in a string")
+                }
+            }
+            position += 1
+        }
+        throw fail("string not terminated")
+    }
+
+    /// The four hex digits after `\u` (`position` on the `u`), leaving `position` on the last.
+    private mutating func hex4() throws(Failure) -> UInt32 {
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            position += 1
+            guard position < bytes.count, let h = JSONScanner.hex(bytes[position]) else { throw failFound("expected four hex digits after \\u") }
+            v = v << 4 | h
+        }
+        return v
+    }
+
+    /// Skips a number as RFC 8259 writes one: `-`, digits without a leading zero, an optional
+    /// fraction and exponent, each with at least one digit.
+    private mutating func skipNumber() throws(Failure) {
+        func digits(_ s: inout JSONScanner) -> Int {
+            let start = s.position
+            while s.position < s.bytes.count, s.bytes[s.position] >= 0x30, s.bytes[s.position] <= 0x39 { s.position += 1 }
+            return s.position - start
+        }
+        if bytes[position] == 0x2D { position += 1 }
+        let first = position
+        let n = digits(&self)
+        guard n > 0 else { throw failFound("expected a digit") }
+        if n > 1 && bytes[first] == 0x30 { position = first; throw failFound("a number with a leading zero") }
+        if position < bytes.count, bytes[position] == 0x2E {
+            position += 1
+            guard digits(&self) > 0 else { throw failFound("expected a digit after '.'") }
+        }
+        if position < bytes.count, bytes[position] == 0x65 || bytes[position] == 0x45 {
+            position += 1
+            if position < bytes.count, bytes[position] == 0x2B || bytes[position] == 0x2D { position += 1 }
+            guard digits(&self) > 0 else { throw failFound("expected a digit in the exponent") }
         }
     }
 
@@ -297,5 +378,35 @@ extension UnsafeBufferPointer where Element == UInt8 {
         let p = key.utf8Start
         for i in 0..<count where self[i] != p[i] { return false }
         return true
+    }
+}
+
+extension JSONScanner {
+    /// Where a JSON text stops being JSON, by line and column (columns count characters).
+    package struct Problem: Error, Equatable {
+        package var line: Int
+        package var column: Int
+        package var message: String
+    }
+
+    /// The first syntax error in `bytes`, or nil when they hold one JSON value and nothing
+    /// more. Foundation's decoder on Linux says only that data is "not valid JSON"; an API
+    /// client is told where and why.
+    package static func firstProblem(in bytes: [UInt8]) -> Problem? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var s = JSONScanner(buffer)
+            do throws(Failure) {
+                try s.skipValue()
+                s.skipWhitespace()
+                if s.position < buffer.count { throw s.fail("unexpected text after the JSON value") }
+                return nil
+            } catch {
+                var line = 1, column = 1
+                for b in buffer[0..<min(error.offset, buffer.count)] {
+                    if b == 0x0A { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
+                }
+                return Problem(line: line, column: column, message: error.message)
+            }
+        }
     }
 }
