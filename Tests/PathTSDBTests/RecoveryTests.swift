@@ -33,6 +33,59 @@ import Testing
         try store.close()
     }
 
+    /// The framed records of a WAL file: where each starts and ends.
+    func walRecords(_ bytes: [UInt8]) -> [Range<Int>] {
+        var out = [Range<Int>](), at = 16
+        while at + 8 <= bytes.count {
+            let length = Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+            out.append(at..<(at + 8 + length))
+            at += 8 + length
+        }
+        return out
+    }
+
+    /// A record lost from the middle of the WAL (its bytes gone, the records around it intact):
+    /// the gap is named with the sequence numbers it lost, and every record after it is still
+    /// replayed — they were acknowledged.
+    @Test func aRecordMissingFromTheWALIsNamedAndTheRecordsAfterItReplay() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let runs = RunFactory.runs(count: 90)
+        try crashAfterWriting([Array(runs[..<30]), Array(runs[30..<60]), Array(runs[60...])], in: dir.path)
+        let wal = try walFile(dir.path)
+        var bytes = fileBytes(wal)
+        let records = walRecords(bytes)
+        #expect(records.count == 3 && records.last?.upperBound == bytes.count)
+        bytes.removeSubrange(records[1])
+        writeFileBytes(bytes, wal)
+        let store = try PathStore(directory: dir.path, options: options())
+        let problem = try #require(store.recovery.problems.first)
+        #expect(store.recovery.problems.count == 1)
+        #expect(problem.code == .corruption && problem.file == wal && problem.offset == Int64(records[1].lowerBound))
+        #expect(problem.message == "records 2 to 2 are missing before record 3", "\(problem)")
+        expectSameRuns(store.snapshot().allTraceRuns(), Array(runs[..<30]) + Array(runs[60...]))
+        try store.close()
+    }
+
+    /// A WAL file whose name and header disagree on its first sequence is reported, not replayed
+    /// as if it were another file.
+    @Test func aWALFileNamedForAnotherSequenceIsReported() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try crashAfterWriting([RunFactory.runs(count: 10)], in: dir.path)
+        let wal = try walFile(dir.path)
+        let renamed = dir.path + "/wal/" + String(repeating: "0", count: 19) + "5.wal"
+        try FileManager.default.moveItem(atPath: wal, toPath: renamed)
+        let store = try PathStore(directory: dir.path, options: options())
+        let problem = try #require(store.recovery.problems.first)
+        #expect(problem.file == renamed && problem.offset == 8 && problem.message == "first sequence 1, the file name says 5", "\(problem)")
+        // Set aside whole, not cut: its records are still there for an operator.
+        let kept = dir.path + "/quarantine/" + String(repeating: "0", count: 19) + "5.wal"
+        #expect(store.recovery.quarantined == [kept])
+        #expect(fileBytes(kept).count > 16 + 8 * 10)
+        try store.close()
+    }
+
     @Test(arguments: [1, 7, 100])
     func truncatedWALKeepsEarlierRecords(cut: Int) throws {
         let dir = TemporaryDirectory()

@@ -158,6 +158,12 @@ public final class PathStore: Sendable {
                 bytes = try f.readAll()
             }
             let contents = WALReader.read(path: path, bytes: bytes)
+            report.problems += contents.sequenceProblems
+            if let first = contents.records.first?.sequence, first > lastSeq + 1, lastSeq > 0 || highWater > 0 {
+                // The file before this one ended early, or is gone: its records are lost.
+                report.problems.append(StorageError(.corruption, "WAL records \(lastSeq + 1) to \(first - 1) are missing before this file",
+                                                    file: path, offset: Int64(WALFormat.fileHeaderSize)))
+            }
             for record in contents.records where record.sequence > lastSeq {
                 try writer.withLock { (w: inout WriterState) throws(StorageError) in
                     let block = w.ingester.ingest(record.runs, walSequence: record.sequence)
@@ -168,7 +174,14 @@ public final class PathStore: Sendable {
                 lastSeq = record.sequence
                 report.replayedRecords += 1
             }
-            if let problem = contents.problem {
+            if let problem = contents.problem, contents.headerDamaged {
+                // Not cut to nothing: set aside whole, for an operator to look at.
+                report.problems.append(problem)
+                let dest = quarantineDirectory + "/" + name
+                try FileSystem.rename(path, dest)
+                report.quarantined.append(dest)
+                logger.warning("WAL file with a damaged header quarantined", metadata: ["error": "\(problem)", "file": "\(dest)"])
+            } else if let problem = contents.problem {
                 report.problems.append(problem)
                 logger.warning("WAL damage, replayed up to the last good record", metadata: ["error": "\(problem)"])
                 let f = try PosixFile(path: path, flags: O_RDWR)
@@ -189,6 +202,7 @@ public final class PathStore: Sendable {
     private func mergeReport(_ r: RecoveryReport) {
         extraReport.withLock {
             $0.problems += r.problems
+            $0.quarantined += r.quarantined
             $0.replayedRecords += r.replayedRecords
         }
     }
@@ -198,6 +212,7 @@ public final class PathStore: Sendable {
         var r = openReport
         let extra = extraReport.withLock { $0 }
         r.problems += extra.problems
+        r.quarantined += extra.quarantined
         r.replayedRecords += extra.replayedRecords
         return r
     }

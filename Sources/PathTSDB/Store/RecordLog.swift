@@ -1,20 +1,27 @@
-/// The record framing `catalog.ptc` and `missed.ptm` share (FORMAT.md): after the file header,
-/// records of `length u32 LE, crc32c u32 LE, body`, appended and fsynced; a torn or damaged tail
-/// is cut off on open and reported.
+/// The record framing every append-only file of the store shares (FORMAT.md): after the file
+/// header, records of `length u32 LE, crc32c u32 LE, body`, appended and fsynced; a torn or
+/// damaged tail is cut off on open and reported. The WAL (`wal/*.wal`), `catalog.ptc`,
+/// `missed.ptm` and `alerts.pta` are all read and framed here.
 enum RecordLog {
     /// Reads the intact records from `offset` on, handing each body to `record`; returns where
-    /// the intact part ends and what was wrong past it, if anything.
-    private static func read(_ bytes: [UInt8], from offset: Int, path: String,
+    /// the intact part ends and what was wrong past it, if anything. A body's length must lie in
+    /// `lengths` (a format's smallest and largest record).
+    static func read(_ bytes: [UInt8], from offset: Int, path: String, lengths: ClosedRange<Int> = 1...Int(UInt32.max),
                      record: (inout ByteCursor) throws(StorageError) -> Void) -> (end: Int, problem: StorageError?) {
         var offset = offset
         while offset < bytes.count {
             guard bytes.count - offset >= 8 else {
-                return (offset, StorageError(.corruption, "record header cut short", file: path, offset: Int64(offset)))
+                return (offset, StorageError(.corruption, "record header cut short: \(bytes.count - offset) of 8 bytes", file: path, offset: Int64(offset)))
             }
             let length = Int(bytes.loadLE32(at: offset))
             let crc = bytes.loadLE32(at: offset + 4)
-            guard length > 0, length <= bytes.count - offset - 8 else {
-                return (offset, StorageError(.corruption, "record of \(length) bytes runs past the end of the file", file: path, offset: Int64(offset)))
+            guard lengths.contains(length) else {
+                return (offset, StorageError(.corruption, "record length \(length) is impossible (\(lengths.lowerBound) to \(lengths.upperBound))",
+                                             file: path, offset: Int64(offset)))
+            }
+            guard length <= bytes.count - offset - 8 else {
+                return (offset, StorageError(.corruption, "record of \(length) bytes cut short: it runs past the end of the file (\(bytes.count - offset - 8) present)",
+                                             file: path, offset: Int64(offset)))
             }
             guard CRC32C.checksum(bytes[(offset + 8)..<(offset + 8 + length)]) == crc else {
                 return (offset, StorageError(.corruption, "record checksum mismatch", file: path, offset: Int64(offset)))
@@ -23,7 +30,7 @@ enum RecordLog {
             do throws(StorageError) {
                 try record(&cursor)
             } catch {
-                return (offset, error.located(file: path))
+                return (offset, error.located(file: path, offset: Int64(offset)))
             }
             offset += 8 + length
         }

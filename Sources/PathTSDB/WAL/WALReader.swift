@@ -9,11 +9,18 @@ struct WALFileContents {
     var records: [WALRecord] = []
     /// The file length up to the end of the last intact record.
     var validLength: Int64 = 0
+    /// Damage that ended the reading: a record cut short, impossible, or failing its checksum.
     var problem: StorageError?
+    /// The file header itself is damaged (magic, version, first sequence): nothing of the file
+    /// can be trusted to be this store's, so it is set aside whole, not cut.
+    var headerDamaged = false
+    /// Breaks in the run of sequence numbers among intact records (records lost in between).
+    var sequenceProblems: [StorageError] = []
 }
 
-/// Reads WAL files record by record, stopping at the first record that is cut short or fails
-/// its checksum.
+/// Reads WAL files record by record (framed as `RecordLog` frames), stopping at the first record
+/// that is cut short or fails its checksum; a break in the run of sequence numbers is reported
+/// and the records after it are read.
 enum WALReader {
     static func read(path: String, bytes: [UInt8]) -> WALFileContents {
         var out = WALFileContents()
@@ -23,50 +30,44 @@ enum WALReader {
         }
         guard Array(bytes[0..<4]) == WALFormat.magic else {
             out.problem = StorageError(.corruption, "not a WAL file (bad magic)", file: path, offset: 0)
+            out.headerDamaged = true
             return out
         }
         let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
         guard WALFormat.readableVersions.contains(version) else {
             out.problem = StorageError(.unsupportedVersion, "WAL version \(version), this build reads \(WALFormat.readableVersions.lowerBound) to \(WALFormat.readableVersions.upperBound)", file: path, offset: 4)
+            out.headerDamaged = true
             return out
         }
-        var offset = WALFormat.fileHeaderSize
-        out.validLength = Int64(offset)
-        while offset < bytes.count {
-            let here = Int64(offset)
-            guard bytes.count - offset >= WALFormat.recordHeaderSize else {
-                out.problem = StorageError(.corruption, "record header cut short: \(bytes.count - offset) of 8 bytes", file: path, offset: here)
-                return out
-            }
-            let length = Int(bytes.loadLE32(at: offset))
-            let crc = bytes.loadLE32(at: offset + 4)
-            guard length >= WALFormat.bodyHeaderSize, length <= WALFormat.maxRecordSize else {
-                out.problem = StorageError(.corruption, "record length \(length) is impossible", file: path, offset: here)
-                return out
-            }
-            guard length <= bytes.count - offset - 8 else {
-                out.problem = StorageError(.corruption, "record cut short: \(bytes.count - offset - 8) of \(length) bytes present", file: path, offset: here)
-                return out
-            }
-            let bodyStart = offset + 8
-            guard CRC32C.checksum(bytes[bodyStart..<(bodyStart + length)]) == crc else {
-                out.problem = StorageError(.corruption, "record checksum mismatch", file: path, offset: here)
-                return out
-            }
-            do throws(StorageError) {
-                out.records.append(try decodeBody(bytes, from: bodyStart, length: length))
-            } catch {
-                out.problem = error.located(file: path, offset: here)
-                return out
-            }
-            offset = bodyStart + length
-            out.validLength = Int64(offset)
+        let first = bytes.loadLE64(at: 8)
+        let named = WALFormat.firstSequence(ofFileNamed: String(path.split(separator: "/").last ?? ""))
+        if let named, named != first {
+            out.problem = StorageError(.corruption, "first sequence \(first), the file name says \(named)", file: path, offset: 8)
+            out.headerDamaged = true
+            return out
         }
+        // Sequence numbers go up by one per record, from the file's first. A break is reported
+        // and reading goes on: the records after it are intact and were acknowledged.
+        var expected = first
+        let (end, problem) = RecordLog.read(bytes, from: WALFormat.fileHeaderSize, path: path,
+                                            lengths: WALFormat.bodyHeaderSize...WALFormat.maxRecordSize) { (c: inout ByteCursor) throws(StorageError) in
+            let at = Int64(c.position - WALFormat.recordHeaderSize)
+            let record = try decodeBody(&c)
+            if record.sequence != expected {
+                let what = record.sequence > expected
+                    ? "records \(expected) to \(record.sequence - 1) are missing before record \(record.sequence)"
+                    : "record \(record.sequence) follows record \(expected - 1): sequence numbers went back"
+                out.sequenceProblems.append(StorageError(.corruption, what, file: path, offset: at))
+            }
+            out.records.append(record)
+            expected = record.sequence &+ 1
+        }
+        out.validLength = Int64(end)
+        out.problem = problem
         return out
     }
 
-    private static func decodeBody(_ bytes: [UInt8], from start: Int, length: Int) throws(StorageError) -> WALRecord {
-        var c = ByteCursor(bytes, from: start, to: start + length)
+    private static func decodeBody(_ c: inout ByteCursor) throws(StorageError) -> WALRecord {
         let type = try c.readByte()
         guard type == WALFormat.runBatchType else { throw c.corruption("unknown WAL record type \(type)") }
         let seq = try c.readLE64()

@@ -41,9 +41,7 @@ final class WALWriter {
         body.append(contentsOf: stored)
         var record = [UInt8]()
         record.reserveCapacity(body.count + 8)
-        record.appendLE(UInt32(body.count))
-        record.appendLE(CRC32C.checksum(body))
-        record.append(contentsOf: body)
+        RecordLog.append(body, to: &record)
 
         if file == nil || fileSize + Int64(record.count) > fileSizeLimit {
             try rotate(firstSequence: seq)
