@@ -24,7 +24,7 @@ struct DataOptions: ParsableArguments {
     /// `trace --data` create one, so a mistyped `--data` is an error (exit 66), never an empty
     /// store made on the spot and answered from.
     func requireStore() throws(StorageError) {
-        guard FileManager.default.fileExists(atPath: data + "/catalog.ptc") else {
+        guard StoreLayout(directory: data).exists else {
             throw StorageError(.notFound, "no SmokeTrace store here (no catalog.ptc); import, serve, monitor and trace --data create one", file: data)
         }
     }

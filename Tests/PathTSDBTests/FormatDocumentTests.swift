@@ -79,7 +79,7 @@ import Testing
         for segment in segments {
             let f = try #require(files.first { $0.file?.hasSuffix(SegmentFormat.fileName(id: segment.id)) == true }, "\(segment.path) not read")
             #expect(f.error == nil)
-            #expect(f.version == segment.version && f.level == segment.level && f.id == segment.id)
+            #expect(f.version == segment.version && f.level == segment.level && f.id == segment.id.rawValue)
             #expect(f.targets == segment.targetCount && f.runs == segment.runCount)
             #expect(f.probes == segment.probeCount && f.samples == segment.sampleCount)
             #expect(f.events == (try segment.events()).count)
@@ -152,7 +152,7 @@ import Testing
         let store = try PathStore(directory: dir.path)
         defer { try? store.close() }
         try store.openAlertLog().append(Self.alertRecords)
-        let path = dir.path + "/" + AlertLog.fileName
+        let path = StoreLayout(directory: dir.path).alerts
         let whole = try Data(contentsOf: URL(fileURLWithPath: path))
         // The last record loses its final byte, as a crash mid-write would leave it.
         try whole.dropLast().write(to: URL(fileURLWithPath: path))
@@ -239,7 +239,7 @@ import Testing
     @Test func referenceReaderNamesADamagedRollupBlock() throws {
         let dir = try FormatFixtureTests.copy(version: SegmentFormat.version)
         defer { dir.remove() }
-        let path = dir.path + "/segments/" + SegmentFormat.fileName(id: 1)
+        let path = dir.path + "/segments/" + SegmentFormat.fileName(id: SegmentID(rawValue: 1))
         let segment = try Segment(path: path, verifyBlocks: true)
         let entry = try #require(segment.index.entries.first)
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))

@@ -297,7 +297,7 @@ import Glibc
     @Test func coarseRollupsMergedFromFineOnesEqualThoseFromValues() throws {
         let runs = RunFactory.runs(count: 3 * 60 * 30, seed: 5)  // 30 hours of three targets
         var ingester = HeadIngester(catalog: Catalog(), detector: PathChangeDetector())
-        let block = ingester.ingest(runs, walSequence: 1)
+        let block = ingester.ingest(runs, walSequence: WALSequence(rawValue: 1))
         for target in Set(block.table.runs.map(\.target)) {
             let mine = block.table.runs.filter { $0.target == target }
             let merged = RollupBuilder.rows(target: target, runs: mine, probes: block.table.probes, tiers: [.oneHour, .oneDay])

@@ -13,7 +13,6 @@ public final class AlertLog: Sendable {
     static let magic: [UInt8] = Array("PTAL".utf8)
     static let version: UInt16 = 1
     static let headerSize = 8
-    public static let fileName = "alerts.pta"
 
     public let path: String
     private let file: Mutex<PosixFile>
@@ -55,13 +54,13 @@ extension AlertLog {
 
     /// Whether the store has an alert log (alerting has run on it).
     public static func exists(in store: PathStore) -> Bool {
-        FileSystem.exists(store.directory + "/" + fileName)
+        FileSystem.exists(store.layout.alerts)
     }
 }
 
 extension PathStore {
     /// Opens the store's alert log (creating it when new).
     public func openAlertLog() throws(StorageError) -> AlertLog {
-        try AlertLog(path: directory + "/" + AlertLog.fileName)
+        try AlertLog(path: layout.alerts)
     }
 }

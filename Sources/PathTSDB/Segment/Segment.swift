@@ -6,7 +6,7 @@ import Glibc
 /// `pread` on a descriptor that lives as long as the object, so a segment deleted by compaction or
 /// retention stays readable by the snapshots that still hold it.
 public final class Segment: Sendable {
-    public let id: UInt64
+    public let id: SegmentID
     public let path: String
     public let level: UInt8
     /// The format version the file was written in (`SegmentFormat.readableVersions`).
@@ -17,8 +17,8 @@ public final class Segment: Sendable {
     let index: SegmentIndex
     private let fd: Int32
 
-    var walHighWater: UInt64 { index.walHighWater }
-    var sources: [UInt64] { index.sources }
+    var walHighWater: WALSequence { index.walHighWater }
+    var sources: [SegmentID] { index.sources }
     public var targetCount: Int { index.entries.count }
     public var runCount: Int { index.entries.reduce(0) { $0 + $1.runCount } }
     public var probeCount: Int { index.entries.reduce(0) { $0 + $1.probeCount } }
@@ -43,7 +43,7 @@ public final class Segment: Sendable {
         }
         self.version = version
         level = header[6]
-        id = header.loadLE64(at: 8)
+        id = SegmentID(rawValue: header.loadLE64(at: 8))
         minStartMicros = Int64(bitPattern: header.loadLE64(at: 16))
         maxStartMicros = Int64(bitPattern: header.loadLE64(at: 24))
         let footerAt = size - Int64(SegmentFormat.footerSize)
@@ -118,7 +118,7 @@ public final class Segment: Sendable {
             throw StorageError(.corruption, "header field reserved is \(header[7]), not 0", file: path, offset: 7)
         }
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        if let named = SegmentFormat.id(ofFileNamed: name), named != header.loadLE64(at: 8) {
+        if let named = SegmentFormat.id(ofFileNamed: name), named.rawValue != header.loadLE64(at: 8) {
             throw StorageError(.corruption, "header field id \(String(header.loadLE64(at: 8), radix: 16)) is not the file name's", file: path, offset: 8)
         }
     }

@@ -22,14 +22,14 @@ public enum SegmentFormat {
     /// The level byte of a rollup-only file written by retention.
     static let rollupOnlyLevel: UInt8 = 255
 
-    static func fileName(id: UInt64) -> String {
-        let hex = String(id, radix: 16)
+    static func fileName(id: SegmentID) -> String {
+        let hex = String(id.rawValue, radix: 16)
         return String(repeating: "0", count: max(0, 16 - hex.count)) + hex + ".seg"
     }
 
-    static func id(ofFileNamed name: String) -> UInt64? {
+    static func id(ofFileNamed name: String) -> SegmentID? {
         guard name.hasSuffix(".seg"), name.count == 20 else { return nil }
-        return UInt64(name.prefix(16), radix: 16)
+        return UInt64(name.prefix(16), radix: 16).map(SegmentID.init(rawValue:))
     }
 }
 
@@ -50,9 +50,9 @@ struct SegmentTargetEntry: Sendable, Equatable {
 
 /// A segment's index block: everything needed to find and prune its data without reading it.
 struct SegmentIndex: Sendable, Equatable {
-    var walHighWater: UInt64
+    var walHighWater: WALSequence
     /// Segments this one replaced (compaction inputs); any still on disk are leftovers.
-    var sources: [UInt64]
+    var sources: [SegmentID]
     var eventsOffset: Int64
     var eventsLength: Int
     var stateOffset: Int64
@@ -61,9 +61,9 @@ struct SegmentIndex: Sendable, Equatable {
     var entries: [SegmentTargetEntry]
 
     func encode(into out: inout [UInt8]) {
-        out.appendLE(walHighWater)
+        out.appendLE(walHighWater.rawValue)
         out.appendVarint(sources.count)
-        for s in sources { out.appendVarint(s) }
+        for s in sources { out.appendVarint(s.rawValue) }
         out.appendVarint(UInt64(eventsOffset))
         out.appendVarint(eventsLength)
         out.appendVarint(UInt64(stateOffset))
@@ -87,10 +87,10 @@ struct SegmentIndex: Sendable, Equatable {
     }
 
     static func decode(_ c: inout ByteCursor, fileSize: Int64) throws(StorageError) -> SegmentIndex {
-        let high = try c.readLE64()
+        let high = WALSequence(rawValue: try c.readLE64())
         let sourceCount = try c.readVarintInt(max: 1 << 20)
-        var sources = [UInt64]()
-        for _ in 0..<sourceCount { sources.append(try c.readVarint()) }
+        var sources = [SegmentID]()
+        for _ in 0..<sourceCount { sources.append(SegmentID(rawValue: try c.readVarint())) }
         let eOff = Int64(try c.readVarintInt(max: Int(fileSize)))
         let eLen = try c.readVarintInt(max: Int(fileSize))
         let sOff = Int64(try c.readVarintInt(max: Int(fileSize)))

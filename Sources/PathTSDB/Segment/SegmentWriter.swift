@@ -15,7 +15,7 @@ struct SegmentTargetInput {
 /// so a segment is either wholly there or not at all.
 final class SegmentWriter {
     let directory: String
-    let id: UInt64
+    let id: SegmentID
     let level: UInt8
     let zstdLevel: Int32
     private let tmpPath: String
@@ -25,12 +25,12 @@ final class SegmentWriter {
     private var minStart = Int64.max
     private var maxStart = Int64.min
 
-    init(directory: String, id: UInt64, level: UInt8, zstdLevel: Int32) throws(StorageError) {
+    init(directory: String, id: SegmentID, level: UInt8, zstdLevel: Int32) throws(StorageError) {
         self.directory = directory
         self.id = id
         self.level = level
         self.zstdLevel = zstdLevel
-        tmpPath = directory + "/" + SegmentFormat.fileName(id: id) + ".tmp"
+        tmpPath = StoreLayout.path(SegmentFormat.fileName(id: id) + ".tmp", in: directory)
         file = try PosixFile(path: tmpPath, flags: O_WRONLY | O_CREAT | O_TRUNC)
         // The header is rewritten with the time range at the end; reserve its bytes now.
         try file.writeAll([UInt8](repeating: 0, count: SegmentFormat.headerSize))
@@ -91,8 +91,8 @@ final class SegmentWriter {
 
     /// Writes events, detector state, index, footer and header; then makes the file durable and
     /// visible under its final name.
-    func finish(events: [PathChangeEvent], state: PathChangeDetector, walHighWater: UInt64,
-                          sources: [UInt64]) throws(StorageError) -> String {
+    func finish(events: [PathChangeEvent], state: PathChangeDetector, walHighWater: WALSequence,
+                          sources: [SegmentID]) throws(StorageError) -> String {
         do throws(StorageError) {
             var ev = [UInt8]()
             EventCodec.encode(events, into: &ev)
@@ -110,7 +110,7 @@ final class SegmentWriter {
             header.appendLE(SegmentFormat.version)
             header.append(level)
             header.append(0)
-            header.appendLE(id)
+            header.appendLE(id.rawValue)
             header.appendLE(entries.isEmpty ? 0 : minStart)
             header.appendLE(entries.isEmpty ? 0 : maxStart)
 
@@ -127,7 +127,7 @@ final class SegmentWriter {
             try? FileSystem.remove(tmpPath)
             throw error
         }
-        let finalPath = directory + "/" + SegmentFormat.fileName(id: id)
+        let finalPath = StoreLayout.path(SegmentFormat.fileName(id: id), in: directory)
         try FileSystem.rename(tmpPath, finalPath)
         try FileSystem.syncDirectory(directory)
         return finalPath

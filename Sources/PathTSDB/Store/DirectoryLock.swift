@@ -11,8 +11,9 @@ final class DirectoryLock: Sendable {
     let path: String
     private let fd: Mutex<Int32>
 
-    init(directory: String) throws(StorageError) {
-        path = directory + "/LOCK"
+    init(layout: StoreLayout) throws(StorageError) {
+        let directory = layout.directory
+        path = layout.lock
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StorageError.system("cannot open lock file", file: path, errno: errno) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {

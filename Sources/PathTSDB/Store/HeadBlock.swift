@@ -4,9 +4,9 @@ public final class HeadBlock: Sendable {
     public let table: RunTable
     public let events: [PathChangeEvent]
     /// The WAL record that holds this batch.
-    let walSequence: UInt64
+    let walSequence: WALSequence
 
-    init(table: RunTable, events: [PathChangeEvent], walSequence: UInt64) {
+    init(table: RunTable, events: [PathChangeEvent], walSequence: WALSequence) {
         self.table = table
         self.events = events
         self.walSequence = walSequence
@@ -27,7 +27,7 @@ struct HeadIngester {
         self.detector = detector
     }
 
-    mutating func ingest(_ runs: [TraceRun], walSequence: UInt64) -> HeadBlock {
+    mutating func ingest(_ runs: [TraceRun], walSequence: WALSequence) -> HeadBlock {
         var table = RunTable()
         var events = [PathChangeEvent]()
         table.reserveCapacity(runs: runs.count, probes: runs.reduce(0) { $0 + $1.probes.count })

@@ -25,10 +25,10 @@ extension PathStore {
 
     public func diskUsage() throws(StorageError) -> DiskUsage {
         var u = DiskUsage()
-        for name in try FileSystem.list(segmentsDirectory) { u.segmentBytes += FileSystem.fileSize(segmentsDirectory + "/" + name) }
-        for name in try FileSystem.list(rollupsDirectory) { u.rollupBytes += FileSystem.fileSize(rollupsDirectory + "/" + name) }
-        for name in try FileSystem.list(walDirectory) { u.walBytes += FileSystem.fileSize(walDirectory + "/" + name) }
-        u.catalogBytes = FileSystem.fileSize(directory + "/catalog.ptc")
+        for name in try FileSystem.list(segmentsDirectory) { u.segmentBytes += FileSystem.fileSize(StoreLayout.path(name, in: segmentsDirectory)) }
+        for name in try FileSystem.list(rollupsDirectory) { u.rollupBytes += FileSystem.fileSize(StoreLayout.path(name, in: rollupsDirectory)) }
+        for name in try FileSystem.list(walDirectory) { u.walBytes += FileSystem.fileSize(StoreLayout.path(name, in: walDirectory)) }
+        u.catalogBytes = FileSystem.fileSize(layout.catalog)
         let snap = snapshot()
         for s in snap.segments {
             u.runs += s.runCount
@@ -88,7 +88,7 @@ extension PathStore {
     private func merge(_ inputs: [Segment], level: UInt8, zstdLevel: Int32, writer w: inout WriterState) throws(StorageError) {
         let catalog = w.ingester.catalog
         let id = w.nextSegmentID
-        w.nextSegmentID += 1
+        w.nextSegmentID = w.nextSegmentID.next
         let sw = try SegmentWriter(directory: segmentsDirectory, id: id, level: level, zstdLevel: zstdLevel)
         var events = [PathChangeEvent]()
         do throws(StorageError) {
@@ -129,7 +129,7 @@ extension PathStore {
         // Every ancestor, not only the direct inputs: files an interrupted earlier step left
         // behind are recognised however many merges ago they were replaced.
         let ancestry = Set(inputs.flatMap { [$0.id] + $0.sources }).sorted()
-        let path = try sw.finish(events: events, state: state, walHighWater: newestInput?.walHighWater ?? 0,
+        let path = try sw.finish(events: events, state: state, walHighWater: newestInput?.walHighWater ?? .none,
                                  sources: ancestry)
         let merged = try Segment(path: path, verifyBlocks: false)
         let ids = Set(inputs.map(\.id))
@@ -176,7 +176,7 @@ extension PathStore {
     private func retire(_ seg: Segment, writer w: inout WriterState) throws(StorageError) {
         let catalog = w.ingester.catalog
         let id = w.nextSegmentID
-        w.nextSegmentID += 1
+        w.nextSegmentID = w.nextSegmentID.next
         let sw = try SegmentWriter(directory: rollupsDirectory, id: id, level: SegmentFormat.rollupOnlyLevel,
                                    zstdLevel: options.zstdLevelCompacted)
         do throws(StorageError) {

@@ -43,13 +43,15 @@ public final class PathStore: Sendable {
         var ingester: HeadIngester
         /// Probes appended since the last cut began.
         var uncutProbes = 0
-        var nextSegmentID: UInt64
+        var nextSegmentID: SegmentID
     }
 
-    var segmentsDirectory: String { directory + "/segments" }
-    var walDirectory: String { directory + "/wal" }
-    var rollupsDirectory: String { directory + "/rollups" }
-    var quarantineDirectory: String { directory + "/quarantine" }
+    /// Where the store's files are.
+    public var layout: StoreLayout { StoreLayout(directory: directory) }
+    var segmentsDirectory: String { layout.segments }
+    var walDirectory: String { layout.wal }
+    var rollupsDirectory: String { layout.rollups }
+    var quarantineDirectory: String { layout.quarantine }
 
     // MARK: - Opening
 
@@ -62,25 +64,26 @@ public final class PathStore: Sendable {
         self.options = options
         self.logger = logger
         try FileSystem.makeDirectory(directory)
-        lock = try DirectoryLock(directory: directory)
-        for d in [directory + "/segments", directory + "/wal", directory + "/rollups", directory + "/quarantine"] {
+        let layout = StoreLayout(directory: directory)
+        lock = try DirectoryLock(layout: layout)
+        for d in layout.subdirectories {
             try FileSystem.makeDirectory(d)
         }
         var report = RecoveryReport()
 
         var catalog = Catalog()
         var catalogProblem: StorageError?
-        let catalogFile = try CatalogFile(path: directory + "/catalog.ptc", into: &catalog, tailProblem: &catalogProblem)
+        let catalogFile = try CatalogFile(path: layout.catalog, into: &catalog, tailProblem: &catalogProblem)
         if let catalogProblem { report.problems.append(catalogProblem) }
         var missed = [MissedSlot]()
         var missedProblem: StorageError?
-        let missedFile = try MissedSlotFile(path: directory + "/missed.ptm", into: &missed, tailProblem: &missedProblem)
+        let missedFile = try MissedSlotFile(path: layout.missed, into: &missed, tailProblem: &missedProblem)
         if let missedProblem { report.problems.append(missedProblem) }
         self.missedFile = Mutex(missedFile)
 
-        var segments = try PathStore.loadSegments(in: directory + "/segments", quarantine: directory + "/quarantine",
+        var segments = try PathStore.loadSegments(in: layout.segments, quarantine: layout.quarantine,
                                                   verify: options.verifySegmentsOnOpen, report: &report)
-        let rollupFiles = try PathStore.loadSegments(in: directory + "/rollups", quarantine: directory + "/quarantine",
+        let rollupFiles = try PathStore.loadSegments(in: layout.rollups, quarantine: layout.quarantine,
                                                      verify: options.verifySegmentsOnOpen, report: &report)
         // A finished compaction lists its inputs; a finished retention step names its segment.
         let superseded = Set(segments.flatMap(\.sources) + rollupFiles.flatMap(\.sources))
@@ -91,7 +94,7 @@ public final class PathStore: Sendable {
         segments.removeAll { superseded.contains($0.id) }
 
         let newest = segments.max { $0.walHighWater < $1.walHighWater }
-        let highWater = newest?.walHighWater ?? 0
+        let highWater = newest?.walHighWater ?? .none
         var detector = PathChangeDetector()
         if let newest {
             do { detector = try newest.detectorState() } catch {
@@ -100,11 +103,11 @@ public final class PathStore: Sendable {
         }
         for seg in segments { try PathStore.checkCatalogCovers(seg, catalog: catalog) }
 
-        let allIDs = (try FileSystem.list(directory + "/segments") + FileSystem.list(directory + "/rollups") + FileSystem.list(directory + "/quarantine"))
+        let allIDs = (try FileSystem.list(layout.segments) + FileSystem.list(layout.rollups) + FileSystem.list(layout.quarantine))
             .compactMap { SegmentFormat.id(ofFileNamed: String($0.prefix(20))) }
-        let nextID = (allIDs.max() ?? 0) + 1
+        let nextID = (allIDs.max() ?? SegmentID(rawValue: 0)).next
 
-        let wal = WALWriter(directory: directory + "/wal", nextSequence: highWater + 1, syncPolicy: options.walSync,
+        let wal = WALWriter(directory: layout.wal, nextSequence: highWater.next, syncPolicy: options.walSync,
                             fileSizeLimit: options.walFileBytes)
         let state = WriterState(wal: wal, ingester: HeadIngester(catalog: catalog, detector: detector), nextSegmentID: nextID)
         writer = Mutex(state)
@@ -121,7 +124,7 @@ public final class PathStore: Sendable {
     static func loadSegments(in dir: String, quarantine: String, verify: Bool, report: inout RecoveryReport) throws(StorageError) -> [Segment] {
         var out = [Segment]()
         for name in try FileSystem.list(dir) {
-            let path = dir + "/" + name
+            let path = StoreLayout.path(name, in: dir)
             if name.hasSuffix(".tmp") {
                 try FileSystem.remove(path)
                 report.removedLeftovers.append(path)
@@ -132,7 +135,7 @@ public final class PathStore: Sendable {
                 out.append(try Segment(path: path, verifyBlocks: verify))
             } catch {
                 report.problems.append(error)
-                let dest = quarantine + "/" + name
+                let dest = StoreLayout.path(name, in: quarantine)
                 try FileSystem.rename(path, dest)
                 report.quarantined.append(dest)
             }
@@ -146,12 +149,12 @@ public final class PathStore: Sendable {
         }
     }
 
-    private func replayWAL(after highWater: UInt64) throws(StorageError) {
+    private func replayWAL(after highWater: WALSequence) throws(StorageError) {
         var report = RecoveryReport()
         let files = try FileSystem.list(walDirectory).filter { WALFormat.firstSequence(ofFileNamed: $0) != nil }
         var lastSeq = highWater
         for name in files {
-            let path = walDirectory + "/" + name
+            let path = StoreLayout.path(name, in: walDirectory)
             let bytes: [UInt8]
             do {
                 let f = try PosixFile(path: path, flags: O_RDWR)
@@ -159,9 +162,9 @@ public final class PathStore: Sendable {
             }
             let contents = WALReader.read(path: path, bytes: bytes)
             report.problems += contents.sequenceProblems
-            if let first = contents.records.first?.sequence, first > lastSeq + 1, lastSeq > 0 || highWater > 0 {
+            if let first = contents.records.first?.sequence, first > lastSeq.next, lastSeq != .none {
                 // The file before this one ended early, or is gone: its records are lost.
-                report.problems.append(StorageError(.corruption, "WAL records \(lastSeq + 1) to \(first - 1) are missing before this file",
+                report.problems.append(StorageError(.corruption, "WAL records \(lastSeq.next) to \(first.rawValue - 1) are missing before this file",
                                                     file: path, offset: Int64(WALFormat.fileHeaderSize)))
             }
             for record in contents.records where record.sequence > lastSeq {
@@ -177,7 +180,7 @@ public final class PathStore: Sendable {
             if let problem = contents.problem, contents.headerDamaged {
                 // Not cut to nothing: set aside whole, for an operator to look at.
                 report.problems.append(problem)
-                let dest = quarantineDirectory + "/" + name
+                let dest = StoreLayout.path(name, in: quarantineDirectory)
                 try FileSystem.rename(path, dest)
                 report.quarantined.append(dest)
                 logger.warning("WAL file with a damaged header quarantined", metadata: ["error": "\(problem)", "file": "\(dest)"])
@@ -190,8 +193,8 @@ public final class PathStore: Sendable {
             }
         }
         try writer.withLock { (w: inout WriterState) throws(StorageError) in
-            w.wal = WALWriter(directory: walDirectory, nextSequence: lastSeq + 1, syncPolicy: options.walSync, fileSizeLimit: options.walFileBytes)
-            try w.wal.rotate(firstSequence: lastSeq + 1)
+            w.wal = WALWriter(directory: walDirectory, nextSequence: lastSeq.next, syncPolicy: options.walSync, fileSizeLimit: options.walFileBytes)
+            try w.wal.rotate(firstSequence: lastSeq.next)
             if w.uncutProbes == 0 { try dropWALFiles(before: w.wal.currentFirstSequence) }
         }
         mergeReport(report)
@@ -305,14 +308,14 @@ public final class PathStore: Sendable {
     private func makeCutJob(writer w: inout WriterState, rotateWAL: Bool) throws(StorageError) -> CutJob? {
         let head = published.withLock { $0.head }
         guard !head.isEmpty else { return nil }
-        var rotatedAt: UInt64 = 0
+        var rotatedAt = WALSequence.none
         if rotateWAL {
             try w.wal.rotate(firstSequence: w.wal.nextSequence)
             rotatedAt = w.wal.currentFirstSequence
         }
         let job = CutJob(blocks: head, catalog: w.ingester.catalog, detector: w.ingester.detector,
                          segmentID: w.nextSegmentID, walRotatedAt: rotatedAt)
-        w.nextSegmentID += 1
+        w.nextSegmentID = w.nextSegmentID.next
         w.uncutProbes = 0
         return job
     }
@@ -380,13 +383,13 @@ public final class PathStore: Sendable {
             p.segments.append(segment)
             p.head.removeFirst(head.count)
         }
-        if job.walRotatedAt > 0 { try dropWALFiles(before: job.walRotatedAt) }
+        if job.walRotatedAt != .none { try dropWALFiles(before: job.walRotatedAt) }
     }
 
-    private func dropWALFiles(before sequence: UInt64) throws(StorageError) {
+    private func dropWALFiles(before sequence: WALSequence) throws(StorageError) {
         for name in try FileSystem.list(walDirectory) {
             if let first = WALFormat.firstSequence(ofFileNamed: name), first < sequence {
-                try FileSystem.remove(walDirectory + "/" + name)
+                try FileSystem.remove(StoreLayout.path(name, in: walDirectory))
             }
         }
     }
@@ -407,7 +410,7 @@ public final class PathStore: Sendable {
         published.withLock { p in
             guard p.segments.contains(where: { $0 === segment }) || p.rollupFiles.contains(where: { $0 === segment }) else { return }
             let name = String(segment.path.split(separator: "/").last ?? "")
-            if (try? FileSystem.rename(segment.path, quarantineDirectory + "/" + name)) != nil {
+            if (try? FileSystem.rename(segment.path, StoreLayout.path(name, in: quarantineDirectory))) != nil {
                 p.segments.removeAll { $0 === segment }
                 p.rollupFiles.removeAll { $0 === segment }
                 logger.error("segment quarantined", metadata: ["segment": "\(segment.path)", "error": "\(error)"])

@@ -7,10 +7,10 @@ struct CutJob: Sendable {
     /// change them).
     var catalog: Catalog
     var detector: PathChangeDetector
-    var segmentID: UInt64
+    var segmentID: SegmentID
     /// WAL files that begin before this sequence hold only records of these blocks (or of
-    /// earlier, finished cuts): they go once the segment is on disk. 0 keeps every file.
-    var walRotatedAt: UInt64
+    /// earlier, finished cuts): they go once the segment is on disk. `.none` keeps every file.
+    var walRotatedAt: WALSequence
 }
 
 /// The thread that writes head cuts as segments while the writer goes on appending. One cut at

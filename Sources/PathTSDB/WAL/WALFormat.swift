@@ -15,14 +15,14 @@ enum WALFormat {
     /// Batches at least this large are LZ4-compressed.
     static let compressAbove = 512
 
-    static func fileName(firstSequence: UInt64) -> String {
-        let digits = String(firstSequence)
+    static func fileName(firstSequence: WALSequence) -> String {
+        let digits = String(firstSequence.rawValue)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".wal"
     }
 
-    static func firstSequence(ofFileNamed name: String) -> UInt64? {
+    static func firstSequence(ofFileNamed name: String) -> WALSequence? {
         guard name.hasSuffix(".wal"), name.count == 24 else { return nil }
-        return UInt64(name.prefix(20))
+        return UInt64(name.prefix(20)).map(WALSequence.init(rawValue:))
     }
 }
 

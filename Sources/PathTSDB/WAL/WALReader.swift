@@ -1,6 +1,6 @@
 /// One intact WAL record.
 struct WALRecord {
-    let sequence: UInt64
+    let sequence: WALSequence
     let runs: [TraceRun]
 }
 
@@ -39,7 +39,7 @@ enum WALReader {
             out.headerDamaged = true
             return out
         }
-        let first = bytes.loadLE64(at: 8)
+        let first = WALSequence(rawValue: bytes.loadLE64(at: 8))
         let named = WALFormat.firstSequence(ofFileNamed: String(path.split(separator: "/").last ?? ""))
         if let named, named != first {
             out.problem = StorageError(.corruption, "first sequence \(first), the file name says \(named)", file: path, offset: 8)
@@ -54,13 +54,14 @@ enum WALReader {
             let at = Int64(c.position - WALFormat.recordHeaderSize)
             let record = try decodeBody(&c)
             if record.sequence != expected {
-                let what = record.sequence > expected
-                    ? "records \(expected) to \(record.sequence - 1) are missing before record \(record.sequence)"
-                    : "record \(record.sequence) follows record \(expected - 1): sequence numbers went back"
+                let (got, want) = (record.sequence.rawValue, expected.rawValue)
+                let what = got > want
+                    ? "records \(want) to \(got - 1) are missing before record \(got)"
+                    : "record \(got) follows record \(want &- 1): sequence numbers went back"
                 out.sequenceProblems.append(StorageError(.corruption, what, file: path, offset: at))
             }
             out.records.append(record)
-            expected = record.sequence &+ 1
+            expected = record.sequence.next
         }
         out.validLength = Int64(end)
         out.problem = problem
@@ -70,7 +71,7 @@ enum WALReader {
     private static func decodeBody(_ c: inout ByteCursor) throws(StorageError) -> WALRecord {
         let type = try c.readByte()
         guard type == WALFormat.runBatchType else { throw c.corruption("unknown WAL record type \(type)") }
-        let seq = try c.readLE64()
+        let seq = WALSequence(rawValue: try c.readLE64())
         let compRaw = try c.readByte()
         guard let compression = BlockCompression(rawValue: compRaw) else { throw c.corruption("unknown compression \(compRaw)") }
         let rawLength = Int(try c.readLE32())

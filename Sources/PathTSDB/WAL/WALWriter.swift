@@ -10,12 +10,12 @@ final class WALWriter {
     let fileSizeLimit: Int64
     private var file: PosixFile?
     private var fileSize: Int64 = 0
-    private(set) var currentFirstSequence: UInt64 = 0
+    private(set) var currentFirstSequence = WALSequence.none
     private var lastSync = ContinuousClock.now
     /// The next sequence number to hand out.
-    private(set) var nextSequence: UInt64
+    private(set) var nextSequence: WALSequence
 
-    init(directory: String, nextSequence: UInt64, syncPolicy: WALSyncPolicy, fileSizeLimit: Int64) {
+    init(directory: String, nextSequence: WALSequence, syncPolicy: WALSyncPolicy, fileSizeLimit: Int64) {
         self.directory = directory
         self.nextSequence = nextSequence
         self.syncPolicy = syncPolicy
@@ -24,7 +24,7 @@ final class WALWriter {
 
     /// Writes one batch of runs; returns its sequence number once the record is written (and
     /// synced, as the policy says).
-    func append(_ runs: [TraceRun]) throws(StorageError) -> UInt64 {
+    func append(_ runs: [TraceRun]) throws(StorageError) -> WALSequence {
         let payload = RunBatchCodec.encode(runs)
         let compression: BlockCompression = payload.count >= WALFormat.compressAbove ? .lz4 : .none
         let stored = compression.compress(payload)
@@ -35,7 +35,7 @@ final class WALWriter {
         var body = [UInt8]()
         body.reserveCapacity(stored.count + WALFormat.bodyHeaderSize)
         body.append(WALFormat.runBatchType)
-        body.appendLE(seq)
+        body.appendLE(seq.rawValue)
         body.append(compression.rawValue)
         body.appendLE(UInt32(payload.count))
         body.append(contentsOf: stored)
@@ -58,7 +58,7 @@ final class WALWriter {
             throw error.located(file: path, offset: fileSize)
         }
         fileSize += Int64(record.count)
-        nextSequence = seq + 1
+        nextSequence = seq.next
         try syncIfDue()
         return seq
     }
@@ -85,15 +85,15 @@ final class WALWriter {
     }
 
     /// Closes the current file and starts a new one whose first record will be `firstSequence`.
-    func rotate(firstSequence: UInt64) throws(StorageError) {
+    func rotate(firstSequence: WALSequence) throws(StorageError) {
         try file?.sync()
         file = nil
-        let path = directory + "/" + WALFormat.fileName(firstSequence: firstSequence)
+        let path = StoreLayout.path(WALFormat.fileName(firstSequence: firstSequence), in: directory)
         let f = try PosixFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
         var header = WALFormat.magic
         header.appendLE(WALFormat.version)
         header.appendLE(UInt16(0))
-        header.appendLE(firstSequence)
+        header.appendLE(firstSequence.rawValue)
         try f.writeAll(header)
         try f.sync()
         try FileSystem.syncDirectory(directory)
