@@ -84,7 +84,7 @@ enum ProgramRun {
                     switch result.terminationStatus {
                     case .exited(0): return .success("")
                     case .exited(let code):
-                        return .failure(AlertingError(.delivery, "receiver \(receiver): \(first) exited with status \(code): \((result.standardError ?? "").prefix(200))"))
+                        return .failure(AlertingError(.delivery, "receiver \(receiver): \(first) exited with status \(code): \(result.standardError.prefix(200))"))
                     case .signaled(let s):
                         return .failure(AlertingError(.delivery, "receiver \(receiver): \(first) was killed by signal \(s)"))
                     }

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import Synchronization
+
+/// Opening's repairs: segments read (and quarantined when damaged), the WAL replayed into the
+/// head, and what both found; and a segment found damaged later, taken out of service.
+extension PathStore {
+    static func loadSegments(in dir: String, quarantine: String, verify: Bool, report: inout RecoveryReport) throws(StorageError) -> [Segment] {
+        var out = [Segment]()
+        for name in try FileSystem.list(dir) {
+            let path = StoreLayout.path(name, in: dir)
+            if name.hasSuffix(".tmp") {
+                try FileSystem.remove(path)
+                report.removedLeftovers.append(path)
+                continue
+            }
+            guard SegmentFormat.id(ofFileNamed: name) != nil else { continue }
+            do {
+                out.append(try Segment(path: path, verifyBlocks: verify))
+            } catch {
+                report.problems.append(error)
+                let dest = StoreLayout.path(name, in: quarantine)
+                try FileSystem.rename(path, dest)
+                report.quarantined.append(dest)
+            }
+        }
+        return out.sorted { $0.minStartMicros < $1.minStartMicros }
+    }
+
+    static func checkCatalogCovers(_ seg: Segment, catalog: Catalog) throws(StorageError) {
+        if let maxTarget = seg.index.entries.last?.target, catalog.name(of: maxTarget) == nil {
+            throw StorageError(.corruption, "segment refers to target \(maxTarget.rawValue), which catalog.ptc does not hold", file: seg.path)
+        }
+    }
+
+    func replayWAL(after highWater: WALSequence) throws(StorageError) {
+        var report = RecoveryReport()
+        let files = try FileSystem.list(walDirectory).filter { WALFormat.firstSequence(ofFileNamed: $0) != nil }
+        var lastSeq = highWater
+        for name in files {
+            let path = StoreLayout.path(name, in: walDirectory)
+            let bytes: [UInt8]
+            do {
+                let f = try PosixFile(path: path, flags: O_RDWR)
+                bytes = try f.readAll()
+            }
+            let contents = WALReader.read(path: path, bytes: bytes)
+            report.problems += contents.sequenceProblems
+            if let first = contents.records.first?.sequence, first > lastSeq.next, lastSeq != .none {
+                // The file before this one ended early, or is gone: its records are lost.
+                report.problems.append(StorageError(.corruption, "WAL records \(lastSeq.next) to \(first.rawValue - 1) are missing before this file",
+                                                    file: path, offset: Int64(WALFormat.fileHeaderSize)))
+            }
+            for record in contents.records where record.sequence > lastSeq {
+                try writer.withLock { (w: inout WriterState) throws(StorageError) in
+                    let block = w.ingester.ingest(record.runs, walSequence: record.sequence)
+                    publishHeadBlock(block, writer: &w)
+                    // The WAL files are still being read: cut without touching them.
+                    if w.uncutProbes >= options.headCutProbes { try cutSynchronously(writer: &w, dropWAL: false) }
+                }
+                lastSeq = record.sequence
+                report.replayedRecords += 1
+            }
+            if let problem = contents.problem, contents.headerDamaged {
+                // Not cut to nothing: set aside whole, for an operator to look at.
+                report.problems.append(problem)
+                let dest = StoreLayout.path(name, in: quarantineDirectory)
+                try FileSystem.rename(path, dest)
+                report.quarantined.append(dest)
+                logger.warning("WAL file with a damaged header quarantined", metadata: ["error": "\(problem)", "file": "\(dest)"])
+            } else if let problem = contents.problem {
+                report.problems.append(problem)
+                logger.warning("WAL damage, replayed up to the last good record", metadata: ["error": "\(problem)"])
+                let f = try PosixFile(path: path, flags: O_RDWR)
+                try f.truncate(to: contents.validLength)
+                try f.sync()
+            }
+        }
+        try writer.withLock { (w: inout WriterState) throws(StorageError) in
+            w.wal = WALWriter(directory: walDirectory, nextSequence: lastSeq.next, syncPolicy: options.walSync, fileSizeLimit: options.walFileBytes)
+            try w.wal.rotate(firstSequence: lastSeq.next)
+            if w.uncutProbes == 0 { try dropWALFiles(before: w.wal.currentFirstSequence) }
+        }
+        mergeReport(report)
+    }
+
+    func mergeReport(_ r: RecoveryReport) {
+        extraReport.withLock {
+            $0.problems += r.problems
+            $0.quarantined += r.quarantined
+            $0.replayedRecords += r.replayedRecords
+        }
+    }
+
+    /// What opening the store found and repaired, WAL replay included.
+    public var recovery: RecoveryReport {
+        var r = openReport
+        let extra = extraReport.withLock { $0 }
+        r.problems += extra.problems
+        r.quarantined += extra.quarantined
+        r.replayedRecords += extra.replayedRecords
+        return r
+    }
+
+    /// Moves a damaged segment out of service; the next snapshots no longer include it.
+    func quarantine(_ segment: Segment, because error: StorageError) {
+        guard error.code == .corruption else { return }
+        published.withLock { p in
+            guard p.segments.contains(where: { $0 === segment }) || p.rollupFiles.contains(where: { $0 === segment }) else { return }
+            let name = String(segment.path.split(separator: "/").last ?? "")
+            if (try? FileSystem.rename(segment.path, StoreLayout.path(name, in: quarantineDirectory))) != nil {
+                p.segments.removeAll { $0 === segment }
+                p.rollupFiles.removeAll { $0 === segment }
+                logger.error("segment quarantined", metadata: ["segment": "\(segment.path)", "error": "\(error)"])
+            }
+        }
+    }
+}
