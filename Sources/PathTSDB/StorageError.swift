@@ -39,13 +39,23 @@ public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable 
     public var message: String
     /// The `errno` of a failed system call.
     public var systemError: Int32?
+    /// The error this one reports the consequence of (a compaction stopped by a damaged input
+    /// segment has that segment's corruption as its cause).
+    public var cause: StorageError? {
+        get { causeStorage.first }
+        set { causeStorage = newValue.map { [$0] } ?? [] }
+    }
+    // An array, so that the struct can hold one of its own kind.
+    private var causeStorage: [StorageError] = []
 
-    public init(_ code: Code, _ message: String, file: String? = nil, offset: Int64? = nil, systemError: Int32? = nil) {
+    public init(_ code: Code, _ message: String, file: String? = nil, offset: Int64? = nil, systemError: Int32? = nil,
+                cause: StorageError? = nil) {
         self.code = code
         self.message = message
         self.file = file
         self.offset = offset
         self.systemError = systemError
+        self.cause = cause
     }
 
     /// An error for a failed system call, classifying a full disk as `.diskFull`.
@@ -61,6 +71,7 @@ public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable 
         if !s.isEmpty { s += ": " }
         s += "\(code): \(message)"
         if let systemError, let cs = strerror(systemError) { s += " (\(String(cString: cs)))" }
+        if let cause { s += "; because \(cause)" }
         return s
     }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The one error type of the Probe module: what could not be read or run, and where.
 public struct ProbeError: Error, CustomStringConvertible, Sendable, Equatable {
     /// A broad class of failure.
@@ -28,14 +32,24 @@ public struct ProbeError: Error, CustomStringConvertible, Sendable, Equatable {
     public var column: Int?
     /// 0-based byte offset in the input.
     public var offset: Int64?
+    /// The `errno` of a failed system call, for a caller that tells them apart (EPERM from
+    /// ENETUNREACH, say); its text is in `message` as well.
+    public var systemError: Int32?
 
-    public init(_ code: Code, _ message: String, source: String? = nil, line: Int? = nil, column: Int? = nil, offset: Int64? = nil) {
+    public init(_ code: Code, _ message: String, source: String? = nil, line: Int? = nil, column: Int? = nil, offset: Int64? = nil,
+                systemError: Int32? = nil) {
         self.code = code
         self.message = message
         self.source = source
         self.line = line
         self.column = column
         self.offset = offset
+        self.systemError = systemError
+    }
+
+    /// An error for a failed system call: `what`, then the text of `errno`, which is kept.
+    public static func system(_ code: Code, _ what: String, errno err: Int32, source: String? = nil) -> ProbeError {
+        ProbeError(code, "\(what): \(String(cString: strerror(err)))", source: source, systemError: err)
     }
 
     public var description: String {

@@ -1,27 +1,32 @@
 /// The one error type of the Query module; `line` and `column` locate the problem in the text.
 public struct QueryError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Why the query failed, for callers that answer differently (the HTTP API's status codes).
-    public enum Reason: Sendable, Equatable {
+    /// A struct over a hidden enum, so that new kinds of failure (alert rules, BGP data) can be
+    /// added without breaking a caller's `switch`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        enum Value: String, Sendable { case invalid, notFound, tooManyRows, timeout }
+        let value: Value
         /// The text is malformed or asks for something the store cannot answer.
-        case invalid
+        public static let invalid = Code(value: .invalid)
         /// A target it names does not exist.
-        case notFound
+        public static let notFound = Code(value: .notFound)
         /// The answer outgrew the caller's row bound.
-        case tooManyRows
+        public static let tooManyRows = Code(value: .tooManyRows)
         /// The query ran past the caller's deadline.
-        case timeout
+        public static let timeout = Code(value: .timeout)
+        public var description: String { value.rawValue }
     }
 
     public var message: String
     public var line: Int?
     public var column: Int?
-    public var reason: Reason
+    public var code: Code
 
-    public init(_ message: String, line: Int? = nil, column: Int? = nil, reason: Reason = .invalid) {
+    public init(_ message: String, line: Int? = nil, column: Int? = nil, code: Code = .invalid) {
         self.message = message
         self.line = line
         self.column = column
-        self.reason = reason
+        self.code = code
     }
 
     public var description: String {

@@ -27,10 +27,10 @@ enum ExitStatus {
         case let e as ProbeError:
             return ExitCode(e.code == .io || e.code == .notFound ? noInput : dataError)
         case let e as QueryError:
-            switch e.reason {
+            switch e.code {
             case .notFound: return ExitCode(noInput)
             case .timeout: return ExitCode(locked)
-            case .invalid, .tooManyRows: return ExitCode(dataError)
+            default: return ExitCode(dataError)
             }
         case let e as AlertingError:
             return ExitCode(e.code == .io || e.code == .notFound ? noInput : dataError)

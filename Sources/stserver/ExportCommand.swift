@@ -68,7 +68,7 @@ struct ExportCommand: ParsableCommand {
             let fd: Int32
             if let output {
                 fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-                guard fd >= 0 else { throw ProbeError(.io, "cannot create: \(String(cString: strerror(errno)))", source: output) }
+                guard fd >= 0 else { throw ProbeError.system(.io, "cannot create", errno: errno, source: output) }
             } else {
                 fd = 1
             }
@@ -179,7 +179,7 @@ struct FileSink {
                 return Glibc.write(fd, base + offset, b.count - offset)
             }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw ProbeError(.io, "write failed: \(String(cString: strerror(errno)))", source: name) }
+            guard n > 0 else { throw ProbeError.system(.io, "write failed", errno: errno, source: name) }
             offset += n
         }
     }

@@ -178,6 +178,41 @@ import Testing
         try store.close()
     }
 
+    /// Compaction that meets a damaged input quarantines it, skips that window and keeps every
+    /// other segment's data; the error it logs names the damage as its cause.
+    @Test func compactionSkipsAWindowWithADamagedSegment() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var o = options()
+        o.verifySegmentsOnOpen = false
+        let runs = RunFactory.runs(count: 300)
+        do {
+            let store = try PathStore(directory: dir.path, options: o)
+            try store.append(Array(runs[..<150]))
+            try store.flush()
+            try store.append(Array(runs[150...]))
+            try store.close()
+        }
+        let names = files(in: dir.path + "/segments").sorted()
+        #expect(names.count == 2)
+        let damaged = dir.path + "/segments/" + names[0]
+        var bytes = fileBytes(damaged)
+        bytes[SegmentFormat.headerSize + 20] ^= 0xFF
+        writeFileBytes(bytes, damaged)
+        let store = try PathStore(directory: dir.path, options: o)
+        #expect(try store.compact(includeOpenWindows: true) == 0)
+        #expect(files(in: dir.path + "/quarantine") == [names[0]])
+        #expect(store.snapshot().segments.map(\.path) == [dir.path + "/segments/" + names[1]])
+        try store.close()
+    }
+
+    @Test func anErrorSaysWhatCausedIt() {
+        let damage = StorageError(.corruption, "record checksum mismatch", file: "s.seg", offset: 40)
+        let e = StorageError(.corruption, "merging stopped", file: "s.seg", cause: damage)
+        #expect(e.cause == damage)
+        #expect(e.description == "s.seg: corruption: merging stopped; because s.seg:offset 40: corruption: record checksum mismatch")
+    }
+
     @Test func aSecondOpenIsRefusedWithTheHoldersPid() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

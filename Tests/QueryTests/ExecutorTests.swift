@@ -361,14 +361,14 @@ import Testing
         try withStore { snap, _ in
             var bounded = QueryCorpus.context
             bounded.maxRows = 10
-            #expect(throws: QueryError("the answer has more than 10 rows; narrow the query or add 'limit'", reason: .tooManyRows)) {
+            #expect(throws: QueryError("the answer has more than 10 rows; narrow the query or add 'limit'", code: .tooManyRows)) {
                 _ = try QueryEngine.table("probes of all", snapshot: snap, context: bounded)
             }
             let limited = try QueryEngine.table("probes of all limit 10", snapshot: snap, context: bounded)
             #expect(limited.rows.count == 10)
             var late = QueryCorpus.context
             late.deadline = .now - .seconds(1)
-            #expect(throws: QueryError("the query ran past its time limit and was stopped", reason: .timeout)) {
+            #expect(throws: QueryError("the query ran past its time limit and was stopped", code: .timeout)) {
                 _ = try QueryEngine.table("stats p95 of all using raw", snapshot: snap, context: late)
             }
             var untagged = QueryCorpus.context

@@ -103,7 +103,8 @@ extension PathStore {
                         rollups.append(try s.rollups(of: t))
                     } catch {
                         quarantine(s, because: error)
-                        throw error
+                        throw StorageError(error.code, "merging \(inputs.count) segments into level \(level) stopped at target \(t.rawValue): segment \(s.id) is damaged",
+                                           file: s.path, cause: error)
                     }
                     for r in part.runs { table.append(r, from: part) }
                 }

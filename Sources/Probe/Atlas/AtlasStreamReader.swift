@@ -35,13 +35,13 @@ public struct AtlasStreamReader: Sendable {
                      deliver: ([TraceRun]) throws -> Void) throws -> Summary {
         let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw ProbeError(.io, "cannot open: \(String(cString: strerror(errno)))", source: path)
+            throw ProbeError.system(.io, "cannot open", errno: errno, source: path)
         }
         defer { if fd != 0 { close(fd) } }
         let name = path == "-" ? "<stdin>" : path
         return try read(name: name, batchSize: batchSize, deliver: deliver) { buffer in
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { throw ProbeError(.io, "read failed: \(String(cString: strerror(errno)))", source: name) }
+            if n < 0 { throw ProbeError.system(.io, "read failed", errno: errno, source: name) }
             return n
         }
     }

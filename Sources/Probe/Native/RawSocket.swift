@@ -44,8 +44,10 @@ final class RawSocket: @unchecked Sendable {
 
     private static func makeSockets(family: Int32) throws(ProbeError) -> (RawSocket, RawSocket, RawSocket) {
         func fail(_ what: String) -> ProbeError {
-            let hint = errno == EPERM || errno == EACCES ? " (raw sockets need root or CAP_NET_RAW)" : ""
-            return ProbeError(.tracerFailed, "\(what): \(String(cString: strerror(errno)))\(hint)")
+            let err = errno
+            var e = ProbeError.system(.tracerFailed, what, errno: err)
+            if err == EPERM || err == EACCES { e.message += " (raw sockets need root or CAP_NET_RAW)" }
+            return e
         }
         let receive: RawSocket
         let send: RawSocket
@@ -103,12 +105,12 @@ final class RawSocket: @unchecked Sendable {
             defer { done.signal() }
             let target = Glibc.open("/var/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
             guard target >= 0 else {
-                box.value = .failure(ProbeError(.tracerFailed, "cannot open network namespace \(name): \(String(cString: strerror(errno)))"))
+                box.value = .failure(ProbeError.system(.tracerFailed, "cannot open network namespace \(name)", errno: errno))
                 return
             }
             defer { close(target) }
             guard smoketrace_enter_netns(target) == 0 else {
-                box.value = .failure(ProbeError(.tracerFailed, "cannot enter network namespace \(name): \(String(cString: strerror(errno)))"))
+                box.value = .failure(ProbeError.system(.tracerFailed, "cannot enter network namespace \(name)", errno: errno))
                 return
             }
             box.value = body()
@@ -201,7 +203,7 @@ final class RawSocket: @unchecked Sendable {
             }
         }
         guard sent == packet.count else {
-            throw ProbeError(.tracerFailed, "cannot send a probe to \(destination): \(String(cString: strerror(errno)))")
+            throw ProbeError.system(.tracerFailed, "cannot send a probe to \(destination)", errno: errno)
         }
     }
 
@@ -313,7 +315,7 @@ final class RawSocket: @unchecked Sendable {
     static func routeProbe(family: Int32, namespace: String?) throws(ProbeError) -> RawSocket {
         let result: Result<RawSocket, ProbeError> = inNamespace(namespace) {
             let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { return .failure(ProbeError(.tracerFailed, "cannot open a UDP socket: \(String(cString: strerror(errno)))")) }
+            guard fd >= 0 else { return .failure(ProbeError.system(.tracerFailed, "cannot open a UDP socket", errno: errno)) }
             return .success(RawSocket(fd: fd, family: family))
         }
         return try result.get()
@@ -331,7 +333,7 @@ final class RawSocket: @unchecked Sendable {
             connected = withUnsafePointer(to: &sin6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
         }
         guard connected == 0 else {
-            throw ProbeError(.tracerFailed, "no route to \(destination): \(String(cString: strerror(errno)))")
+            throw ProbeError.system(.tracerFailed, "no route to \(destination)", errno: errno)
         }
         var name = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)

@@ -63,7 +63,7 @@ public struct QueryCursor {
         if out.count > limit - emitted { out.removeLast(out.count - (limit - emitted)) }
         emitted += out.count
         if let max = context.maxRows, emitted > max {
-            throw QueryError("the answer has more than \(max) rows; narrow the query or add 'limit'", reason: .tooManyRows)
+            throw QueryError("the answer has more than \(max) rows; narrow the query or add 'limit'", code: .tooManyRows)
         }
         return out
     }
@@ -82,7 +82,7 @@ public struct QueryCursor {
         let rows = try s.nextCSV(into: &out, bytes: bytes, maxRows: limit - emitted, context: context)
         emitted += rows
         if let max = context.maxRows, emitted > max {
-            throw QueryError("the answer has more than \(max) rows; narrow the query or add 'limit'", reason: .tooManyRows)
+            throw QueryError("the answer has more than \(max) rows; narrow the query or add 'limit'", code: .tooManyRows)
         }
         return rows > 0
     }
@@ -166,7 +166,7 @@ public struct QueryCursor {
 
     private func alertRows() throws(QueryError) -> [[ResultValue]] {
         guard let alerts = context.alerts else {
-            throw QueryError("no alerts to read here: they are kept by a server or monitor started with --rules", reason: .notFound)
+            throw QueryError("no alerts to read here: they are kept by a server or monitor started with --rules", code: .notFound)
         }
         let selected = try nameSelection()
         var rows = [[ResultValue]]()

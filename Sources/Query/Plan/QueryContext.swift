@@ -26,7 +26,7 @@ public struct QueryContext: Sendable {
     /// Throws once the deadline has passed.
     func checkDeadline() throws(QueryError) {
         if let deadline, ContinuousClock.now >= deadline {
-            throw QueryError("the query ran past its time limit and was stopped", reason: .timeout)
+            throw QueryError("the query ran past its time limit and was stopped", code: .timeout)
         }
     }
 }

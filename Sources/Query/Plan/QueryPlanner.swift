@@ -137,7 +137,7 @@ public enum QueryPlanner {
         if names.count == selectors.count && !names.isEmpty {
             var out = [SelectedTarget]()
             for n in Set(names).sorted() {
-                guard let id = catalog.targetID(named: n) else { throw QueryError("no target named \"\(n)\"", reason: .notFound) }
+                guard let id = catalog.targetID(named: n) else { throw QueryError("no target named \"\(n)\"", code: .notFound) }
                 out.append(SelectedTarget(id: id, name: n))
             }
             return out
@@ -148,7 +148,7 @@ public enum QueryPlanner {
         for s in selectors {
             switch s {
             case .name(let n):
-                guard let id = catalog.targetID(named: n) else { throw QueryError("no target named \"\(n)\"", reason: .notFound) }
+                guard let id = catalog.targetID(named: n) else { throw QueryError("no target named \"\(n)\"", code: .notFound) }
                 chosen.insert(id)
             case .pattern(let p):
                 let regex: Regex<AnyRegexOutput>
@@ -171,7 +171,7 @@ public enum QueryPlanner {
 
     static func checkPathsExist(_ ids: [PathID], catalog: Catalog) throws(QueryError) {
         for id in ids where catalog.path(of: id) == nil {
-            throw QueryError("no path \(id.rawValue) in the store's path dictionary", reason: .notFound)
+            throw QueryError("no path \(id.rawValue) in the store's path dictionary", code: .notFound)
         }
     }
 

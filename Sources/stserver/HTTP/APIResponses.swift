@@ -39,11 +39,11 @@ struct APIError: Error, HTTPResponseError {
         case let e as APIError:
             return e
         case let e as QueryError:
-            let status: HTTPResponse.Status = switch e.reason {
-            case .invalid: .badRequest
+            let status: HTTPResponse.Status = switch e.code {
             case .notFound: .notFound
             case .tooManyRows: .unprocessableContent
             case .timeout: .serviceUnavailable
+            default: .badRequest
             }
             return APIError(status, e.message, line: e.line, column: e.column)
         case let e as ProbeError:
