@@ -53,16 +53,7 @@ struct ExportCommand: ParsableCommand {
             if let query {
                 cursor = try QueryEngine.cursor(query, snapshot: snap, context: context)
             } else {
-                var q = ParsedQuery(kind: .probes)
-                q.targets = target.map { .name($0) } + group.map { .group($0) }
-                func time(_ text: String?, _ flag: String) throws -> TimePoint? {
-                    guard let text else { return nil }
-                    guard let t = DurationText.parseTime(text, now: newest + 1) else {
-                        throw ValidationError("--\(flag) takes an RFC 3339 time, now, or an offset such as -7d")
-                    }
-                    return .absolute(t)
-                }
-                q.range = TimeSpec(from: try time(from, "from"), to: try time(to, "to"))
+                let q = try QuerySelection(targets: target, groups: group, from: from, to: to).query(.probes) { "--\($0)" }
                 cursor = try QueryEngine.cursor(q, snapshot: snap, context: context)
             }
             let fd: Int32

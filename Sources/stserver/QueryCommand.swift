@@ -16,14 +16,8 @@ struct QueryOptions: ParsableArguments {
 
     /// The context for a query over `snapshot`.
     func context(for snapshot: StoreSnapshot) throws -> QueryContext {
-        let wallClock = WallClock.nowMicros()
-        let now: Int64
-        switch at {
-        case "now": now = wallClock
-        case "newest": now = (snapshot.timeRange?.upperBound ?? wallClock) + 1
-        default:
-            guard let t = RFC3339.parse(at) else { throw ValidationError("--at takes now, newest or an RFC 3339 time") }
-            now = t
+        guard let now = QueryContext.now(at: at, snapshot: snapshot) else {
+            throw ValidationError("--at takes now, newest or an RFC 3339 time")
         }
         var c = QueryContext(nowMicros: now)
         if let targets {

@@ -73,14 +73,31 @@ public enum DurationText {
         return micros % 1000 == 0 ? "\(micros / 1000)ms" : "\(micros)us"
     }
 
-    /// A point in time: RFC 3339, `now`, or `now-24h` / `-24h` / `+1h` relative to `now`.
-    public static func parseTime(_ text: String, now: Int64) -> Int64? {
-        if text == "now" { return now }
-        if let t = RFC3339.parse(text) { return t }
+    /// A point in time as written: RFC 3339 (`absolute`, microseconds since the epoch), or
+    /// `now`, `now-24h`, `-24h`, `+1h` (`relative` to now, in microseconds).
+    public enum Point: Sendable, Equatable {
+        case absolute(Int64)
+        case relative(Int64)
+    }
+
+    /// Reads a point in time; nil when `text` is none of the forms `Point` lists.
+    public static func parsePoint(_ text: String) -> Point? {
+        if let t = RFC3339.parse(text) { return .absolute(t) }
         var rel = Substring(text)
         if rel.hasPrefix("now") { rel = rel.dropFirst(3) }
+        if rel.isEmpty { return .relative(0) }
         guard let sign = rel.first, sign == "-" || sign == "+", let d = parseMicros(String(rel.dropFirst())) else { return nil }
-        let (t, overflow) = sign == "-" ? now.subtractingReportingOverflow(d) : now.addingReportingOverflow(d)
-        return overflow ? nil : t
+        return .relative(sign == "-" ? -d : d)
+    }
+
+    /// A point in time resolved against `now`; nil when unreadable or out of range.
+    public static func parseTime(_ text: String, now: Int64) -> Int64? {
+        switch parsePoint(text) {
+        case .absolute(let t): return t
+        case .relative(let d):
+            let (t, overflow) = now.addingReportingOverflow(d)
+            return overflow ? nil : t
+        case nil: return nil
+        }
     }
 }

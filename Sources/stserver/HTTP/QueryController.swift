@@ -34,13 +34,9 @@ struct QueryController: Sendable {
     }
 
     private func context(_ params: FormParameters, snapshot: StoreSnapshot, bounded: Bool) throws -> QueryContext {
-        let now: Int64
-        switch params["at"] ?? "now" {
-        case "now": now = WallClock.nowMicros()
-        case "newest": now = (snapshot.timeRange?.upperBound ?? WallClock.nowMicros()) + 1
-        case let t:
-            guard let parsed = RFC3339.parse(t) else { throw APIError(.badRequest, "at=\(t): expected now, newest or an RFC 3339 time") }
-            now = parsed
+        let at = params["at"] ?? "now"
+        guard let now = QueryContext.now(at: at, snapshot: snapshot) else {
+            throw APIError(.badRequest, "at=\(at): expected now, newest or an RFC 3339 time")
         }
         var context = QueryContext(nowMicros: now, tags: registry.path == nil ? nil : registry.tags,
                                    maxRows: bounded ? settings.maxRows : nil, deadline: .now + settings.queryTimeout)
@@ -97,24 +93,13 @@ struct QueryController: Sendable {
     /// The selection parameters of the listing and export routes: `target` (repeatable),
     /// `group` (repeatable), `from`, `to` (RFC 3339, now, or -24h), `hop` (a TTL).
     private func selection(_ kind: ParsedQuery.Kind, params: FormParameters) throws -> ParsedQuery {
-        var q = ParsedQuery(kind: kind)
-        for key in ["target", "group"] where params[all: key].contains(where: \.isEmpty) {
-            throw APIError(.badRequest, "\(key)= needs a name")
-        }
-        q.targets = params[all: "target"].map { .name($0) } + params[all: "group"].map { .group($0) }
-        func time(_ key: String) throws -> TimePoint? {
-            guard let text = params[key] else { return nil }
-            if let t = RFC3339.parse(text) { return .absolute(t) }
-            if text == "now" { return .relative(0) }
-            if text.hasPrefix("-"), let d = DurationText.parseMicros(String(text.dropFirst())) { return .relative(-d) }
-            throw APIError(.badRequest, "\(key)=\(text): expected an RFC 3339 time, now, or an offset such as -24h")
-        }
-        q.range = TimeSpec(from: try time("from"), to: try time("to"))
+        var hops = [Int]()
         for h in params[all: "hop"] {
-            guard let ttl = Int(h), (1...255).contains(ttl) else { throw APIError(.badRequest, "hop=\(h): expected a TTL from 1 to 255") }
-            q.hops.append(.ttl(ttl...ttl))
+            guard let ttl = Int(h) else { throw APIError(.badRequest, "hop=\(h): expected a TTL from 1 to 255") }
+            hops.append(ttl)
         }
-        return q
+        let selection = QuerySelection(targets: params[all: "target"], groups: params[all: "group"], from: params["from"], to: params["to"], hops: hops)
+        return try selection.query(kind) { "\($0)=" }
     }
 
     /// `GET /export`: every probe of the selection as CSV (or JSON), streamed as it is read, so
