@@ -22,6 +22,8 @@ public final class Monitor: Sendable {
     }
 
     private let store: PathStore
+    /// Appends and missed slots go to the store from here, off the cooperative pool.
+    private let writes = StoreWriteQueue()
     private let vantage: String
     private let commandPrefix: [String]
     private let maxConcurrent: Int
@@ -97,10 +99,13 @@ public final class Monitor: Sendable {
                     case .missed(let name, let slot, let reason):
                         state.withLock { $0.counters.missed += 1 }
                         logger.warning("run missed", metadata: ["target": "\(name)", "slot": "\(slot)", "reason": "\(reason.rawValue)"])
-                        do {
-                            try store.recordMissed([MissedSlot(target: name, vantage: vantage, slotMicros: slot, reason: reason.stored)])
-                        } catch {
-                            logger.error("missed slot not recorded", metadata: ["target": "\(name)", "error": "\(error)"])
+                        let slotRecord = MissedSlot(target: name, vantage: vantage, slotMicros: slot, reason: reason.stored)
+                        group.addTask {
+                            do {
+                                try await self.writes.run { [store = self.store] in try store.recordMissed([slotRecord]) }
+                            } catch {
+                                self.logger.error("missed slot not recorded", metadata: ["target": "\(name)", "error": "\(error)"])
+                            }
                         }
                     }
                 }
@@ -122,15 +127,15 @@ public final class Monitor: Sendable {
             guard let run = result.run(target: target.name, vantage: vantage, method: target.settings.method) else {
                 throw ProbeError(.malformedInput, "\(target.tool.rawValue) did not name the destination")
             }
-            let stored = try store.append([run])
+            let stored = try await writes.run { [store] in try store.append([run]) }
             state.withLock { $0.counters.stored += 1 }
             onStored?(run, stored)
         } catch {
             logger.error("trace failed", metadata: ["target": "\(target.name)", "error": "\(error)"])
             // A failed trace is data: stored with what failed, so `missed` and the API show it.
+            let failed = MissedSlot(target: target.name, vantage: vantage, slotMicros: started, reason: .failed, detail: String(describing: error))
             do {
-                try store.recordMissed([MissedSlot(target: target.name, vantage: vantage, slotMicros: started, reason: .failed,
-                                                   detail: String(describing: error))])
+                try await writes.run { [store] in try store.recordMissed([failed]) }
             } catch {
                 logger.error("failed trace not recorded", metadata: ["target": "\(target.name)", "error": "\(error)"])
             }
