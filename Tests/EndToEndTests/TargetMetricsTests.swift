@@ -22,8 +22,8 @@ import Testing
     static func run(target: String, minute: Int64) throws -> TraceRun {
         let dst = try #require(IPAddress("192.0.2.9"))
         func reply(_ ttl: UInt8, _ address: String, _ rtt: UInt32) throws -> ProbeReply {
-            let parsed: IPAddress? = IPAddress(address)
-            return ProbeReply(ttl: ttl, address: try #require(parsed), rttMicros: rtt, replyTTL: 60, icmpType: 11)
+            let parsed = try #require(IPAddress(address))
+            return ProbeReply(ttl: ttl, address: parsed, rttMicros: rtt, replyTTL: 60, icmpType: 11)
         }
         var probes = [ProbeReply]()
         for _ in 0..<4 { probes.append(try reply(1, "10.0.0.1", 1_000)) }
