@@ -9,7 +9,7 @@ import Glibc
 public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable {
     /// A broad class of failure; new classes can be added without breaking callers.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Value: String, Sendable { case corruption, locked, io, diskFull, unsupportedVersion, invalidArgument, notFound, closed }
+        enum Value: String, Sendable { case corruption, locked, io, diskFull, unsupportedVersion, invalidArgument, notFound, closed, readOnly }
         let value: Value
         /// Bytes on disk do not match what was written: a checksum, length or structure check failed.
         public static let corruption = Code(value: .corruption)
@@ -27,6 +27,8 @@ public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable 
         public static let notFound = Code(value: .notFound)
         /// The store was closed.
         public static let closed = Code(value: .closed)
+        /// A write was asked of a store opened for reading only.
+        public static let readOnly = Code(value: .readOnly)
         public var description: String { value.rawValue }
     }
 

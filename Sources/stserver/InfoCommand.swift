@@ -16,8 +16,7 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            try store.requireStore()
-            let store = try PathStore(directory: store.data)
+            let store = try store.openForReading()
             let snap = store.snapshot()
             if targets {
                 for (_, name) in snap.catalog.targets { print(name) }
@@ -25,7 +24,8 @@ struct InfoCommand: ParsableCommand {
                 return
             }
             let stats = try store.diskUsage()
-            for p in store.recovery.problems { print("recovered: \(p)") }
+            // A reader repairs nothing: this is damage the writer will cut off or quarantine.
+            for p in store.recovery.problems { print("damaged: \(p)") }
             print("targets:      \(snap.catalog.targetNames.count)")
             print("paths:        \(snap.catalog.paths.count)")
             print("addresses:    \(snap.catalog.addresses.count)")

@@ -73,7 +73,7 @@ struct QueryCommand: AsyncParsableCommand {
             defer { try? db.close() }
             let snap = db.snapshot()
             var context = try options.context(for: snap)
-            context.alerts = try AlertLog.exists(in: db) ? db.openAlertLog().transitions : []
+            context.alerts = AlertLog.transitions(in: try AlertLog.records(readingOnly: db))
             var cursor = try QueryEngine.cursor(source, snapshot: snap, context: context)
             if explain {
                 let p = cursor.plan

@@ -30,11 +30,11 @@ struct DataOptions: ParsableArguments {
     }
 
     /// The store, opened by a command that only reads it: nothing it writes needs syncing.
+    /// Opens the store for reading only: beside a running `serve` or `monitor`, which it never
+    /// disturbs.
     func openForReading() throws -> PathStore {
         try requireStore()
-        var options = StoreOptions()
-        options.walSync = .never
-        return try PathStore(directory: data, options: options)
+        return try PathStore(readingOnly: data)
     }
 }
 

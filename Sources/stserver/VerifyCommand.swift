@@ -19,7 +19,10 @@ struct VerifyCommand: ParsableCommand {
             defer { try? store.close() }
             let snap = store.snapshot()
             let segments = try segment.map { [try Segment(path: $0, verifyBlocks: true)] } ?? (snap.segments + snap.rollupFiles)
-            var failures = 0
+            // Damage found on open (a segment that does not open, a WAL record lost): a reader
+            // leaves it in place and reports it here.
+            var failures = segment == nil ? store.recovery.problems.count : 0
+            if segment == nil { for p in store.recovery.problems { print("\(p)") } }
             var chunks = 0
             for seg in segments {
                 for t in seg.targets {

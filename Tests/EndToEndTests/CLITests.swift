@@ -86,7 +86,9 @@ import Testing
         #expect(info.stdout.contains("runs:         1\n"))
     }
 
-    @Test func aLockedDirectoryExitsWithTempFail() throws {
+    /// The lock is the writer's: a second writer is refused with the holder's pid (exit 75),
+    /// while a reader (`info`, `query`, …) opens beside it.
+    @Test func aLockedDirectoryRefusesASecondWriterNotAReader() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let p = Process()
@@ -107,9 +109,12 @@ import Testing
             if !lockHeld { usleep(10_000) }
         }
         try #require(lockHeld)
-        let r = try stserver(["info", "--data", dir.path])
+        let r = try stserver(["compact", "--data", dir.path])
         #expect(r.status == 75)
         #expect(r.stderr.contains("is locked by pid \(p.processIdentifier)"))
+        let info = try stserver(["info", "--data", dir.path])
+        #expect(info.status == 0, "\(info.stderr)")
+        #expect(info.stdout.contains("runs:         0\n"))
     }
 
     /// A file that yields no trace at all is an error, not "imported 0 results".

@@ -98,6 +98,11 @@ import Testing
                 expected += "lab/a,\(ttl),\(probes.count),\(lost),\(formatNumber(loss)),\(formatNumber(Double(max) / 1000))\r\n"
             }
             #expect(q.text == expected)
+            // The command line reads the same data beside the running server (the server holds
+            // the writer's lock; a reader takes none), and gets the same answer.
+            let beside = try stserver(["query", "--data", server.dir.path + "/data", "--format", "csv", "stats count, lost, loss, max of lab/a"])
+            #expect(beside.status == 0, "\(beside.stderr)")
+            #expect(beside.stdout == expected)
 
             // As an HTML form sends it: '+' for a space, %2B for a plus sign.
             let form = try #require(URL(string: server.base.absoluteString + "/api/v1/query?q=stats+count+of+lab/a+by+target+from+2026-11-20T00:00:00%2B00:00+to+now&format=csv"))
@@ -110,8 +115,9 @@ import Testing
             let remoteBad = try stserver(["query", "--server", server.base.absoluteString, "stats p95 where"])
             #expect(remoteBad.status == 65)
             #expect(remoteBad.stderr.hasSuffix("answered 400: 1:16: expected a column name, 'not' or '(', found the end of the query\n"))
-            let local = try stserver(["query", "--data", server.dir.path + "/data", "targets"])
-            #expect(local.status == 75, "the server holds the directory: \(local.stderr)")
+            // A second writer is refused: the server holds the writer's lock.
+            let compacting = try stserver(["compact", "--data", server.dir.path + "/data"])
+            #expect(compacting.status == 75, "the server holds the directory: \(compacting.stderr)")
 
             // POSTed query text, JSON answer.
             let byTarget = try await http("POST", server.base.api("/api/v1/query"), body: Data("stats count of group lab by target".utf8))

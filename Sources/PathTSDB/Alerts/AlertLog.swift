@@ -48,8 +48,21 @@ public final class AlertLog: Sendable {
 
 extension AlertLog {
     /// The transitions among the records read on open, oldest first.
-    public var transitions: [AlertTransition] {
+    public var transitions: [AlertTransition] { AlertLog.transitions(in: records) }
+
+    /// The transitions among `records`, oldest first.
+    public static func transitions(in records: [AlertRecord]) -> [AlertTransition] {
         records.compactMap { if case .transition(let t) = $0 { t } else { nil } }
+    }
+
+    /// The intact records of `store`'s alert log, read without opening it for writing: for a
+    /// reader beside the server that appends to it. None when alerting never ran on the store.
+    public static func records(readingOnly store: PathStore) throws(StorageError) -> [AlertRecord] {
+        var out = [AlertRecord]()
+        try RecordLog.readWithoutWriting(path: store.layout.alerts, magic: magic, version: version, kind: "alert log") { (c: inout ByteCursor) throws(StorageError) in
+            out.append(try AlertRecord.decode(&c))
+        }
+        return out
     }
 
     /// Whether the store has an alert log (alerting has run on it).

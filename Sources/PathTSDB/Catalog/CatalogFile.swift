@@ -45,6 +45,16 @@ final class CatalogFile {
         persisted = catalog.counts
     }
 
+    /// The intact entries of the catalog at `path`, read without opening it for writing (a reader
+    /// beside the writer; see `RecordLog.readWithoutWriting`).
+    static func read(path: String) throws(StorageError) -> Catalog {
+        var catalog = Catalog()
+        try RecordLog.readWithoutWriting(path: path, magic: magic, version: version, oldest: oldestVersion, kind: "catalog") { (c: inout ByteCursor) throws(StorageError) in
+            catalog.load(try CatalogEntry.decode(&c))
+        }
+        return catalog
+    }
+
     /// Makes every entry of `catalog` durable that is not on disk yet.
     func persist(_ catalog: Catalog) throws(StorageError) {
         let entries = catalog.entries(after: persisted)

@@ -39,6 +39,15 @@ final class MissedSlotFile {
 
     static var header: [UInt8] { RecordLog.header(magic: magic, version: version) }
 
+    /// The intact slots of the file at `path`, read without opening it for writing.
+    static func read(path: String) throws(StorageError) -> [MissedSlot] {
+        var slots = [MissedSlot]()
+        try RecordLog.readWithoutWriting(path: path, magic: magic, version: version, oldest: oldestVersion, kind: "missed-slot") { (c: inout ByteCursor) throws(StorageError) in
+            slots.append(try MissedSlot.decode(&c))
+        }
+        return slots
+    }
+
     /// Makes `slots` durable, one record each.
     func append(_ slots: [MissedSlot]) throws(StorageError) {
         if fileVersion < 2, slots.contains(where: \.needsVersion2) {

@@ -12,6 +12,7 @@ extension PathStore {
     ///   nothing acknowledged before is touched).
     @discardableResult
     public func append(_ runs: [TraceRun]) throws(StorageError) -> RunTable {
+        guard !isReadOnly else { throw PathStore.readOnlyError(directory) }
         guard !runs.isEmpty else { return RunTable() }
         for r in runs { try r.validate() }
         return try writer.withLock { (w: inout WriterState) throws(StorageError) -> RunTable in
@@ -42,8 +43,9 @@ extension PathStore {
     public func recordMissed(_ slots: [MissedSlot]) throws(StorageError) {
         guard !slots.isEmpty else { return }
         guard slots.allSatisfy({ !$0.target.isEmpty }) else { throw StorageError(.invalidArgument, "a missed slot needs a target name") }
-        try missedFile.withLock { (file: inout MissedSlotFile) throws(StorageError) in
+        try missedFile.withLock { (file: inout MissedSlotFile?) throws(StorageError) in
             guard !isClosed else { throw StorageError(.closed, "store is closed", file: directory) }
+            guard let file else { throw PathStore.readOnlyError(directory) }
             try file.append(slots)
             published.withLock { $0.missed += slots }
         }

@@ -6,6 +6,7 @@ import Synchronization
 extension PathStore {
     /// Cuts the head into a segment now, whatever its size, and waits for it to be on disk.
     public func flush() throws(StorageError) {
+        guard !isReadOnly else { throw PathStore.readOnlyError(directory) }
         try writer.withLock { (w: inout WriterState) throws(StorageError) in try cutSynchronously(writer: &w, dropWAL: true) }
     }
 
@@ -73,7 +74,7 @@ extension PathStore {
     func performCut(_ job: CutJob) throws(StorageError) {
         guard let lastBlock = job.blocks.last else { return }
         let catalog = job.catalog
-        try catalogFile.withLock { (file: inout CatalogFile) throws(StorageError) in try file.persist(catalog) }
+        try catalogFile.withLock { (file: inout CatalogFile?) throws(StorageError) in try file?.persist(catalog) }
 
         // Where each target's runs are; each target's table is built, written and dropped in
         // turn, so a cut needs memory for one target beyond the head itself.

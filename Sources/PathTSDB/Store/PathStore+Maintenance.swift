@@ -53,7 +53,8 @@ extension PathStore {
     ///   that was loaded from files and will not grow).
     @discardableResult
     public func compact(includeOpenWindows: Bool = false, progress: (String) -> Void = { _ in }) throws(StorageError) -> Int {
-        try writer.withLock { (w: inout WriterState) throws(StorageError) -> Int in
+        guard !isReadOnly else { throw PathStore.readOnlyError(directory) }
+        return try writer.withLock { (w: inout WriterState) throws(StorageError) -> Int in
             guard !isClosed else { throw StorageError(.closed, "store is closed", file: directory) }
             var written = 0
             for (i, window) in options.compactionWindows.enumerated() {
@@ -151,6 +152,7 @@ extension PathStore {
     /// - Returns: the number of segments dropped.
     @discardableResult
     public func applyRetention(now: Int64? = nil) throws(StorageError) -> Int {
+        guard !isReadOnly else { throw PathStore.readOnlyError(directory) }
         guard let retention = options.rawRetention else { return 0 }
         let nowMicros = now ?? WallClock.nowMicros()
         let cutoff = nowMicros - retention.micros
@@ -163,9 +165,9 @@ extension PathStore {
                 dropped += 1
             }
             // Missed slots go with the raw data of their time.
-            try missedFile.withLock { (file: inout MissedSlotFile) throws(StorageError) in
+            try missedFile.withLock { (file: inout MissedSlotFile?) throws(StorageError) in
                 let all = published.withLock { $0.missed }
-                guard all.contains(where: { $0.slotMicros < cutoff }) else { return }
+                guard all.contains(where: { $0.slotMicros < cutoff }), let file else { return }
                 let kept = all.filter { $0.slotMicros >= cutoff }
                 try file.rewrite(kept, directory: directory)
                 published.withLock { $0.missed = kept }

@@ -106,7 +106,8 @@ extension PathStore {
 
     /// Moves a damaged segment out of service; the next snapshots no longer include it.
     func quarantine(_ segment: Segment, because error: StorageError) {
-        guard error.code == .corruption else { return }
+        // A reader leaves files to the writer; the damage is in the error the query returns.
+        guard error.code == .corruption, !isReadOnly else { return }
         published.withLock { p in
             guard p.segments.contains(where: { $0 === segment }) || p.rollupFiles.contains(where: { $0 === segment }) else { return }
             let name = String(segment.path.split(separator: "/").last ?? "")

@@ -18,14 +18,18 @@ public final class PathStore: Sendable {
     /// What opening found before WAL replay; `recovery` adds the replay.
     let openReport: RecoveryReport
 
-    private let lock: DirectoryLock
+    /// Opened with `init(readingOnly:)`: beside the writer, which it never disturbs.
+    public let isReadOnly: Bool
+    /// The writer's lock; none for a reader.
+    private let lock: DirectoryLock?
     let writer: Mutex<WriterState>
     let published: Mutex<Published>
-    /// Written by whoever cuts: the cutter thread, or the writer for a synchronous cut.
-    let catalogFile: Mutex<CatalogFile>
+    /// Written by whoever cuts: the cutter thread, or the writer for a synchronous cut. None for a
+    /// reader.
+    let catalogFile: Mutex<CatalogFile?>
     let cutter: Mutex<SegmentCutter?> = Mutex(nil)
-    /// `missed.ptm`; its lock also orders appends to `published.missed`.
-    let missedFile: Mutex<MissedSlotFile>
+    /// `missed.ptm`; its lock also orders appends to `published.missed`. None for a reader.
+    let missedFile: Mutex<MissedSlotFile?>
     let logger: Logger
     /// What WAL replay found, added to `openReport` by `recovery`.
     let extraReport = Mutex(RecoveryReport())
@@ -65,6 +69,7 @@ public final class PathStore: Sendable {
         self.directory = directory
         self.options = options
         self.logger = logger
+        isReadOnly = false
         try FileSystem.makeDirectory(directory)
         let layout = StoreLayout(directory: directory)
         lock = try DirectoryLock(layout: layout)
@@ -81,7 +86,7 @@ public final class PathStore: Sendable {
         var missedProblem: StorageError?
         let missedFile = try MissedSlotFile(path: layout.missed, into: &missed, tailProblem: &missedProblem)
         if let missedProblem { report.problems.append(missedProblem) }
-        self.missedFile = Mutex(missedFile)
+        self.missedFile = Mutex(Optional(missedFile))
 
         var segments = try PathStore.loadSegments(in: layout.segments, quarantine: layout.quarantine,
                                                   verify: options.verifySegmentsOnOpen, report: &report)
@@ -113,7 +118,7 @@ public final class PathStore: Sendable {
                             fileSizeLimit: options.walFileBytes)
         let state = WriterState(wal: wal, ingester: HeadIngester(catalog: catalog, detector: detector), nextSegmentID: nextID)
         writer = Mutex(state)
-        self.catalogFile = Mutex(catalogFile)
+        self.catalogFile = Mutex(Optional(catalogFile))
         published = Mutex(Published(catalog: catalog, segments: segments, rollupFiles: rollupFiles, head: [], missed: missed))
         openReport = report
         try replayWAL(after: highWater)
@@ -121,6 +126,30 @@ public final class PathStore: Sendable {
             let cutter = SegmentCutter { [weak self] job in self?.performBackgroundCut(job) }
             self.cutter.withLock { $0 = cutter }
         }
+    }
+
+    /// Opens the store in `directory` for reading only, beside its writer (a running `serve` or
+    /// `monitor`), as SQLite's and Prometheus's read-only opens do: no lock is taken and no
+    /// file is created, changed, cut or moved. The view holds every run acknowledged before the
+    /// open, WAL included; a record the writer is appending at that moment may be left out.
+    /// Damage is reported in `recovery`, not repaired (the writer does that).
+    /// - Throws: `.notFound` when `directory` holds no store; `.io` when the writer changed the
+    ///   segments at every one of several attempts to read a consistent set.
+    public init(readingOnly directory: String, options: StoreOptions = StoreOptions(), logger: Logger = Logger(label: "pathtsdb")) throws(StorageError) {
+        let view = try PathStore.readConsistentView(StoreLayout(directory: directory), options: options)
+        self.directory = directory
+        self.options = options
+        self.logger = logger
+        isReadOnly = true
+        lock = nil
+        catalogFile = Mutex(nil)
+        missedFile = Mutex(nil)
+        writer = Mutex(WriterState(wal: WALWriter(directory: view.layout.wal, nextSequence: view.lastSequence.next, syncPolicy: .never,
+                                                  fileSizeLimit: options.walFileBytes),
+                                   ingester: view.ingester, nextSegmentID: view.nextSegmentID))
+        published = Mutex(Published(catalog: view.ingester.catalog, segments: view.segments, rollupFiles: view.rollupFiles,
+                                    head: view.head, missed: view.missed))
+        openReport = view.report
     }
 
     // MARK: - Reading
@@ -137,13 +166,17 @@ public final class PathStore: Sendable {
 
     /// Cuts the head, syncs and releases the directory. Further calls fail with `.closed`.
     public func close() throws(StorageError) {
+        if isReadOnly {
+            published.withLock { $0.closed = true }
+            return
+        }
         try writer.withLock { (w: inout WriterState) throws(StorageError) in
             guard !isClosed else { return }
             try cutSynchronously(writer: &w, dropWAL: true)
             try w.wal.close()
             cutter.withLock { $0 }?.stop()
             published.withLock { $0.closed = true }
-            lock.release()
+            lock?.release()
         }
     }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The record framing every append-only file of the store shares (FORMAT.md): after the file
 /// header, records of `length u32 LE, crc32c u32 LE, body`, appended and fsynced; a torn or
 /// damaged tail is cut off on open and reported. The WAL (`wal/*.wal`), `catalog.ptc`,
@@ -71,6 +75,12 @@ enum RecordLog {
             return nil
         }
         let bytes = try file.readAll()
+        return (bytes, try checkHeader(bytes, path: path, magic: magic, version: version, oldest: oldest, kind: kind))
+    }
+
+    /// The version of a file whose content is `bytes`, once its header is checked.
+    private static func checkHeader(_ bytes: [UInt8], path: String, magic: [UInt8], version: UInt16, oldest: UInt16?,
+                                    kind: String) throws(StorageError) -> UInt16 {
         guard bytes.count >= 8, Array(bytes[0..<4]) == magic else {
             throw StorageError(.corruption, "not a \(kind) file (bad magic)", file: path, offset: 0)
         }
@@ -83,7 +93,21 @@ enum RecordLog {
         guard bytes[6] == 0 && bytes[7] == 0 else {
             throw StorageError(.corruption, "\(kind) header field reserved is not 0", file: path, offset: 6)
         }
-        return (bytes, found)
+        return found
+    }
+
+    /// Reads the intact records of the file at `path` without opening it for writing, for a
+    /// reader beside the store's writer: a missing or header-only file has none, and a tail that
+    /// does not read (a record the writer is appending right now, or a crash's torn tail, which
+    /// the writer cuts off on its next open) ends the records without being an error.
+    static func readWithoutWriting(path: String, magic: [UInt8], version: UInt16, oldest: UInt16? = nil, kind: String,
+                                   record: (inout ByteCursor) throws(StorageError) -> Void) throws(StorageError) {
+        guard FileSystem.exists(path) else { return }
+        let file = try PosixFile(path: path, flags: O_RDONLY)
+        let bytes = try file.readAll()
+        guard bytes.count >= 8 else { return }
+        _ = try checkHeader(bytes, path: path, magic: magic, version: version, oldest: oldest, kind: kind)
+        _ = read(bytes, from: 8, path: path, record: record)
     }
 
     /// Marks `file` as `version` in place: only the header's version field changes, then it is
