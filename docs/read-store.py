@@ -276,11 +276,11 @@ def read_missed(directory):
     if not os.path.exists(path):
         return 0
     count = 0
-    version, records = record_log(path, b"PTMS", "missed.ptm", (1, 2))
+    version, records = record_log(path, b"PTMS", "missed.ptm", (1, 2, 3))
     for r in records:
         r.fixed("<q")
         reason = r.byte()
-        if reason not in ((1, 2, 3) if version == 1 else (1, 2, 3, 4)):
+        if reason not in {1: (1, 2, 3), 2: (1, 2, 3, 4)}.get(version, (1, 2, 3, 4, 5)):
             r.fail(f"unknown reason {reason}")
         r.string(), r.string()
         if version >= 2 and r.pos < len(r.data):

@@ -352,6 +352,39 @@ import Query
         #expect(missed.allSatisfy { $0.target == "slow" && $0.vantage == "lab" && $0.reason == .stillRunning })
     }
 
+    /// With room for one trace, the other targets' slots wait for it, are missed for want of
+    /// capacity after half an interval, and those still waiting when the monitor stops are
+    /// stored as stopped: every slot is accounted for.
+    @Test func slotsHeldForCapacityAreStoredAsStoppedAtStop() async throws {
+        let lab = try NetworkLab()
+        defer { lab.tearDown() }
+        try lab.dropAtR2(oneIn: 1)  // each trace takes about six seconds
+        let (store, dir) = try openStore()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
+        // Four targets every 2 s, a slot every half second: three of them are always waiting
+        // (each at most a second) while the fourth's trace runs.
+        let targets = try TargetConfiguration.parse("""
+            defaults: { interval: 2s, probes: 1, max_ttl: 8, wait: 1s, method: icmp-paris }
+            targets: [{ name: h0, address: \(NetworkLab.dst) }, { name: h1, address: \(NetworkLab.dst) },
+                      { name: h2, address: \(NetworkLab.dst) }, { name: h3, address: \(NetworkLab.dst) }]
+            """)
+        let monitor = Monitor(store: store, vantage: "lab", namespace: lab.ns(.src), maxConcurrent: 1)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await monitor.run(targets: targets) }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(3500))
+                monitor.stop()
+            }
+            await group.waitForAll()
+        }
+        let missed = store.snapshot().missedSlots
+        #expect(monitor.counters.started == 1)
+        #expect(missed.count == monitor.counters.missed)
+        let reasons = Set(missed.map(\.reason))
+        #expect(reasons.isSuperset(of: [.noCapacity, .stopped]), "\(missed.map { "\($0.target) \($0.reason)" })")
+        #expect(missed.filter { $0.reason == .stopped }.count >= 1)
+    }
+
     @Test func targetsThatCouldBeOptionsAreRefused() {
         for bad in ["-n", "--help", "a b", "x;rm", "", "a..b", "-1.example"] {
             #expect(throws: ProbeError.self, "\(bad)") { try TargetName(bad) }

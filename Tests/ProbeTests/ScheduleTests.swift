@@ -209,4 +209,61 @@ targets:
         let after = s.advance(to: nextA + interval)
         #expect(after.contains { if case .start(let t, let slot) = $0 { t.name == "a" && slot == nextA + interval } else { false } })
     }
+
+    /// A thousand targets of one interval start evenly over it: a tenth of the interval holds a
+    /// tenth of them, so the packet rate is flat.
+    @Test func startsAreSpreadEvenly() throws {
+        let ts = try (0..<1000).map { try target("even-\($0)", every: 60) }
+        var s = Schedule(targets: ts, nowMicros: 0, maxConcurrent: 10_000, packetsPerSecond: 10_000_000)
+        var perTenth = [Int](repeating: 0, count: 10)
+        for tenth in 0..<10 {
+            let decisions = s.advance(to: Int64(tenth + 1) * 6_000_000 - 1)
+            perTenth[tenth] = starts(decisions).count
+            for n in starts(decisions) { s.finished(n) }
+        }
+        #expect(perTenth.allSatisfy { $0 == 100 }, "\(perTenth)")
+    }
+
+    /// A reload keeps the offsets of kept targets and puts a new one in the middle of the widest gap.
+    @Test func aNewTargetTakesTheWidestGap() throws {
+        #expect(Schedule.spread(count: 4, over: 60, around: []) == [0, 15, 30, 45])
+        #expect(Schedule.spread(count: 1, over: 60, around: [0, 15, 30]) == [45])
+        #expect(Schedule.spread(count: 2, over: 60, around: [0, 40]) == [20, 10], "then the earliest of three 20 s gaps")
+        var s = Schedule(targets: try ["a", "b", "c"].map { try target($0, every: 60) }, nowMicros: 0)
+        let before = try ["a", "b", "c"].map { try #require(s.nextSlot(of: $0)) }
+        #expect(Set(before) == [0, 20_000_000, 40_000_000])
+        s.reload(try ["a", "b", "c", "d"].map { try target($0, every: 60) }, nowMicros: 1)
+        #expect(try ["a", "b", "c"].map { try #require(s.nextSlot(of: $0)) } == before)
+        #expect(s.nextSlot(of: "d") == 10_000_000, "the middle of the first of three equal gaps")
+    }
+
+    /// With the concurrency used up, held slots do not make the monitor spin: its next wake-up is
+    /// the earliest held slot's deadline (or a trace ending); at the deadline they are missed.
+    @Test func heldSlotsWaitForCapacityWithoutPolling() throws {
+        let ts = try (0..<3).map { try target("h\($0)", every: 60) }
+        var s = Schedule(targets: ts, nowMicros: 0, maxConcurrent: 1)
+        let first = starts(s.advance(to: 0))
+        #expect(first.count == 1)
+        _ = s.advance(to: 40_000_000)
+        #expect(s.heldCount == 2)
+        // Held since 20 s and 40 s: the first deadline is at 50 s, half an interval on.
+        #expect(s.nextWakeupMicros == 50_000_000)
+        let atDeadline = s.advance(to: 50_000_000)
+        #expect(atDeadline.count == 1 && s.heldCount == 1)
+        // A trace ending frees the place: the oldest held slot starts at once.
+        s.finished(first[0])
+        let next = s.advance(to: 50_000_001)
+        #expect(starts(next).count == 1 && s.heldCount == 0)
+    }
+
+    /// Slots still held when the monitor stops are reported as stopped, not lost.
+    @Test func heldSlotsAreReportedWhenStopping() throws {
+        let ts = try (0..<3).map { try target("s\($0)", every: 60) }
+        var s = Schedule(targets: ts, nowMicros: 0, maxConcurrent: 1)
+        #expect(starts(s.advance(to: 40_000_000)).count == 1)
+        let stopped = s.stop()
+        #expect(stopped.count == 2)
+        #expect(stopped.allSatisfy { if case .missed(_, _, .stopped) = $0 { true } else { false } })
+        #expect(s.heldCount == 0 && s.stop().isEmpty)
+    }
 }

@@ -14,6 +14,8 @@ public struct MissedSlot: Sendable, Equatable {
         /// target, refused the method, or its output was unreadable; or an imported result
         /// (RIPE Atlas) reported an error instead of hops. `detail` says what.
         case failed = 4
+        /// The slot was waiting for capacity when the monitor stopped.
+        case stopped = 5
 
         /// The reason as the query language shows it.
         public var description: String {
@@ -22,6 +24,7 @@ public struct MissedSlot: Sendable, Equatable {
             case .noCapacity: "no capacity"
             case .late: "late"
             case .failed: "failed"
+            case .stopped: "stopped"
             }
         }
     }
@@ -47,6 +50,9 @@ public struct MissedSlot: Sendable, Equatable {
 
     /// Whether the record needs the file's version 2 (a reason or a field version 1 lacks).
     var needsVersion2: Bool { reason == .failed || !detail.isEmpty }
+
+    /// The file version the record needs at least.
+    var minimumVersion: UInt16 { reason == .stopped ? 3 : needsVersion2 ? 2 : 1 }
 
     func encode(into out: inout [UInt8]) {
         out.appendLE(UInt64(bitPattern: slotMicros))

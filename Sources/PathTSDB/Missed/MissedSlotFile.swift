@@ -8,9 +8,10 @@ import Glibc
 /// so a crash leaves the old file or the new one). Calls are serialised by the owner.
 final class MissedSlotFile {
     static let magic: [UInt8] = Array("PTMS".utf8)
-    /// Version 2 adds reason 4 (failed) and a detail string after the vantage; a version 1 file
-    /// is marked version 2 in place before its first such record is appended.
-    static let version: UInt16 = 2
+    /// Version 2 adds reason 4 (failed) and a detail string after the vantage; version 3 adds
+    /// reason 5 (stopped). An older file is marked with the version a record needs in place
+    /// before its first such record is appended.
+    static let version: UInt16 = 3
     static let oldestVersion: UInt16 = 1
     static let headerSize = 8
 
@@ -50,9 +51,10 @@ final class MissedSlotFile {
 
     /// Makes `slots` durable, one record each.
     func append(_ slots: [MissedSlot]) throws(StorageError) {
-        if fileVersion < 2, slots.contains(where: \.needsVersion2) {
-            try RecordLog.markVersion(MissedSlotFile.version, of: file)
-            fileVersion = MissedSlotFile.version
+        let needed = slots.map(\.minimumVersion).max() ?? 1
+        if fileVersion < needed {
+            try RecordLog.markVersion(needed, of: file)
+            fileVersion = needed
         }
         var out = [UInt8]()
         RecordLog.append(slots, to: &out) { $0.encode(into: &$1) }

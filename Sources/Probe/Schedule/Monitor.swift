@@ -18,6 +18,9 @@ public final class Monitor: Sendable {
         public var stored = 0
         public var failed = 0
         public var missed = 0
+        /// How late starts were against their slots: the most, and how many by more than 1 s.
+        public var maxLatenessMicros: Int64 = 0
+        public var startedOverOneSecondLate = 0
         public init() {}
     }
 
@@ -37,6 +40,12 @@ public final class Monitor: Sendable {
         var pendingReload: [ScheduledTarget]?
         var stopping = false
     }
+
+    /// Rung when a trace ends, the targets are reloaded or a stop is asked: the loop sleeps
+    /// until the next slot or this, never polling.
+    private let doorbell = Doorbell()
+    /// Missed slots are logged as one summary line per `missedLogEvery`, not a line each.
+    static let missedLogInterval: Int64 = 10_000_000
 
     /// - Parameters:
     ///   - commandPrefix: words put before a system tool's command line (`ip netns exec NS`).
@@ -67,58 +76,90 @@ public final class Monitor: Sendable {
     /// Replaces the targets at the next tick.
     public func reload(_ targets: [ScheduledTarget]) {
         state.withLock { $0.pendingReload = targets }
+        doorbell.ring()
     }
 
     /// Ends `run` after the traces in flight.
     public func stop() {
         state.withLock { $0.stopping = true }
+        doorbell.ring()
     }
 
     /// Runs until `stop()` or cancellation.
     public func run(targets: [ScheduledTarget]) async {
         var schedule = Schedule(targets: targets, nowMicros: WallClock.nowMicros(), maxConcurrent: maxConcurrent,
                                 packetsPerSecond: packetsPerSecond)
-        logger.info("monitor started", metadata: ["targets": "\(targets.count)"])
+        logger.info("monitor started", metadata: ["targets": "\(targets.count)", "concurrency": "\(maxConcurrent)", "pps": "\(packetsPerSecond)"])
+        var missedLog = MissedSummary()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let (finished, reload, stopping) = state.withLock { s in
                     defer { s.finished.removeAll(); s.pendingReload = nil }
                     return (s.finished, s.pendingReload, s.stopping)
                 }
-                if stopping { break }
                 for name in finished { schedule.finished(name) }
+                if stopping {
+                    // Slots held for capacity will not start now: they are data too.
+                    record(schedule.stop(), summary: &missedLog, in: &group)
+                    break
+                }
                 if let reload {
                     schedule.reload(reload, nowMicros: WallClock.nowMicros())
                     logger.info("targets reloaded", metadata: ["targets": "\(reload.count)"])
                 }
-                for decision in schedule.advance(to: WallClock.nowMicros()) {
+                let now = WallClock.nowMicros()
+                var missed = [Schedule.Decision]()
+                for decision in schedule.advance(to: now) {
                     switch decision {
-                    case .start(let target, _):
-                        state.withLock { $0.counters.started += 1 }
-                        group.addTask { await self.trace(target) }
-                    case .missed(let name, let slot, let reason):
-                        state.withLock { $0.counters.missed += 1 }
-                        logger.warning("run missed", metadata: ["target": "\(name)", "slot": "\(slot)", "reason": "\(reason.rawValue)"])
-                        let slotRecord = MissedSlot(target: name, vantage: vantage, slotMicros: slot, reason: reason.stored)
-                        group.addTask {
-                            do {
-                                try await self.writes.run { [store = self.store] in try store.recordMissed([slotRecord]) }
-                            } catch {
-                                self.logger.error("missed slot not recorded", metadata: ["target": "\(name)", "error": "\(error)"])
-                            }
+                    case .start(let target, let slot):
+                        let late = max(0, now - slot)
+                        state.withLock {
+                            $0.counters.started += 1
+                            $0.counters.maxLatenessMicros = max($0.counters.maxLatenessMicros, late)
+                            if late > 1_000_000 { $0.counters.startedOverOneSecondLate += 1 }
                         }
+                        group.addTask { await self.trace(target) }
+                    case .missed:
+                        missed.append(decision)
                     }
                 }
-                // Wake for the next slot, or soon enough to see traces finish.
-                let wait = min(max((schedule.nextWakeupMicros ?? Int64.max) - WallClock.nowMicros(), 1000), 100_000)
-                try? await Task.sleep(for: .microseconds(wait))
+                record(missed, summary: &missedLog, in: &group)
+                if missedLog.due(now) { missedLog.log(to: logger, now: now) }
+                // Sleep until the next slot (or a held slot's deadline, or the packet budget's
+                // refill); a trace ending, a reload or a stop rings the doorbell first.
+                let wait = min(max((schedule.nextWakeupMicros ?? Int64.max) - WallClock.nowMicros(), 0), Monitor.missedLogInterval)
+                if wait > 0 { await doorbell.wait(atMost: .microseconds(wait)) }
             }
         }
-        logger.info("monitor stopped", metadata: ["stored": "\(counters.stored)", "missed": "\(counters.missed)"])
+        missedLog.log(to: logger, now: WallClock.nowMicros())
+        let c = counters
+        logger.info("monitor stopped", metadata: ["stored": "\(c.stored)", "missed": "\(c.missed)", "failed": "\(c.failed)",
+                                                 "max_lateness_ms": "\(c.maxLatenessMicros / 1000)"])
+    }
+
+    /// Stores missed slots, one write for the lot, and counts them for the summary.
+    private func record(_ decisions: [Schedule.Decision], summary: inout MissedSummary, in group: inout DiscardingTaskGroup) {
+        let slots = decisions.compactMap { d -> MissedSlot? in
+            guard case .missed(let name, let slot, let reason) = d else { return nil }
+            summary.add(name, reason)
+            return MissedSlot(target: name, vantage: vantage, slotMicros: slot, reason: reason.stored)
+        }
+        guard !slots.isEmpty else { return }
+        state.withLock { $0.counters.missed += slots.count }
+        group.addTask {
+            do {
+                try await self.writes.run { [store = self.store] in try store.recordMissed(slots) }
+            } catch {
+                self.logger.error("missed slots not recorded", metadata: ["count": "\(slots.count)", "error": "\(error)"])
+            }
+        }
     }
 
     private func trace(_ target: ScheduledTarget) async {
-        defer { state.withLock { $0.finished.append(target.name) } }
+        defer {
+            state.withLock { $0.finished.append(target.name) }
+            doorbell.ring()
+        }
         let started = WallClock.nowMicros()
         do {
             let result = target.tool == .native
@@ -141,5 +182,28 @@ public final class Monitor: Sendable {
             }
             state.withLock { $0.counters.failed += 1 }
         }
+    }
+}
+
+/// Missed slots counted by reason between two log lines: under overload a line per slot would
+/// drown the log (and cost more than the monitor's work).
+struct MissedSummary {
+    private var counts: [Schedule.MissReason: Int] = [:]
+    private var examples: [String] = []
+    private var lastLog: Int64 = WallClock.nowMicros()
+
+    mutating func add(_ name: String, _ reason: Schedule.MissReason) {
+        counts[reason, default: 0] += 1
+        if examples.count < 3 && !examples.contains(name) { examples.append(name) }
+    }
+
+    func due(_ now: Int64) -> Bool { !counts.isEmpty && now - lastLog >= Monitor.missedLogInterval }
+
+    mutating func log(to logger: Logger, now: Int64) {
+        defer { counts = [:]; examples = []; lastLog = now }
+        guard !counts.isEmpty else { return }
+        var metadata: Logger.Metadata = ["targets": "\(examples.joined(separator: ","))\(counts.values.reduce(0, +) > examples.count ? ",…" : "")"]
+        for (reason, n) in counts { metadata[String(reason.rawValue.map { $0 == " " ? "_" : $0 })] = "\(n)" }
+        logger.warning("runs missed", metadata: metadata)
     }
 }
