@@ -40,6 +40,7 @@ struct MonitorCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            let loading = ContinuousClock.now
             let targets = try TargetConfiguration.parse(try readFile(config), source: config)
             var options = StoreOptions()
             options.walSync = .interval(.seconds(1))
@@ -52,6 +53,8 @@ struct MonitorCommand: AsyncParsableCommand {
             let monitor = Monitor(store: store, vantage: vantage, maxConcurrent: concurrency, packetsPerSecond: pps,
                                   onStored: { engine?.markStored(target: $0.target, $1) })
             let current = CurrentTargets(targets)
+            let loadMillis = Int(((ContinuousClock.now - loading) / .milliseconds(1)).rounded())
+            logger.info("targets loaded", metadata: ["targets": "\(targets.count)", "ms": "\(loadMillis)"])
             let configPath = config
             let signals = [SIGHUP, SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
                 signal(sig, SIG_IGN)
@@ -103,7 +106,8 @@ struct MonitorCommand: AsyncParsableCommand {
             }
             try store.close()
             let c = monitor.counters
-            print("monitor: \(c.started) traces started, \(c.stored) stored, \(c.failed) failed, \(c.missed) slots missed")
+            print("monitor: \(c.started) traces started, \(c.stored) stored, \(c.failed) failed, \(c.missed) slots missed; "
+                  + "started at most \(c.maxLatenessMicros / 1000) ms after the slot, \(c.startedOverOneSecondLate) more than 1 s after")
         }
     }
 }

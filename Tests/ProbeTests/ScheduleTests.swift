@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import PathTSDB
 @testable import Probe
@@ -67,6 +68,26 @@ targets:
         } catch {
             #expect(error.source == "targets.yaml")
             #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+
+    /// A well-formed file with a wrong key or value names where it is, line and column, and the
+    /// path to it.
+    @Test func aWrongKeyOrValueNamesItsPlace() {
+        let yaml = "groups:\n  - name: core\n    targets:\n      - { name: gw, address: 192.0.2.1, probes: many }\n      - { name: b, adress: 192.0.2.2 }\n"
+        do {
+            _ = try TargetConfiguration.parse(yaml, source: "t.yaml")
+            Issue.record("no error")
+        } catch {
+            #expect(error.message == "groups[0].targets[0].probes: expected an integer, found \"many\"", "\(error)")
+            #expect(error.line == 4 && error.column == 49, "\(error)")
+        }
+        do {
+            _ = try TargetConfiguration.parse(yaml.replacingOccurrences(of: "probes: many", with: "probes: 2"), source: "t.yaml")
+            Issue.record("no error")
+        } catch {
+            #expect(error.message.hasPrefix("groups[0].targets[1]: unknown key \"adress\""), "\(error)")
+            #expect(error.line == 5 && error.column == 20, "\(error)")
         }
     }
 

@@ -3,14 +3,16 @@
 ///
 /// Ids are positions: the first entry of each kind is 1 (address 0 is "no reply").
 public struct Catalog: Sendable {
-    public private(set) var targetNames: [String] = []
-    public private(set) var vantageNames: [String] = []
-    public private(set) var addresses: [IPAddress] = []
-    public private(set) var paths: [PathHops] = []
-    private var targetIDs: [String: TargetID] = [:]
-    private var vantageIDs: [String: VantageID] = [:]
-    private var addressIDs: [IPAddress: AddressID] = [:]
-    private var pathIDs: [PathHops: PathID] = [:]
+    // Append-only lists and indexes, not arrays and dictionaries: every snapshot holds a copy,
+    // and the writer's next new entry must not copy them whole (see `AppendOnlyList`).
+    public private(set) var targetNames = AppendOnlyList<String>()
+    public private(set) var vantageNames = AppendOnlyList<String>()
+    public private(set) var addresses = AppendOnlyList<IPAddress>()
+    public private(set) var paths = AppendOnlyList<PathHops>()
+    private var targetIDs = AppendOnlyIndex<String, TargetID>()
+    private var vantageIDs = AppendOnlyIndex<String, VantageID>()
+    private var addressIDs = AppendOnlyIndex<IPAddress, AddressID>()
+    private var pathIDs = AppendOnlyIndex<PathHops, PathID>()
 
     public init() {}
 
@@ -31,7 +33,7 @@ public struct Catalog: Sendable {
         targetNames.enumerated().map { (TargetID(rawValue: UInt32($0.offset + 1)), $0.element) }
     }
 
-    private func entry<T>(_ list: [T], _ id: Int) -> T? {
+    private func entry<T>(_ list: AppendOnlyList<T>, _ id: Int) -> T? {
         id >= 1 && id <= list.count ? list[id - 1] : nil
     }
 
@@ -41,7 +43,7 @@ public struct Catalog: Sendable {
         if let id = targetIDs[name] { return id }
         targetNames.append(name)
         let id = TargetID(rawValue: UInt32(targetNames.count))
-        targetIDs[name] = id
+        targetIDs.insert(id, for: name)
         return id
     }
 
@@ -49,7 +51,7 @@ public struct Catalog: Sendable {
         if let id = vantageIDs[name] { return id }
         vantageNames.append(name)
         let id = VantageID(rawValue: UInt32(vantageNames.count))
-        vantageIDs[name] = id
+        vantageIDs.insert(id, for: name)
         return id
     }
 
@@ -57,7 +59,7 @@ public struct Catalog: Sendable {
         if let id = addressIDs[address] { return id }
         addresses.append(address)
         let id = AddressID(rawValue: UInt32(addresses.count))
-        addressIDs[address] = id
+        addressIDs.insert(id, for: address)
         return id
     }
 
@@ -65,7 +67,7 @@ public struct Catalog: Sendable {
         if let id = pathIDs[path] { return id }
         paths.append(path)
         let id = PathID(rawValue: UInt32(paths.count))
-        pathIDs[path] = id
+        pathIDs.insert(id, for: path)
         return id
     }
 

@@ -35,7 +35,7 @@ public struct ScheduledTarget: Sendable, Equatable {
 /// Errors name the target or group and what is wrong; an unknown key is an error too, so a typo
 /// never silently falls back to a default.
 public enum TargetConfiguration {
-    struct Settings: Codable, Equatable, Sendable {
+    struct Settings: Encodable, Equatable, Sendable {
         var method: String?
         var tool: String?
         var interval: String?
@@ -62,7 +62,7 @@ public enum TargetConfiguration {
         }
     }
 
-    struct Target: Decodable, Sendable {
+    struct Target: Sendable {
         init(name: String, address: String, settings: Settings) {
             self.name = name
             self.address = address
@@ -72,19 +72,9 @@ public enum TargetConfiguration {
         var name: String
         var address: String
         var settings: Settings
-
-        enum Keys: String, CodingKey { case name, address }
-
-        init(from decoder: any Decoder) throws {
-            try checkKeys(decoder, allowed: ["name", "address"] + Settings.CodingKeys.allCases.map(\.rawValue))
-            let c = try decoder.container(keyedBy: Keys.self)
-            name = try c.decode(String.self, forKey: .name)
-            address = try c.decode(String.self, forKey: .address)
-            settings = try Settings(from: decoder)
-        }
     }
 
-    struct Group: Decodable, Sendable {
+    struct Group: Sendable {
         init(name: String, settings: Settings = Settings(), targets: [Target] = [], groups: [Group] = []) {
             self.name = name
             self.settings = settings
@@ -96,53 +86,20 @@ public enum TargetConfiguration {
         var settings: Settings
         var targets: [Target]
         var groups: [Group]
-
-        enum Keys: String, CodingKey { case name, targets, groups }
-
-        init(from decoder: any Decoder) throws {
-            try checkKeys(decoder, allowed: ["name", "targets", "groups"] + Settings.CodingKeys.allCases.map(\.rawValue))
-            let c = try decoder.container(keyedBy: Keys.self)
-            name = try c.decode(String.self, forKey: .name)
-            targets = try c.decodeIfPresent([Target].self, forKey: .targets) ?? []
-            groups = try c.decodeIfPresent([Group].self, forKey: .groups) ?? []
-            settings = try Settings(from: decoder)
-        }
     }
 
-    struct File: Decodable, Sendable {
+    struct File: Sendable {
         var defaults: Settings?
         var targets: [Target]?
         var groups: [Group]?
-
-        init(from decoder: any Decoder) throws {
-            try checkKeys(decoder, allowed: ["defaults", "targets", "groups"])
-            let c = try decoder.container(keyedBy: Keys.self)
-            if c.contains(.defaults) {
-                // A typo under defaults (`intervall: 10s`) is an error too, never a silent default.
-                let d = try c.superDecoder(forKey: .defaults)
-                try checkKeys(d, allowed: Settings.CodingKeys.allCases.map(\.rawValue))
-                defaults = try Settings(from: d)
-            }
-            targets = try c.decodeIfPresent([Target].self, forKey: .targets)
-            groups = try c.decodeIfPresent([Group].self, forKey: .groups)
-        }
-
-        enum Keys: String, CodingKey { case defaults, targets, groups }
     }
 
+    /// A key of any name, for encoding the tree back to YAML.
     struct AnyKey: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
-    }
-
-    static func checkKeys(_ decoder: any Decoder, allowed: [String]) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
-        for key in c.allKeys where !allowed.contains(key.stringValue) {
-            throw DecodingError.dataCorruptedError(forKey: key, in: c,
-                debugDescription: "unknown key \"\(key.stringValue)\" (expected one of \(allowed.joined(separator: ", ")))")
-        }
     }
 
     /// The targets of a YAML targets file, settings resolved, in file order.
@@ -153,11 +110,12 @@ public enum TargetConfiguration {
     /// The file's tree as written, settings not yet resolved.
     static func decode(_ yaml: String, source: String) throws(ProbeError) -> File {
         do {
-            // Syntax first, where libyaml's marks give the line and column.
-            guard try Yams.compose(yaml: yaml) != nil else {
+            // Syntax first, where libyaml's marks give the line and column; then the tree it
+            // built is read, each error at its own line and column.
+            guard let node = try Yams.compose(yaml: yaml) else {
                 throw ProbeError(.malformedInput, "the targets file is empty (it needs targets: or groups:)", source: source)
             }
-            return try YAMLDecoder().decode(File.self, from: yaml)
+            return try TargetTreeReader(source: source).file(node)
         } catch let e as ProbeError {
             throw e
         } catch let e as YamlError {
@@ -167,10 +125,6 @@ public enum TargetConfiguration {
             default:
                 throw ProbeError(.malformedInput, "YAML: \(e)", source: source)
             }
-        } catch let e as DecodingError {
-            throw ProbeError(.malformedInput, describe(e), source: source)
-        } catch let e as YamlError {
-            throw ProbeError(.malformedInput, "\(e)", source: source)
         } catch {
             throw ProbeError(.malformedInput, "\(error)", source: source)
         }
@@ -247,17 +201,5 @@ public enum TargetConfiguration {
         }
         return ScheduledTarget(name: name, address: address, tool: tool, settings: settings, intervalMicros: interval, tags: s.tags ?? [],
                                hopMetrics: s.hopMetrics ?? false)
-    }
-
-    private static func describe(_ e: DecodingError) -> String {
-        func path(_ p: [any CodingKey]) -> String {
-            p.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ".")
-        }
-        switch e {
-        case .keyNotFound(let k, let c): return "\(path(c.codingPath + [k])): missing"
-        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "\(path(c.codingPath)): \(c.debugDescription)"
-        case .dataCorrupted(let c): return "\(path(c.codingPath)): \(c.debugDescription)"
-        @unknown default: return "\(e)"
-        }
     }
 }

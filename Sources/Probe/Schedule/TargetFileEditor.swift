@@ -200,12 +200,6 @@ extension TargetConfiguration.Group: Encodable {
 }
 
 extension TargetConfiguration.File: Encodable {
-    init(defaults: TargetConfiguration.Settings?, targets: [TargetConfiguration.Target]?, groups: [TargetConfiguration.Group]?) {
-        self.defaults = defaults
-        self.targets = targets
-        self.groups = groups
-    }
-
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: TargetConfiguration.AnyKey.self)
         if let defaults {
