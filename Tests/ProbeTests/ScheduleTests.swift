@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 import PathTSDB
 @testable import Probe
@@ -74,16 +73,18 @@ targets:
     /// A well-formed file with a wrong key or value names where it is, line and column, and the
     /// path to it.
     @Test func aWrongKeyOrValueNamesItsPlace() {
-        let yaml = "groups:\n  - name: core\n    targets:\n      - { name: gw, address: 192.0.2.1, probes: many }\n      - { name: b, adress: 192.0.2.2 }\n"
+        func yaml(_ probes: String) -> String {
+            "groups:\n  - name: core\n    targets:\n      - { name: gw, address: 192.0.2.1, probes: \(probes) }\n      - { name: b, adress: 192.0.2.2 }\n"
+        }
         do {
-            _ = try TargetConfiguration.parse(yaml, source: "t.yaml")
+            _ = try TargetConfiguration.parse(yaml("many"), source: "t.yaml")
             Issue.record("no error")
         } catch {
             #expect(error.message == "groups[0].targets[0].probes: expected an integer, found \"many\"", "\(error)")
             #expect(error.line == 4 && error.column == 49, "\(error)")
         }
         do {
-            _ = try TargetConfiguration.parse(yaml.replacingOccurrences(of: "probes: many", with: "probes: 2"), source: "t.yaml")
+            _ = try TargetConfiguration.parse(yaml("2"), source: "t.yaml")
             Issue.record("no error")
         } catch {
             #expect(error.message.hasPrefix("groups[0].targets[1]: unknown key \"adress\""), "\(error)")
