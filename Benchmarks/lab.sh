@@ -34,5 +34,12 @@ _lab_link() { # a b subnet-index
   done
 }
 
+# The lab and a scratch directory ($work), both removed when the script exits, also on failure.
+lab_start() {
+  work=$(mktemp -d)
+  trap 'lab_down; rm -rf "$work"' EXIT
+  lab_up
+}
+
 # The I-th lab destination (62,500 of them, then they repeat).
 lab_address() { echo "10.98.$(( ($1 / 250) % 250 + 1 )).$(( $1 % 250 + 1 ))"; }

@@ -25,10 +25,7 @@ while [[ $# -gt 0 ]]; do
 done
 # shellcheck source=lab.sh
 source "$root/Benchmarks/lab.sh"
-work=$(mktemp -d)
-cleanup() { lab_down; rm -rf "$work"; }
-trap cleanup EXIT
-lab_up
+lab_start
 
 python3 -c "
 import sys

@@ -326,6 +326,18 @@ import Query
         #expect(elapsed >= .milliseconds((sent - allowance) * 1000 / pps), "\(sent) probes in \(elapsed) at \(pps) pps")
     }
 
+    /// Runs `monitor` on `targets` and stops it after `delay` (it then waits for its traces).
+    func run(_ monitor: Monitor, _ targets: [ScheduledTarget], stoppingAfter delay: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await monitor.run(targets: targets) }
+            group.addTask {
+                try? await Task.sleep(for: delay)
+                monitor.stop()
+            }
+            await group.waitForAll()
+        }
+    }
+
     @Test func slotsThatCannotStartAreStoredAsMissed() async throws {
         let lab = try NetworkLab()
         defer { lab.tearDown() }
@@ -337,14 +349,7 @@ import Query
             targets: [{ name: slow, address: \(NetworkLab.dst) }]
             """)
         let monitor = Monitor(store: store, vantage: "lab", namespace: lab.ns(.src))
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await monitor.run(targets: targets) }
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(3500))
-                monitor.stop()
-            }
-            await group.waitForAll()
-        }
+        await run(monitor, targets, stoppingAfter: .milliseconds(3500))
         // A trace takes about six seconds (r1, then five silent TTLs); slots a second apart
         // meanwhile find it still running, and each is on disk with its reason.
         let missed = store.snapshot().missedSlots
@@ -369,14 +374,7 @@ import Query
                       { name: h2, address: \(NetworkLab.dst) }, { name: h3, address: \(NetworkLab.dst) }]
             """)
         let monitor = Monitor(store: store, vantage: "lab", namespace: lab.ns(.src), maxConcurrent: 1)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await monitor.run(targets: targets) }
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(3500))
-                monitor.stop()
-            }
-            await group.waitForAll()
-        }
+        await run(monitor, targets, stoppingAfter: .milliseconds(3500))
         let missed = store.snapshot().missedSlots
         #expect(monitor.counters.started == 1)
         #expect(missed.count == monitor.counters.missed)
