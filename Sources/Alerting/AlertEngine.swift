@@ -246,23 +246,22 @@ public final class AlertEngine: Sendable {
             defer { s.histories = [:] }
             return s.histories
         }
-        func incremental(_ plan: TargetPlan) -> CachedHistory? {
-            guard let c = cached[plan.target.name], c.newest == plan.watermark, c.keep >= plan.needRuns + 2,
-                  (eventsByTarget[plan.id]?.first).map({ $0.timeMicros >= (c.runs.first?.startMicros ?? .max) }) ?? true else { return nil }
-            return c
+        // Whether each target's cache covers what its rules need, decided once for the round.
+        let incremental = plans.map { plan -> Bool in
+            guard let c = cached[plan.target.name], c.newest == plan.watermark, c.keep >= plan.needRuns + 2 else { return false }
+            return (eventsByTarget[plan.id]?.first).map({ $0.timeMicros >= (c.runs.first?.startMicros ?? .max) }) ?? true
         }
         // A cached target whose new runs all came with their tables (the monitor's) is judged
         // from them; the others read their new runs, or their whole window, from the store.
-        func held(_ plan: TargetPlan) -> [RunTable]? {
-            guard incremental(plan) != nil, let list = fresh[plan.target.name] else { return nil }
+        let handed = zip(plans, incremental).map { plan, isIncremental -> [RunTable]? in
+            guard isIncremental, let list = fresh[plan.target.name] else { return nil }
             let fits = list.allSatisfy { t in t.runs.allSatisfy { $0.target == plan.id && $0.startMicros > plan.watermark && $0.startMicros <= now } }
             return fits ? list : nil
         }
-        let handed = plans.map(held)
         var reads = [(target: TargetID, range: Range<Int64>)]()
-        for (plan, tables) in zip(plans, handed) where tables == nil {
-            reads.append(incremental(plan) != nil ? (plan.id, (plan.watermark + 1)..<(now + 1))
-                                                  : (plan.id, plan.range(events: eventsByTarget[plan.id] ?? [], now: now)))
+        for (i, plan) in plans.enumerated() where handed[i] == nil {
+            reads.append(incremental[i] ? (plan.id, (plan.watermark + 1)..<(now + 1))
+                                        : (plan.id, plan.range(events: eventsByTarget[plan.id] ?? [], now: now)))
         }
         let (tables, problems) = snapshot.runs(of: reads)
         for p in problems { logger.error("runs not read for alert evaluation", metadata: ["error": "\(p)"]) }
@@ -274,13 +273,14 @@ public final class AlertEngine: Sendable {
         }
         var out = [AlertTransition]()
         var fromTables = 0, fromStore = 0
-        for (plan, handedOver) in zip(plans, handed) {
+        for (i, plan) in plans.enumerated() {
+            let handedOver = handed[i]
             let newTables = handedOver ?? tables[plan.id].map { [$0] } ?? []
             guard !newTables.isEmpty else { continue }
             if handedOver != nil { fromTables += 1 } else { fromStore += 1 }
             var runs: [RunSummary]
             var tracker: EndToEnd
-            if incremental(plan) != nil, var c = cached.removeValue(forKey: plan.target.name) {
+            if incremental[i], var c = cached.removeValue(forKey: plan.target.name) {
                 // Moved out of the cache, so that appending to them copies nothing.
                 tracker = c.tracker
                 runs = c.runs

@@ -29,7 +29,6 @@ struct DataOptions: ParsableArguments {
         }
     }
 
-    /// The store, opened by a command that only reads it: nothing it writes needs syncing.
     /// Opens the store for reading only: beside a running `serve` or `monitor`, which it never
     /// disturbs.
     func openForReading() throws -> PathStore {

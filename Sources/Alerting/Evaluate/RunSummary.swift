@@ -2,12 +2,10 @@ import PathTSDB
 
 /// What one hop of one run shows: probes sent and answered, the RTTs, who answered.
 struct HopSample {
-    var sent: Int
-    var answered: Int
+    /// Probes lost of those sent; nil when none was sent.
+    var lossFraction: Double?
     var rtts: ArraySlice<UInt32>
     var addresses: ArraySlice<AddressID>
-
-    var lossFraction: Double? { sent == 0 ? nil : Double(sent - answered) / Double(sent) }
 }
 
 /// The figures of one run that rules read: its path, whether and how fast it got through, and
@@ -71,8 +69,8 @@ struct RunSummary: Sendable {
         let end = destinationTTL == 0 ? hopRecords.count : min(hopRecords.count, destinationTTL)
         guard ttl >= 1, ttl <= end else { return nil }
         var least: Double?
-        for r in hopRecords[(ttl - 1)..<end] where r.sent > 0 {
-            let f = Double(r.sent - r.answered) / Double(r.sent)
+        for r in hopRecords[(ttl - 1)..<end] {
+            guard let f = r.lossFraction else { continue }
             least = min(least ?? f, f)
         }
         return least
@@ -145,6 +143,8 @@ struct HopRecord: Sendable {
     var answered = 0
     var rttEnd = 0
     var addressEnd = 0
+
+    var lossFraction: Double? { sent == 0 ? nil : Double(sent - answered) / Double(sent) }
 }
 
 /// A run's hops by TTL - 1, read from its flat arrays.
@@ -159,7 +159,7 @@ struct Hops: RandomAccessCollection {
     subscript(i: Int) -> HopSample {
         let r = records[i]
         let rttStart = i == 0 ? 0 : records[i - 1].rttEnd, addressStart = i == 0 ? 0 : records[i - 1].addressEnd
-        return HopSample(sent: r.sent, answered: r.answered, rtts: rtts[rttStart..<r.rttEnd], addresses: addresses[addressStart..<r.addressEnd])
+        return HopSample(lossFraction: r.lossFraction, rtts: rtts[rttStart..<r.rttEnd], addresses: addresses[addressStart..<r.addressEnd])
     }
 }
 

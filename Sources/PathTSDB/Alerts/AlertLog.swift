@@ -64,11 +64,6 @@ extension AlertLog {
         }
         return out
     }
-
-    /// Whether the store has an alert log (alerting has run on it).
-    public static func exists(in store: PathStore) -> Bool {
-        FileSystem.exists(store.layout.alerts)
-    }
 }
 
 extension PathStore {

@@ -21,7 +21,6 @@ extension PathStore {
         var head: [HeadBlock]
         var missed: [MissedSlot]
         var lastSequence: WALSequence
-        var nextSegmentID: SegmentID
         var report: RecoveryReport
     }
 
@@ -81,14 +80,10 @@ extension PathStore {
         for seg in segments + rollupFiles { try checkCatalogCovers(seg, catalog: catalog) }
         let missed = try MissedSlotFile.read(path: layout.missed)
 
-        let newest = segments.max { $0.walHighWater < $1.walHighWater }
-        var detector = PathChangeDetector()
-        if let newest {
-            do { detector = try newest.detectorState() } catch { report.problems.append(error) }
-        }
+        let (highWater, detector) = resumePoint(of: segments, report: &report)
         var ingester = HeadIngester(catalog: catalog, detector: detector)
         var head = [HeadBlock]()
-        var last = newest?.walHighWater ?? .none
+        var last = highWater
         let walFiles = try FileSystem.list(layout.wal).filter { WALFormat.firstSequence(ofFileNamed: $0) != nil }
         for (i, name) in walFiles.enumerated() {
             let path = StoreLayout.path(name, in: layout.wal)
@@ -102,6 +97,7 @@ extension PathStore {
             }
             let contents = WALReader.read(path: path, bytes: bytes)
             report.problems += contents.sequenceProblems
+            if let gap = walGap(before: contents, after: last, path: path) { report.problems.append(gap) }
             for record in contents.records where record.sequence > last {
                 head.append(ingester.ingest(record.runs, walSequence: record.sequence))
                 last = record.sequence
@@ -113,8 +109,7 @@ extension PathStore {
             }
         }
         guard try segmentFiles(layout) == before else { return nil }
-        let nextID = ((segments + rollupFiles).map(\.id).max() ?? SegmentID(rawValue: 0)).next
         return ReadOnlyView(layout: layout, segments: segments, rollupFiles: rollupFiles, ingester: ingester, head: head,
-                            missed: missed, lastSequence: last, nextSegmentID: nextID, report: report)
+                            missed: missed, lastSequence: last, report: report)
     }
 }

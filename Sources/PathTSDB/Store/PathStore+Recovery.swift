@@ -29,6 +29,26 @@ extension PathStore {
         return out.sorted { $0.minStartMicros < $1.minStartMicros }
     }
 
+    /// Where the head resumes after `segments`: the newest one's WAL high water and its
+    /// path-change detector state (a fresh detector, the damage reported, when that does not read).
+    static func resumePoint(of segments: [Segment], report: inout RecoveryReport) -> (highWater: WALSequence, detector: PathChangeDetector) {
+        guard let newest = segments.max(by: { $0.walHighWater < $1.walHighWater }) else { return (.none, PathChangeDetector()) }
+        do {
+            return (newest.walHighWater, try newest.detectorState())
+        } catch {
+            report.problems.append(error)
+            return (newest.walHighWater, PathChangeDetector())
+        }
+    }
+
+    /// The records lost between the WAL file read before (its last record `last`) and this one,
+    /// which starts later than the next: the file before ended early, or is gone.
+    static func walGap(before contents: WALFileContents, after last: WALSequence, path: String) -> StorageError? {
+        guard last != .none, let first = contents.records.first?.sequence, first > last.next else { return nil }
+        return StorageError(.corruption, "WAL records \(last.next) to \(first.rawValue - 1) are missing before this file",
+                            file: path, offset: Int64(WALFormat.fileHeaderSize))
+    }
+
     static func checkCatalogCovers(_ seg: Segment, catalog: Catalog) throws(StorageError) {
         if let maxTarget = seg.index.entries.last?.target, catalog.name(of: maxTarget) == nil {
             throw StorageError(.corruption, "segment refers to target \(maxTarget.rawValue), which catalog.ptc does not hold", file: seg.path)
@@ -48,11 +68,7 @@ extension PathStore {
             }
             let contents = WALReader.read(path: path, bytes: bytes)
             report.problems += contents.sequenceProblems
-            if let first = contents.records.first?.sequence, first > lastSeq.next, lastSeq != .none {
-                // The file before this one ended early, or is gone: its records are lost.
-                report.problems.append(StorageError(.corruption, "WAL records \(lastSeq.next) to \(first.rawValue - 1) are missing before this file",
-                                                    file: path, offset: Int64(WALFormat.fileHeaderSize)))
-            }
+            if let gap = PathStore.walGap(before: contents, after: lastSeq, path: path) { report.problems.append(gap) }
             for record in contents.records where record.sequence > lastSeq {
                 try writer.withLock { (w: inout WriterState) throws(StorageError) in
                     let block = w.ingester.ingest(record.runs, walSequence: record.sequence)

@@ -100,14 +100,7 @@ public final class PathStore: Sendable {
         }
         segments.removeAll { superseded.contains($0.id) }
 
-        let newest = segments.max { $0.walHighWater < $1.walHighWater }
-        let highWater = newest?.walHighWater ?? .none
-        var detector = PathChangeDetector()
-        if let newest {
-            do { detector = try newest.detectorState() } catch {
-                report.problems.append(error)
-            }
-        }
+        let (highWater, detector) = PathStore.resumePoint(of: segments, report: &report)
         for seg in segments { try PathStore.checkCatalogCovers(seg, catalog: catalog) }
 
         let allIDs = (try FileSystem.list(layout.segments) + FileSystem.list(layout.rollups) + FileSystem.list(layout.quarantine))
@@ -146,7 +139,8 @@ public final class PathStore: Sendable {
         missedFile = Mutex(nil)
         writer = Mutex(WriterState(wal: WALWriter(directory: view.layout.wal, nextSequence: view.lastSequence.next, syncPolicy: .never,
                                                   fileSizeLimit: options.walFileBytes),
-                                   ingester: view.ingester, nextSegmentID: view.nextSegmentID))
+                                   ingester: view.ingester,
+                                   nextSegmentID: SegmentID(rawValue: 0)))  // never used: a reader cuts no segment
         published = Mutex(Published(catalog: view.ingester.catalog, segments: view.segments, rollupFiles: view.rollupFiles,
                                     head: view.head, missed: view.missed))
         openReport = view.report
