@@ -1,29 +1,31 @@
 #!/usr/bin/env bash
-# Runs the standard traceroute corpus through PathTSDB and prints its figures beside those of
-# Prometheus's TSDB, VictoriaMetrics, InfluxDB and SQLite on the same corpus, as ratios.
+# PathTSDB beside Prometheus's TSDB, VictoriaMetrics, InfluxDB 1.x and SQLite (all from Debian's
+# packages: `scripts/setup --bench`), in one run, on one freshly generated corpus:
 #
-#   Benchmarks/compare.sh [--targets N] [--run-anchors]
+#   Benchmarks/compare.sh [--targets N]     (default 200: about 10.6 M RTT samples, ~15 minutes)
 #
-#   --targets N     corpus size (default 1000: the standard corpus, 52.85 M RTT samples, ~4 GB;
-#                   100 makes a tenth, for a quick look)
-#   --run-anchors   also re-run the other stores' loaders from ../shared/bench/anchors (copied to
-#                   $STBENCH, since shared/ is read-only; needs `scripts/setup --bench`, ~30 GB of
-#                   disk and most of an hour). Without it, their recorded results are used.
+# Every store is started here, on 127.0.0.1 only, and stopped by its own pid. The other stores are
+# loaded and queried by the scripts of ../shared/bench/anchors (copied to $STBENCH, since shared/
+# is read-only); PathTSDB by Benchmarks/pathtsdb-http.py, which measures it the way those scripts
+# measure VictoriaMetrics and InfluxDB: the corpus written over HTTP in batches on one
+# connection, the per-hop query (p50, p95 and loss per hop, 24 x 1 h, one target) timed through
+# the anchors' own HTTP client (one warm-up, median of five). SQLite has no server: its query is
+# timed in process, which favours it. The table prints each store's figure and PathTSDB's ratio
+# against it; ratios above 1 favour PathTSDB. Then PathTSDB's own in-process figures (query
+# language, scan, append, export against the disk), which have nothing to compare with.
 #
 # STBENCH (default: $TMPDIR/stbench) holds the corpus and the stores; STSERVER=path uses an
-# stserver built already (release) instead of building one. Needs numpy and orjson for the
-# generator (`scripts/setup --bench`). The machine is noisy: compare ratios from one run.
+# stserver built already (release) instead of building one. The machine is noisy: only ratios
+# measured in one run mean much.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${SHARED:-$root/../shared}
 stbench=${STBENCH:-${TMPDIR:-/tmp}/stbench}
-targets=1000
-run_anchors=0
+targets=200
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --targets) targets=$2; shift 2 ;;
-    --run-anchors) run_anchors=1; shift ;;
-    *) echo "usage: $0 [--targets N] [--run-anchors]" >&2; exit 64 ;;
+    *) echo "usage: $0 [--targets N]" >&2; exit 64 ;;
   esac
 done
 mkdir -p "$stbench"
@@ -42,18 +44,32 @@ else
   (cd "$root" && swift build -c release --product stserver > "$stbench/build.log" 2>&1) || { tail -30 "$stbench/build.log"; exit 70; }
   bin=$root/.build/release/stserver
 fi
+for tool in promtool prometheus victoria-metrics influxd sqlite3 /usr/bin/time; do
+  command -v "$tool" > /dev/null || { echo "$tool is missing: run scripts/setup --bench" >&2; exit 69; }
+done
+
+# The anchors read the corpus's counts from the folder above theirs, and write results beside them.
+anchors=$stbench/anchors-run
+rm -rf "$anchors" && cp -r "$shared/bench/anchors" "$anchors" && chmod -R u+w "$anchors" && rm -rf "$anchors/results"
+cp "$corpus.counts.json" "$stbench/corpus.counts.json"
+echo "== converting the corpus for the other stores"
+(cd "$anchors" && STBENCH=$stbench python3 convert.py "$corpus" "$stbench/full" "$stbench/corpus.counts.json" > "$stbench/convert.log")
+
+echo "== PathTSDB (stserver serve, over HTTP)"
+STBENCH=$stbench ANCHORS=$anchors python3 "$root/Benchmarks/pathtsdb-http.py" "$bin" "$corpus" > "$stbench/pathtsdb-http.log"
+for s in prom vm influx sqlite_load; do
+  echo "== $s"
+  (cd "$anchors" && STBENCH=$stbench python3 "$s.py" > "$stbench/$s.log")
+done
+echo "== PathTSDB, import from the file (stserver import --sync never: as promtool's backfill)"
 data=$stbench/pathtsdb
 rm -rf "$data"
 results=$stbench/pathtsdb.results
 : > "$results"
-
-echo "== import (WAL sync: never, as the other stores' bulk loads)"
 /usr/bin/time -f '{"measure":"import_process","wall_s":%e,"peak_rss_kb":%M}' -a -o "$results" \
   "$bin" import --data "$data" --sync never "$corpus" | tee "$stbench/import.txt"
-echo "== compaction"
-/usr/bin/time -f '{"measure":"compact_process","wall_s":%e,"peak_rss_kb":%M}' -a -o "$results" \
-  "$bin" compact --data "$data" --all
-"$bin" info --data "$data" --breakdown | tee "$stbench/info.txt"
+"$bin" compact --data "$data" --all
+
 echo "== in-process measurements"
 "$bin" bench --data "$data" --what query --target t0007.targets.example.net | tee -a "$results"
 "$bin" bench --data "$data" --what scan --repeat 3 | tee -a "$results"
@@ -87,76 +103,4 @@ for round in 1 2 3; do
 done
 python3 -c "import json; print(json.dumps({'measure': 'export', 'bytes': $export_bytes, 'export_s': $export_best / 1e9, 'dd_s': $dd_best / 1e9, 'render_s': $null_best / 1e9}))" | tee -a "$results"
 
-anchors=$shared/bench/anchors/results
-if [[ $run_anchors == 1 ]]; then
-  work=$stbench/anchors-run
-  rm -rf "$work" && cp -r "$shared/bench/anchors" "$work" && cp "$shared/bench/corpus.counts.json" "$stbench/"
-  chmod -R u+w "$work"
-  echo "== re-running the other stores' loaders (this takes a long while)"
-  (cd "$work" && STBENCH=$stbench python3 convert.py "$corpus" "$stbench/full" "$shared/bench/corpus.counts.json" \
-     && for s in prom vm influx sqlite_load zstd_ref; do STBENCH=$stbench python3 "$s.py"; done)
-  anchors=$work/results
-fi
-
-python3 - "$results" "$stbench/import.txt" "$stbench/info.txt" "$anchors" "$targets" <<'PY'
-import json, os, re, sys
-res_path, import_txt, info_txt, anchors, targets = sys.argv[1:]
-m = {}
-for line in open(res_path):
-    line = line.strip()
-    if line.startswith("{"):
-        d = json.loads(line)
-        key = d["measure"] + "".join("_" + d[k] for k in ("source", "name", "fields") if k in d)
-        m[key] = d
-info = open(info_txt).read()
-bytes_total = int(re.search(r"^bytes:\s+([\d,]+)", info, re.M).group(1).replace(",", ""))
-samples = int(re.search(r"^RTT samples:\s+([\d,]+)", info, re.M).group(1).replace(",", ""))
-imp = open(import_txt).read()
-import_rate = int(re.search(r"\(([\d,]+) samples/s\)", imp).group(1).replace(",", ""))
-ours = {
-    "bytes per RTT sample": bytes_total / samples,
-    "import, RTT samples/s (JSON file to store)": import_rate,
-    "peak RSS of the import, MiB": m["import_process"]["peak_rss_kb"] / 1024,
-    "query median ms (raw, exact)": m["query_raw"]["median_ms"],
-    "query median ms (rollups)": m["query_rollup"]["median_ms"],
-}
-others = {}
-for name in ["prometheus", "victoriametrics", "influxdb", "sqlite"]:
-    p = os.path.join(anchors, name + ".json")
-    if os.path.exists(p):
-        others[name] = json.load(open(p))
-def best(key, smaller=True):
-    vals = [(v, n) for n, d in others.items() if (v := key(d)) is not None]
-    return (min if smaller else max)(vals) if vals else (None, None)
-rows = [
-    ("bytes per RTT sample", ours["bytes per RTT sample"], best(lambda d: d.get("bytes_per_rtt_sample")), True, 1.3),
-    ("import, RTT samples/s (JSON file to store)", ours["import, RTT samples/s (JSON file to store)"], best(lambda d: d.get("samples_per_s_rtt"), False), False, 2.5e6),
-    ("peak RSS of the import, MiB", ours["peak RSS of the import, MiB"], best(lambda d: d["peak_rss_kb"] / 1024 if d.get("peak_rss_kb") else None), True, 128),
-    ("query median ms (raw, exact)", ours["query median ms (raw, exact)"], best(lambda d: d.get("query", {}).get("median_s", 0) * 1000 or None), True, 1.0),
-    ("query median ms (rollups)", ours["query median ms (rollups)"], best(lambda d: d.get("query", {}).get("median_s", 0) * 1000 or None), True, 1.0),
-]
-print()
-print(f"PathTSDB on the {targets}-target corpus ({samples:,} RTT samples) beside the best other store" +
-      ("" if targets == "1000" else " (the others were measured on the 1000-target corpus: compare with care)"))
-print(f"{'measure':46} {'PathTSDB':>12} {'best other':>12} {'store':>16} {'ratio':>9} {'target':>9}")
-for name, v, (o, on), smaller, target in rows:
-    ratio = (o / v if smaller else v / o) if o else None
-    print(f"{name:46} {v:12,.3f} {o if o is not None else float('nan'):12,.3f} {on or '-':>16} "
-          f"{(f'{ratio:.2f}x' if ratio else '-'):>9} {target:9,}")
-print(f"{'append from decoded runs, samples/s':46} {m['append']['samples_per_s']:12,.0f} {'':>12} {'':>16} {'':>9} {10e6:9,.0f}")
-print(f"{'raw scan, samples/s (one core; TTL, address, RTT)':46} {m['scan_timing']['samples_per_s']:12,.0f} {'':>12} {'':>16} {'':>9} {100e6:9,.0f}")
-print(f"{'raw scan, samples/s (one core; every field)':46} {m['scan_all']['samples_per_s']:12,.0f}")
-e = m["export"]
-print(f"{'export of everything as CSV (+sync), MB/s':46} {e['bytes'] / e['export_s'] / 1e6:12,.1f} {e['bytes'] / e['dd_s'] / 1e6:12,.1f} {'dd (disk)':>16} "
-      f"{(e['bytes'] / e['export_s']) / (e['bytes'] / e['dd_s']):8.2f}x {'≥ disk':>9}")
-print(f"{'export rendered to /dev/null, MB/s':46} {e['bytes'] / e['render_s'] / 1e6:12,.1f} {e['bytes'] / e['dd_s'] / 1e6:12,.1f} {'dd (disk)':>16} "
-      f"{e['dd_s'] / e['render_s']:8.2f}x {'≥ disk':>9}")
-print("ratio > 1 means PathTSDB is better by that factor.")
-print()
-vm_query = others.get("victoriametrics", {}).get("query", {}).get("median_s")
-print("query language, median ms (stserver bench --what language):")
-for k, d in m.items():
-    if k.startswith("language_"):
-        extra = f"   {vm_query * 1000 / d['median_ms']:.1f}x faster than VictoriaMetrics' 12 ms" if vm_query and d["name"].startswith("hop_stats") else ""
-        print(f"  {d['name']:30} {d['median_ms']:10.3f} ms  {d['rows']:7} rows  {d['plan']}{extra}")
-PY
+python3 "$root/Benchmarks/compare-table.py" "$anchors/results" "$results" "$stbench/import.txt" | tee "$stbench/compare.txt"
