@@ -4,6 +4,8 @@ import PackageDescription
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    // An import is internal unless it says otherwise, so a module's public face names what it exposes.
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -14,7 +16,6 @@ let package = Package(
         .library(name: "PathTSDB", targets: ["PathTSDB"]),
         .library(name: "Probe", targets: ["Probe"]),
         .library(name: "Query", targets: ["Query"]),
-        .library(name: "Alerting", targets: ["Alerting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,18 +1,18 @@
 import Dispatch
 import Foundation
-import Logging
-import PathTSDB
+package import Logging
+package import PathTSDB
 import Query
 import Synchronization
 
 /// A target as the rules see it.
-public struct AlertTarget: Sendable, Equatable {
-    public var name: String
-    public var tags: [String]
+package struct AlertTarget: Sendable, Equatable {
+    package var name: String
+    package var tags: [String]
     /// How often it is traced: how far back a rule's runs reach.
-    public var intervalMicros: Int64
+    package var intervalMicros: Int64
 
-    public init(name: String, tags: [String] = [], intervalMicros: Int64 = 60_000_000) {
+    package init(name: String, tags: [String] = [], intervalMicros: Int64 = 60_000_000) {
         self.name = name
         self.tags = tags
         self.intervalMicros = intervalMicros
@@ -22,7 +22,7 @@ public struct AlertTarget: Sendable, Equatable {
 /// Alerting over one store: evaluates the rules after each round of runs, keeps the alerts'
 /// lifecycle, stores every transition in the store's alert log, and hands notifications to the
 /// durable outbox, which delivers them.
-public final class AlertEngine: Sendable {
+package final class AlertEngine: Sendable {
     struct State {
         var rules: RulesFile
         var tracker: AlertTracker
@@ -50,19 +50,19 @@ public final class AlertEngine: Sendable {
         var lastEvaluationMicros: Int64 = 0
     }
 
-    public let store: PathStore
-    public let log: AlertLog
-    public let outbox: Outbox
+    package let store: PathStore
+    package let log: AlertLog
+    package let outbox: Outbox
     private let logger: Logger
     private let state: Mutex<State>
     /// The newest transitions kept in memory for the API and the `alerts` kind of the
     /// language (all are in the log).
-    public static let recentLimit = 100_000
+    package static let recentLimit = 100_000
 
     /// Opens the store's alert log and restores the alerts, silences and outbox it holds. Runs
     /// already in the store count as evaluated: a restart does not judge them again, so it
     /// neither re-raises nor re-sends what was raised and sent before it.
-    public init(store: PathStore, rules: RulesFile, logger: Logger = Logger(label: "smoketrace.alerts")) throws(StorageError) {
+    package init(store: PathStore, rules: RulesFile, logger: Logger = Logger(label: "smoketrace.alerts")) throws(StorageError) {
         self.store = store
         self.logger = logger
         log = try store.openAlertLog()
@@ -96,10 +96,10 @@ public final class AlertEngine: Sendable {
 
     // MARK: - Rules
 
-    public var rules: RulesFile { state.withLock { $0.rules } }
+    package var rules: RulesFile { state.withLock { $0.rules } }
 
     /// Puts new rules in force. Alerts of rules that are gone resolve at the next evaluation.
-    public func reload(_ rules: RulesFile) {
+    package func reload(_ rules: RulesFile) {
         state.withLock { $0.rules = rules }
         outbox.setReceivers(rules.receivers.map { $0.makeReceiver() })
     }
@@ -108,7 +108,7 @@ public final class AlertEngine: Sendable {
 
     /// Notes that `targets` have new runs, to be judged at the next evaluation (read from the
     /// store).
-    public func markDirty(_ targets: some Sequence<String>) {
+    package func markDirty(_ targets: some Sequence<String>) {
         state.withLock { s in
             s.dirty.formUnion(targets)
             s.unheld.formUnion(targets)
@@ -117,7 +117,7 @@ public final class AlertEngine: Sendable {
 
     /// Notes a run of `target` just stored, with the table `PathStore.append` returned for it:
     /// the next evaluation judges it from that table, without reading it back.
-    public func markStored(target: String, _ table: RunTable) {
+    package func markStored(target: String, _ table: RunTable) {
         state.withLock { s in
             s.dirty.insert(target)
             s.fresh[target, default: []].append(table)
@@ -128,7 +128,7 @@ public final class AlertEngine: Sendable {
     /// `all`), in order, against every rule that selects it; then the query rules once. Stores
     /// the transitions and queues their notifications; returns the transitions.
     @discardableResult
-    public func evaluate(targets: [AlertTarget], now: Int64 = WallClock.nowMicros(), all: Bool = false) -> [AlertTransition] {
+    package func evaluate(targets: [AlertTarget], now: Int64 = WallClock.nowMicros(), all: Bool = false) -> [AlertTransition] {
         let (rules, dirty, fresh) = state.withLock { s -> (RulesFile, Set<String>, [String: [RunTable]]) in
             defer {
                 s.dirty.removeAll()
@@ -490,22 +490,22 @@ public final class AlertEngine: Sendable {
     // MARK: - Operators
 
     /// Alerts pending or firing now.
-    public var activeAlerts: [ActiveAlert] {
+    package var activeAlerts: [ActiveAlert] {
         state.withLock { Array($0.tracker.active.values) }.sorted { $0.id < $1.id }
     }
 
     /// The newest transitions, oldest first.
-    public func transitions(limit: Int = 1000) -> [AlertTransition] {
+    package func transitions(limit: Int = 1000) -> [AlertTransition] {
         state.withLock { Array($0.recent.suffix(limit)) }
     }
 
-    public var silences: [SilenceRecord] {
+    package var silences: [SilenceRecord] {
         let now = WallClock.nowMicros()
         return state.withLock { Array($0.silences.values) }.filter { $0.endsMicros > now }.sorted { $0.id < $1.id }
     }
 
     /// Adds a silence; alerts whose labels match every matcher are not notified until it ends.
-    public func silence(matchers: [String: String], startsMicros: Int64, endsMicros: Int64, comment: String, author: String) throws(AlertingError) -> SilenceRecord {
+    package func silence(matchers: [String: String], startsMicros: Int64, endsMicros: Int64, comment: String, author: String) throws(AlertingError) -> SilenceRecord {
         guard !matchers.isEmpty else { throw AlertingError(.invalidRules, "a silence needs at least one matcher, such as target=core/gw") }
         guard endsMicros > startsMicros else { throw AlertingError(.invalidRules, "a silence must end after it starts") }
         let record = state.withLock { s -> SilenceRecord in
@@ -520,7 +520,7 @@ public final class AlertEngine: Sendable {
     }
 
     /// Ends a silence early.
-    public func removeSilence(_ id: UInt64) throws(AlertingError) {
+    package func removeSilence(_ id: UInt64) throws(AlertingError) {
         guard var r = state.withLock({ s in s.silences.removeValue(forKey: id) }) else {
             throw AlertingError(.notFound, "no silence \(id)")
         }
@@ -529,7 +529,7 @@ public final class AlertEngine: Sendable {
     }
 
     /// Acknowledges a firing alert: it is not sent again while it fires; its resolution still is.
-    public func acknowledge(alertID: UInt64, author: String, comment: String) throws(AlertingError) {
+    package func acknowledge(alertID: UInt64, author: String, comment: String) throws(AlertingError) {
         guard state.withLock({ $0.tracker.acknowledge(alertID) }) else { throw AlertingError(.notFound, "no pending or firing alert \(alertID)") }
         do {
             try log.append([.acknowledgement(Acknowledgement(alertID: alertID, timeMicros: WallClock.nowMicros(), author: author, comment: comment))])
@@ -538,7 +538,7 @@ public final class AlertEngine: Sendable {
         }
     }
 
-    public var evaluationCount: Int { state.withLock { $0.evaluations } }
+    package var evaluationCount: Int { state.withLock { $0.evaluations } }
 
     /// Targets judged from the tables the monitor handed over, and from runs read back.
     var judgedFrom: (tables: Int, store: Int) { state.withLock { ($0.judgedFromTables, $0.judgedFromStore) } }
@@ -547,7 +547,7 @@ public final class AlertEngine: Sendable {
 
     /// Evaluates whenever targets are marked dirty (checked every `tick`), re-sends groups whose
     /// repeat interval passed, and delivers the outbox, until the task is cancelled.
-    public func run(targets: @escaping @Sendable () -> [AlertTarget], tick: Duration = .milliseconds(200)) async {
+    package func run(targets: @escaping @Sendable () -> [AlertTarget], tick: Duration = .milliseconds(200)) async {
         await withDiscardingTaskGroup { group in
             var lastRepeatCheck: Int64 = 0
             while !Task.isCancelled {

@@ -32,6 +32,7 @@ public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable 
         public var description: String { value.rawValue }
     }
 
+    /// What kind of failure this is, for callers that act on it.
     public var code: Code
     /// The file concerned, when there is one.
     public var file: String?
@@ -50,6 +51,8 @@ public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable 
     // An array, so that the struct can hold one of its own kind.
     private var causeStorage: [StorageError] = []
 
+    /// An error of `code`, saying what failed in `message` and, where known, the file, the offset
+    /// in it, the `errno` and the error it follows from.
     public init(_ code: Code, _ message: String, file: String? = nil, offset: Int64? = nil, systemError: Int32? = nil,
                 cause: StorageError? = nil) {
         self.code = code

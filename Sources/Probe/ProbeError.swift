@@ -23,12 +23,15 @@ public struct ProbeError: Error, CustomStringConvertible, Sendable, Equatable {
         public var description: String { value.rawValue }
     }
 
+    /// What kind of failure this is, for callers that act on it.
     public var code: Code
+    /// What failed, in words.
     public var message: String
     /// The input's name (a file path, or "<stdin>").
     public var source: String?
     /// 1-based line and column of the offending byte.
     public var line: Int?
+    /// The column of that line, from 1.
     public var column: Int?
     /// 0-based byte offset in the input.
     public var offset: Int64?
@@ -36,6 +39,7 @@ public struct ProbeError: Error, CustomStringConvertible, Sendable, Equatable {
     /// ENETUNREACH, say); its text is in `message` as well.
     public var systemError: Int32?
 
+    /// An error of `code`, saying `message`, with where it was found when it was in an input.
     public init(_ code: Code, _ message: String, source: String? = nil, line: Int? = nil, column: Int? = nil, offset: Int64? = nil,
                 systemError: Int32? = nil) {
         self.code = code

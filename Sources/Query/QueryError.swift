@@ -17,11 +17,16 @@ public struct QueryError: Error, CustomStringConvertible, Sendable, Equatable {
         public var description: String { value.rawValue }
     }
 
+    /// What is wrong, in words.
     public var message: String
+    /// The line of the query text where it is, from 1, when the error is in the text.
     public var line: Int?
+    /// The column of that line, from 1.
     public var column: Int?
+    /// What kind of error this is, for callers that act on it (an HTTP status, an exit code).
     public var code: Code
 
+    /// An error saying `message`, at `line` and `column` of the query text when it is in it.
     public init(_ message: String, line: Int? = nil, column: Int? = nil, code: Code = .invalid) {
         self.message = message
         self.line = line

@@ -1,5 +1,6 @@
 import Alerting
-import ArgumentParser
+// Public: `OutputFormat`, a public type, conforms to `ExpressibleByArgument` below.
+public import ArgumentParser
 import PathTSDB
 import Probe
 import Query

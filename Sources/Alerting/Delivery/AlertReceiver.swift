@@ -1,16 +1,16 @@
-import PathTSDB
+package import PathTSDB
 
 /// Something that takes notifications: one per receiver of the rules file. `deliver` returns
 /// once the receiver has taken the notification and throws when it did not (it is then tried
 /// again, with backoff, until it expires).
-public protocol AlertReceiver: Sendable {
+package protocol AlertReceiver: Sendable {
     var config: ReceiverConfig { get }
     func deliver(_ notification: QueuedNotification) async throws(AlertingError)
 }
 
 extension ReceiverConfig {
     /// The receiver that delivers as this configuration says.
-    public func makeReceiver() -> any AlertReceiver {
+    package func makeReceiver() -> any AlertReceiver {
         switch kind {
         case .webhook: WebhookReceiver(config: self)
         case .alertmanager: AlertmanagerReceiver(config: self)

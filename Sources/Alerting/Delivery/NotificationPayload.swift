@@ -4,21 +4,21 @@ import PathTSDB
 /// What a receiver is sent: a group of alerts with their state, labels, annotations and
 /// evidence. Webhooks get it as it is (the `WebhookNotification` schema of openapi.yaml); the
 /// program receiver on its standard input; Alertmanager, mail and syslog get it reshaped.
-public struct NotificationPayload: Codable, Sendable, Equatable {
-    public struct Alert: Codable, Sendable, Equatable {
-        public var id: UInt64
+package struct NotificationPayload: Codable, Sendable, Equatable {
+    package struct Alert: Codable, Sendable, Equatable {
+        package var id: UInt64
         /// firing or resolved.
-        public var status: String
-        public var rule: String
-        public var target: String
-        public var hop: Int?
-        public var severity: String
-        public var value: Double?
-        public var labels: [String: String]
-        public var annotations: [String: String]
-        public var startsAt: String
-        public var endsAt: String?
-        public var evidence: AlertEvidence?
+        package var status: String
+        package var rule: String
+        package var target: String
+        package var hop: Int?
+        package var severity: String
+        package var value: Double?
+        package var labels: [String: String]
+        package var annotations: [String: String]
+        package var startsAt: String
+        package var endsAt: String?
+        package var evidence: AlertEvidence?
 
         enum CodingKeys: String, CodingKey {
             case id, status, rule, target, hop, severity, value, labels, annotations, evidence
@@ -26,21 +26,21 @@ public struct NotificationPayload: Codable, Sendable, Equatable {
         }
     }
 
-    public var version = "1"
+    package var version = "1"
     /// The idempotency key: the same for every attempt at this notification.
-    public var id: String
-    public var receiver: String
+    package var id: String
+    package var receiver: String
     /// firing when any alert of the group fires, else resolved.
-    public var status: String
-    public var groupKey: String
-    public var alerts: [Alert]
+    package var status: String
+    package var groupKey: String
+    package var alerts: [Alert]
 
     enum CodingKeys: String, CodingKey {
         case version, id, receiver, status, alerts
         case groupKey = "group_key"
     }
 
-    public func json() -> String {
+    package func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -1,5 +1,5 @@
 import Logging
-import PathTSDB
+package import PathTSDB
 import Synchronization
 
 /// The durable outbox: every notification is in the alert log before a delivery is tried, and
@@ -7,15 +7,15 @@ import Synchronization
 /// log is replayed and what was not delivered is tried again; what was is not sent twice.
 /// Each receiver has at most one attempt in flight, so a receiver that hangs or fails holds up
 /// only its own notifications.
-public final class Outbox: Sendable {
+package final class Outbox: Sendable {
     /// Per receiver: delivered, failed attempts, expired, waiting.
-    public struct Counts: Sendable, Equatable {
-        public var delivered = 0
-        public var failedAttempts = 0
-        public var expired = 0
-        public var waiting = 0
-        public var lastError: String?
-        public init() {}
+    package struct Counts: Sendable, Equatable {
+        package var delivered = 0
+        package var failedAttempts = 0
+        package var expired = 0
+        package var waiting = 0
+        package var lastError: String?
+        package init() {}
     }
 
     struct Entry: Sendable {
@@ -78,7 +78,7 @@ public final class Outbox: Sendable {
         }
     }
 
-    public var counts: [String: Counts] {
+    package var counts: [String: Counts] {
         state.withLock { s in
             var c = s.counts
             for e in s.waiting.values { c[e.notification.receiver, default: Counts()].waiting += 1 }
@@ -87,7 +87,7 @@ public final class Outbox: Sendable {
     }
 
     /// The notifications not yet delivered, oldest first.
-    public var waiting: [QueuedNotification] {
+    package var waiting: [QueuedNotification] {
         state.withLock { $0.waiting.values.map(\.notification) }.sorted { $0.id < $1.id }
     }
 

@@ -1,29 +1,29 @@
-import PathTSDB
+package import PathTSDB
 
 /// Which alert: a rule's alert for one target, and one hop where the rule looks at hops.
-public struct AlertKey: Hashable, Sendable, CustomStringConvertible {
-    public var rule: String
-    public var target: String
+package struct AlertKey: Hashable, Sendable, CustomStringConvertible {
+    package var rule: String
+    package var target: String
     /// 0 for the target as a whole.
-    public var hop: Int
+    package var hop: Int
 
-    public var description: String { hop == 0 ? "\(rule) \(target)" : "\(rule) \(target) hop \(hop)" }
+    package var description: String { hop == 0 ? "\(rule) \(target)" : "\(rule) \(target) hop \(hop)" }
 }
 
 /// An alert that is pending or firing.
-public struct ActiveAlert: Sendable, Equatable {
-    public var id: UInt64
-    public var key: AlertKey
-    public var state: AlertTransition.State
+package struct ActiveAlert: Sendable, Equatable {
+    package var id: UInt64
+    package var key: AlertKey
+    package var state: AlertTransition.State
     /// When the condition first held in this spell.
-    public var sinceMicros: Int64
-    public var firedMicros: Int64?
-    public var severity: Severity
-    public var labels: [String: String]
-    public var annotations: [String: String]
-    public var value: Double
-    public var evidence: String
-    public var acknowledged: Bool = false
+    package var sinceMicros: Int64
+    package var firedMicros: Int64?
+    package var severity: Severity
+    package var labels: [String: String]
+    package var annotations: [String: String]
+    package var value: Double
+    package var evidence: String
+    package var acknowledged: Bool = false
     /// The latest runs' verdicts, newest last (for N of M).
     var window: [Bool] = []
     /// Runs in a row the condition has not held while firing (hysteresis).
@@ -31,20 +31,20 @@ public struct ActiveAlert: Sendable, Equatable {
     /// When the condition last held (for the hold-down).
     var lastHeldMicros: Int64 = 0
 
-    public static func == (a: ActiveAlert, b: ActiveAlert) -> Bool { a.id == b.id && a.state == b.state && a.acknowledged == b.acknowledged }
+    package static func == (a: ActiveAlert, b: ActiveAlert) -> Bool { a.id == b.id && a.state == b.state && a.acknowledged == b.acknowledged }
 }
 
 /// The alert lifecycle: pending, firing, resolved. A condition must hold as the rule's `for`
 /// says before its alert fires; a firing alert resolves after `resolve_after` runs in a row
 /// without it, so one good run in a bad spell neither resolves nor re-raises it.
-public struct AlertTracker: Sendable {
-    public private(set) var active: [AlertKey: ActiveAlert] = [:]
+package struct AlertTracker: Sendable {
+    package private(set) var active: [AlertKey: ActiveAlert] = [:]
     private var nextID: UInt64 = 1
 
-    public init() {}
+    package init() {}
 
     /// Rebuilds the alerts that were pending or firing from the log's transitions.
-    public init(replaying records: [AlertRecord]) {
+    package init(replaying records: [AlertRecord]) {
         for case .transition(let t) in records {
             nextID = max(nextID, t.alertID + 1)
             let key = AlertKey(rule: t.rule, target: t.target, hop: Int(t.hop))
@@ -71,7 +71,7 @@ public struct AlertTracker: Sendable {
     }
 
     /// Records an acknowledgement; false when no active alert has that id.
-    public mutating func acknowledge(_ id: UInt64) -> Bool {
+    package mutating func acknowledge(_ id: UInt64) -> Bool {
         guard let k = active.first(where: { $0.value.id == id })?.key else { return false }
         active[k]?.acknowledged = true
         return true

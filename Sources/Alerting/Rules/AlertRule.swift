@@ -1,25 +1,25 @@
 /// One alert rule: which targets it watches, what it looks for, how long that must hold, and
 /// what the alert says. A rule raises one alert per target (and per hop, for rules that look at
 /// hops) its condition holds for.
-public struct AlertRule: Sendable, Equatable {
-    public var name: String
-    public var selection: RuleSelection
-    public var condition: RuleCondition
+package struct AlertRule: Sendable, Equatable {
+    package var name: String
+    package var selection: RuleSelection
+    package var condition: RuleCondition
     /// How long the condition must hold before the alert fires.
-    public var pending: PendingClause
+    package var pending: PendingClause
     /// Runs the condition must be false in a row before a firing alert resolves (hysteresis):
     /// one good run inside a bad spell does not resolve and re-raise the alert.
-    public var resolveAfterRuns: Int
+    package var resolveAfterRuns: Int
     /// A firing alert stays firing at least this long after its condition last held, so a
     /// condition that comes and goes raises one alert, not one per spell (0: no hold-down).
-    public var holdDownMicros: Int64 = 0
-    public var severity: Severity
-    public var labels: [String: String]
+    package var holdDownMicros: Int64 = 0
+    package var severity: Severity
+    package var labels: [String: String]
     /// Annotations by name (`summary`, `description`, …); `{{target}}`, `{{hop}}`, `{{value}}`,
     /// `{{rule}}`, `{{severity}}` and `{{detail}}` are replaced.
-    public var annotations: [String: String]
+    package var annotations: [String: String]
 
-    public init(name: String, selection: RuleSelection = RuleSelection(), condition: RuleCondition,
+    package init(name: String, selection: RuleSelection = RuleSelection(), condition: RuleCondition,
                 pending: PendingClause = .runs(1), resolveAfterRuns: Int = 1, severity: Severity = .warning,
                 labels: [String: String] = [:], annotations: [String: String] = [:]) {
         self.name = name
@@ -35,18 +35,18 @@ public struct AlertRule: Sendable, Equatable {
 
 /// The targets a rule watches: by name, by group (a name prefix `group/`), by tag. Empty lists
 /// match everything; a target must match every list that is given.
-public struct RuleSelection: Sendable, Equatable {
-    public var targets: [String] = []
-    public var groups: [String] = []
-    public var tags: [String] = []
+package struct RuleSelection: Sendable, Equatable {
+    package var targets: [String] = []
+    package var groups: [String] = []
+    package var tags: [String] = []
 
-    public init(targets: [String] = [], groups: [String] = [], tags: [String] = []) {
+    package init(targets: [String] = [], groups: [String] = [], tags: [String] = []) {
         self.targets = targets
         self.groups = groups
         self.tags = tags
     }
 
-    public func matches(target: String, tags targetTags: [String]) -> Bool {
+    package func matches(target: String, tags targetTags: [String]) -> Bool {
         (targets.isEmpty || targets.contains(target))
             && (groups.isEmpty || groups.contains { target.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") })
             && (tags.isEmpty || tags.contains { targetTags.contains($0) })
@@ -54,7 +54,7 @@ public struct RuleSelection: Sendable, Equatable {
 }
 
 /// How long a condition must hold before its alert fires.
-public enum PendingClause: Sendable, Equatable, CustomStringConvertible {
+package enum PendingClause: Sendable, Equatable, CustomStringConvertible {
     /// In this many evaluated runs in a row (1: at once).
     case runs(Int)
     /// In at least `n` of the last `m` runs.
@@ -62,7 +62,7 @@ public enum PendingClause: Sendable, Equatable, CustomStringConvertible {
     /// For this long, in microseconds, since it first held (Prometheus's `for`).
     case duration(Int64)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .runs(let n): "\(n)"
         case .nOfM(let n, let m): "\(n) of \(m)"
@@ -72,12 +72,12 @@ public enum PendingClause: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// How urgent an alert is; receivers and routes match on it.
-public enum Severity: String, Sendable, Equatable, CaseIterable {
+package enum Severity: String, Sendable, Equatable, CaseIterable {
     case info, warning, critical
 }
 
 /// Which hop a latency or loss condition looks at.
-public enum HopChoice: Sendable, Equatable, CustomStringConvertible {
+package enum HopChoice: Sendable, Equatable, CustomStringConvertible {
     /// The destination (end to end).
     case destination
     /// The hop at this TTL.
@@ -85,7 +85,7 @@ public enum HopChoice: Sendable, Equatable, CustomStringConvertible {
     /// Every hop: one alert per hop whose figure moved, named by the first such hop.
     case any
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .destination: "destination"
         case .ttl(let t): "\(t)"
@@ -95,7 +95,7 @@ public enum HopChoice: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// What a latency rule compares the present with.
-public enum Baseline: Sendable, Equatable {
+package enum Baseline: Sendable, Equatable {
     /// The median over the `n` runs before the ones being judged.
     case previousRuns(Int)
     /// The median over the same hour one week earlier.
@@ -103,7 +103,7 @@ public enum Baseline: Sendable, Equatable {
 }
 
 /// What a rule looks for. Each case is documented with examples in docs/ALERTS.md.
-public enum RuleCondition: Sendable, Equatable {
+package enum RuleCondition: Sendable, Equatable {
     /// The path changed (a path-change event of the store), at a TTL inside `ttls` and past the
     /// first `ignoreFirst` hops; with `lasting`, only once the new path held that many runs (a
     /// path that goes back sooner is a blip, recorded as such and not sent). The alert resolves
@@ -136,7 +136,7 @@ public enum RuleCondition: Sendable, Equatable {
     case query(String)
 
     /// The kind's name as the rules file writes it.
-    public var kind: String {
+    package var kind: String {
         switch self {
         case .pathChanged: "path_changed"
         case .hopCountGrew: "hop_count_grew"

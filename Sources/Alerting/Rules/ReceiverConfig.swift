@@ -1,6 +1,6 @@
 /// Where notifications go: a receiver of the rules file.
-public struct ReceiverConfig: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+package struct ReceiverConfig: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// A JSON POST to `url` (the schema is `WebhookNotification` in openapi.yaml), retried with
         /// backoff, with an `Idempotency-Key` header per notification.
         case webhook(url: String, headers: [String: String])
@@ -15,14 +15,14 @@ public struct ReceiverConfig: Sendable, Equatable {
         case syslog(socket: String, facility: Int)
     }
 
-    public var name: String
-    public var kind: Kind
+    package var name: String
+    package var kind: Kind
     /// Longest a single delivery attempt may take.
-    public var timeoutMicros: Int64
+    package var timeoutMicros: Int64
     /// A notification not delivered by then is dropped, and counted and logged as expired.
-    public var expireAfterMicros: Int64
+    package var expireAfterMicros: Int64
 
-    public init(name: String, kind: Kind, timeoutMicros: Int64 = 10_000_000, expireAfterMicros: Int64 = 86_400_000_000) {
+    package init(name: String, kind: Kind, timeoutMicros: Int64 = 10_000_000, expireAfterMicros: Int64 = 86_400_000_000) {
         self.name = name
         self.kind = kind
         self.timeoutMicros = timeoutMicros
@@ -32,18 +32,18 @@ public struct ReceiverConfig: Sendable, Equatable {
 
 /// Which alerts a receiver gets: label matchers, grouping, and how often a still-firing group
 /// is sent again.
-public struct AlertRoute: Sendable, Equatable {
-    public var receiver: String
+package struct AlertRoute: Sendable, Equatable {
+    package var receiver: String
     /// Label values that must all match exactly (`severity`, `rule`, `target` and the rule's labels).
-    public var match: [String: String]
+    package var match: [String: String]
     /// Alerts with the same values of these labels go out in one notification.
-    public var groupBy: [String]
+    package var groupBy: [String]
     /// A group still firing is sent again after this long.
-    public var repeatIntervalMicros: Int64
+    package var repeatIntervalMicros: Int64
     /// Whether the routes after this one are tried too once it matched.
-    public var continueMatching: Bool
+    package var continueMatching: Bool
 
-    public init(receiver: String, match: [String: String] = [:], groupBy: [String] = ["rule", "target"],
+    package init(receiver: String, match: [String: String] = [:], groupBy: [String] = ["rule", "target"],
                 repeatIntervalMicros: Int64 = 4 * 3_600_000_000, continueMatching: Bool = false) {
         self.receiver = receiver
         self.match = match
@@ -52,7 +52,7 @@ public struct AlertRoute: Sendable, Equatable {
         self.continueMatching = continueMatching
     }
 
-    public func matches(_ labels: [String: String]) -> Bool {
+    package func matches(_ labels: [String: String]) -> Bool {
         match.allSatisfy { labels[$0.key] == $0.value }
     }
 }

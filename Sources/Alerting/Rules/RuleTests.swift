@@ -26,45 +26,45 @@ import Yams
 /// proportionally less; `lost` probes of three at the destination go unanswered. The alerts
 /// listed must be exactly the firing, resolved and blip transitions raised, each at its run
 /// (1-based over the whole series).
-public struct RuleTestFile: Sendable {
-    public struct RunBlock: Sendable {
+package struct RuleTestFile: Sendable {
+    package struct RunBlock: Sendable {
         var count: Int
         var hops: [String]
         var rttMillis: Double
         var lost: Int
     }
 
-    public struct Expected: Sendable, Equatable, CustomStringConvertible {
-        public var rule: String
-        public var state: String
-        public var run: Int
-        public var description: String { "\(rule) \(state) at run \(run)" }
+    package struct Expected: Sendable, Equatable, CustomStringConvertible {
+        package var rule: String
+        package var state: String
+        package var run: Int
+        package var description: String { "\(rule) \(state) at run \(run)" }
     }
 
-    public struct Case: Sendable {
-        public var name: String
+    package struct Case: Sendable {
+        package var name: String
         var target: String
         var tags: [String]
         var intervalMicros: Int64
         var destination: String?
         var runs: [RunBlock]
-        public var expected: [Expected]
+        package var expected: [Expected]
     }
 
     /// The outcome of one test.
-    public struct Outcome: Sendable {
-        public var name: String
-        public var missing: [Expected]
-        public var unexpected: [Expected]
-        public var passed: Bool { missing.isEmpty && unexpected.isEmpty }
+    package struct Outcome: Sendable {
+        package var name: String
+        package var missing: [Expected]
+        package var unexpected: [Expected]
+        package var passed: Bool { missing.isEmpty && unexpected.isEmpty }
     }
 
-    public var rulesPath: String
-    public var rules: RulesFile
-    public var cases: [Case]
+    package var rulesPath: String
+    package var rules: RulesFile
+    package var cases: [Case]
 
     /// Reads a test file and the rules file it names.
-    public static func load(_ path: String) throws(AlertingError) -> RuleTestFile {
+    package static func load(_ path: String) throws(AlertingError) -> RuleTestFile {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw AlertingError(.io, "cannot read \(path): \(error.localizedDescription)")
@@ -122,7 +122,7 @@ public struct RuleTestFile: Sendable {
     }
 
     /// Runs every test, each in a store of its own under a temporary directory.
-    public func run() throws -> [Outcome] {
+    package func run() throws -> [Outcome] {
         try cases.map { try run($0) }
     }
 

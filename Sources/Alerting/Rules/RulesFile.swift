@@ -1,23 +1,23 @@
 import PathTSDB
 import Query
-import Yams
+package import Yams
 
 /// The rules file (YAML): alert rules, the receivers that get notifications, and the routes
 /// between them. docs/ALERTS.md describes every key. Reading is all or nothing: the first error
 /// is reported with its line and column, and a running server keeps its old rules.
-public struct RulesFile: Sendable, Equatable {
-    public var rules: [AlertRule] = []
-    public var receivers: [ReceiverConfig] = []
-    public var routes: [AlertRoute] = []
+package struct RulesFile: Sendable, Equatable {
+    package var rules: [AlertRule] = []
+    package var receivers: [ReceiverConfig] = []
+    package var routes: [AlertRoute] = []
 
-    public init(rules: [AlertRule] = [], receivers: [ReceiverConfig] = [], routes: [AlertRoute] = []) {
+    package init(rules: [AlertRule] = [], receivers: [ReceiverConfig] = [], routes: [AlertRoute] = []) {
         self.rules = rules
         self.receivers = receivers
         self.routes = routes
     }
 
     /// Reads a rules file's text; `source` names it in errors.
-    public static func parse(_ text: String, source: String = "rules") throws(AlertingError) -> RulesFile {
+    package static func parse(_ text: String, source: String = "rules") throws(AlertingError) -> RulesFile {
         guard let root = try composeYAML(text, source: source) else { return RulesFile() }
         let top = try YAMLFields(root, source: source, what: "the rules file")
         try top.only(["rules", "receivers", "routes"])
@@ -49,7 +49,7 @@ public struct RulesFile: Sendable, Equatable {
     static let ruleKeys = ["name", "targets", "groups", "tags", "when", "for", "resolve_after", "hold_down", "severity", "labels", "annotations"]
 
     /// Reads one rule (also the API's body for a new or changed rule).
-    public static func parseRule(_ node: Node, source: String) throws(AlertingError) -> AlertRule {
+    package static func parseRule(_ node: Node, source: String) throws(AlertingError) -> AlertRule {
         var f = try YAMLFields(node, source: source, what: "a rule")
         let name = try f.requiredString("name")
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_./".contains($0) }), name.count <= 128 else {

@@ -4,11 +4,11 @@ import Yams
 /// each rule checked as the file's are, and gives the file's new text, which is read whole
 /// again before it is written (so a file the server could not load is never written). The text
 /// is written out from the file's YAML tree: keys and values stay, comments do not.
-public struct RulesFileEditor {
+package struct RulesFileEditor {
     private var root: Node
     private let source: String
 
-    public init(yaml: String, source: String) throws(AlertingError) {
+    package init(yaml: String, source: String) throws(AlertingError) {
         self.source = source
         let node = try composeYAML(yaml, source: source) ?? Node.mapping(Node.Mapping([]))
         _ = try YAMLFields(node, source: source, what: "the rules file")
@@ -38,7 +38,7 @@ public struct RulesFileEditor {
     }
 
     /// Adds a rule; its name must be new.
-    public mutating func add(_ text: String) throws(AlertingError) -> AlertRule {
+    package mutating func add(_ text: String) throws(AlertingError) -> AlertRule {
         let (rule, node) = try Self.rule(from: text)
         guard index(of: rule.name) == nil else { throw AlertingError(.conflict, "rule '\(rule.name)' exists: PUT it to change it") }
         setRules(rules + [node])
@@ -46,7 +46,7 @@ public struct RulesFileEditor {
     }
 
     /// Replaces the rule `name` (the body's name must be the same, or absent).
-    public mutating func replace(_ name: String, with text: String) throws(AlertingError) -> AlertRule {
+    package mutating func replace(_ name: String, with text: String) throws(AlertingError) -> AlertRule {
         guard var node = try composeYAML(text, source: "request body"), var m = node.mapping else {
             throw AlertingError(.invalidRules, "the rule must be a mapping of keys to values", source: "request body")
         }
@@ -63,7 +63,7 @@ public struct RulesFileEditor {
         return rule
     }
 
-    public mutating func remove(_ name: String) throws(AlertingError) {
+    package mutating func remove(_ name: String) throws(AlertingError) {
         guard let i = index(of: name) else { throw AlertingError(.notFound, "no rule '\(name)'") }
         var list = rules
         list.remove(at: i)
@@ -71,7 +71,7 @@ public struct RulesFileEditor {
     }
 
     /// The file's new text, and what it reads as (checked whole: routes, receivers and all).
-    public func text() throws(AlertingError) -> (text: String, file: RulesFile) {
+    package func text() throws(AlertingError) -> (text: String, file: RulesFile) {
         let text: String
         do {
             text = try Yams.serialize(node: root, width: 100)

@@ -5,9 +5,9 @@ import Foundation
 /// one run each; `<`, `<=`, `>=` and `==` compare the same way; `U` matches a run with no value
 /// (no reply at all); `*N*` matches any N runs or fewer. `>10%,*12*,>10%`: loss above 10 % in
 /// the newest run, and again at most 12 runs before it.
-public struct SmokePingPattern: Sendable, Equatable, CustomStringConvertible {
+package struct SmokePingPattern: Sendable, Equatable, CustomStringConvertible {
     /// Which figure the pattern reads.
-    public enum Figure: String, Sendable, Equatable {
+    package enum Figure: String, Sendable, Equatable {
         /// Loss at the destination, percent.
         case loss
         /// Median RTT at the destination, ms.
@@ -34,19 +34,19 @@ public struct SmokePingPattern: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public let figure: Figure
-    public let text: String
+    package let figure: Figure
+    package let text: String
     let entries: [Entry]
 
     /// The number of runs the pattern can look back over at most.
-    public var span: Int {
+    package var span: Int {
         entries.reduce(0) { n, e in if case .skip(let k) = e { n + k } else { n + 1 } }
     }
 
-    public var description: String { "\(figure.rawValue) \(text)" }
+    package var description: String { "\(figure.rawValue) \(text)" }
 
     /// Reads `text`; an entry that does not read is named by its 1-based position.
-    public init(figure: Figure, text: String) throws(AlertingError) {
+    package init(figure: Figure, text: String) throws(AlertingError) {
         self.figure = figure
         self.text = text
         var entries = [Entry]()
@@ -92,7 +92,7 @@ public struct SmokePingPattern: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether the newest values (oldest first; nil where the run had no value) match.
-    public func matches(_ values: [Double?]) -> Bool {
+    package func matches(_ values: [Double?]) -> Bool {
         Self.match(entries[...], values[...])
     }
 

@@ -9,17 +9,17 @@ import Glibc
 /// before it returns, so what the alerting layer was told is written survives a crash; a torn
 /// tail is cut off on open and reported. Opened through `PathStore.openAlertLog()`, by the
 /// process that holds the store's lock; appends from several tasks are serialised here.
-public final class AlertLog: Sendable {
+package final class AlertLog: Sendable {
     static let magic: [UInt8] = Array("PTAL".utf8)
     static let version: UInt16 = 1
     static let headerSize = 8
 
-    public let path: String
+    package let path: String
     private let file: Mutex<PosixFile>
     /// Every intact record read on open, oldest first.
-    public let records: [AlertRecord]
+    package let records: [AlertRecord]
     /// What was wrong with the file's tail on open (it has been cut off), if anything.
-    public let tailProblem: StorageError?
+    package let tailProblem: StorageError?
 
     init(path: String) throws(StorageError) {
         self.path = path
@@ -38,7 +38,7 @@ public final class AlertLog: Sendable {
     }
 
     /// Appends `records`, one framed record each, and syncs them to disk.
-    public func append(_ records: [AlertRecord]) throws(StorageError) {
+    package func append(_ records: [AlertRecord]) throws(StorageError) {
         guard !records.isEmpty else { return }
         var out = [UInt8]()
         RecordLog.append(records, to: &out) { $0.encode(into: &$1) }
@@ -48,16 +48,16 @@ public final class AlertLog: Sendable {
 
 extension AlertLog {
     /// The transitions among the records read on open, oldest first.
-    public var transitions: [AlertTransition] { AlertLog.transitions(in: records) }
+    package var transitions: [AlertTransition] { AlertLog.transitions(in: records) }
 
     /// The transitions among `records`, oldest first.
-    public static func transitions(in records: [AlertRecord]) -> [AlertTransition] {
+    package static func transitions(in records: [AlertRecord]) -> [AlertTransition] {
         records.compactMap { if case .transition(let t) = $0 { t } else { nil } }
     }
 
     /// The intact records of `store`'s alert log, read without opening it for writing: for a
     /// reader beside the server that appends to it. None when alerting never ran on the store.
-    public static func records(readingOnly store: PathStore) throws(StorageError) -> [AlertRecord] {
+    package static func records(readingOnly store: PathStore) throws(StorageError) -> [AlertRecord] {
         var out = [AlertRecord]()
         try RecordLog.readWithoutWriting(path: store.layout.alerts, magic: magic, version: version, kind: "alert log") { (c: inout ByteCursor) throws(StorageError) in
             out.append(try AlertRecord.decode(&c))
@@ -68,7 +68,7 @@ extension AlertLog {
 
 extension PathStore {
     /// Opens the store's alert log (creating it when new).
-    public func openAlertLog() throws(StorageError) -> AlertLog {
+    package func openAlertLog() throws(StorageError) -> AlertLog {
         try AlertLog(path: layout.alerts)
     }
 }

@@ -1,7 +1,7 @@
 /// One record of the alert log (`alerts.pta`, FORMAT.md "Alert log"): an alert's state change,
 /// a notification put in the outbox, the outcome of delivering it, a silence, an acknowledgement.
 /// Replayed in order, the records give the alerts, the outbox and the silences as they were.
-public enum AlertRecord: Sendable, Equatable {
+package enum AlertRecord: Sendable, Equatable {
     case transition(AlertTransition)
     case notification(QueuedNotification)
     case delivery(DeliveryOutcome)
@@ -10,8 +10,8 @@ public enum AlertRecord: Sendable, Equatable {
 }
 
 /// An alert entering a state.
-public struct AlertTransition: Sendable, Equatable {
-    public enum State: UInt8, Sendable, Equatable, CaseIterable, CustomStringConvertible {
+package struct AlertTransition: Sendable, Equatable {
+    package enum State: UInt8, Sendable, Equatable, CaseIterable, CustomStringConvertible {
         /// The condition holds, not yet long enough to fire.
         case pending = 0
         /// Firing: notified.
@@ -23,7 +23,7 @@ public struct AlertTransition: Sendable, Equatable {
         /// A pending alert whose condition stopped holding before it fired.
         case cancelled = 4
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .pending: "pending"
             case .firing: "firing"
@@ -35,22 +35,22 @@ public struct AlertTransition: Sendable, Equatable {
     }
 
     /// The alert's id, the same in each of its transitions.
-    public var alertID: UInt64
-    public var timeMicros: Int64
-    public var state: State
-    public var rule: String
-    public var target: String
+    package var alertID: UInt64
+    package var timeMicros: Int64
+    package var state: State
+    package var rule: String
+    package var target: String
     /// The hop the alert is about, 0 for the target as a whole.
-    public var hop: UInt8
-    public var severity: String
+    package var hop: UInt8
+    package var severity: String
     /// The figure that crossed the rule's bound, NaN where there is none.
-    public var value: Double
-    public var labels: [String: String]
-    public var annotations: [String: String]
+    package var value: Double
+    package var labels: [String: String]
+    package var annotations: [String: String]
     /// The evidence as JSON text (the old and new path, the figures before and after).
-    public var evidence: String
+    package var evidence: String
 
-    public init(alertID: UInt64, timeMicros: Int64, state: State, rule: String, target: String, hop: UInt8 = 0,
+    package init(alertID: UInt64, timeMicros: Int64, state: State, rule: String, target: String, hop: UInt8 = 0,
                 severity: String, value: Double = .nan, labels: [String: String] = [:], annotations: [String: String] = [:],
                 evidence: String = "") {
         self.alertID = alertID
@@ -66,7 +66,7 @@ public struct AlertTransition: Sendable, Equatable {
         self.evidence = evidence
     }
 
-    public static func == (a: AlertTransition, b: AlertTransition) -> Bool {
+    package static func == (a: AlertTransition, b: AlertTransition) -> Bool {
         a.alertID == b.alertID && a.timeMicros == b.timeMicros && a.state == b.state && a.rule == b.rule && a.target == b.target
             && a.hop == b.hop && a.severity == b.severity && (a.value == b.value || (a.value.isNaN && b.value.isNaN))
             && a.labels == b.labels && a.annotations == b.annotations && a.evidence == b.evidence
@@ -74,18 +74,18 @@ public struct AlertTransition: Sendable, Equatable {
 }
 
 /// A notification put in the durable outbox for one receiver.
-public struct QueuedNotification: Sendable, Equatable {
+package struct QueuedNotification: Sendable, Equatable {
     /// Unique in the log; receivers see it as the idempotency key.
-    public var id: UInt64
-    public var timeMicros: Int64
-    public var receiver: String
+    package var id: UInt64
+    package var timeMicros: Int64
+    package var receiver: String
     /// Given up (and counted as expired) if not delivered by then.
-    public var expiresMicros: Int64
-    public var alertIDs: [UInt64]
+    package var expiresMicros: Int64
+    package var alertIDs: [UInt64]
     /// What is sent, as JSON text.
-    public var payload: String
+    package var payload: String
 
-    public init(id: UInt64, timeMicros: Int64, receiver: String, expiresMicros: Int64, alertIDs: [UInt64], payload: String) {
+    package init(id: UInt64, timeMicros: Int64, receiver: String, expiresMicros: Int64, alertIDs: [UInt64], payload: String) {
         self.id = id
         self.timeMicros = timeMicros
         self.receiver = receiver
@@ -96,8 +96,8 @@ public struct QueuedNotification: Sendable, Equatable {
 }
 
 /// What became of one delivery attempt of a notification.
-public struct DeliveryOutcome: Sendable, Equatable {
-    public enum Result: UInt8, Sendable, Equatable {
+package struct DeliveryOutcome: Sendable, Equatable {
+    package enum Result: UInt8, Sendable, Equatable {
         /// The receiver took it: the notification leaves the outbox.
         case delivered = 0
         /// This attempt failed; it is tried again.
@@ -106,14 +106,14 @@ public struct DeliveryOutcome: Sendable, Equatable {
         case expired = 2
     }
 
-    public var notificationID: UInt64
-    public var timeMicros: Int64
-    public var result: Result
-    public var attempt: UInt32
+    package var notificationID: UInt64
+    package var timeMicros: Int64
+    package var result: Result
+    package var attempt: UInt32
     /// Why it failed, in the receiver's words.
-    public var detail: String
+    package var detail: String
 
-    public init(notificationID: UInt64, timeMicros: Int64, result: Result, attempt: UInt32, detail: String = "") {
+    package init(notificationID: UInt64, timeMicros: Int64, result: Result, attempt: UInt32, detail: String = "") {
         self.notificationID = notificationID
         self.timeMicros = timeMicros
         self.result = result
@@ -124,18 +124,18 @@ public struct DeliveryOutcome: Sendable, Equatable {
 
 /// A silence: alerts whose labels match every matcher are not notified between `starts` and
 /// `ends`. A record with `removed` ends the silence of that id early.
-public struct SilenceRecord: Sendable, Equatable {
-    public var id: UInt64
-    public var createdMicros: Int64
-    public var startsMicros: Int64
-    public var endsMicros: Int64
+package struct SilenceRecord: Sendable, Equatable {
+    package var id: UInt64
+    package var createdMicros: Int64
+    package var startsMicros: Int64
+    package var endsMicros: Int64
     /// Label name and the value it must have.
-    public var matchers: [String: String]
-    public var comment: String
-    public var author: String
-    public var removed: Bool
+    package var matchers: [String: String]
+    package var comment: String
+    package var author: String
+    package var removed: Bool
 
-    public init(id: UInt64, createdMicros: Int64, startsMicros: Int64, endsMicros: Int64, matchers: [String: String],
+    package init(id: UInt64, createdMicros: Int64, startsMicros: Int64, endsMicros: Int64, matchers: [String: String],
                 comment: String, author: String, removed: Bool = false) {
         self.id = id
         self.createdMicros = createdMicros
@@ -149,13 +149,13 @@ public struct SilenceRecord: Sendable, Equatable {
 }
 
 /// An operator's acknowledgement of a firing alert: it is not sent again while it fires.
-public struct Acknowledgement: Sendable, Equatable {
-    public var alertID: UInt64
-    public var timeMicros: Int64
-    public var author: String
-    public var comment: String
+package struct Acknowledgement: Sendable, Equatable {
+    package var alertID: UInt64
+    package var timeMicros: Int64
+    package var author: String
+    package var comment: String
 
-    public init(alertID: UInt64, timeMicros: Int64, author: String, comment: String) {
+    package init(alertID: UInt64, timeMicros: Int64, author: String, comment: String) {
         self.alertID = alertID
         self.timeMicros = timeMicros
         self.author = author

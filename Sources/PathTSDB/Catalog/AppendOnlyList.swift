@@ -5,7 +5,7 @@
 /// monitor adding its 100,000th target paid for 100,000 entries. Here full chunks are sealed
 /// and shared by every copy; an append after a copy copies the chunk references and the open
 /// chunk only.
-public struct AppendOnlyList<Element>: RandomAccessCollection {
+package struct AppendOnlyList<Element>: RandomAccessCollection {
     /// Entries per chunk: a power of two, so that finding an entry is a shift and a mask.
     @usableFromInline static var chunkShift: Int { 10 }
     @usableFromInline static var chunkSize: Int { 1 << chunkShift }
@@ -13,12 +13,12 @@ public struct AppendOnlyList<Element>: RandomAccessCollection {
     @usableFromInline var sealed: [[Element]] = []
     @usableFromInline var open: [Element] = []
 
-    public init() {}
+    package init() {}
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { sealed.count << Self.chunkShift + open.count }
+    package var startIndex: Int { 0 }
+    package var endIndex: Int { sealed.count << Self.chunkShift + open.count }
 
-    @inlinable public subscript(position: Int) -> Element {
+    @inlinable package subscript(position: Int) -> Element {
         let chunk = position >> Self.chunkShift
         return chunk < sealed.count ? sealed[chunk][position & (Self.chunkSize - 1)] : open[position - sealed.count << Self.chunkShift]
     }

@@ -5,27 +5,35 @@
 public struct Catalog: Sendable {
     // Append-only lists and indexes, not arrays and dictionaries: every snapshot holds a copy,
     // and the writer's next new entry must not copy them whole (see `AppendOnlyList`).
-    public private(set) var targetNames = AppendOnlyList<String>()
-    public private(set) var vantageNames = AppendOnlyList<String>()
-    public private(set) var addresses = AppendOnlyList<IPAddress>()
-    public private(set) var paths = AppendOnlyList<PathHops>()
+    package private(set) var targetNames = AppendOnlyList<String>()
+    package private(set) var vantageNames = AppendOnlyList<String>()
+    package private(set) var addresses = AppendOnlyList<IPAddress>()
+    package private(set) var paths = AppendOnlyList<PathHops>()
     private var targetIDs = AppendOnlyIndex<String, TargetID>()
     private var vantageIDs = AppendOnlyIndex<String, VantageID>()
     private var addressIDs = AppendOnlyIndex<IPAddress, AddressID>()
     private var pathIDs = AppendOnlyIndex<PathHops, PathID>()
 
-    public init() {}
+    package init() {}
 
     // MARK: - Lookup
 
+    /// The id of the target called `name`, if the store has seen it.
     public func targetID(named name: String) -> TargetID? { targetIDs[name] }
+    /// The id of the vantage point called `name`, if the store has seen it.
     public func vantageID(named name: String) -> VantageID? { vantageIDs[name] }
+    /// The id of `address`, if some probe's reply or some destination had it.
     public func addressID(of address: IPAddress) -> AddressID? { addressIDs[address] }
+    /// The id of `path`, if some run took it.
     public func pathID(of path: PathHops) -> PathID? { pathIDs[path] }
 
+    /// The name of the target `id`.
     public func name(of id: TargetID) -> String? { entry(targetNames, Int(id.rawValue)) }
+    /// The name of the vantage point `id`.
     public func name(of id: VantageID) -> String? { entry(vantageNames, Int(id.rawValue)) }
+    /// The address `id` stands for; nil for `AddressID.none` (no reply).
     public func address(of id: AddressID) -> IPAddress? { entry(addresses, Int(id.rawValue)) }
+    /// The hops of the path `id`.
     public func path(of id: PathID) -> PathHops? { entry(paths, Int(id.rawValue)) }
 
     /// All targets, by id.

@@ -3,20 +3,22 @@
 /// (classic traceroute, mtr, an MDA trace), every other address that answered at a TTL: the
 /// branches of a load-balanced hop.
 public struct PathHops: Hashable, Sendable {
+    /// The address that answered at each TTL, from TTL 1 (`AddressID.none` where none did).
     public var hops: [AddressID]
     /// The addresses beside `hops` that answered at a TTL, in (TTL, address id) order; empty
     /// for a run whose probes all took one path.
     public var branches: [PathBranch]
 
-    public init(_ hops: [AddressID], branches: [PathBranch] = []) {
+    package init(_ hops: [AddressID], branches: [PathBranch] = []) {
         self.hops = hops
         self.branches = branches
     }
+    /// TTLs the path spans.
     public var hopCount: Int { hops.count }
 
     /// A route given as the addresses seen at each TTL from 1: the first of each as the hop,
     /// the others as branches. Silence at the end is cut.
-    public init(sets: [[AddressID]]) {
+    package init(sets: [[AddressID]]) {
         let count = (sets.lastIndex { !$0.isEmpty } ?? -1) + 1
         hops = sets.prefix(count).map { $0.first ?? .none }
         branches = sets.prefix(count).enumerated().flatMap { t, s in
@@ -66,7 +68,7 @@ public struct PathHops: Hashable, Sendable {
     /// the end of the shorter path count as unanswered there: when a run's probes to the
     /// destination are all lost, the tracer goes on probing higher TTLs, and that tail of silence
     /// is no evidence of another path.
-    public func isCompatible(with other: PathHops) -> Bool {
+    package func isCompatible(with other: PathHops) -> Bool {
         let n = max(hops.count, other.hops.count)
         for ttl in 1...max(n, 1) {
             let a = address(atTTL: ttl), b = other.address(atTTL: ttl)
@@ -88,7 +90,7 @@ public struct PathHops: Hashable, Sendable {
 
     /// The first TTL at which the paths differ (counting an unresponsive hop as a difference),
     /// or nil when they are equal.
-    public func firstDifference(from other: PathHops) -> Int? {
+    package func firstDifference(from other: PathHops) -> Int? {
         let n = max(hops.count, other.hops.count)
         for ttl in 1...max(n, 1) where address(atTTL: ttl) != other.address(atTTL: ttl) { return ttl }
         return nil
@@ -97,8 +99,11 @@ public struct PathHops: Hashable, Sendable {
 
 /// One more address that answered at a TTL of a load-balanced hop.
 public struct PathBranch: Hashable, Comparable, Sendable {
+    /// The TTL at which the path forks.
     public var ttl: UInt8
+    /// One of the addresses that answered at that TTL.
     public var address: AddressID
+    /// The branch through `address` at `ttl`.
     public init(ttl: UInt8, address: AddressID) {
         self.ttl = ttl
         self.address = address

@@ -3,7 +3,7 @@ import CZstd
 
 /// The general-purpose compressor applied to a block after its column codecs: LZ4 where speed
 /// matters (WAL batches), ZSTD where size does (segments). Both come from the system libraries.
-public enum BlockCompression: UInt8, Sendable, CaseIterable {
+package enum BlockCompression: UInt8, Sendable, CaseIterable {
     case none = 0
     case lz4 = 1
     case zstd = 2

@@ -35,6 +35,7 @@ public struct MissedSlot: Sendable, Equatable {
     public var vantage: String
     /// When the run was due, microseconds since the epoch.
     public var slotMicros: Int64
+    /// Why no run was traced.
     public var reason: Reason
     /// What failed, in the tracer's or the source's words; empty for the other reasons.
     public var detail: String

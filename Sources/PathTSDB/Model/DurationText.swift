@@ -5,19 +5,19 @@
 /// Durations are bounded by `maxMicros` (about 1,000 years) so that a time plus or minus one
 /// never overflows: the text comes from outside (a query string, a YAML file) and must not be
 /// able to trap the process.
-public enum DurationText {
+package enum DurationText {
     /// The longest duration accepted: 1,000 years of 365.25 days, in microseconds.
-    public static let maxMicros: Int64 = 1000 * 36_525 * 864_000_000
+    package static let maxMicros: Int64 = 1000 * 36_525 * 864_000_000
 
     /// Microseconds, or nil when the text is not a duration or exceeds `maxMicros`.
-    public static func parseMicros(_ text: String) -> Int64? {
+    package static func parseMicros(_ text: String) -> Int64? {
         if case .micros(let v) = read(text) { return v }
         return nil
     }
 
     /// Whether `text` is written as a duration but is longer than `maxMicros`, so that an error
     /// can say so rather than call it malformed.
-    public static func isTooLong(_ text: String) -> Bool {
+    package static func isTooLong(_ text: String) -> Bool {
         if case .tooLong = read(text) { return true }
         return false
     }
@@ -65,7 +65,7 @@ public enum DurationText {
     }
 
     /// The largest whole unit that divides `micros`: `1h`, `90s`, `7d`, `250ms`; `0s` for zero.
-    public static func format(micros: Int64) -> String {
+    package static func format(micros: Int64) -> String {
         let units: [(Int64, String)] = [(604_800_000_000, "w"), (86_400_000_000, "d"), (3_600_000_000, "h"),
                                         (60_000_000, "m"), (1_000_000, "s")]
         if micros == 0 { return "0s" }
@@ -75,13 +75,13 @@ public enum DurationText {
 
     /// A point in time as written: RFC 3339 (`absolute`, microseconds since the epoch), or
     /// `now`, `now-24h`, `-24h`, `+1h` (`relative` to now, in microseconds).
-    public enum Point: Sendable, Equatable {
+    package enum Point: Sendable, Equatable {
         case absolute(Int64)
         case relative(Int64)
     }
 
     /// Reads a point in time; nil when `text` is none of the forms `Point` lists.
-    public static func parsePoint(_ text: String) -> Point? {
+    package static func parsePoint(_ text: String) -> Point? {
         if let t = RFC3339.parse(text) { return .absolute(t) }
         var rel = Substring(text)
         if rel.hasPrefix("now") { rel = rel.dropFirst(3) }
@@ -91,7 +91,7 @@ public enum DurationText {
     }
 
     /// A point in time resolved against `now`; nil when unreadable or out of range.
-    public static func parseTime(_ text: String, now: Int64) -> Int64? {
+    package static func parseTime(_ text: String, now: Int64) -> Int64? {
         switch parsePoint(text) {
         case .absolute(let t): return t
         case .relative(let d):

@@ -5,6 +5,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     /// The last eight bytes, big-endian.
     public let low: UInt64
 
+    /// An address from its 128 bits, high and low halves (IPv4 as IPv4-mapped IPv6).
     public init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
@@ -16,6 +17,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         self.low = 0x0000_FFFF_0000_0000 | UInt64(value)
     }
 
+    /// Whether this is an IPv4 address (IPv4-mapped: `::ffff:a.b.c.d`).
     public var isIPv4: Bool { high == 0 && (low >> 32) == 0x0000_FFFF }
 
     /// The IPv4 value, when this is an IPv4 address.

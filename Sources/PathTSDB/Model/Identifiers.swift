@@ -25,30 +25,31 @@ public struct AddressID: RawRepresentable, Hashable, Comparable, Sendable {
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     /// The id of an unresponsive hop or a lost probe.
     public static let none = AddressID(rawValue: 0)
+    /// Whether this is `none`: no reply.
     public var isNone: Bool { rawValue == 0 }
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// A segment's number: its file name (`segments/` and `rollups/`), unique for the life of the
 /// data directory, and what a compacted segment lists as the sources it replaces.
-public struct SegmentID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let rawValue: UInt64
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+package struct SegmentID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    package let rawValue: UInt64
+    package init(rawValue: UInt64) { self.rawValue = rawValue }
+    package static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
     /// The id after this one.
     var next: SegmentID { SegmentID(rawValue: rawValue + 1) }
-    public var description: String { String(rawValue) }
+    package var description: String { String(rawValue) }
 }
 
 /// A WAL record's sequence number: one more than the record before it, across files. A segment
 /// records the highest it holds (its high water); 0 is "none yet".
-public struct WALSequence: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let rawValue: UInt64
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+package struct WALSequence: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    package let rawValue: UInt64
+    package init(rawValue: UInt64) { self.rawValue = rawValue }
+    package static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
     /// Before the first record.
     static let none = WALSequence(rawValue: 0)
     /// The sequence after this one.
     var next: WALSequence { WALSequence(rawValue: rawValue &+ 1) }
-    public var description: String { String(rawValue) }
+    package var description: String { String(rawValue) }
 }

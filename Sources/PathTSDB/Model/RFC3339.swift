@@ -1,8 +1,8 @@
 /// RFC 3339 timestamps in UTC, to and from microseconds since the epoch, with the civil-date
 /// arithmetic of Howard Hinnant's `days_from_civil`, so no locale or time zone is involved.
-public enum RFC3339 {
+package enum RFC3339 {
     /// `2026-11-21T18:00:00Z`, with `.ffffff` only when there are microseconds.
-    public static func format(micros: Int64) -> String {
+    package static func format(micros: Int64) -> String {
         let secs = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
         let frac = micros - secs * 1_000_000
         let days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
@@ -14,7 +14,7 @@ public enum RFC3339 {
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; a space may stand for `T`.
-    public static func parse(_ text: String) -> Int64? {
+    package static func parse(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         guard b.count >= 20 else { return nil }
         func num(_ from: Int, _ len: Int) -> Int64? {

@@ -1,13 +1,22 @@
 /// One run, dictionary-coded, as the head and decoded segment chunks hold it.
 public struct RunRecord: Hashable, Sendable {
+    /// The target traced.
     public var target: TargetID
+    /// Where the run was traced from.
     public var vantage: VantageID
+    /// How the probes were sent.
     public var method: TraceMethod
+    /// The flow held constant across the probes (Paris id, source port).
     public var flowID: UInt16
+    /// Whether the destination answered.
     public var reached: Bool
+    /// Start, microseconds since the Unix epoch.
     public var startMicros: Int64
+    /// End, microseconds since the Unix epoch.
     public var endMicros: Int64
+    /// The destination address.
     public var destination: AddressID
+    /// The path the run took (see `Catalog.path(of:)`).
     public var path: PathID
     /// The trace was stopped before it finished (`TraceRun.interrupted`).
     public var interrupted: Bool = false
@@ -15,8 +24,10 @@ public struct RunRecord: Hashable, Sendable {
     public var figuresIndex: Int32 = 0
     /// Index of the run's first probe in its table's `probes`.
     public var firstProbe: Int32
+    /// How many of the table's probes are this run's.
     public var probeCount: Int32
 
+    /// This run's probes' indices in `RunTable.probes`.
     public var probeRange: Range<Int> { Int(firstProbe)..<Int(firstProbe + probeCount) }
 
     /// A report's run (mtr `--report`, `--json`): its replies are untimed.
@@ -25,15 +36,22 @@ public struct RunRecord: Hashable, Sendable {
 
 /// One probe, dictionary-coded; `address == .none` is a lost probe.
 public struct ProbeRecord: Hashable, Sendable {
+    /// The TTL the probe was sent with (the hop number).
     public var ttl: UInt8
+    /// The TTL of the reply as received; 0 with `ProbeFields.timing` reads or no reply.
     public var replyTTL: UInt8
+    /// The reply's ICMP type; 0 with `ProbeFields.timing` reads or no reply.
     public var icmpType: UInt8
+    /// The reply's ICMP code; 0 with `ProbeFields.timing` reads or no reply.
     public var icmpCode: UInt8
+    /// Who answered; `AddressID.none` when nothing did.
     public var address: AddressID
+    /// Round-trip time in microseconds; 0 for loss, `ProbeReply.untimed` for a report's reply.
     public var rttMicros: UInt32
     /// 0 when the reply had no MPLS labels, else 1 + an index into the table's `mplsStacks`.
     public var mplsIndex: UInt32
 
+    /// Whether nothing answered the probe.
     public var isLoss: Bool { address.isNone }
 
     /// A reply whose round-trip time is known (a report's replies have none).
@@ -43,12 +61,16 @@ public struct ProbeRecord: Hashable, Sendable {
 /// Runs with their probes, in columns of plain records: what a head block holds and what a
 /// segment chunk decodes to, so that readers treat both alike.
 public struct RunTable: Sendable {
+    /// The runs, each naming its probes by `probeRange`.
     public var runs: [RunRecord] = []
+    /// Every run's probes, run after run.
     public var probes: [ProbeRecord] = []
+    /// The MPLS label stacks probes refer to by `mplsIndex` (index 0 is the empty stack).
     public var mplsStacks: [[MPLSLabel]] = []
     /// The figures of the table's report runs (`RunRecord.figuresIndex`).
     public var figureLists: [[HopFigures]] = []
 
+    /// An empty table.
     public init() {}
 
     /// The report figures of `run`, or nil for a trace.
@@ -56,6 +78,7 @@ public struct RunTable: Sendable {
         run.figuresIndex == 0 ? nil : figureLists[Int(run.figuresIndex) - 1]
     }
 
+    /// Whether the table holds no run.
     public var isEmpty: Bool { runs.isEmpty }
 
     /// The MPLS labels of `probe`.

@@ -20,6 +20,8 @@ public enum TraceMethod: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         }
     }
 
+    /// The method called `name` as `description` spells it (`udp-paris`, `icmp`…); nil for any
+    /// other.
     public init?(name: String) {
         guard let m = TraceMethod.allCases.first(where: { $0.description == name }) else { return nil }
         self = m
@@ -43,12 +45,17 @@ public struct MPLSLabel: Hashable, Sendable {
     /// The 32-bit label stack entry exactly as received.
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// An entry from its fields; out-of-range bits are cut off.
     public init(label: UInt32, trafficClass: UInt8, bottomOfStack: Bool, ttl: UInt8) {
         rawValue = (label & 0xFFFFF) << 12 | UInt32(trafficClass & 7) << 9 | (bottomOfStack ? 1 << 8 : 0) | UInt32(ttl)
     }
+    /// The 20-bit label.
     public var label: UInt32 { rawValue >> 12 }
+    /// The 3-bit traffic class.
     public var trafficClass: UInt8 { UInt8((rawValue >> 9) & 7) }
+    /// Whether this is the last entry of the stack.
     public var bottomOfStack: Bool { (rawValue >> 8) & 1 == 1 }
+    /// The entry's TTL.
     public var ttl: UInt8 { UInt8(truncatingIfNeeded: rawValue) }
 }
 
@@ -64,10 +71,12 @@ public struct ProbeReply: Hashable, Sendable {
     public var replyTTL: UInt8
     /// ICMP type and code of the reply (time exceeded is 11/0; echo reply 0/0; unreachable 3/x).
     public var icmpType: UInt8
+    /// ICMP code of the reply.
     public var icmpCode: UInt8
     /// MPLS label stack entries quoted in the reply, outermost first.
     public var mplsLabels: [MPLSLabel]
 
+    /// Whether nothing answered the probe.
     public var isLoss: Bool { address == nil }
 
     /// The `rttMicros` of a reply whose time was not recorded: a report (mtr `--report`,
@@ -78,6 +87,7 @@ public struct ProbeReply: Hashable, Sendable {
     /// Whether the probe got a reply whose round-trip time is known.
     public var isTimed: Bool { address != nil && rttMicros != ProbeReply.untimed }
 
+    /// A probe and its reply; the reply's fields are dropped when `address` is nil (loss).
     public init(ttl: UInt8, address: IPAddress?, rttMicros: UInt32 = 0, replyTTL: UInt8 = 0,
                 icmpType: UInt8 = 0, icmpCode: UInt8 = 0, mplsLabels: [MPLSLabel] = []) {
         self.ttl = ttl
@@ -99,12 +109,15 @@ public struct TraceRun: Hashable, Sendable {
     public var target: String
     /// Where the trace ran from: a host name, or `atlas:<probe id>`.
     public var vantage: String
+    /// How the probes were sent.
     public var method: TraceMethod
     /// The flow identifier held constant across the probes (Paris id, source port…).
     public var flowID: UInt16
     /// Start and end, microseconds since the Unix epoch.
     public var startMicros: Int64
+    /// End, microseconds since the Unix epoch.
     public var endMicros: Int64
+    /// The address traced to.
     public var destination: IPAddress
     /// Whether the destination itself answered.
     public var reached: Bool
@@ -118,6 +131,7 @@ public struct TraceRun: Hashable, Sendable {
     /// and answered probes and these figures, not the probes' times.
     public var figures: [HopFigures]?
 
+    /// A run of `probes`; `check()` says whether its fields agree before it is stored.
     public init(target: String, vantage: String, method: TraceMethod, flowID: UInt16,
                 startMicros: Int64, endMicros: Int64, destination: IPAddress, reached: Bool,
                 probes: [ProbeReply]) {
@@ -165,13 +179,20 @@ public struct TraceRun: Hashable, Sendable {
 /// What a report says about the answered probes of one hop: mtr's Last, Avg, Best, Wrst and
 /// StDev, in microseconds. The counts of sent and answered probes are the run's probes.
 public struct HopFigures: Hashable, Sendable {
+    /// The hop.
     public var ttl: UInt8
+    /// mtr's Last: the newest answered probe's RTT.
     public var lastMicros: UInt32
+    /// mtr's Avg.
     public var averageMicros: UInt32
+    /// mtr's Best.
     public var bestMicros: UInt32
+    /// mtr's Wrst.
     public var worstMicros: UInt32
+    /// mtr's StDev.
     public var stdDevMicros: UInt32
 
+    /// A hop's figures, each in microseconds.
     public init(ttl: UInt8, lastMicros: UInt32, averageMicros: UInt32, bestMicros: UInt32, worstMicros: UInt32, stdDevMicros: UInt32) {
         self.ttl = ttl
         self.lastMicros = lastMicros

@@ -3,9 +3,9 @@ import Glibc
 #endif
 
 /// The real-time clock, in microseconds since the Unix epoch: what run times are stored in.
-public enum WallClock {
+package enum WallClock {
     /// Now, in microseconds since the epoch (CLOCK_REALTIME).
-    public static func nowMicros() -> Int64 {
+    package static func nowMicros() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000

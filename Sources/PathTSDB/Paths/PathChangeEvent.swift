@@ -1,15 +1,21 @@
 /// A target's path changed: written at ingest, when a run's path is not one of the paths the
 /// target was taking.
 public struct PathChangeEvent: Hashable, Sendable {
+    /// The target whose path changed.
     public var target: TargetID
+    /// The vantage point it was traced from.
     public var vantage: VantageID
     /// Start of the first run that showed the new path, microseconds since the epoch.
     public var timeMicros: Int64
+    /// The path before the change.
     public var oldPath: PathID
+    /// The path after it.
     public var newPath: PathID
     /// The first TTL whose hop differs (an unresponsive hop counts as different).
     public var firstDifferingTTL: UInt8
+    /// TTLs the old path spanned.
     public var oldHopCount: UInt8
+    /// TTLs the new path spans.
     public var newHopCount: UInt8
     /// What else the event says; every flag is false in events of segment versions 1 to 3,
     /// which did not record them.
@@ -32,6 +38,7 @@ public struct PathChangeEvent: Hashable, Sendable {
         static let known: Flags = [.oldReached, .newReached, .destinationChanged, .loadBalanced]
     }
 
+    /// An event with every field given.
     public init(target: TargetID, vantage: VantageID, timeMicros: Int64, oldPath: PathID, newPath: PathID,
                 firstDifferingTTL: UInt8, oldHopCount: UInt8, newHopCount: UInt8, flags: Flags = []) {
         self.target = target

@@ -5,19 +5,19 @@ import Foundation
 /// VLDB 2019): value `v ≥ 1` falls in bin `⌈log_γ v⌉` with `γ = (1+α)/(1−α)`, so every quantile it
 /// returns is within relative error `α` of the exact rank value. Merging adds bin counts, which is
 /// what lets a month of 1-hour rollups answer p95 without reading raw data.
-public struct QuantileSketch: Hashable, Sendable {
+package struct QuantileSketch: Hashable, Sendable {
     /// The relative accuracy α of every quantile.
-    public static let relativeAccuracy = 0.01
+    package static let relativeAccuracy = 0.01
     static let gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy)
     static let logGamma = log(gamma)
 
     /// (bin key, count), sorted by key. Values of 0 µs are counted in `zeroCount`.
-    public private(set) var bins: [(key: Int32, count: UInt32)] = []
-    public private(set) var zeroCount: UInt32 = 0
+    package private(set) var bins: [(key: Int32, count: UInt32)] = []
+    package private(set) var zeroCount: UInt32 = 0
 
-    public init() {}
+    package init() {}
 
-    public var count: UInt64 { bins.reduce(UInt64(zeroCount)) { $0 + UInt64($1.count) } }
+    package var count: UInt64 { bins.reduce(UInt64(zeroCount)) { $0 + UInt64($1.count) } }
 
     static func key(of value: UInt32) -> Int32 {
         value < UInt32(smallKeys.count) ? Int32(smallKeys[Int(value)]) : exactKey(of: value)
@@ -37,7 +37,7 @@ public struct QuantileSketch: Hashable, Sendable {
 
     /// Builds a sketch from raw values. The keys of a bucket's values lie close together, so
     /// they are counted in a histogram over their range; a wide range (outliers) sorts instead.
-    public init<S: Sequence>(values: S) where S.Element == UInt32 {
+    package init<S: Sequence>(values: S) where S.Element == UInt32 {
         var keys = [Int32]()
         keys.reserveCapacity(values.underestimatedCount)
         var low = Int32.max, high = Int32.min
@@ -69,7 +69,7 @@ public struct QuantileSketch: Hashable, Sendable {
         }
     }
 
-    public mutating func merge(_ other: QuantileSketch) {
+    package mutating func merge(_ other: QuantileSketch) {
         zeroCount += other.zeroCount
         guard !other.bins.isEmpty else { return }
         guard !bins.isEmpty else { bins = other.bins; return }
@@ -89,7 +89,7 @@ public struct QuantileSketch: Hashable, Sendable {
     }
 
     /// The value at rank `⌈q·n⌉` (1-based), within relative error α; nil when empty.
-    public func quantile(_ q: Double) -> Double? {
+    package func quantile(_ q: Double) -> Double? {
         let n = count
         guard n > 0 else { return nil }
         let rank = max(1, UInt64((q * Double(n)).rounded(.up)))
@@ -102,12 +102,12 @@ public struct QuantileSketch: Hashable, Sendable {
         return bins.last.map { QuantileSketch.value(ofKey: $0.key) }
     }
 
-    public static func == (a: QuantileSketch, b: QuantileSketch) -> Bool {
+    package static func == (a: QuantileSketch, b: QuantileSketch) -> Bool {
         a.zeroCount == b.zeroCount && a.bins.count == b.bins.count
             && zip(a.bins, b.bins).allSatisfy { $0.key == $1.key && $0.count == $1.count }
     }
 
-    public func hash(into h: inout Hasher) {
+    package func hash(into h: inout Hasher) {
         h.combine(zeroCount)
         for b in bins { h.combine(b.key); h.combine(b.count) }
     }

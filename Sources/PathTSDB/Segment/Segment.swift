@@ -5,28 +5,28 @@ import Glibc
 /// An immutable segment file, open for reading. Shared by any number of readers: every read is a
 /// `pread` on a descriptor that lives as long as the object, so a segment deleted by compaction or
 /// retention stays readable by the snapshots that still hold it.
-public final class Segment: Sendable {
-    public let id: SegmentID
-    public let path: String
-    public let level: UInt8
+package final class Segment: Sendable {
+    package let id: SegmentID
+    package let path: String
+    package let level: UInt8
     /// The format version the file was written in (`SegmentFormat.readableVersions`).
-    public let version: UInt16
-    public let minStartMicros: Int64
-    public let maxStartMicros: Int64
-    public let fileSize: Int64
+    package let version: UInt16
+    package let minStartMicros: Int64
+    package let maxStartMicros: Int64
+    package let fileSize: Int64
     let index: SegmentIndex
     private let fd: Int32
 
     var walHighWater: WALSequence { index.walHighWater }
     var sources: [SegmentID] { index.sources }
-    public var targetCount: Int { index.entries.count }
-    public var runCount: Int { index.entries.reduce(0) { $0 + $1.runCount } }
-    public var probeCount: Int { index.entries.reduce(0) { $0 + $1.probeCount } }
-    public var sampleCount: Int { index.entries.reduce(0) { $0 + $1.sampleCount } }
+    package var targetCount: Int { index.entries.count }
+    package var runCount: Int { index.entries.reduce(0) { $0 + $1.runCount } }
+    package var probeCount: Int { index.entries.reduce(0) { $0 + $1.probeCount } }
+    package var sampleCount: Int { index.entries.reduce(0) { $0 + $1.sampleCount } }
 
     /// Opens `path` and checks header, footer and index; with `verifyBlocks`, every block's
     /// checksum too.
-    public init(path: String, verifyBlocks: Bool) throws(StorageError) {
+    package init(path: String, verifyBlocks: Bool) throws(StorageError) {
         self.path = path
         let file = try PosixFile(path: path, flags: O_RDONLY)
         let size = try file.size()
@@ -173,10 +173,10 @@ public final class Segment: Sendable {
     }
 
     /// Targets this segment holds.
-    public var targets: [TargetID] { index.entries.map(\.target) }
+    package var targets: [TargetID] { index.entries.map(\.target) }
 
     /// The runs of `target`, with the probe fields `fields` names.
-    public func runs(of target: TargetID, catalog: Catalog, fields: ProbeFields = .all) throws(StorageError) -> RunTable {
+    package func runs(of target: TargetID, catalog: Catalog, fields: ProbeFields = .all) throws(StorageError) -> RunTable {
         guard let e = entry(for: target), e.chunkLength > 0 else { return RunTable() }
         let body = try readBlock(at: e.chunkOffset, length: e.chunkLength)
         do throws(StorageError) {
@@ -189,7 +189,7 @@ public final class Segment: Sendable {
     }
 
     /// The rollup rows of `target` stored with this segment.
-    public func rollups(of target: TargetID) throws(StorageError) -> [RollupRow] {
+    package func rollups(of target: TargetID) throws(StorageError) -> [RollupRow] {
         guard let e = entry(for: target) else { return [] }
         let raw = try readCompressedBlock(at: e.rollupOffset, length: e.rollupLength)
         var c = ByteCursor(raw)
@@ -197,7 +197,7 @@ public final class Segment: Sendable {
     }
 
     /// The path-change events written with this segment.
-    public func events() throws(StorageError) -> [PathChangeEvent] {
+    package func events() throws(StorageError) -> [PathChangeEvent] {
         let raw = try readCompressedBlock(at: index.eventsOffset, length: index.eventsLength)
         var c = ByteCursor(raw)
         do throws(StorageError) { return try EventCodec.decode(&c, version: version) } catch { throw error.located(file: path, offset: index.eventsOffset) }

@@ -1,26 +1,26 @@
 /// Where a store's segment bytes go, section by section: what `stserver info --breakdown` prints.
-public struct SegmentBreakdown: Sendable {
+package struct SegmentBreakdown: Sendable {
     /// Bytes of the compressed run and probe columns.
-    public var columnBytes = 0
+    package var columnBytes = 0
     /// Raw (uncompressed) bytes of each column, by name.
-    public var columnRawBytes: [String: Int] = [:]
+    package var columnRawBytes: [String: Int] = [:]
     /// Bytes of the RTT sections: rANS table and stream, raw low bits.
-    public var rttTableBytes = 0
-    public var rttStreamBytes = 0
-    public var rttRawBitsBytes = 0
-    public var rollupBytes = 0
-    public var eventBytes = 0
-    public var indexAndFramingBytes = 0
-    public var fileBytes = 0
+    package var rttTableBytes = 0
+    package var rttStreamBytes = 0
+    package var rttRawBitsBytes = 0
+    package var rollupBytes = 0
+    package var eventBytes = 0
+    package var indexAndFramingBytes = 0
+    package var fileBytes = 0
 
     static let columnNames = ["start", "duration", "vantage", "method", "flow", "destination", "run_flags", "path",
                               "probe_count", "ttl_step", "probe_status", "other_address", "reply_ttl", "icmp_type",
                               "icmp_code", "mpls_count", "mpls_labels", "rtt_escapes", "report_figures"]
 
-    public init() {}
+    package init() {}
 
     /// Adds `segment`'s sections.
-    public mutating func add(_ segment: Segment) throws(StorageError) {
+    package mutating func add(_ segment: Segment) throws(StorageError) {
         fileBytes += Int(segment.fileSize)
         var accounted = 0
         for e in segment.index.entries {

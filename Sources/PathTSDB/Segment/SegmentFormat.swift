@@ -1,5 +1,5 @@
 /// Constants and names of segment files (FORMAT.md, "Segment file").
-public enum SegmentFormat {
+package enum SegmentFormat {
     static let magic: [UInt8] = Array("PTSG".utf8)
     static let footerMagic: [UInt8] = Array("PTSE".utf8)
     /// The version this build writes.
@@ -12,7 +12,7 @@ public enum SegmentFormat {
     /// The first version whose footer carries the header's CRC-32C.
     static let headerChecksumVersion: UInt16 = 4
     /// The first version whose rollups hold the end-to-end rows (TTL 0).
-    public static let endToEndRollupVersion: UInt16 = 4
+    package static let endToEndRollupVersion: UInt16 = 4
     /// The first version whose runs may be interrupted or reports.
     static let reportVersion: UInt16 = 5
     static let headerSize = 32

@@ -11,15 +11,15 @@
 ///   TTL is still the one the last run reached it at, when nothing answered there now;
 /// - the destination never answered: the probes at that same TTL, or, with no run before it,
 ///   those at the run's highest TTL, all lost.
-public struct EndToEnd: Sendable {
+package struct EndToEnd: Sendable {
     /// The destination's TTL in the last run that reached it.
     @usableFromInline var lastTTL: UInt8 = 0
 
-    public init() {}
+    package init() {}
 
     /// The TTL the last run's destination probes were sent at: where it reached the destination,
     /// or where it last did when nothing answered there now. 0 before any run reached it.
-    public var destinationTTL: Int { Int(lastTTL) }
+    package var destinationTTL: Int { Int(lastTTL) }
 
     /// Calls `body(reached, rttMicros)` for each destination probe of the next run. A run that
     /// was stopped before it finished (`interrupted`) and did not reach the destination has no
@@ -27,7 +27,7 @@ public struct EndToEnd: Sendable {
     /// Inlinable so that callers in other modules get it specialised for their collection
     /// (the alert engine summarises every new run of every target with it).
     @inlinable
-    public mutating func forEachProbe(destination: AddressID, probes: some Collection<ProbeRecord>, interrupted: Bool = false,
+    package mutating func forEachProbe(destination: AddressID, probes: some Collection<ProbeRecord>, interrupted: Bool = false,
                                       _ body: (_ reached: Bool, _ rttMicros: UInt32) -> Void) {
         var reachedAt: UInt8 = 0
         if !destination.isNone {

@@ -1,16 +1,24 @@
 /// Per-hop statistics of one target over time buckets: the store's own answer to "how did each
 /// hop behave", computed exactly from raw runs or, within the sketch's error, from rollups.
 public struct HopStatisticsRow: Sendable, Equatable {
+    /// Start of the time bucket, microseconds since the Unix epoch.
     public var bucketMicros: Int64
+    /// The hop.
     public var ttl: UInt8
+    /// Probes sent at this hop in the bucket.
     public var sent: UInt32
+    /// Of those, probes nothing answered.
     public var lost: UInt32
+    /// The smallest RTT; nil when no probe was answered with a time.
     public var minMicros: UInt32?
+    /// The largest RTT; nil when no probe was answered with a time.
     public var maxMicros: UInt32?
+    /// The mean RTT; nil when no probe was answered with a time.
     public var meanMicros: Double?
     /// The requested quantiles, in the order asked for; nil where nothing answered.
     public var quantiles: [Double?]
 
+    /// `lost` over `sent`; 0 when nothing was sent.
     public var lossRatio: Double { sent == 0 ? 0 : Double(lost) / Double(sent) }
 }
 

@@ -1,7 +1,7 @@
 /// One TTL of a hop-by-hop comparison of two paths.
-public struct PathDiffRow: Sendable, Equatable {
+package struct PathDiffRow: Sendable, Equatable {
     /// How the TTL compares.
-    public enum Change: String, Sendable {
+    package enum Change: String, Sendable {
         /// The same address answered at this TTL on both paths.
         case same
         /// Different addresses answered.
@@ -15,17 +15,17 @@ public struct PathDiffRow: Sendable, Equatable {
     }
 
     /// The TTL, from 1.
-    public var ttl: Int
+    package var ttl: Int
     /// Who answered there on the old path (`.none`: nobody, or past its end).
-    public var old: AddressID
+    package var old: AddressID
     /// Who answered there on the new path.
-    public var new: AddressID
-    public var change: Change
+    package var new: AddressID
+    package var change: Change
 }
 
 extension PathHops {
     /// The hop-by-hop comparison of this (old) path with `new`, over the longer of the two.
-    public func diff(to new: PathHops) -> [PathDiffRow] {
+    package func diff(to new: PathHops) -> [PathDiffRow] {
         let n = max(hopCount, new.hopCount)
         return (0..<n).map { i in
             let a = address(atTTL: i + 1), b = new.address(atTTL: i + 1)
@@ -44,7 +44,7 @@ extension PathHops {
     /// The TTLs at which this (old) path and `new` differ: both answered there, from different
     /// sets of addresses, or one answered past the other's end. A TTL where one of them probed
     /// and heard nothing shows no difference: silence agrees with nothing and contradicts nothing.
-    public func differingTTLs(to new: PathHops) -> [Int] {
+    package func differingTTLs(to new: PathHops) -> [Int] {
         (1...max(max(hopCount, new.hopCount), 1)).filter { ttl in
             let a = Set(addresses(atTTL: ttl)), b = Set(new.addresses(atTTL: ttl))
             if a.isEmpty && b.isEmpty { return false }

@@ -1,16 +1,16 @@
 /// One path a target took, and when.
-public struct PathLifetime: Sendable, Equatable {
-    public var path: PathID
-    public var firstSeenMicros: Int64
-    public var lastSeenMicros: Int64
-    public var runs: Int
+package struct PathLifetime: Sendable, Equatable {
+    package var path: PathID
+    package var firstSeenMicros: Int64
+    package var lastSeenMicros: Int64
+    package var runs: Int
     /// Runs on this path that reached the destination.
-    public var reachedRuns: Int
+    package var reachedRuns: Int
 }
 
 extension StoreSnapshot {
     /// The paths `target` took in `range`, in order of first appearance.
-    public func pathLifetimes(target: TargetID, range: Range<Int64>) -> (paths: [PathLifetime], problems: [StorageError]) {
+    package func pathLifetimes(target: TargetID, range: Range<Int64>) -> (paths: [PathLifetime], problems: [StorageError]) {
         let (table, problems) = runs(of: target, in: range, fields: .timing)
         var order = [PathID]()
         var byPath = [PathID: PathLifetime]()
@@ -34,25 +34,25 @@ extension StoreSnapshot {
 /// One route a target took: the dictionary paths that differ only by silence (a hop that did not
 /// answer in some runs, or silence past the end) or by the branch of a load balancer, taken
 /// together, as an operator thinks of a path.
-public struct RouteLifetime: Sendable, Equatable {
+package struct RouteLifetime: Sendable, Equatable {
     /// The first of its paths to appear; it names the route.
-    public var path: PathID
+    package var path: PathID
     /// Every dictionary path of the route, in order of first appearance.
-    public var variants: [PathID]
+    package var variants: [PathID]
     /// Per TTL from 1, every address that answered there in the route's runs, in address-id
     /// order; more than one is a load-balanced hop. Trailing silence is cut.
-    public var branches: [[AddressID]]
+    package var branches: [[AddressID]]
     /// Start of the route's first run, microseconds since the epoch.
-    public var firstSeenMicros: Int64
+    package var firstSeenMicros: Int64
     /// Start of its last run.
-    public var lastSeenMicros: Int64
+    package var lastSeenMicros: Int64
     /// Runs that took it.
-    public var runs: Int
+    package var runs: Int
     /// Of those, the runs that reached the destination.
-    public var reachedRuns: Int
+    package var reachedRuns: Int
 
     /// TTLs up to the last one that answered.
-    public var hopCount: Int { branches.count }
+    package var hopCount: Int { branches.count }
 }
 
 extension StoreSnapshot {
@@ -62,7 +62,7 @@ extension StoreSnapshot {
     /// hop (the run's probes saw both); a path joins the first route it is compatible with
     /// (`PathHops.isCompatible`) once each address stands for its set of branches. So neither a
     /// hop that misses a run nor a probe down the balancer's other branch makes another route.
-    public func routeLifetimes(target: TargetID, range: Range<Int64>) -> (routes: [RouteLifetime], problems: [StorageError]) {
+    package func routeLifetimes(target: TargetID, range: Range<Int64>) -> (routes: [RouteLifetime], problems: [StorageError]) {
         let (table, problems) = runs(of: target, in: range, fields: .timing)
         var siblings = AddressClasses()
         for run in table.runs {

@@ -1,8 +1,8 @@
 /// One appended batch in the head: immutable once published, shared by every snapshot that
 /// saw it.
-public final class HeadBlock: Sendable {
-    public let table: RunTable
-    public let events: [PathChangeEvent]
+package final class HeadBlock: Sendable {
+    package let table: RunTable
+    package let events: [PathChangeEvent]
     /// The WAL record that holds this batch.
     let walSequence: WALSequence
 

@@ -11,7 +11,7 @@ extension PathStore {
     }
 
     /// Waits until the cut in flight, if any, is on disk and published.
-    public func waitForCuts() {
+    package func waitForCuts() {
         cutter.withLock { $0 }?.waitUntilIdle()
     }
 

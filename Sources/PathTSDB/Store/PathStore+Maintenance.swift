@@ -13,16 +13,25 @@ import Synchronization
 extension PathStore {
     /// Bytes on disk and what they hold.
     public struct DiskUsage: Sendable {
+        /// Bytes of the raw segments (`segments/`).
         public var segmentBytes: Int64 = 0
+        /// Bytes of the rollup files (`rollups/`).
         public var rollupBytes: Int64 = 0
+        /// Bytes of the WAL files not yet cut into segments (`wal/`).
         public var walBytes: Int64 = 0
+        /// Bytes of `catalog.ptc`, the dictionary of names, addresses and paths.
         public var catalogBytes: Int64 = 0
+        /// Runs held in segments and the head.
         public var runs = 0
+        /// Probes held, lost ones included.
         public var probes = 0
+        /// Probes held that were answered: the RTT samples.
         public var samples = 0
+        /// Every byte the store holds on disk.
         public var totalBytes: Int64 { segmentBytes + rollupBytes + walBytes + catalogBytes }
     }
 
+    /// What the store holds and the bytes it takes, by kind of file.
     public func diskUsage() throws(StorageError) -> DiskUsage {
         var u = DiskUsage()
         for name in try FileSystem.list(segmentsDirectory) { u.segmentBytes += FileSystem.fileSize(StoreLayout.path(name, in: segmentsDirectory)) }

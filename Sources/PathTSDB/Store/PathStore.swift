@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
+public import Logging
 import Synchronization
 
 /// The embedded path store: one data directory, one writer, any number of readers.
@@ -13,7 +13,9 @@ import Synchronization
 /// Concurrency: `append`, `flush`, `compact`, `applyRetention` and `close` are serialised by one
 /// writer lock; `snapshot()` never waits for them longer than it takes to copy a few references.
 public final class PathStore: Sendable {
+    /// The store's data directory.
     public let directory: String
+    /// The options the store was opened with.
     public let options: StoreOptions
     /// What opening found before WAL replay; `recovery` adds the replay.
     let openReport: RecoveryReport
@@ -53,7 +55,7 @@ public final class PathStore: Sendable {
     }
 
     /// Where the store's files are.
-    public var layout: StoreLayout { StoreLayout(directory: directory) }
+    package var layout: StoreLayout { StoreLayout(directory: directory) }
     var segmentsDirectory: String { layout.segments }
     var walDirectory: String { layout.wal }
     var rollupsDirectory: String { layout.rollups }

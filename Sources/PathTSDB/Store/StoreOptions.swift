@@ -23,6 +23,7 @@ public struct StoreOptions: Sendable {
     /// Check every block's checksum when a segment is opened (not only the index's).
     public var verifySegmentsOnOpen: Bool = true
 
+    /// The defaults.
     public init() {}
 }
 
@@ -37,5 +38,6 @@ public struct RecoveryReport: Sendable {
     /// Leftovers of an interrupted compaction or retention that were removed.
     public var removedLeftovers: [String] = []
 
+    /// An empty report: nothing found, nothing done.
     public init() {}
 }

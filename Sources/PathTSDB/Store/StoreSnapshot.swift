@@ -4,13 +4,14 @@ import Dispatch
 /// as they were when it was taken. Later writes, compactions and retention do not change it, and
 /// the files it refers to stay readable for as long as it is held.
 public struct StoreSnapshot: Sendable {
+    /// The dictionary of names, addresses and paths that the snapshot's ids refer to.
     public let catalog: Catalog
-    public let segments: [Segment]
+    package let segments: [Segment]
     /// Rollup-only files left by retention.
-    public let rollupFiles: [Segment]
-    public let head: [HeadBlock]
+    package let rollupFiles: [Segment]
+    package let head: [HeadBlock]
     /// Scheduled runs that did not start, oldest first as recorded.
-    public let missedSlots: [MissedSlot]
+    package let missedSlots: [MissedSlot]
     /// Called when a segment turns out to be damaged while reading, so the store can quarantine it.
     let reportDamage: @Sendable (Segment, StorageError) -> Void
 
@@ -161,7 +162,7 @@ public struct StoreSnapshot: Sendable {
 
     /// Whether every segment and rollup file holds the end-to-end rollup rows (TTL 0): all were
     /// written at segment version 4 or later. The head computes them as it goes.
-    public var holdsEndToEndRollups: Bool {
+    package var holdsEndToEndRollups: Bool {
         (segments + rollupFiles).allSatisfy { $0.version >= SegmentFormat.endToEndRollupVersion }
     }
 
@@ -169,7 +170,7 @@ public struct StoreSnapshot: Sendable {
     /// source (segments, rollup files, and the head computed on the fly): one per hop and bucket,
     /// and with `endToEnd` also the end-to-end rows (TTL 0, `EndToEnd`), which do not count
     /// other probes than the hop rows do.
-    public func rollups(of target: TargetID, tier: RollupTier, in range: Range<Int64>,
+    package func rollups(of target: TargetID, tier: RollupTier, in range: Range<Int64>,
                         endToEnd: Bool = false) -> (rows: [RollupRow], problems: [StorageError]) {
         var merged = [UInt16: [Int64: RollupRow]]()
         var problems = [StorageError]()

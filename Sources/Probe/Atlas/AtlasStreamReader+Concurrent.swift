@@ -1,5 +1,5 @@
 import Foundation
-import PathTSDB
+public import PathTSDB
 
 /// Reading stopped because the consumer gave up.
 struct ImportCancelled: Error {}

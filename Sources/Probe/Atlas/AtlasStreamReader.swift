@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import PathTSDB
+public import PathTSDB
 
 /// Reads RIPE Atlas traceroute results from a file or standard input, in either form the Atlas
 /// API gives: one JSON object per line, or one JSON array of objects. It streams: memory stays
@@ -12,10 +12,15 @@ import PathTSDB
 public struct AtlasStreamReader: Sendable {
     /// Counts of what was read but is not a probe (late and duplicate replies, hop errors).
     public struct Summary: Sendable, Equatable {
+        /// Results read.
         public var results = 0
+        /// Bytes read.
         public var bytes: Int64 = 0
+        /// Replies marked late (`"late"`): answers to an earlier probe, not stored.
         public var lateReplies = 0
+        /// Replies marked duplicate (`"dup"`), not stored.
         public var duplicateReplies = 0
+        /// Hops that reported an error instead of replies.
         public var hopErrors = 0
         /// `"hop": 255` trailers after a trace that ended lower: not hops, not stored.
         public var trailers = 0
@@ -23,8 +28,10 @@ public struct AtlasStreamReader: Sendable {
         public var failures: [MissedSlot] = []
     }
 
+    /// Bytes read from the file at a time.
     public let chunkSize: Int
 
+    /// A reader that reads `chunkSize` bytes at a time.
     public init(chunkSize: Int = 4 << 20) {
         self.chunkSize = chunkSize
     }

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+package import Logging
 import PathTSDB
 import Synchronization
 
@@ -20,9 +20,9 @@ import Glibc
 /// Trace by trace it probes hop by hop: all probes of a TTL at once, then the next TTL once they
 /// are answered or the wait has passed; it stops at the destination, at an ICMP unreachable, or
 /// after `gapLimit` silent TTLs in a row.
-public final class NativeProber: Sendable {
+package final class NativeProber: Sendable {
     /// Silent TTLs in a row after which a trace gives up (scamper's default gap limit).
-    public static let gapLimit = 5
+    package static let gapLimit = 5
 
     private let namespace: String?
     private let logger: Logger
@@ -38,7 +38,7 @@ public final class NativeProber: Sendable {
     /// - Parameters:
     ///   - namespace: a network namespace (a name under /var/run/netns) to trace from.
     ///   - packetsPerSecond: the cap on probes sent, all traces together.
-    public init(namespace: String? = nil, packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.native")) {
+    package init(namespace: String? = nil, packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.native")) {
         self.namespace = namespace
         self.logger = logger
         let table = InFlightProbes()
@@ -55,15 +55,15 @@ public final class NativeProber: Sendable {
     deinit { shutdown() }
 
     /// Stops the receiver threads; traces in flight see their remaining probes as lost.
-    public func shutdown() {
+    package func shutdown() {
         loop.stop()
     }
 
     /// Probes sent or about to be whose answers are still awaited.
-    public var probesInFlight: Int { table.withLock { $0.count } }
+    package var probesInFlight: Int { table.withLock { $0.count } }
 
     /// ICMP messages that could not be read (cut short where a probe's quote should be).
-    public var malformedReplies: Int { handler.malformed.load(ordering: .relaxed) }
+    package var malformedReplies: Int { handler.malformed.load(ordering: .relaxed) }
 
     // MARK: - Tracing
 
@@ -71,7 +71,7 @@ public final class NativeProber: Sendable {
     /// non-Paris names, which this prober treats the same way).
     /// - Throws: `ProbeError` when the target cannot be resolved, the sockets cannot be opened,
     ///   or the method is not one this prober sends.
-    public func trace(_ target: TargetName, settings s: TraceSettings) async throws(ProbeError) -> TracerResult {
+    package func trace(_ target: TargetName, settings s: TraceSettings) async throws(ProbeError) -> TracerResult {
         let kind: ProbeKind
         switch s.method {
         case .udpParis, .udp: kind = .udp

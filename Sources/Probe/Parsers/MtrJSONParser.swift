@@ -6,12 +6,15 @@ import PathTSDB
 /// `Avg`, `Best`, `Wrst`, `StDev` in milliseconds. It keeps one host per hop, where the text
 /// report lists every host that answered, and no start time.
 public struct MtrJSONParser: Sendable {
+    /// The name errors give the input (a file name, or `mtr`).
     public let source: String
 
+    /// A parser whose errors name the input `source`.
     public init(source: String = "mtr") {
         self.source = source
     }
 
+    /// The report in `text`, or an error naming the byte and what was wrong there.
     public func parse(_ text: String) throws(ProbeError) -> MtrReport {
         let bytes = Array(text.utf8)
         var result: Result<MtrReport, JSONScanner.Failure> = .success(MtrReport(hops: []))

@@ -1,4 +1,4 @@
-import PathTSDB
+public import PathTSDB
 
 /// Reads mtr's raw output (`mtr --raw`), which has every probe: `x POS SEQ` (probe SEQ sent
 /// with TTL POS+1), `h POS ADDR` (who answers at POS), `d POS NAME` (its name), `p POS RTT SEQ`
@@ -9,10 +9,14 @@ import PathTSDB
 /// `probesBeyondDestination`. mtr's reports (`--report`, `--json`) have per-hop aggregates
 /// only and are read by `MtrReportParser` and `MtrJSONParser`.
 public struct MtrRawParser: Sendable {
+    /// The address traced, which mtr's raw output does not name.
     public let destination: IPAddress
+    /// How mtr sent its probes (`-u`, `-T`; ICMP by default).
     public let method: TraceMethod
+    /// The name errors give the input.
     public let source: String
 
+    /// A parser of a trace to `destination`, sent by `method`.
     public init(destination: IPAddress, method: TraceMethod = .icmp, source: String = "mtr") {
         self.destination = destination
         self.method = method
@@ -26,6 +30,7 @@ public struct MtrRawParser: Sendable {
         var rttMicros: UInt32?
     }
 
+    /// The probes of `text`, or an error naming the line and what was wrong there.
     public func parse(_ text: String) throws(ProbeError) -> TracerOutput {
         var sent = [Sent]()
         var bySequence = [Int: Int]()

@@ -1,8 +1,9 @@
-import PathTSDB
+public import PathTSDB
 
 /// One hop of an mtr report (`--report`, `--report-wide`, `--json`): what mtr counted and
 /// computed over the probes of that hop, not the probes.
 public struct MtrReportHop: Sendable, Equatable {
+    /// The hop.
     public var ttl: UInt8
     /// The hop's hosts: the first is the one the figures are printed beside, the others
     /// answered too (the indented lines of a text report; mtr's JSON keeps the first only).
@@ -17,6 +18,7 @@ public struct MtrReportHop: Sendable, Equatable {
     /// MPLS labels mtr printed for a host (`-e`).
     public var labels: [IPAddress: [MPLSLabel]] = [:]
 
+    /// A hop's counts and figures; figures not given are `ProbeReply.untimed`.
     public init(ttl: UInt8, hosts: [IPAddress], sent: Int, received: Int, lastMicros: UInt32 = ProbeReply.untimed,
                 averageMicros: UInt32 = ProbeReply.untimed, bestMicros: UInt32 = ProbeReply.untimed,
                 worstMicros: UInt32 = ProbeReply.untimed, stdDevMicros: UInt32 = ProbeReply.untimed) {
@@ -34,6 +36,7 @@ public struct MtrReportHop: Sendable, Equatable {
 
 /// A whole report: its hops, and what it says of the destination and the time it started.
 public struct MtrReport: Sendable, Equatable {
+    /// The hops, in TTL order.
     public var hops: [MtrReportHop]
     /// The destination, when the report names it as an address (JSON's `dst`; a text report
     /// names only the host mtr ran on).

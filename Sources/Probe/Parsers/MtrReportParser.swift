@@ -18,8 +18,10 @@ import PathTSDB
 /// belong to the host above them. A host printed as a name alone cannot be stored (the address
 /// it had then is not in the report): that is an error asking for `-n` or `-b`.
 public struct MtrReportParser: Sendable {
+    /// The name errors give the input.
     public let source: String
 
+    /// A parser whose errors name the input `source`.
     public init(source: String = "mtr") {
         self.source = source
     }
@@ -29,6 +31,7 @@ public struct MtrReportParser: Sendable {
         case best = "Best", worst = "Wrst", stdDev = "StDev"
     }
 
+    /// The report in `text`, or an error naming the line, the column and what was expected there.
     public func parse(_ text: String) throws(ProbeError) -> MtrReport {
         var report = MtrReport(hops: [])
         var columns: [Column?]?

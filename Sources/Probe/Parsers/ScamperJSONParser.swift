@@ -1,12 +1,16 @@
-import PathTSDB
+public import PathTSDB
 
 /// One trace from scamper's JSON output (`scamper -O json`), with what scamper says of it.
 public struct ScamperTrace: Sendable, Equatable {
+    /// The trace's probes, lost ones rebuilt from scamper's counts.
     public var output: TracerOutput
+    /// How scamper sent its probes.
     public var method: TraceMethod
+    /// The address scamper sent from.
     public var source: IPAddress?
     /// The flow scamper held constant: the UDP or TCP source port, or the ICMP checksum.
     public var flowID: UInt16
+    /// Start, microseconds since the Unix epoch.
     public var startMicros: Int64
     /// scamper's reason for stopping: COMPLETED, UNREACH, GAPLIMIT, LOOP…
     public var stopReason: String
@@ -24,8 +28,10 @@ public struct ScamperTrace: Sendable, Equatable {
 /// stopped at its first answer, and a silent TTL got `attempts`. Whichever reading adds up to the
 /// trace's `probe_count` is used; if neither does, the trace is an error rather than a guess.
 public struct ScamperJSONParser: Sendable {
+    /// The name errors give the input.
     public let source: String
 
+    /// A parser whose errors name the input `source`.
     public init(source: String = "scamper") {
         self.source = source
     }
@@ -36,6 +42,7 @@ public struct ScamperJSONParser: Sendable {
         "tcp": .tcp, "tcp-ack": .tcp, "tcp-ack-sport": .tcpParis, "tcp-sport": .tcpParis,
     ]
 
+    /// The traces in `text`, or an error naming the line and what was wrong there.
     public func parse(_ text: String) throws(ProbeError) -> [ScamperTrace] {
         var others = [String: Int]()
         return try parse(text, otherMeasurements: &others)

@@ -13,13 +13,17 @@ import PathTSDB
 /// once per object and then referred to by their index in it. Files of the 2000s that keep
 /// addresses in objects of their own (type 5) are refused with an error saying so.
 public struct ScamperWartsParser: Sendable {
+    /// The name errors give the input.
     public let source: String
 
+    /// A parser whose errors name the input `source`.
     public init(source: String = "warts") {
         self.source = source
     }
 
+    /// What a warts file holds: its traces, and a count of what was not read.
     public struct Result: Sendable {
+        /// The traces, in file order.
         public var traces: [ScamperTrace]
         /// Objects that are neither traces nor list/cycle framing, by warts type.
         public var otherObjects: [UInt16: Int]
@@ -37,6 +41,7 @@ public struct ScamperWartsParser: Sendable {
     /// Trace flag: the ICMP checksum of a Paris ICMP trace is kept in the destination port field.
     static let icmpChecksumInDestinationPort: UInt8 = 0x20
 
+    /// The traces of a warts file, or an error naming the byte offset and what was wrong there.
     public func parse(_ bytes: [UInt8]) throws(ProbeError) -> Result {
         var result = Result(traces: [], otherObjects: [:], tracesWithUnreadSections: 0)
         var c = WartsCursor(bytes: bytes, position: 0, end: bytes.count, source: source)

@@ -1,10 +1,12 @@
-import PathTSDB
+public import PathTSDB
 
 /// What a tracer printed about one trace: the probes, in TTL order, and what it said about the
 /// destination. The caller, which started the tracer, adds target, vantage, method and times to
 /// make a `TraceRun`.
 public struct TracerOutput: Sendable, Equatable {
+    /// The address traced, when the output names it.
     public var destination: IPAddress?
+    /// Every probe, lost ones included, in TTL order.
     public var probes: [ProbeReply]
     /// Names the tracer printed for addresses (its reverse lookups).
     public var names: [IPAddress: String]
@@ -21,6 +23,7 @@ public struct TracerOutput: Sendable, Equatable {
     /// trace. A report's replies are `ProbeReply.untimed`.
     public var figures: [HopFigures]?
 
+    /// An output of `probes` to `destination`.
     public init(destination: IPAddress?, probes: [ProbeReply], names: [IPAddress: String] = [:], probesBeyondDestination: Int = 0) {
         self.destination = destination
         self.probes = probes

@@ -1,4 +1,4 @@
-import PathTSDB
+public import PathTSDB
 
 /// Reads what `traceroute` (Linux traceroute 2.1, any of its UDP, ICMP `-I` and TCP `-T`
 /// modes, and `traceroute6`), the BSD and macOS traceroute, and `tcptraceroute` print, with or
@@ -19,18 +19,23 @@ import PathTSDB
 /// middle of it, with no line end), or a terminal's `^C` is in the text, or it ends short of the
 /// destination and of the header's hop limit with no unreachable annotation to stop it.
 public struct TracerouteTextParser: Sendable {
+    /// How the probes were sent (traceroute's output does not say).
     public let method: TraceMethod
+    /// The name errors give the input.
     public let source: String
     /// The destination when the caller knows it; a header line naming it takes precedence
     /// (tcptraceroute prints its header on standard error, so its standard output has none).
     public let destination: IPAddress?
 
+    /// A parser of traces sent by `method`, to `destination` when the output has no header naming
+    /// it.
     public init(method: TraceMethod, destination: IPAddress? = nil, source: String = "traceroute") {
         self.method = method
         self.destination = destination
         self.source = source
     }
 
+    /// The probes of `text`, or an error naming the line, the column and what was expected there.
     public func parse(_ text: String) throws(ProbeError) -> TracerOutput {
         var destination = self.destination
         var probes = [ProbeReply]()

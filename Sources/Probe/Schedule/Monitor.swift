@@ -1,5 +1,5 @@
-import Logging
-import PathTSDB
+package import Logging
+package import PathTSDB
 import Synchronization
 
 #if canImport(Glibc)
@@ -11,17 +11,17 @@ import Glibc
 /// One task group holds every trace in flight; `run` returns when `stop()` is called (or the
 /// task is cancelled) and every trace it started has ended. The target list can be replaced
 /// while it runs (`reload`), keeping the slots of targets that stay.
-public final class Monitor: Sendable {
+package final class Monitor: Sendable {
     /// What the monitor has done so far.
-    public struct Counters: Sendable, Equatable {
-        public var started = 0
-        public var stored = 0
-        public var failed = 0
-        public var missed = 0
+    package struct Counters: Sendable, Equatable {
+        package var started = 0
+        package var stored = 0
+        package var failed = 0
+        package var missed = 0
         /// How late starts were against their slots: the most, and how many by more than 1 s.
-        public var maxLatenessMicros: Int64 = 0
-        public var startedOverOneSecondLate = 0
-        public init() {}
+        package var maxLatenessMicros: Int64 = 0
+        package var startedOverOneSecondLate = 0
+        package init() {}
     }
 
     private let store: PathStore
@@ -52,7 +52,7 @@ public final class Monitor: Sendable {
     ///   - namespace: the network namespace the native prober traces from.
     ///   - onStored: called with each run once it is stored, and the store's table of it
     ///     (alerting judges it from that table; `/metrics` counts it).
-    public init(store: PathStore, vantage: String, commandPrefix: [String] = [], namespace: String? = nil, maxConcurrent: Int = 64,
+    package init(store: PathStore, vantage: String, commandPrefix: [String] = [], namespace: String? = nil, maxConcurrent: Int = 64,
                 packetsPerSecond: Int = 10_000, logger: Logger = Logger(label: "smoketrace.monitor"),
                 onStored: (@Sendable (TraceRun, RunTable) -> Void)? = nil) {
         self.onStored = onStored
@@ -71,22 +71,22 @@ public final class Monitor: Sendable {
     /// The native prober every `native` target shares (one set of sockets, one pps budget).
     private let native: NativeProber
 
-    public var counters: Counters { state.withLock { $0.counters } }
+    package var counters: Counters { state.withLock { $0.counters } }
 
     /// Replaces the targets at the next tick.
-    public func reload(_ targets: [ScheduledTarget]) {
+    package func reload(_ targets: [ScheduledTarget]) {
         state.withLock { $0.pendingReload = targets }
         doorbell.ring()
     }
 
     /// Ends `run` after the traces in flight.
-    public func stop() {
+    package func stop() {
         state.withLock { $0.stopping = true }
         doorbell.ring()
     }
 
     /// Runs until `stop()` or cancellation.
-    public func run(targets: [ScheduledTarget]) async {
+    package func run(targets: [ScheduledTarget]) async {
         var schedule = Schedule(targets: targets, nowMicros: WallClock.nowMicros(), maxConcurrent: maxConcurrent,
                                 packetsPerSecond: packetsPerSecond)
         logger.info("monitor started", metadata: ["targets": "\(targets.count)", "concurrency": "\(maxConcurrent)", "pps": "\(packetsPerSecond)"])

@@ -20,12 +20,12 @@ import PathTSDB
 ///
 /// Cost: the due slots are a heap keyed by time, so a slot costs O(log N) whatever the number of
 /// targets, and `nextWakeupMicros` is the heap's top, or when capacity may free up.
-public struct Schedule: Sendable {
-    public enum MissReason: String, Sendable, CaseIterable {
+package struct Schedule: Sendable {
+    package enum MissReason: String, Sendable, CaseIterable {
         case stillRunning = "still running", noCapacity = "no capacity", late = "late", stopped = "stopped"
     }
 
-    public enum Decision: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
         case start(target: ScheduledTarget, slotMicros: Int64)
         case missed(name: String, slotMicros: Int64, reason: MissReason)
     }
@@ -62,12 +62,12 @@ public struct Schedule: Sendable {
     private var held = Deque<Held>()
     private var generation: UInt64 = 0
     private(set) var runningCount = 0
-    public let maxConcurrent: Int
-    public let packetsPerSecond: Int
+    package let maxConcurrent: Int
+    package let packetsPerSecond: Int
     private var tokens: Double
     private var lastRefill: Int64
 
-    public init(targets: [ScheduledTarget], nowMicros: Int64, maxConcurrent: Int = 64, packetsPerSecond: Int = 10_000) {
+    package init(targets: [ScheduledTarget], nowMicros: Int64, maxConcurrent: Int = 64, packetsPerSecond: Int = 10_000) {
         self.maxConcurrent = max(1, maxConcurrent)
         self.packetsPerSecond = max(1, packetsPerSecond)
         tokens = Double(self.packetsPerSecond)
@@ -76,13 +76,13 @@ public struct Schedule: Sendable {
     }
 
     /// The names being scheduled.
-    public var targetNames: [String] { entries.keys.sorted() }
+    package var targetNames: [String] { entries.keys.sorted() }
 
     /// Replaces the target list: targets kept by name (with the same interval) keep their offset,
     /// slots and running run; new ones are placed in the widest gaps of their interval and get
     /// their first slot from `nowMicros` on; removed ones are dropped (a run in flight just
     /// finishes, and a held slot of theirs is forgotten).
-    public mutating func reload(_ targets: [ScheduledTarget], nowMicros: Int64) {
+    package mutating func reload(_ targets: [ScheduledTarget], nowMicros: Int64) {
         var next = [String: Entry](minimumCapacity: targets.count)
         var fresh = [Int64: [ScheduledTarget]]()
         for t in targets where next[t.name] == nil {
@@ -162,7 +162,7 @@ public struct Schedule: Sendable {
     }
 
     /// What to do at `nowMicros`.
-    public mutating func advance(to nowMicros: Int64) -> [Decision] {
+    package mutating func advance(to nowMicros: Int64) -> [Decision] {
         tokens = min(Double(packetsPerSecond), tokens + Double(max(0, nowMicros - lastRefill)) / 1e6 * Double(packetsPerSecond))
         lastRefill = max(lastRefill, nowMicros)
         var out = [Decision]()
@@ -218,7 +218,7 @@ public struct Schedule: Sendable {
     }
 
     /// A trace of `name` ended (whatever its outcome).
-    public mutating func finished(_ name: String) {
+    package mutating func finished(_ name: String) {
         guard var e = entries[name], e.running else { return }
         e.running = false
         entries[name] = e
@@ -227,7 +227,7 @@ public struct Schedule: Sendable {
 
     /// The slots still held for capacity, reported as missed ("stopped"): the monitor is
     /// stopping and will not start them.
-    public mutating func stop() -> [Decision] {
+    package mutating func stop() -> [Decision] {
         var out = [Decision]()
         for h in held {
             guard var e = entries[h.name], e.generation == h.generation, e.waitingSlot == h.slot else { continue }
@@ -243,12 +243,12 @@ public struct Schedule: Sendable {
     func nextSlot(of name: String) -> Int64? { entries[name]?.nextSlot }
 
     /// Slots held back for capacity now.
-    public var heldCount: Int { held.count }
+    package var heldCount: Int { held.count }
 
     /// The earliest time `advance` can decide something without a trace finishing first: the
     /// next due slot, a held slot's deadline, or (when only the packet budget holds the oldest
     /// held slot back) the moment the budget has refilled enough. Nil with nothing scheduled.
-    public var nextWakeupMicros: Int64? {
+    package var nextWakeupMicros: Int64? {
         var next = due.min?.slot
         func consider(_ t: Int64) { next = min(next ?? t, t) }
         for h in held {

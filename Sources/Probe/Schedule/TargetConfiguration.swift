@@ -2,17 +2,17 @@ import PathTSDB
 import Yams
 
 /// One target as the monitor traces it: every setting resolved from its group tree.
-public struct ScheduledTarget: Sendable, Equatable {
+package struct ScheduledTarget: Sendable, Equatable {
     /// The target's name in the store: its group path and name, `core/gw`.
-    public var name: String
+    package var name: String
     /// What the tracer is pointed at.
-    public var address: TargetName
-    public var tool: TracerTool
-    public var settings: TraceSettings
-    public var intervalMicros: Int64
-    public var tags: [String]
+    package var address: TargetName
+    package var tool: TracerTool
+    package var settings: TraceSettings
+    package var intervalMicros: Int64
+    package var tags: [String]
     /// Whether `/metrics` carries this target's per-hop series (`hop_metrics: true`).
-    public var hopMetrics: Bool = false
+    package var hopMetrics: Bool = false
 }
 
 /// The targets file (YAML): a tree of groups like SmokePing's Targets section. Settings given on
@@ -34,7 +34,7 @@ public struct ScheduledTarget: Sendable, Equatable {
 ///
 /// Errors name the target or group and what is wrong; an unknown key is an error too, so a typo
 /// never silently falls back to a default.
-public enum TargetConfiguration {
+package enum TargetConfiguration {
     struct Settings: Encodable, Equatable, Sendable {
         var method: String?
         var tool: String?
@@ -103,7 +103,7 @@ public enum TargetConfiguration {
     }
 
     /// The targets of a YAML targets file, settings resolved, in file order.
-    public static func parse(_ yaml: String, source: String = "targets") throws(ProbeError) -> [ScheduledTarget] {
+    package static func parse(_ yaml: String, source: String = "targets") throws(ProbeError) -> [ScheduledTarget] {
         try resolve(try decode(yaml, source: source), source: source)
     }
 

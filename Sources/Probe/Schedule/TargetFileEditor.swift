@@ -3,28 +3,28 @@ import Yams
 
 /// One target as the HTTP API takes and gives it: its full name (`core/gw`, the group path
 /// first) and the settings written on it. Settings left out are inherited from its groups.
-public struct TargetSpec: Codable, Sendable, Equatable {
-    public var name: String
-    public var address: String
-    public var method: String?
-    public var tool: String?
-    public var interval: String?
-    public var probes: Int?
-    public var firstTTL: Int?
-    public var maxTTL: Int?
-    public var wait: String?
-    public var flow: Int?
-    public var port: Int?
-    public var tags: [String]?
-    public var mda: Double?
-    public var hopMetrics: Bool?
+package struct TargetSpec: Codable, Sendable, Equatable {
+    package var name: String
+    package var address: String
+    package var method: String?
+    package var tool: String?
+    package var interval: String?
+    package var probes: Int?
+    package var firstTTL: Int?
+    package var maxTTL: Int?
+    package var wait: String?
+    package var flow: Int?
+    package var port: Int?
+    package var tags: [String]?
+    package var mda: Double?
+    package var hopMetrics: Bool?
 
     enum CodingKeys: String, CodingKey {
         case name, address, method, tool, interval, probes, wait, flow, port, tags, mda
         case firstTTL = "first_ttl", maxTTL = "max_ttl", hopMetrics = "hop_metrics"
     }
 
-    public init(name: String, address: String) {
+    package init(name: String, address: String) {
         self.name = name
         self.address = address
     }
@@ -46,19 +46,19 @@ public struct TargetSpec: Codable, Sendable, Equatable {
 /// Edits a targets file: adds, changes and removes targets in its group tree, checks the result
 /// as the monitor would read it, and renders it back to YAML. Comments in the file do not
 /// survive an edit (YAML is re-rendered from the tree).
-public struct TargetFileEditor: Sendable {
+package struct TargetFileEditor: Sendable {
     private var file: TargetConfiguration.File
     private let source: String
 
     /// The editor of the file whose text is `yaml`.
-    public init(yaml: String, source: String = "targets") throws(ProbeError) {
+    package init(yaml: String, source: String = "targets") throws(ProbeError) {
         file = try TargetConfiguration.decode(yaml, source: source)
         self.source = source
     }
 
     /// Adds a target; its group path is created as needed.
     /// - Throws: `ProbeError` when a target of that name exists or the result does not check.
-    public mutating func add(_ spec: TargetSpec) throws(ProbeError) {
+    package mutating func add(_ spec: TargetSpec) throws(ProbeError) {
         let (groups, leaf) = try split(spec.name)
         guard !contains(spec.name) else { throw ProbeError(.conflict, "target \(spec.name) exists already", source: source) }
         let target = TargetConfiguration.Target(name: leaf, address: spec.address, settings: try spec.settings(source: source))
@@ -73,13 +73,13 @@ public struct TargetFileEditor: Sendable {
     }
 
     /// Replaces the address and settings of the target named `spec.name`.
-    public mutating func update(_ spec: TargetSpec) throws(ProbeError) {
+    package mutating func update(_ spec: TargetSpec) throws(ProbeError) {
         try remove(spec.name)
         try add(spec)
     }
 
     /// Removes the target named `name`; empty groups stay (they may carry settings).
-    public mutating func remove(_ name: String) throws(ProbeError) {
+    package mutating func remove(_ name: String) throws(ProbeError) {
         let (groups, leaf) = try split(name)
         var found = false
         if groups.isEmpty {
@@ -95,12 +95,12 @@ public struct TargetFileEditor: Sendable {
     }
 
     /// The targets as the monitor would schedule them.
-    public func check() throws(ProbeError) -> [ScheduledTarget] {
+    package func check() throws(ProbeError) -> [ScheduledTarget] {
         try TargetConfiguration.resolve(file, source: source)
     }
 
     /// The file as YAML.
-    public func yaml() throws(ProbeError) -> String {
+    package func yaml() throws(ProbeError) -> String {
         do {
             return "# Written by stserver; edit freely, comments are not kept on the next edit through the API.\n"
                 + (try YAMLEncoder().encode(file))
@@ -110,7 +110,7 @@ public struct TargetFileEditor: Sendable {
     }
 
     /// Writes `yaml()` to `path` atomically (a temporary file renamed over it).
-    public func write(to path: String) throws(ProbeError) {
+    package func write(to path: String) throws(ProbeError) {
         let text = try yaml()
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -1,4 +1,4 @@
-import PathTSDB
+package import PathTSDB
 import Subprocess
 
 #if canImport(Glibc)
@@ -6,12 +6,12 @@ import Glibc
 #endif
 
 /// What SmokeTrace can trace with: the system tools, and its own prober (`native`).
-public enum TracerTool: String, Sendable, CaseIterable {
+package enum TracerTool: String, Sendable, CaseIterable {
     case traceroute, tcptraceroute, mtr, scamper, native
 
     /// The tool a method uses unless one is named: the native prober for the Paris methods,
     /// traceroute for the classic ones.
-    public static func defaultTool(for method: TraceMethod) -> TracerTool {
+    package static func defaultTool(for method: TraceMethod) -> TracerTool {
         switch method {
         case .udpParis, .icmpParis, .tcpParis: .native
         default: .traceroute
@@ -20,23 +20,23 @@ public enum TracerTool: String, Sendable, CaseIterable {
 }
 
 /// How to trace one target.
-public struct TraceSettings: Sendable, Equatable {
-    public var method: TraceMethod
-    public var probesPerHop: Int = 3
-    public var firstTTL: Int = 1
-    public var maxTTL: Int = 30
+package struct TraceSettings: Sendable, Equatable {
+    package var method: TraceMethod
+    package var probesPerHop: Int = 3
+    package var firstTTL: Int = 1
+    package var maxTTL: Int = 30
     /// How long to wait for each probe's answer.
-    public var waitMilliseconds: Int = 1000
+    package var waitMilliseconds: Int = 1000
     /// The flow identifier to hold for Paris methods (scamper: the UDP/TCP source port, or the
     /// ICMP checksum); nil lets the tool choose.
-    public var flowID: UInt16?
+    package var flowID: UInt16?
     /// Destination port for TCP methods.
-    public var tcpPort: UInt16 = 80
+    package var tcpPort: UInt16 = 80
     /// With the native prober: enumerate the branches of load-balanced hops (MDA) until this
     /// confidence (0.95: a branch missed with at most 5 % probability); nil for one flow.
-    public var mdaConfidence: Double?
+    package var mdaConfidence: Double?
 
-    public init(method: TraceMethod) {
+    package init(method: TraceMethod) {
         self.method = method
     }
 }
@@ -44,35 +44,35 @@ public struct TraceSettings: Sendable, Equatable {
 /// What a tracer run produced: the trace, and the tool's own account of it. A tool that exits
 /// non-zero after printing hops still gives a result (its exit status is here); only output
 /// that cannot be read, or a tool that cannot be started, is an error.
-public struct TracerResult: Sendable {
-    public var output: TracerOutput
-    public var flowID: UInt16
-    public var startMicros: Int64
-    public var endMicros: Int64
-    public var exitStatus: Int32
-    public var standardError: String
+package struct TracerResult: Sendable {
+    package var output: TracerOutput
+    package var flowID: UInt16
+    package var startMicros: Int64
+    package var endMicros: Int64
+    package var exitStatus: Int32
+    package var standardError: String
 
     /// The trace as a run of the store.
-    public func run(target: String, vantage: String, method: TraceMethod) -> TraceRun? {
+    package func run(target: String, vantage: String, method: TraceMethod) -> TraceRun? {
         output.run(target: target, vantage: vantage, method: method, flowID: flowID, startMicros: startMicros, endMicros: endMicros)
     }
 }
 
 /// Runs a system tracer once and reads its output. The tool is started with an argument vector
 /// (never a shell) and always with numeric output (`-n`), which the readers rely on.
-public struct SystemTracer: Sendable {
-    public let tool: TracerTool
+package struct SystemTracer: Sendable {
+    package let tool: TracerTool
     /// Words put before the tool's command line; tests use `["ip", "netns", "exec", NS]` to trace
     /// from inside a network namespace.
-    public let commandPrefix: [String]
+    package let commandPrefix: [String]
 
-    public init(tool: TracerTool, commandPrefix: [String] = []) {
+    package init(tool: TracerTool, commandPrefix: [String] = []) {
         self.tool = tool
         self.commandPrefix = commandPrefix
     }
 
     /// The tool's argument vector for tracing `target` (the tool's name first).
-    public func arguments(target: TargetName, settings s: TraceSettings) throws(ProbeError) -> [String] {
+    package func arguments(target: TargetName, settings s: TraceSettings) throws(ProbeError) -> [String] {
         let q = String(max(1, min(s.probesPerHop, 10)))
         let first = String(max(1, min(s.firstTTL, 255)))
         let last = String(Swift.max(s.firstTTL, Swift.min(s.maxTTL, 255)))
@@ -126,7 +126,7 @@ public struct SystemTracer: Sendable {
 
     /// Traces `target` once.
     /// - Throws: `ProbeError` when the tool cannot be started or its output cannot be read.
-    public func trace(_ target: TargetName, settings: TraceSettings) async throws(ProbeError) -> TracerResult {
+    package func trace(_ target: TargetName, settings: TraceSettings) async throws(ProbeError) -> TracerResult {
         let args = try arguments(target: target, settings: settings)
         let command = commandPrefix + args
         let start = WallClock.nowMicros()

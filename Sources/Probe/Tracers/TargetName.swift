@@ -3,10 +3,10 @@ import PathTSDB
 /// A destination as tracers get it: an IP address, or a host name of letters, digits, `-` and
 /// `.` that does not start with `-`. Tracers are started with an argument vector, never through
 /// a shell, and this check also keeps a name from being read as one of their options.
-public struct TargetName: Sendable, Hashable, CustomStringConvertible {
-    public let text: String
+package struct TargetName: Sendable, Hashable, CustomStringConvertible {
+    package let text: String
 
-    public init(_ text: String) throws(ProbeError) {
+    package init(_ text: String) throws(ProbeError) {
         if IPAddress(text) != nil {
             self.text = text
             return
@@ -22,5 +22,5 @@ public struct TargetName: Sendable, Hashable, CustomStringConvertible {
         self.text = text
     }
 
-    public var description: String { text }
+    package var description: String { text }
 }

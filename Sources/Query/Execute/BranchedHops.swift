@@ -1,13 +1,13 @@
-import PathTSDB
+package import PathTSDB
 
 /// Whether a hop answered from more than one address: the branches of a load balancer. The
 /// per-hop view splits such hops by address unless told otherwise, so that the RTTs of two
 /// branches are never blended into one figure without saying so.
-public enum BranchedHops {
+package enum BranchedHops {
     /// Whether any hop of the targets `q` selects answered from two or more addresses in its
     /// time range, across the paths their runs took (a path of a classic tracer may itself hold
     /// several addresses at a TTL; Paris runs on different flows take one branch each).
-    public static func present(for q: ParsedQuery, snapshot: StoreSnapshot, context: QueryContext) throws(QueryError) -> Bool {
+    package static func present(for q: ParsedQuery, snapshot: StoreSnapshot, context: QueryContext) throws(QueryError) -> Bool {
         let plan = try QueryPlanner.plan(q, snapshot: snapshot, context: context)
         for target in plan.targets {
             try context.checkDeadline()

@@ -1,4 +1,4 @@
-import PathTSDB
+public import PathTSDB
 
 /// A running query: its columns, then its rows in batches. `probes` queries stream from the
 /// store as they are read; the others are aggregates, computed on the first `next()`.
@@ -8,7 +8,7 @@ import PathTSDB
 /// while let rows = try cursor.next() { … }
 /// ```
 public struct QueryCursor {
-    public let plan: QueryPlan
+    package let plan: QueryPlan
     private let snapshot: StoreSnapshot
     private let context: QueryContext
     private let filter: RowFilter?
@@ -18,7 +18,7 @@ public struct QueryCursor {
     private var emitted = 0
     private var problemList: [StorageError] = []
     /// Rows per batch.
-    public var batchSize = 4096
+    package var batchSize = 4096
 
     /// The columns of the answer.
     public var columns: [ResultColumn] { plan.columns }
@@ -70,11 +70,11 @@ public struct QueryCursor {
 
     /// Whether `nextCSV` can write this answer directly as bytes: a `probes` query without a
     /// filter, the bulk of an export.
-    public var rendersCSVDirectly: Bool { stream != nil && filter == nil }
+    package var rendersCSVDirectly: Bool { stream != nil && filter == nil }
 
     /// Appends the CSV rows (no header) of the next part of the answer, about `bytes` of them;
     /// false when the answer is complete. Only when `rendersCSVDirectly`.
-    public mutating func nextCSV(into out: inout [UInt8], bytes: Int = 1 << 20) throws(QueryError) -> Bool {
+    package mutating func nextCSV(into out: inout [UInt8], bytes: Int = 1 << 20) throws(QueryError) -> Bool {
         let limit = plan.query.limit ?? Int.max
         guard emitted < limit, var s = stream else { return false }
         stream = nil  // moved out while it works, so it is not copied
@@ -263,7 +263,7 @@ public enum QueryEngine {
     }
 
     /// Plans a parsed query against `snapshot`, ready to run.
-    public static func cursor(_ q: ParsedQuery, snapshot: StoreSnapshot, context: QueryContext) throws(QueryError) -> QueryCursor {
+    package static func cursor(_ q: ParsedQuery, snapshot: StoreSnapshot, context: QueryContext) throws(QueryError) -> QueryCursor {
         let plan = try QueryPlanner.plan(q, snapshot: snapshot, context: context)
         return try QueryCursor(plan: plan, snapshot: snapshot, context: context)
     }

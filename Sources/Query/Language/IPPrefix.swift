@@ -1,13 +1,13 @@
-import PathTSDB
+package import PathTSDB
 
 /// An address prefix, `10.0.0.0/8` or `2001:db8::/32`; a bare address is a full-length prefix.
-public struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
-    public let address: IPAddress
+package struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
+    package let address: IPAddress
     /// Prefix length in the address's own family: 0–32 for IPv4, 0–128 for IPv6.
-    public let length: Int
+    package let length: Int
 
     /// Parses `ADDRESS` or `ADDRESS/LENGTH`; host bits are cleared.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let a = IPAddress(String(parts[0])) else { return nil }
         let maxLength = a.isIPv4 ? 32 : 128
@@ -22,13 +22,13 @@ public struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether `a` lies in the prefix (an IPv4 prefix holds only IPv4 addresses).
-    public func contains(_ a: IPAddress) -> Bool {
+    package func contains(_ a: IPAddress) -> Bool {
         guard a.isIPv4 == address.isIPv4 else { return false }
         let (h, l) = IPPrefix.mask(bits: address.isIPv4 ? 96 + length : length)
         return a.high & h == address.high && a.low & l == address.low
     }
 
-    public var description: String {
+    package var description: String {
         length == (address.isIPv4 ? 32 : 128) ? address.description : "\(address)/\(length)"
     }
 

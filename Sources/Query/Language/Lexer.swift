@@ -5,8 +5,8 @@
 /// or literal never takes a `..`, so `3..9` is three tokens. Literals start with a digit, or
 /// with `-` and a digit where a time offset (`-24h`) is meant, and take the same characters plus
 /// `%` and `+`, so that `24h`, `5%`, `10.0.0.0/8` and `2026-11-01T00:00:00Z` are each one token.
-public enum Lexer {
-    public static func tokens(_ text: String) throws(QueryError) -> [Token] {
+package enum Lexer {
+    package static func tokens(_ text: String) throws(QueryError) -> [Token] {
         let chars = Array(text)
         var out = [Token]()
         var i = 0

@@ -2,13 +2,13 @@ import PathTSDB
 
 /// Parses query text into a `Query` (the grammar is in docs/QUERY.md). Errors give the line and
 /// column, what was found there and what was expected.
-public struct Parser {
+package struct Parser {
     private var tokens: [Token]
     private var index = 0
     private var seen = Set<String>()
 
     /// Parses `text`; the whole text must be one query.
-    public static func parse(_ text: String) throws(QueryError) -> ParsedQuery {
+    package static func parse(_ text: String) throws(QueryError) -> ParsedQuery {
         var p = Parser(tokens: try Lexer.tokens(text))
         return try p.query()
     }

@@ -1,9 +1,9 @@
-import PathTSDB
+package import PathTSDB
 
 /// A parsed query, before the planner resolves it against a store.
-public struct ParsedQuery: Sendable, Equatable {
+package struct ParsedQuery: Sendable, Equatable {
     /// What the query lists.
-    public enum Kind: String, Sendable, Equatable {
+    package enum Kind: String, Sendable, Equatable {
         /// Per-hop aggregates: `stats p50, p95, loss …`.
         case stats
         /// Distinct paths and their lifetimes.
@@ -20,32 +20,32 @@ public struct ParsedQuery: Sendable, Equatable {
         case alerts
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// The aggregates to show, in order (stats only).
-    public var aggregates: [Aggregate] = []
+    package var aggregates: [Aggregate] = []
     /// Targets matching any selector are chosen; empty means every target.
-    public var targets: [TargetSelector] = []
+    package var targets: [TargetSelector] = []
     /// Hops matching any selector are kept; empty means every hop.
-    public var hops: [HopSelector] = []
+    package var hops: [HopSelector] = []
     /// `path N, …`: only runs on the route of one of these dictionary paths (the route as
     /// `paths` lists it, variants and load-balancer branches included); empty keeps every run.
-    public var routePaths: [PathID] = []
-    public var range: TimeSpec = .all
+    package var routePaths: [PathID] = []
+    package var range: TimeSpec = .all
     /// Bucket width; grouping by time needs one.
-    public var stepMicros: Int64?
+    package var stepMicros: Int64?
     /// Grouping keys (stats only); `nil` means the default, by target and hop.
-    public var groupBy: [GroupKey]?
+    package var groupBy: [GroupKey]?
     /// Rows are kept only where this holds; it may name any column or aggregate.
-    public var filter: Expression?
-    public var order: [OrderTerm] = []
-    public var limit: Int?
-    public var source: StatisticsSource = .auto
+    package var filter: Expression?
+    package var order: [OrderTerm] = []
+    package var limit: Int?
+    package var source: StatisticsSource = .auto
 
-    public init(kind: Kind) { self.kind = kind }
+    package init(kind: Kind) { self.kind = kind }
 }
 
 /// One aggregate of `stats`.
-public enum Aggregate: Sendable, Hashable {
+package enum Aggregate: Sendable, Hashable {
     /// Probes sent.
     case count
     /// Probes answered.
@@ -69,7 +69,7 @@ public enum Aggregate: Sendable, Hashable {
     case quantile(Double)
 
     /// The column name: `p95`, `loss`, `p99.9`.
-    public var name: String {
+    package var name: String {
         switch self {
         case .count: "count"
         case .answered: "answered"
@@ -87,7 +87,7 @@ public enum Aggregate: Sendable, Hashable {
     }
 
     /// What the value measures, for units in comparisons and output.
-    public var unit: ValueUnit {
+    package var unit: ValueUnit {
         switch self {
         case .count, .answered, .lost, .silent: .count
         case .loss, .replyLoss: .percent
@@ -96,7 +96,7 @@ public enum Aggregate: Sendable, Hashable {
     }
 
     /// Whether rollups can answer it (rollups keep counts, extremes, sums and a quantile sketch).
-    public var fromRollups: Bool {
+    package var fromRollups: Bool {
         switch self {
         case .stddev, .jitter: false
         default: true
@@ -104,7 +104,7 @@ public enum Aggregate: Sendable, Hashable {
     }
 
     /// Parses an aggregate name: `count`, `loss`, `avg` (for mean), `median` (for p50), `p95`, `p99.9` …
-    public init?(name: String) {
+    package init?(name: String) {
         switch name.lowercased() {
         case "count", "sent": self = .count
         case "answered": self = .answered
@@ -132,7 +132,7 @@ public enum ValueUnit: Sendable, Equatable {
 }
 
 /// Which targets a query reads.
-public enum TargetSelector: Sendable, Equatable {
+package enum TargetSelector: Sendable, Equatable {
     /// One target by its full name (`core/gw1`).
     case name(String)
     /// Targets whose name matches a regular expression (searched, not anchored).
@@ -144,7 +144,7 @@ public enum TargetSelector: Sendable, Equatable {
 }
 
 /// Which hops a query keeps.
-public enum HopSelector: Sendable, Equatable {
+package enum HopSelector: Sendable, Equatable {
     /// TTLs in a closed range (`hop 7` is 7...7).
     case ttl(ClosedRange<Int>)
     /// Hops whose responding address is in a prefix (a single address is a /32 or /128).
@@ -152,7 +152,7 @@ public enum HopSelector: Sendable, Equatable {
 }
 
 /// A time range as written; the planner turns it into microseconds.
-public enum TimeSpec: Sendable, Equatable {
+package enum TimeSpec: Sendable, Equatable {
     /// Everything the store holds.
     case all
     /// The span ending now.
@@ -166,7 +166,7 @@ public enum TimeSpec: Sendable, Equatable {
 extension TimeSpec {
     /// The range between optional bounds, as the export and listing options give them: none is
     /// everything, a start alone runs to now, an end alone runs from the beginning.
-    public init(from: TimePoint?, to: TimePoint?) {
+    package init(from: TimePoint?, to: TimePoint?) {
         switch (from, to) {
         case (nil, nil): self = .all
         case (let f?, nil): self = .since(f)
@@ -177,7 +177,7 @@ extension TimeSpec {
 }
 
 /// A point in time as written.
-public enum TimePoint: Sendable, Equatable {
+package enum TimePoint: Sendable, Equatable {
     case absolute(Int64)
     /// Microseconds relative to now (negative is the past).
     case relative(Int64)
@@ -191,19 +191,19 @@ public enum TimePoint: Sendable, Equatable {
 }
 
 /// A grouping key of `stats`.
-public enum GroupKey: String, Sendable, Equatable, CaseIterable {
+package enum GroupKey: String, Sendable, Equatable, CaseIterable {
     case target, ttl, address, time
 }
 
 /// An ordering term: a column name and a direction.
-public struct OrderTerm: Sendable, Equatable {
-    public var column: String
-    public var descending: Bool
-    public var position: SourcePosition
+package struct OrderTerm: Sendable, Equatable {
+    package var column: String
+    package var descending: Bool
+    package var position: SourcePosition
 }
 
 /// A filter expression over a row's columns.
-public indirect enum Expression: Sendable, Equatable {
+package indirect enum Expression: Sendable, Equatable {
     case and(Expression, Expression)
     case or(Expression, Expression)
     case not(Expression)
@@ -211,13 +211,13 @@ public indirect enum Expression: Sendable, Equatable {
 }
 
 /// Comparison operators; `~` and `!~` match a regular expression, `in` a prefix.
-public enum Comparison: String, Sendable, Equatable {
+package enum Comparison: String, Sendable, Equatable {
     case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
     case matches = "~", notMatches = "!~", inPrefix = "in"
 }
 
 /// A constant in a filter.
-public enum Literal: Sendable, Equatable {
+package enum Literal: Sendable, Equatable {
     /// A number with the unit it was written in (`50ms` is 50 with `.milliseconds`, `5%` is 5 with `.percent`).
     case number(Double, ValueUnit)
     /// A quoted string.

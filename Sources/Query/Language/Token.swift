@@ -1,19 +1,19 @@
 /// A position in a query's text: 1-based line and column (columns count characters).
-public struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
+package struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
+    package var line: Int
+    package var column: Int
 
-    public init(line: Int, column: Int) {
+    package init(line: Int, column: Int) {
         self.line = line
         self.column = column
     }
 
-    public var description: String { "\(line):\(column)" }
+    package var description: String { "\(line):\(column)" }
 }
 
 /// One lexical unit of the query language.
-public struct Token: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+package struct Token: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// A bare word: a keyword, an aggregate, a column or an unquoted name (`stats`, `p95`, `gw1`).
         case word(String)
         /// A double-quoted string, escapes resolved.
@@ -25,11 +25,11 @@ public struct Token: Sendable, Equatable {
         case end
     }
 
-    public var kind: Kind
-    public var position: SourcePosition
+    package var kind: Kind
+    package var position: SourcePosition
 
     /// How the token reads in an error message.
-    public var display: String {
+    package var display: String {
         switch kind {
         case .word(let w): "'\(w)'"
         case .string(let s): "\"\(s)\""

@@ -13,9 +13,12 @@ public enum ResultValue: Sendable, Equatable {
 /// A query's answer: named columns and rows of cells, rendered by `TableRenderer`,
 /// `CSVRenderer` or `JSONRenderer`.
 public struct ResultTable: Sendable, Equatable {
+    /// The column names, in order.
     public var columns: [String]
+    /// The rows, each with one value per column.
     public var rows: [[ResultValue]]
 
+    /// A table of `columns`, holding `rows`.
     public init(columns: [String], rows: [[ResultValue]] = []) {
         self.columns = columns
         self.rows = rows

@@ -4,16 +4,21 @@ import PathTSDB
 /// large export goes out as it is read. An aligned table needs every row for its widths, so it
 /// is rendered whole at `finish()`.
 public struct ResultWriter {
+    /// The format rendered.
     public let format: OutputFormat
     private let columns: [String]
+    /// Each column's JSON key, quoted once rather than on every row.
+    private let jsonKeys: [String]
     private var rowsWritten = 0
     private var tableRows: [[ResultValue]] = []
     /// The last time cell formatted: a run's probes share their start time.
     private var lastTime: (Int64, String)?
 
+    /// A writer of `format` for a result with these column names.
     public init(format: OutputFormat, columns: [String]) {
         self.format = format
         self.columns = columns
+        jsonKeys = columns.enumerated().map { (i, c) in (i == 0 ? "" : ", ") + JSONRenderer.quote(c) + ": " }
     }
 
     /// A whole table at once.
@@ -56,10 +61,11 @@ public struct ResultWriter {
                 out += "\r\n"
             }
         case .json:
+            out.reserveCapacity(batch.count * 128)
             for row in batch {
                 out += rowsWritten == 0 ? "\n  {" : ",\n  {"
                 for (i, v) in row.enumerated() {
-                    out += (i == 0 ? "" : ", ") + JSONRenderer.quote(columns[i]) + ": "
+                    out += jsonKeys[i]
                     if case .time = v { out += "\"" + text(v) + "\"" } else { out += JSONRenderer.value(v) }
                 }
                 out += "}"

@@ -1,5 +1,6 @@
 /// An aligned text table: numbers right-aligned, text left-aligned, a rule under the header.
 public enum TableRenderer {
+    /// The whole table as aligned text.
     public static func render(_ t: ResultTable) -> String {
         // Control characters would break the alignment: show them escaped.
         let cells = t.rows.map { $0.map { escape($0.text) } }
@@ -53,16 +54,20 @@ public enum TableRenderer {
 /// RFC 4180 CSV: a header row, CRLF line ends, fields quoted when they hold a comma, quote or
 /// line break.
 public enum CSVRenderer {
+    /// The whole table as CSV.
     public static func render(_ t: ResultTable) -> String { ResultWriter.render(t, as: .csv) }
 
+    /// `s` as one CSV field: as it is, or quoted with its quotes doubled.
     public static func field(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        // Bytes, not Characters: the four that matter are ASCII, and grapheme breaking is slow.
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) else { return s }
         return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
     }
 }
 
 /// JSON: an array of objects keyed by column name; times as RFC 3339 strings.
 public enum JSONRenderer {
+    /// The whole table as JSON.
     public static func render(_ t: ResultTable) -> String { ResultWriter.render(t, as: .json) }
 
     static func value(_ v: ResultValue) -> String {
@@ -75,7 +80,10 @@ public enum JSONRenderer {
         }
     }
 
+    /// `s` as a JSON string literal, quotes included.
     public static func quote(_ s: String) -> String {
+        // Most text needs no escape: copied whole, not scalar by scalar.
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) else { return "\"" + s + "\"" }
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

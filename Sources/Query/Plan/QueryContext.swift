@@ -1,4 +1,4 @@
-import PathTSDB
+package import PathTSDB
 
 /// What a query runs against besides the store: the time it counts from, what the targets file
 /// says of each target, and the bounds the caller sets.
@@ -14,8 +14,10 @@ public struct QueryContext: Sendable {
     public var deadline: ContinuousClock.Instant?
     /// Alert transitions for the `alerts` kind, oldest first (the alert log's, or the running
     /// engine's); nil where there are none to read, which that kind reports as an error.
-    public var alerts: [AlertTransition]?
+    package var alerts: [AlertTransition]?
 
+    /// A context that reads relative times from `nowMicros`, with optional target tags, a row limit
+    /// and a deadline.
     public init(nowMicros: Int64, tags: [String: [String]]? = nil, maxRows: Int? = nil, deadline: ContinuousClock.Instant? = nil) {
         self.nowMicros = nowMicros
         self.tags = tags

@@ -1,29 +1,29 @@
-import PathTSDB
+package import PathTSDB
 
 /// A target a plan reads.
-public struct SelectedTarget: Sendable, Equatable {
-    public var id: TargetID
-    public var name: String
+package struct SelectedTarget: Sendable, Equatable {
+    package var id: TargetID
+    package var name: String
 }
 
 /// A query resolved against one store snapshot: which targets, which microseconds, which
 /// source, and the columns of the answer.
-public struct QueryPlan: Sendable {
-    public let query: ParsedQuery
+package struct QueryPlan: Sendable {
+    package let query: ParsedQuery
     /// Targets to read, by name.
-    public let targets: [SelectedTarget]
-    public let range: Range<Int64>
-    public let stepMicros: Int64?
+    package let targets: [SelectedTarget]
+    package let range: Range<Int64>
+    package let stepMicros: Int64?
     /// Grouping keys of a stats query, in output order.
-    public let keys: [GroupKey]
+    package let keys: [GroupKey]
     /// The aggregates computed: those shown, then those only the filter or ordering uses.
-    public let aggregates: [Aggregate]
+    package let aggregates: [Aggregate]
     /// Every column a row holds: the shown ones first, then the hidden aggregates.
-    public let allColumns: [ResultColumn]
+    package let allColumns: [ResultColumn]
     /// How many of `allColumns` the answer shows.
-    public let shownCount: Int
+    package let shownCount: Int
     /// The rollup tier a stats query reads, or nil for raw data.
-    public let rollupTier: RollupTier?
+    package let rollupTier: RollupTier?
 
     /// Whether a stats query's groups pool every hop of their targets (no `ttl` or `address`
     /// key, no hop clause): then its `loss` is the targets' end-to-end loss.
@@ -34,7 +34,7 @@ public struct QueryPlan: Sendable {
     var isEndToEnd: Bool { QueryPlan.isEndToEnd(keys: keys, hops: query.hops) }
     /// With `path`: per target, the dictionary paths of the routes asked for, in the plan's
     /// range. A run is read only if its path is among its target's; nil reads every run.
-    public let runPaths: [TargetID: Set<PathID>]?
+    package let runPaths: [TargetID: Set<PathID>]?
 
     /// Whether the plan reads a run of `target` that took `path`.
     @inline(__always) func reads(_ path: PathID, of target: TargetID) -> Bool {
@@ -43,10 +43,10 @@ public struct QueryPlan: Sendable {
     }
 
     /// The columns of the answer.
-    public var columns: [ResultColumn] { Array(allColumns.prefix(shownCount)) }
+    package var columns: [ResultColumn] { Array(allColumns.prefix(shownCount)) }
 
     /// One line on how the query runs, for logs and `X-SmokeTrace-Plan`.
-    public var summary: String {
+    package var summary: String {
         var s = "\(query.kind.rawValue) over \(targets.count) target(s)"
         if query.kind == .stats {
             s += rollupTier.map { " from \(DurationText.format(micros: $0.micros)) rollups" } ?? " from raw data"
@@ -57,8 +57,8 @@ public struct QueryPlan: Sendable {
 
 /// Turns a parsed query into a plan: resolves targets and times, prunes by the store's index
 /// (targets and time bounds), and picks rollups where they give the same answer.
-public enum QueryPlanner {
-    public static func plan(_ q: ParsedQuery, snapshot: StoreSnapshot, context: QueryContext) throws(QueryError) -> QueryPlan {
+package enum QueryPlanner {
+    package static func plan(_ q: ParsedQuery, snapshot: StoreSnapshot, context: QueryContext) throws(QueryError) -> QueryPlan {
         // Missed slots and alerts name their targets themselves (a target may never have been
         // traced, or an alert of a query rule be about every target).
         let byName = q.kind == .missed || q.kind == .alerts

@@ -1,19 +1,19 @@
-import PathTSDB
+package import PathTSDB
 
 /// A selection written as options rather than query text — targets, groups, a time range and
 /// hops — as `stserver export` and the API's `/export`, `/paths` and `/changes` take them. Both
 /// build their query here, so a time or a TTL means the same on the command line and over HTTP.
-public struct QuerySelection: Sendable, Equatable {
-    public var targets: [String] = []
-    public var groups: [String] = []
+package struct QuerySelection: Sendable, Equatable {
+    package var targets: [String] = []
+    package var groups: [String] = []
     /// Start and end (excluded): RFC 3339, `now`, or an offset from the query's now (`-24h`,
     /// `now-24h`, `+1h`). Nil leaves that end open.
-    public var from: String?
-    public var to: String?
+    package var from: String?
+    package var to: String?
     /// TTLs, 1 to 255.
-    public var hops: [Int] = []
+    package var hops: [Int] = []
 
-    public init(targets: [String] = [], groups: [String] = [], from: String? = nil, to: String? = nil, hops: [Int] = []) {
+    package init(targets: [String] = [], groups: [String] = [], from: String? = nil, to: String? = nil, hops: [Int] = []) {
         self.targets = targets
         self.groups = groups
         self.from = from
@@ -23,7 +23,7 @@ public struct QuerySelection: Sendable, Equatable {
 
     /// The query of `kind` over the selection. `field` names a field in an error as the caller's
     /// user wrote it (`--from`, `from=`).
-    public func query(_ kind: ParsedQuery.Kind, field: (String) -> String = { $0 }) throws(QueryError) -> ParsedQuery {
+    package func query(_ kind: ParsedQuery.Kind, field: (String) -> String = { $0 }) throws(QueryError) -> ParsedQuery {
         var q = ParsedQuery(kind: kind)
         if targets.contains(where: \.isEmpty) { throw QueryError("\(field("target")) needs a name") }
         if groups.contains(where: \.isEmpty) { throw QueryError("\(field("group")) needs a name") }
@@ -47,7 +47,7 @@ public struct QuerySelection: Sendable, Equatable {
 extension TimePoint {
     /// A point as options write one: RFC 3339 (absolute), `now`, or an offset from now
     /// (`-24h`, `now-24h`, `+1h`), which the planner resolves against the query's now.
-    public init?(selectionText text: String) {
+    package init?(selectionText text: String) {
         switch DurationText.parsePoint(text) {
         case .absolute(let t): self = .absolute(t)
         case .relative(let d): self = .relative(d)
@@ -60,7 +60,7 @@ extension QueryContext {
     /// What relative times count from, as `--at` and `at=` write it: `now` (the wall clock),
     /// `newest` (just after the newest data `snapshot` holds, so that imported history reads as
     /// live data does), or an RFC 3339 time.
-    public static func now(at text: String, snapshot: StoreSnapshot, wallClock: Int64 = WallClock.nowMicros()) -> Int64? {
+    package static func now(at text: String, snapshot: StoreSnapshot, wallClock: Int64 = WallClock.nowMicros()) -> Int64? {
         switch text {
         case "now": wallClock
         case "newest": (snapshot.timeRange?.upperBound ?? wallClock) + 1

@@ -1,5 +1,6 @@
 /// One column of a query's result: its name and what its values are.
 public struct ResultColumn: Sendable, Equatable {
+    /// What a column's values are, which says how they are rendered.
     public enum Kind: Sendable, Equatable {
         /// Text compared with `=`, `!=`, `~` and `!~`.
         case text
@@ -11,9 +12,12 @@ public struct ResultColumn: Sendable, Equatable {
         case time
     }
 
+    /// The column's name in the output's header.
     public var name: String
+    /// What its values are.
     public var kind: Kind
 
+    /// A column called `name` of values of `kind`.
     public init(_ name: String, _ kind: Kind) {
         self.name = name
         self.kind = kind
