@@ -253,9 +253,11 @@ package final class AlertEngine: Sendable {
         }
         // A cached target whose new runs all came with their tables (the monitor's) is judged
         // from them; the others read their new runs, or their whole window, from the store.
-        let handed = zip(plans, incremental).map { plan, isIncremental -> [RunTable]? in
-            guard isIncremental, let list = fresh[plan.target.name] else { return nil }
-            let fits = list.allSatisfy { t in t.runs.allSatisfy { $0.target == plan.id && $0.startMicros > plan.watermark && $0.startMicros <= now } }
+        // By index: a plan is read in place, not copied with its rules and tags.
+        let handed = plans.indices.map { i -> [RunTable]? in
+            guard incremental[i], let list = fresh[plans[i].target.name] else { return nil }
+            let (id, watermark) = (plans[i].id, plans[i].watermark)
+            let fits = list.allSatisfy { t in t.runs.allSatisfy { $0.target == id && $0.startMicros > watermark && $0.startMicros <= now } }
             return fits ? list : nil
         }
         var reads = [(target: TargetID, range: Range<Int64>)]()
@@ -291,14 +293,15 @@ package final class AlertEngine: Sendable {
                 tracker = EndToEnd()
                 runs = RunSummary.summaries(of: table, catalog: snapshot.catalog, tracker: &tracker)
             }
-            do {
-                let history = TargetHistory(target: plan.target.name, tags: plan.target.tags,
-                                            runs: runs,
-                                            events: eventsByTarget[plan.id] ?? [],
-                                            weekAgo: weekTables[plan.id].map { RunSummary.summaries(of: $0, catalog: snapshot.catalog) } ?? [],
-                                            catalog: snapshot.catalog)
-                out += judge(history, rules: plan.rules, after: plan.watermark, now: now)
-            }
+            var history = TargetHistory(target: plan.target.name, tags: plan.target.tags,
+                                        runs: runs,
+                                        events: eventsByTarget[plan.id] ?? [],
+                                        weekAgo: weekTables[plan.id].map { RunSummary.summaries(of: $0, catalog: snapshot.catalog) } ?? [],
+                                        catalog: snapshot.catalog)
+            runs = []
+            out += judge(history, rules: plan.rules, after: plan.watermark, now: now)
+            // Taken back out of the history, so that trimming them moves them in place.
+            swap(&runs, &history.runs)
             let keep = plan.needRuns + 2
             if let newest = runs.last?.startMicros {
                 runs.removeFirst(max(0, runs.count - keep))

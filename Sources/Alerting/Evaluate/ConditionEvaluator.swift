@@ -38,8 +38,8 @@ struct ConditionEvaluator {
                            detail: run.reached ? "the destination answered" : "the destination did not answer")
         case .hopCountGrew(let by, let baselineRuns):
             guard !run.interrupted, run.reached else { return nil }
-            let before = previous(index, count: baselineRuns) { $0.reached }
-            guard let base = Median.of(before.map { Double($0.hopCount) }) else { return nil }
+            let before = previousIndices(index, count: baselineRuns) { $0.reached }
+            guard let base = Median.of(before.map { Double(runs[$0].hopCount) }) else { return nil }
             let grew = Double(run.hopCount) - base
             guard detailed else { return Finding(holds: grew >= Double(by), value: grew) }
             var e = AlertEvidence(kind: "hop_count_grew")
@@ -48,10 +48,10 @@ struct ConditionEvaluator {
             return Finding(holds: grew >= Double(by), value: grew, detail: "\(run.hopCount) hops against a median of \(Self.number(base))", evidence: e)
         case .newAddress(let historyRuns):
             guard !run.interrupted else { return nil }
-            let before = previous(index, count: historyRuns) { _ in true }
+            let before = previousIndices(index, count: historyRuns) { _ in true }
             guard !before.isEmpty else { return nil }
             var known = Set<AddressID>()
-            for r in before { for h in r.hops { known.formUnion(h.addresses) } }
+            for i in before { for h in runs[i].hops { known.formUnion(h.addresses) } }
             var fresh = [(ttl: Int, address: AddressID)]()
             for (i, h) in run.hops.enumerated() { for a in h.addresses where !known.contains(a) { fresh.append((i + 1, a)) } }
             guard detailed else { return Finding(holds: !fresh.isEmpty, value: Double(fresh.count)) }
@@ -68,8 +68,8 @@ struct ConditionEvaluator {
             return loss(at: index, hop: hop, percent: percent, runs: count)
         case .pattern(let pattern):
             guard !run.interrupted else { return nil }
-            let window = previous(index + 1, count: pattern.span) { _ in true }
-            let values: [Double?] = window.map { r in pattern.figure == .loss ? r.destinationLossPercent : r.destinationMedianMillis }
+            let window = previousIndices(index + 1, count: pattern.span) { _ in true }
+            let values: [Double?] = window.map { i in pattern.figure == .loss ? runs[i].destinationLossPercent : runs[i].destinationMedianMillis }
             let holds = pattern.matches(values)
             guard detailed else { return Finding(holds: holds, value: values.last.flatMap { $0 } ?? .nan) }
             let shown = values.suffix(8).map { $0.map(Self.number) ?? "U" }.joined(separator: ",")
@@ -90,12 +90,8 @@ struct ConditionEvaluator {
         }
     }
 
-    /// Up to `count` runs before `index` (not interrupted, passing `keep`), oldest first.
-    private func previous(_ index: Int, count: Int, _ keep: (RunSummary) -> Bool) -> [RunSummary] {
-        previousIndices(index, count: count, keep).map { history.runs[$0] }
-    }
-
-    /// The indices of those runs: what a round's many evaluations read, without copying runs.
+    /// The indices of up to `count` runs before `index` (not interrupted, passing `keep`),
+    /// oldest first: indices, so that a round's many evaluations read the runs in place.
     private func previousIndices(_ index: Int, count: Int, _ keep: (RunSummary) -> Bool) -> [Int] {
         var out = [Int]()
         out.reserveCapacity(min(count, max(index, 0)))

@@ -89,7 +89,7 @@ struct RunSummary: Sendable {
         for run in table.runs {
             let probes = table.probes[run.probeRange]
             var s = RunSummary(startMicros: run.startMicros, path: run.path, interrupted: run.interrupted, reached: run.reached,
-                               hopCount: catalog.path(of: run.path)?.hopCount ?? 0)
+                               hopCount: catalog.hopCount(of: run.path) ?? 0)
             s.summarizeHops(probes)
             tracker.forEachProbe(destination: run.destination, probes: probes, interrupted: run.interrupted) { reached, rtt in
                 s.destinationSent += 1
@@ -169,14 +169,28 @@ enum Median {
     static func sorting(_ values: inout [UInt32]) -> Double? {
         guard !values.isEmpty else { return nil }
         values.sort()
-        let mid = Double(values.count - 1) / 2
-        let lo = Int(mid), hi = min(lo + 1, values.count - 1)
-        return Double(values[lo]) + (Double(values[hi]) - Double(values[lo])) * (mid - Double(lo))
+        return values.withUnsafeBufferPointer(middle)
     }
 
-    static func of(_ values: some Collection<UInt32>) -> Double? {
-        var copy = Array(values)
-        return sorting(&copy)
+    /// The median of a few values (a hop's probes), sorted in a temporary buffer that a small
+    /// count keeps on the stack: a round asks this of every target's newest run.
+    static func of(_ values: ArraySlice<UInt32>) -> Double? {
+        guard !values.isEmpty else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: values.count) { buffer in
+            var sorted = buffer  // the same memory: `sort()` is declared mutating on the pointer
+            _ = sorted.initialize(fromContentsOf: values)
+            sorted.sort()
+            return middle(UnsafeBufferPointer(sorted))
+        }
+    }
+
+    static func of(_ values: [UInt32]) -> Double? { of(values[...]) }
+
+    /// The middle of sorted values, interpolated between the two around it.
+    private static func middle(_ sorted: UnsafeBufferPointer<UInt32>) -> Double {
+        let mid = Double(sorted.count - 1) / 2
+        let lo = Int(mid), hi = min(lo + 1, sorted.count - 1)
+        return Double(sorted[lo]) + (Double(sorted[hi]) - Double(sorted[lo])) * (mid - Double(lo))
     }
 
     static func of(_ values: [Double]) -> Double? { percentile(values, 50) }

@@ -41,6 +41,13 @@ public struct Catalog: Sendable {
         targetNames.enumerated().map { (TargetID(rawValue: UInt32($0.offset + 1)), $0.element) }
     }
 
+    /// The hop count of the path `id`, read in place: what summarising a run needs, without
+    /// copying the path's arrays out of the list.
+    package func hopCount(of id: PathID) -> Int? {
+        let i = Int(id.rawValue)
+        return i >= 1 && i <= paths.count ? paths[i - 1].hopCount : nil
+    }
+
     private func entry<T>(_ list: AppendOnlyList<T>, _ id: Int) -> T? {
         id >= 1 && id <= list.count ? list[id - 1] : nil
     }

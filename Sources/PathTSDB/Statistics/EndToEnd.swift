@@ -13,7 +13,7 @@
 ///   those at the run's highest TTL, all lost.
 package struct EndToEnd: Sendable {
     /// The destination's TTL in the last run that reached it.
-    @usableFromInline var lastTTL: UInt8 = 0
+    var lastTTL: UInt8 = 0
 
     package init() {}
 
@@ -24,10 +24,10 @@ package struct EndToEnd: Sendable {
     /// Calls `body(reached, rttMicros)` for each destination probe of the next run. A run that
     /// was stopped before it finished (`interrupted`) and did not reach the destination has no
     /// destination probes: it did not wait for them.
-    /// Inlinable so that callers in other modules get it specialised for their collection
-    /// (the alert engine summarises every new run of every target with it).
-    @inlinable
-    package mutating func forEachProbe(destination: AddressID, probes: some Collection<ProbeRecord>, interrupted: Bool = false,
+    ///
+    /// A slice, not any collection: a generic entry point was called unspecialised from other
+    /// modules, and the alert engine summarises every new run of every target with it.
+    package mutating func forEachProbe(destination: AddressID, probes: ArraySlice<ProbeRecord>, interrupted: Bool = false,
                                       _ body: (_ reached: Bool, _ rttMicros: UInt32) -> Void) {
         var reachedAt: UInt8 = 0
         if !destination.isNone {
