@@ -174,6 +174,8 @@ package final class AlertEngine: Sendable {
         var newest: Int64
         /// Whether the runs before the window were read (the window is whole).
         var keep: Int
+        /// How many of the newest runs hold their hops (older ones their end-to-end figures).
+        var hopKeep: Int
     }
 
     /// What one target's rules need read: how many runs back, how long back for path changes,
@@ -185,6 +187,9 @@ package final class AlertEngine: Sendable {
         /// Runs up to here were judged; `Int64.min` for a target never judged.
         var watermark: Int64
         var needRuns = 2
+        /// Runs before the newest whose hops some rule reads (RTT baselines, new addresses, hop
+        /// loss); older cached runs keep their end-to-end figures only.
+        var needHopRuns = 1
         var eventWindow: Int64 = 0
         var weekAgo = false
         /// Where the newest judged run stands: the watermark, or for a new target a day ago.
@@ -199,10 +204,19 @@ package final class AlertEngine: Sendable {
             for r in rules {
                 switch r.condition {
                 case .hopCountGrew(_, let n): needRuns = max(needRuns, n + 1)
-                case .newAddress(let n): needRuns = max(needRuns, n + 1)
+                case .newAddress(let n):
+                    needRuns = max(needRuns, n + 1)
+                    needHopRuns = max(needHopRuns, n + 1)
                 case .rttIncrease(_, _, _, let b):
-                    if case .previousRuns(let n) = b { needRuns = max(needRuns, n + 1) } else { weekAgo = true }
-                case .loss(_, _, let n): needRuns = max(needRuns, n)
+                    if case .previousRuns(let n) = b {
+                        needRuns = max(needRuns, n + 1)
+                        needHopRuns = max(needHopRuns, n + 1)
+                    } else {
+                        weekAgo = true
+                    }
+                case .loss(_, _, let n):
+                    needRuns = max(needRuns, n)
+                    needHopRuns = max(needHopRuns, n)
                 case .pattern(let p): needRuns = max(needRuns, p.span)
                 case .flapping(_, let w): eventWindow = max(eventWindow, w)
                 case .pathChanged(_, _, let lasting, let accept):
@@ -248,7 +262,8 @@ package final class AlertEngine: Sendable {
         }
         // Whether each target's cache covers what its rules need, decided once for the round.
         let incremental = plans.map { plan -> Bool in
-            guard let c = cached[plan.target.name], c.newest == plan.watermark, c.keep >= plan.needRuns + 2 else { return false }
+            guard let c = cached[plan.target.name], c.newest == plan.watermark, c.keep >= plan.needRuns + 2,
+                  c.hopKeep >= plan.needHopRuns + 2 else { return false }
             return (eventsByTarget[plan.id]?.first).map({ $0.timeMicros >= (c.runs.first?.startMicros ?? .max) }) ?? true
         }
         // A cached target whose new runs all came with their tables (the monitor's) is judged
@@ -305,7 +320,11 @@ package final class AlertEngine: Sendable {
             let keep = plan.needRuns + 2
             if let newest = runs.last?.startMicros {
                 runs.removeFirst(max(0, runs.count - keep))
-                cached[plan.target.name] = CachedHistory(runs: runs, tracker: tracker, newest: newest, keep: keep)
+                // Hops only where a rule reads them: the runs a path change's verdict counts back
+                // to need their end-to-end figures alone, and hold most of the cache otherwise.
+                let hopKeep = plan.needHopRuns + 2
+                for j in runs.indices.dropLast(hopKeep) where runs[j].holdsHops { runs[j].dropHops() }
+                cached[plan.target.name] = CachedHistory(runs: runs, tracker: tracker, newest: newest, keep: keep, hopKeep: hopKeep)
             }
         }
         state.withLock { s in

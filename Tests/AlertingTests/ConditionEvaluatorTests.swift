@@ -85,6 +85,41 @@ import Testing
         }
     }
 
+    /// The engine's cache keeps hops only for the runs a target's rules read them from
+    /// (`needHopRuns`); older runs keep their end-to-end figures. Every rule, judged at every run
+    /// with every older run slimmed that way, finds exactly what it finds with all hops kept.
+    @Test func runsSlimmedBeyondTheHopWindowChangeNoFinding() throws {
+        let dir = AlertEngineTests.Directory()
+        let store = try AlertEngineTests.store(dir)
+        defer { try? store.close() }
+        for r in Self.series() { try store.append([r]) }
+        let snap = store.snapshot()
+        let id = try #require(snap.catalog.targetID(named: "lab/a"))
+        let range = (AlertEngineTests.t0 - 1)..<(AlertEngineTests.t0 + 3_600_000_000)
+        let table = try #require(snap.runs(of: [(id, range)]).tables[id])
+        let full = TargetHistory(target: "lab/a", tags: [], runs: RunSummary.summaries(of: table, catalog: snap.catalog),
+                                 events: snap.events(in: range).events.filter { $0.target == id }, weekAgo: [], catalog: snap.catalog)
+        var slimmedAny = 0
+        for rule in try RulesFile.parse(Self.rules, source: "test").rules {
+            let plan = AlertEngine.TargetPlan(target: AlertTarget(name: "lab/a", intervalMicros: 60_000_000), id: id, rules: [rule],
+                                              watermark: .min, now: AlertEngineTests.t0)
+            for i in full.runs.indices {
+                var slim = full
+                // As the cache holds them after the round that judged run i - 1.
+                for j in slim.runs.indices where j < i - 1 - (plan.needHopRuns + 1) { slim.runs[j].dropHops() }
+                slimmedAny += slim.runs.filter { !$0.holdsHops }.count
+                let f = ConditionEvaluator(history: full).evaluate(rule.condition, at: i)
+                let g = ConditionEvaluator(history: slim).evaluate(rule.condition, at: i)
+                #expect((f == nil) == (g == nil), "\(rule.name) at run \(i)")
+                guard let f, let g else { continue }
+                #expect(f.holds == g.holds && f.hop == g.hop && f.blip == g.blip && f.detail == g.detail, "\(rule.name) at run \(i): \(f) against \(g)")
+                #expect(f.value == g.value || (f.value.isNaN && g.value.isNaN), "\(rule.name) at run \(i)")
+                #expect(f.evidence == g.evidence, "\(rule.name) at run \(i): the evidence differs")
+            }
+        }
+        #expect(slimmedAny > 0, "nothing was slimmed, so nothing was compared")
+    }
+
     /// The monitor hands the engine the table `append` returned; other writers only say which
     /// targets have new runs. Both ways, the engine raises the same alerts at the same runs.
     @Test func runsHandedOverAndRunsReadBackRaiseTheSameAlerts() throws {

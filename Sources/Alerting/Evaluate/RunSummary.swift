@@ -39,8 +39,19 @@ struct RunSummary: Sendable {
         self.hopCount = hopCount
     }
 
-    /// The run's hops by TTL - 1, up to the highest TTL probed.
+    /// The run's hops by TTL - 1, up to the highest TTL probed; none once `dropHops()` was called.
     var hops: Hops { Hops(records: hopRecords, rtts: rtts, addresses: addresses) }
+
+    /// Whether the run still holds its hops.
+    var holdsHops: Bool { !hopRecords.isEmpty }
+
+    /// Keeps only what the run's end-to-end figures need (destination probes, hop count, path):
+    /// a cached run older than every rule's per-hop window is read for those alone.
+    mutating func dropHops() {
+        hopRecords = []
+        rtts = []
+        addresses = []
+    }
 
     /// Hops probed: the highest TTL.
     var hopTotal: Int { hopRecords.count }
@@ -48,7 +59,7 @@ struct RunSummary: Sendable {
     /// The RTTs at `ttl`, none when the run did not probe it.
     func rtts(atTTL ttl: Int) -> ArraySlice<UInt32> {
         guard ttl >= 1, ttl <= hopRecords.count else { return [] }
-        return rtts[(ttl == 1 ? 0 : hopRecords[ttl - 2].rttEnd)..<hopRecords[ttl - 1].rttEnd]
+        return rtts[(ttl == 1 ? 0 : Int(hopRecords[ttl - 2].rttEnd))..<Int(hopRecords[ttl - 1].rttEnd)]
     }
 
     var destinationLossPercent: Double? {
@@ -130,19 +141,21 @@ struct RunSummary: Sendable {
                 }
                 i += 1
             }
-            record.rttEnd = rtts.count
-            record.addressEnd = addresses.count
+            record.rttEnd = UInt32(rtts.count)
+            record.addressEnd = UInt32(addresses.count)
             hopRecords.append(record)
         }
     }
 }
 
 /// One hop's counts in a `RunSummary`, and where its RTTs and addresses end in the run's arrays.
+///
+/// 32-bit counts: a monitor with 100,000 targets caches a dozen runs of each, hop by hop.
 struct HopRecord: Sendable {
-    var sent = 0
-    var answered = 0
-    var rttEnd = 0
-    var addressEnd = 0
+    var sent: UInt32 = 0
+    var answered: UInt32 = 0
+    var rttEnd: UInt32 = 0
+    var addressEnd: UInt32 = 0
 
     var lossFraction: Double? { sent == 0 ? nil : Double(sent - answered) / Double(sent) }
 }
@@ -158,8 +171,9 @@ struct Hops: RandomAccessCollection {
 
     subscript(i: Int) -> HopSample {
         let r = records[i]
-        let rttStart = i == 0 ? 0 : records[i - 1].rttEnd, addressStart = i == 0 ? 0 : records[i - 1].addressEnd
-        return HopSample(lossFraction: r.lossFraction, rtts: rtts[rttStart..<r.rttEnd], addresses: addresses[addressStart..<r.addressEnd])
+        let rttStart = i == 0 ? 0 : Int(records[i - 1].rttEnd), addressStart = i == 0 ? 0 : Int(records[i - 1].addressEnd)
+        return HopSample(lossFraction: r.lossFraction, rtts: rtts[rttStart..<Int(r.rttEnd)],
+                         addresses: addresses[addressStart..<Int(r.addressEnd)])
     }
 }
 

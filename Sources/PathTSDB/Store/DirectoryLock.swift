@@ -16,8 +16,7 @@ final class DirectoryLock: Sendable {
         path = layout.lock
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StorageError.system("cannot open lock file", file: path, errno: errno) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let err = errno
+        if flock(fd, LOCK_EX | LOCK_NB) != 0, case let err = errno, !(err == EWOULDBLOCK && DirectoryLock.waitForOwnRelease(fd)) {
             var buf = [UInt8](repeating: 0, count: 32)
             let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 32, 0) }
             close(fd)
@@ -31,6 +30,22 @@ final class DirectoryLock: Sendable {
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         self.fd = Mutex(fd)
+    }
+
+    /// Whether a lock this process held comes free within a second. A store closed and opened
+    /// again in one process can find its own released lock still held for a moment: a child
+    /// forked by another thread between the lock's open and the child's `exec` shares the
+    /// open file until that `exec` closes it (`O_CLOEXEC`). Another process's lock is refused at
+    /// once.
+    private static func waitForOwnRelease(_ fd: Int32) -> Bool {
+        var buf = [UInt8](repeating: 0, count: 32)
+        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 32, 0) }
+        guard n > 0, Int32(String(decoding: buf[0..<n], as: UTF8.self).trimmingNewline()) == getpid() else { return false }
+        for _ in 0..<100 {
+            usleep(10_000)
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
+        }
+        return false
     }
 
     /// Releases the lock; idempotent.
