@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         // The runtime of the API's request and response types, generated from openapi.yaml.
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        // The HTTPTypes request and response parts the request-head guard handles in the pipeline.
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // zstd and LZ4 come from Debian's libzstd-dev and liblz4-dev (scripts/setup installs them).
@@ -98,6 +100,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
             ],

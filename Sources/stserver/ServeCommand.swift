@@ -50,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Longest a query may run (e.g. 30s).")
     var queryTimeout: String = "30s"
 
+    @Option(name: .long, help: "Close a connection that has not sent a whole request head this long after it opened or after its last answer (e.g. 10s).")
+    var headerTimeout: String = "10s"
+
     @Option(name: .long, help: "Most rows a query answer may have.")
     var maxRows: Int = 1_000_000
 
@@ -79,6 +82,10 @@ struct ServeCommand: AsyncParsableCommand {
             settings.maxRows = maxRows
             guard let timeout = DurationText.parseMicros(queryTimeout) else { throw ValidationError("--query-timeout takes a duration such as 30s") }
             settings.queryTimeout = .microseconds(timeout)
+            guard let headTimeout = DurationText.parseMicros(headerTimeout), headTimeout > 0 else {
+                throw ValidationError("--header-timeout takes a duration such as 10s")
+            }
+            settings.headerTimeout = .microseconds(headTimeout)
             guard let every = DurationText.parseMicros(maintenanceEvery), every > 0 else {
                 throw ValidationError("--maintenance-every takes a duration such as 1h")
             }
@@ -115,9 +122,10 @@ struct ServeCommand: AsyncParsableCommand {
             ]
             if let ruleSet { services.append(AlertService(rules: ruleSet, registry: registry)) }
             if let monitor { services.append(MonitorService(monitor: monitor, registry: registry)) }
-            let host = settings.host, configuredPort = settings.port
+            let host = settings.host, configuredPort = settings.port, headDeadline = settings.headerTimeout
             let app = Application(
                 router: server.buildRouter(),
+                server: .http1(configuration: .init(additionalChannelHandlers: [RequestHeadGuard(timeout: headDeadline)])),
                 configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "SmokeTrace/\(STServer.version)"),
                 services: services,
                 onServerRunning: { channel in

@@ -10,6 +10,8 @@ struct ServerSettings: Sendable {
     var maxBodyBytes = 8 << 20
     /// Longest a query may run.
     var queryTimeout: Duration = .seconds(30)
+    /// Longest a connection may take to send a request's head (see `RequestHeadGuard`).
+    var headerTimeout: Duration = .seconds(10)
     /// Most rows a query answer may have (exports stream and are not bounded).
     var maxRows = 1_000_000
     /// Longest query text accepted (in a URL or a body).
