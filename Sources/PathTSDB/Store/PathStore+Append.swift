@@ -17,7 +17,14 @@ extension PathStore {
         for r in runs { try r.validate() }
         return try writer.withLock { (w: inout WriterState) throws(StorageError) -> RunTable in
             guard !isClosed else { throw StorageError(.closed, "store is closed", file: directory) }
-            let seq = try w.wal.append(runs)
+            let seq: WALSequence
+            do throws(StorageError) {
+                seq = try w.wal.append(runs)
+                failures.withLock { $0.wal = nil }
+            } catch {
+                failures.withLock { $0.wal = error }
+                throw error
+            }
             let block = w.ingester.ingest(runs, walSequence: seq)
             publishHeadBlock(block, writer: &w)
             // The batch is acknowledged from here on: a failed cut (a full disk, say) must not
@@ -46,7 +53,13 @@ extension PathStore {
         try missedFile.withLock { (file: inout MissedSlotFile?) throws(StorageError) in
             guard !isClosed else { throw StorageError(.closed, "store is closed", file: directory) }
             guard let file else { throw PathStore.readOnlyError(directory) }
-            try file.append(slots)
+            do throws(StorageError) {
+                try file.append(slots)
+                failures.withLock { $0.missedSlots = nil }
+            } catch {
+                failures.withLock { $0.missedSlots = error }
+                throw error
+            }
             published.withLock { $0.missed += slots }
         }
     }
@@ -58,5 +71,24 @@ extension PathStore {
             $0.head.append(block)
             $0.catalog = catalog
         }
+    }
+}
+
+/// What the store failed to write and has not written since: a full disk or a failing device,
+/// which `writeFailure` reports so that a server can say it is degraded rather than "ok".
+struct WriteFailures: Sendable {
+    /// The last WAL append failed: runs are being refused.
+    var wal: StorageError?
+    /// The last cut failed: runs are acknowledged (in the WAL) but the head keeps growing.
+    var cut: StorageError?
+    /// The last missed-slot write failed.
+    var missedSlots: StorageError?
+}
+
+extension PathStore {
+    /// The write failing now (the WAL's first, then a cut's, then the missed-slot file's), nil
+    /// while every kind of write succeeds. Each kind clears when its next write succeeds.
+    package var writeFailure: StorageError? {
+        failures.withLock { $0.wal ?? $0.cut ?? $0.missedSlots }
     }
 }

@@ -54,7 +54,9 @@ extension PathStore {
         guard let job = try makeCutJob(writer: &w, rotateWAL: dropWAL) else { return }
         do throws(StorageError) {
             try performCut(job)
+            failures.withLock { $0.cut = nil }
         } catch {
+            failures.withLock { $0.cut = error }
             w.uncutProbes = published.withLock { $0.head.reduce(0) { $0 + $1.table.probes.count } }
             throw error
         }
@@ -63,7 +65,9 @@ extension PathStore {
     func performBackgroundCut(_ job: CutJob) {
         do throws(StorageError) {
             try performCut(job)
+            failures.withLock { $0.cut = nil }
         } catch {
+            failures.withLock { $0.cut = error }
             // The blocks stay in the head; the next cut takes them along.
             logger.error("cutting the head into a segment failed; will retry", metadata: ["error": "\(error)"])
         }

@@ -30,6 +30,8 @@ public final class PathStore: Sendable {
     /// reader.
     let catalogFile: Mutex<CatalogFile?>
     let cutter: Mutex<SegmentCutter?> = Mutex(nil)
+    /// The writes failing now, by kind, each cleared by the next that succeeds.
+    let failures: Mutex<WriteFailures> = Mutex(WriteFailures())
     /// `missed.ptm`; its lock also orders appends to `published.missed`. None for a reader.
     let missedFile: Mutex<MissedSlotFile?>
     let logger: Logger

@@ -52,6 +52,7 @@ struct APIError: Error, HTTPResponseError {
             return APIError(e.code == .io ? .internalServerError : .badRequest, e.description)
         case let e as StorageError:
             if e.code == .invalidArgument { return APIError(.badRequest, e.description) }
+            if e.code == .diskFull { return APIError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), e.description) }
             return APIError(.internalServerError, e.description)
         case let e as AlertingError:
             if e.code == .notFound { return APIError(.notFound, e.description) }

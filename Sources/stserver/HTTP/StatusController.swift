@@ -37,7 +37,8 @@ struct StatusController: Sendable {
         let snap = store.snapshot()
         let counters = monitor?.counters
         return try jsonResponse(Schemas.Health(
-            status: "ok", version: STServer.version, targets: registry.targets.count, storedTargets: snap.catalog.targetNames.count,
+            // "degraded" while a write of the store fails (a full disk): runs may be refused.
+            status: store.writeFailure == nil ? "ok" : "degraded", version: STServer.version, targets: registry.targets.count, storedTargets: snap.catalog.targetNames.count,
             segments: snap.segments.count, newestRun: snap.timeRange.map { RFC3339.format(micros: $0.upperBound) },
             monitor: counters.map { .init(started: $0.started, stored: $0.stored, failed: $0.failed, missed: $0.missed) }))
     }
