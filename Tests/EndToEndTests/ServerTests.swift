@@ -218,6 +218,10 @@ import Testing
             #expect(wrongMethod.header("Allow") == "GET, POST")
             let oddUnicode = try await http("POST", server.base.api("/api/v1/runs"), body: Data(#"[{"target": "\ud800x"}]"#.utf8), token: Self.token)
             #expect(try failure(oddUnicode) == Failure(error: "malformed JSON: a \\u escape holds a lone high surrogate, found '0'", line: 1, column: 19))
+            // A name whose bytes are not UTF-8: refused at the byte, with its line and column.
+            let notUTF8Name = try await http("POST", server.base.api("/api/v1/runs"),
+                                             body: Data(Array(#"[{"target": "ab"#.utf8) + [0xFF, 0xFE] + Array(#"cd"}]"#.utf8)), token: Self.token)
+            #expect(try failure(notUTF8Name) == Failure(error: "malformed JSON: invalid UTF-8 in a string: byte 0xff cannot start a character", line: 1, column: 16))
             let negativeFlow = try await http("POST", server.base.api("/api/v1/runs"),
                                               body: Data(#"{"target": "x", "flow": -5, "start": "2026-11-20T00:00:00Z", "destination": "10.0.0.1", "probes": []}"#.utf8), token: Self.token)
             #expect(try error(negativeFlow)["error"] as? String == "run [0]: flow -5 is not 0 to 65535")

@@ -37,6 +37,29 @@ import Testing
         #expect(JSONScanner.firstProblem(in: Array(text.utf8)) == JSONScanner.Problem(line: line, column: column, message: message))
     }
 
+    /// Bytes that are not UTF-8 inside a string are refused at the byte that starts the bad
+    /// character; every well-formed one (two, three and four bytes, the edges of each range)
+    /// passes.
+    @Test(arguments: [
+        ([0xFF], "byte 0xff cannot start a character"),
+        ([0xC0, 0xAF], "byte 0xc0 cannot start a character"),            // overlong '/'
+        ([0xE0, 0x80, 0xAF], "the character starting here is malformed"), // overlong
+        ([0xED, 0xA0, 0x80], "the character starting here is malformed"), // a surrogate
+        ([0xF4, 0x90, 0x80, 0x80], "the character starting here is malformed"), // past U+10FFFF
+        ([0xC3], "the character starting here is malformed"),            // cut short by the quote
+        ([0x80], "byte 0x80 cannot start a character"),                   // a lone continuation
+    ] as [([UInt8], String)])
+    func invalidUTF8InAStringIsRefusedAtItsByte(_ bad: [UInt8], _ message: String) {
+        let doc: [UInt8] = Array("{\"name\": \"ab".utf8) + bad + Array("cd\"}".utf8)
+        #expect(JSONScanner.firstProblem(in: doc) == JSONScanner.Problem(line: 1, column: 13, message: "invalid UTF-8 in a string: " + message))
+    }
+
+    @Test func wellFormedUTF8PassesAtEveryLength() {
+        for scalar in ["\u{80}", "\u{7FF}", "\u{800}", "\u{D7FF}", "\u{E000}", "\u{FFFF}", "\u{10000}", "\u{10FFFF}", "é", "日本", "😀"] {
+            #expect(JSONScanner.firstProblem(in: Array("[\"\(scalar)\"]".utf8)) == nil, "\(scalar)")
+        }
+    }
+
     @Test func nestingIsBoundedNotAStackOverflow() {
         let deep = Array(String(repeating: "[", count: 100_000).utf8)
         let p = JSONScanner.firstProblem(in: deep)

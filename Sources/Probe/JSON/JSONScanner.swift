@@ -288,6 +288,10 @@ package struct JSONScanner {
             let c = bytes[position]
             if c == 0x22 { position += 1; return }
             if c < 0x20 { throw fail("control character in a string") }
+            if c >= 0x80 {
+                try skipUTF8Sequence()
+                continue
+            }
             if c == 0x5C {
                 position += 1
                 guard position < bytes.count else { break }
@@ -309,6 +313,31 @@ package struct JSONScanner {
             position += 1
         }
         throw fail("string not terminated")
+    }
+
+    /// Steps over one multi-byte UTF-8 sequence (`position` on its lead byte) as RFC 3629 allows
+    /// it: no overlong forms, no surrogates, nothing past U+10FFFF. A name with bytes that are
+    /// not UTF-8 is refused here, at the byte, instead of by the decoder without a position.
+    private mutating func skipUTF8Sequence() throws(Failure) {
+        let lead = bytes[position]
+        // The continuation count, and the range of the first continuation byte.
+        let (count, first): (Int, ClosedRange<UInt8>) = switch lead {
+        case 0xC2...0xDF: (1, 0x80...0xBF)
+        case 0xE0: (2, 0xA0...0xBF)
+        case 0xE1...0xEC, 0xEE...0xEF: (2, 0x80...0xBF)
+        case 0xED: (2, 0x80...0x9F)
+        case 0xF0: (3, 0x90...0xBF)
+        case 0xF1...0xF3: (3, 0x80...0xBF)
+        case 0xF4: (3, 0x80...0x8F)
+        default: throw fail("invalid UTF-8 in a string: byte 0x\(Swift.String(lead, radix: 16)) cannot start a character")
+        }
+        for k in 1...count {
+            let i = position + k
+            guard i < bytes.count, (k == 1 ? first : 0x80...0xBF).contains(bytes[i]) else {
+                throw fail("invalid UTF-8 in a string: the character starting here is malformed")
+            }
+        }
+        position += count + 1
     }
 
     /// The four hex digits after `\u` (`position` on the `u`), leaving `position` on the last.
