@@ -81,6 +81,17 @@ import Testing
         #expect(closed, "a keep-alive connection with no next request stayed open")
     }
 
+    @Test func pipelinedRequestsAreAllAnsweredBeforeTheIdleClose() throws {
+        let (server, port, dir) = try Self.server(headerTimeout: "1s")
+        defer { server.stop(); try? FileManager.default.removeItem(atPath: dir) }
+        let c = try RawConnection(port: port)
+        let one = "GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        c.send(one + one + one)
+        let (text, closed) = c.readUntilClosed()
+        #expect(text.components(separatedBy: "HTTP/1.1 200").count - 1 == 3, "\(text)")
+        #expect(closed)
+    }
+
     @Test func anOversizedHeadIsAnswered431() throws {
         let (server, port, dir) = try Self.server(headerTimeout: "10s")
         defer { server.stop(); try? FileManager.default.removeItem(atPath: dir) }

@@ -20,6 +20,9 @@ final class RequestHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let timeout: TimeAmount
     private var deadline: Scheduled<Void>?
     private var refused = false
+    /// Requests whose head was read and whose answer has not ended: a pipelined head read while
+    /// an answer is still being written is not waiting for anything.
+    private var inFlight = 0
 
     init(timeout: Duration) {
         self.timeout = TimeAmount(timeout)
@@ -44,13 +47,19 @@ final class RequestHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { disarm() }
+        if case .head = unwrapInboundIn(data) {
+            inFlight += 1
+            disarm()
+        }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        // The answer is complete: the next request's head is due within the timeout.
-        if case .end = unwrapOutboundIn(data), !refused { arm(context) }
+        // The last answer is complete: the next request's head is due within the timeout.
+        if case .end = unwrapOutboundIn(data), !refused {
+            inFlight = max(0, inFlight - 1)
+            if inFlight == 0 { arm(context) }
+        }
         context.write(data, promise: promise)
     }
 
