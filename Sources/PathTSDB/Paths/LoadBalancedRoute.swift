@@ -24,6 +24,12 @@ struct LoadBalancedRoute: Sendable, Equatable {
     static let confirmingRunsWhileLearning = 8
     /// Runs on a route before its set of branches is taken as complete.
     static let learningRuns = 8
+    /// The same for a route that has shown one address at every TTL so far. A tool holding one
+    /// flow per run (tcptraceroute) hears one branch of a two-way balancer per run: eight runs
+    /// on the same branch happen once in 128 targets, whose other branch would later count as a
+    /// change; twenty-four, once in eight million. The price: a real change in a new target's
+    /// first 24 runs needs `confirmingRunsWhileLearning` runs to show, not `confirmingRuns`.
+    static let learningRunsWithoutBranches = 24
     /// Answered probes at a TTL that may miss one of its branches before it counts as gone: a
     /// branch that takes 1 flow in 10 is missed that often with chance 0.9⁶⁴ ≈ 0.1 %.
     static let removalProbes: UInt32 = 64
@@ -71,7 +77,10 @@ struct LoadBalancedRoute: Sendable, Equatable {
         self.init(sets: LoadBalancedRoute.sets(of: path), reached: reached, destination: destination)
     }
 
-    var isLearning: Bool { runsOnRoute < LoadBalancedRoute.learningRuns }
+    var isLearning: Bool {
+        runsOnRoute < LoadBalancedRoute.learningRuns
+            || (runsOnRoute < LoadBalancedRoute.learningRunsWithoutBranches && !sets.contains { $0.count > 1 })
+    }
 
     /// Every address at each TTL of `path`, sorted; as long as the path (the TTLs probed).
     static func sets(of path: PathHops) -> [[AddressID]] {
