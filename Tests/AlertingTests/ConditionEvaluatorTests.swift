@@ -52,19 +52,25 @@ import Testing
         }
     }
 
-    @Test func theQuickAndTheDetailedEvaluationAgree() throws {
+    /// The series stored and read back as the engine reads a target: its runs summarised, its
+    /// path-change events.
+    static func seriesHistory() throws -> (history: TargetHistory, id: TargetID) {
         let dir = AlertEngineTests.Directory()
         let store = try AlertEngineTests.store(dir)
         defer { try? store.close() }
-        let runs = Self.series()
-        for r in runs { try store.append([r]) }
+        for r in series() { try store.append([r]) }
         let snap = store.snapshot()
         let id = try #require(snap.catalog.targetID(named: "lab/a"))
         let range = (AlertEngineTests.t0 - 1)..<(AlertEngineTests.t0 + 3_600_000_000)
         let table = try #require(snap.runs(of: [(id, range)]).tables[id])
         let history = TargetHistory(target: "lab/a", tags: [], runs: RunSummary.summaries(of: table, catalog: snap.catalog),
                                     events: snap.events(in: range).events.filter { $0.target == id }, weekAgo: [], catalog: snap.catalog)
-        #expect(history.runs.count == runs.count && history.events.count >= 10)
+        return (history, id)
+    }
+
+    @Test func theQuickAndTheDetailedEvaluationAgree() throws {
+        let (history, _) = try Self.seriesHistory()
+        #expect(history.runs.count == Self.series().count && history.events.count >= 10)
         var quick = ConditionEvaluator(history: history)
         quick.detailed = false
         let full = ConditionEvaluator(history: history)
@@ -89,16 +95,7 @@ import Testing
     /// (`needHopRuns`); older runs keep their end-to-end figures. Every rule, judged at every run
     /// with every older run slimmed that way, finds exactly what it finds with all hops kept.
     @Test func runsSlimmedBeyondTheHopWindowChangeNoFinding() throws {
-        let dir = AlertEngineTests.Directory()
-        let store = try AlertEngineTests.store(dir)
-        defer { try? store.close() }
-        for r in Self.series() { try store.append([r]) }
-        let snap = store.snapshot()
-        let id = try #require(snap.catalog.targetID(named: "lab/a"))
-        let range = (AlertEngineTests.t0 - 1)..<(AlertEngineTests.t0 + 3_600_000_000)
-        let table = try #require(snap.runs(of: [(id, range)]).tables[id])
-        let full = TargetHistory(target: "lab/a", tags: [], runs: RunSummary.summaries(of: table, catalog: snap.catalog),
-                                 events: snap.events(in: range).events.filter { $0.target == id }, weekAgo: [], catalog: snap.catalog)
+        let (full, id) = try Self.seriesHistory()
         var slimmedAny = 0
         for rule in try RulesFile.parse(Self.rules, source: "test").rules {
             let plan = AlertEngine.TargetPlan(target: AlertTarget(name: "lab/a", intervalMicros: 60_000_000), id: id, rules: [rule],

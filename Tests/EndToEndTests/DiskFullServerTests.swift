@@ -8,18 +8,6 @@ import Testing
 /// 507 naming the full disk, health says "degraded" until a write succeeds again, and what was
 /// acknowledged before is there after.
 @Suite(.serialized) struct DiskFullServerTests {
-    @discardableResult
-    static func run(_ path: String, _ args: [String]) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
-
     static func health(_ server: ServerProcess) async throws -> String? {
         let answer = try await http("GET", server.base.api("/api/v1/health"))
         return (try answer.json() as? [String: Any])?["status"] as? String
@@ -29,11 +17,11 @@ import Testing
         let mount = TemporaryDirectory("disk-full-serve")
         let tokens = TemporaryDirectory("disk-full-tokens")
         defer {
-            _ = try? Self.run("/bin/umount", [mount.path])
+            _ = try? command("/bin/umount", [mount.path])
             mount.remove()
             tokens.remove()
         }
-        try #require(try Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.path]) == 0, "mounting a tmpfs needs root")
+        try #require(try command("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.path]).status == 0, "mounting a tmpfs needs root")
         try "\(ServerTests.token)\n".write(toFile: tokens.path + "/tokens", atomically: true, encoding: .utf8)
         let server = try ServerProcess(["--data", mount.path + "/data", "--token-file", tokens.path + "/tokens"])
         defer { server.stop() }
@@ -56,7 +44,7 @@ import Testing
         #expect(try await Self.health(server) == "degraded")
 
         // Room again: the next batch is stored and health is back to "ok".
-        try #require(try Self.run("/bin/mount", ["-o", "remount,size=64m", mount.path]) == 0)
+        try #require(try command("/bin/mount", ["-o", "remount,size=64m", mount.path]).status == 0)
         let again = try await http("POST", server.base.api("/api/v1/runs"), body: ServerTests.json("full/after", ServerTests.runs("full/after", count: 5)),
                                    token: ServerTests.token)
         #expect(again.status == 200)

@@ -22,8 +22,13 @@ struct CommandResult {
 
 /// Runs `stserver` with `arguments` (and `input` on standard input) to completion.
 func stserver(_ arguments: [String], input: Data? = nil) throws -> CommandResult {
+    try command(stserverPath, arguments, input: input)
+}
+
+/// Runs the program at `path` with `arguments` (and `input` on standard input) to completion.
+func command(_ path: String, _ arguments: [String], input: Data? = nil) throws -> CommandResult {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: stserverPath)
+    p.executableURL = URL(fileURLWithPath: path)
     p.arguments = arguments
     let out = Pipe(), err = Pipe()
     p.standardOutput = out

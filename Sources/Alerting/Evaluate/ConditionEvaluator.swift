@@ -304,7 +304,7 @@ struct ConditionEvaluator {
         e.newLastSeen = newRuns.last.map { RFC3339.format(micros: $0.startMicros) }
         let comparable = min(oldRuns.count, newRuns.count, 20)
         e.verdict = Self.verdict(before: Array(oldRuns.suffix(max(comparable, min(oldRuns.count, 20)))), after: Array(newRuns.prefix(20)),
-                                 oldHops: history.catalog.path(of: base)?.hopCount, newHops: history.catalog.path(of: now.newPath)?.hopCount)
+                                 oldHops: history.catalog.hopCount(of: base), newHops: history.catalog.hopCount(of: now.newPath))
         e.runsBefore = min(oldRuns.count, 20)
         e.runsNow = min(newRuns.count, 20)
         return Finding(holds: held >= lasting, value: Double(differing.first ?? 0),
