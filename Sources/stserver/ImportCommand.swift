@@ -54,7 +54,7 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: "traceroute, mtr-*, scamper-json, warts: the vantage point to store under.")
     var vantage: String = "import"
 
-    @Option(name: .long, help: "traceroute, mtr-raw, mtr-report, mtr-json: when the trace ran (RFC 3339; default: an mtr text report's Start: line, else now).")
+    @Option(name: .long, help: "traceroute, mtr-raw, mtr-report, mtr-json: when the trace ran (RFC 3339; default: an mtr text report's Start: line, else the file's modification time; now for standard input).")
     var time: String?
 
     @Argument(help: "Files to read (- for standard input).")
@@ -69,7 +69,9 @@ struct ImportCommand: ParsableCommand {
             guard let v = RFC3339.parse(t) else { throw ValidationError("--time takes an RFC 3339 time") }
             return v
         }
-        let start = explicitStart ?? WallClock.nowMicros()
+        // A file's time is when the tracer finished writing it: the same file imported again
+        // is then the same run, which the store keeps once.
+        let start = explicitStart ?? modificationMicros(file) ?? WallClock.nowMicros()
         func run(_ output: TracerOutput, method: TraceMethod, flow: UInt16 = 0, start: Int64) throws -> TraceRun {
             guard let r = output.run(target: target ?? output.destination?.description ?? "", vantage: vantage, method: method,
                                      flowID: flow, startMicros: start, endMicros: start) else {
@@ -144,30 +146,17 @@ struct ImportCommand: ParsableCommand {
         try reportingErrors {
             let store = try PathStore(directory: store.data, options: options)
             var progress = ProgressLine()
-            var results = 0, probes = 0, samples = 0, failed = 0, interrupted = 0, reports = 0
+            var tally = ImportTally()
             var bytes: Int64 = 0
             let reader = AtlasStreamReader()
             for file in files where format != .atlas {
-                let runs = try tracerRuns(file, bytes: &bytes)
-                try store.append(runs)
-                results += runs.count
-                for r in runs {
-                    probes += r.probes.count
-                    samples += r.probes.filter(\.isTimed).count
-                    if r.interrupted { interrupted += 1 }
-                    if r.figures != nil { reports += 1 }
-                }
+                try tally.store(try tracerRuns(file, bytes: &bytes), into: store, from: file)
             }
             for file in files where format == .atlas {
                 let summary = try reader.readConcurrently(path: file) { batch in
-                    try store.append(batch)
-                    results += batch.count
-                    for r in batch {
-                        probes += r.probes.count
-                        for p in r.probes where !p.isLoss { samples += 1 }
-                    }
-                    let rate = Int(Double(samples) / max(progress.elapsedSeconds, 0.001))
-                    progress.update("\(file): \(Format.grouped(results)) results, \(Format.grouped(samples)) RTT samples, \(Format.grouped(rate)) samples/s")
+                    try tally.store(batch, into: store, from: file)
+                    let rate = Int(Double(tally.samples) / max(progress.elapsedSeconds, 0.001))
+                    progress.update("\(file): \(Format.grouped(tally.results)) results, \(Format.grouped(tally.samples)) RTT samples, \(Format.grouped(rate)) samples/s")
                 }
                 bytes += summary.bytes
                 guard summary.results > 0 else {
@@ -178,8 +167,9 @@ struct ImportCommand: ParsableCommand {
                 }
                 if !summary.failures.isEmpty {
                     // Failed traces are data: stored with their reason, shown by `missed`.
-                    try store.recordMissed(summary.failures)
-                    failed += summary.failures.count
+                    let recorded = try store.recordMissed(summary.failures)
+                    tally.failed += recorded
+                    tally.held += summary.failures.count - recorded
                     StandardError.write("\(file): \(summary.failures.count) results reported an error instead of hops, stored as failed (stserver query 'missed where reason = \"failed\"'); the first: \(summary.failures[0].target): \(summary.failures[0].detail)\n")
                 }
             }
@@ -188,11 +178,41 @@ struct ImportCommand: ParsableCommand {
             try store.close()
             progress.finish()
             let secs = progress.elapsedSeconds
-            var kinds = [String]()
-            if reports > 0 { kinds.append("\(Format.grouped(reports)) reports") }
-            if interrupted > 0 { kinds.append("\(Format.grouped(interrupted)) interrupted") }
-            print("imported \(Format.grouped(results)) results\(kinds.isEmpty ? "" : " (" + kinds.joined(separator: ", ") + ")")\(failed > 0 ? " and \(Format.grouped(failed)) failed traces" : ""): \(Format.grouped(probes)) probes, \(Format.grouped(samples)) RTT samples, \(Format.grouped(Int(bytes))) bytes in \(Format.fixed(secs, 2)) s (\(Format.grouped(Int(Double(samples) / max(secs, 0.001)))) samples/s)")
+            print(tally.line(bytes: bytes, seconds: secs))
         }
+    }
+}
+
+/// What an import stored, and what it found stored already.
+struct ImportTally {
+    var results = 0, probes = 0, samples = 0, failed = 0, interrupted = 0, reports = 0
+    /// Runs (and failed traces) the store held already: an import run again stores only what
+    /// it had not stored before.
+    var held = 0
+    /// Stores `runs`, but those the store holds already, and counts them.
+    mutating func store(_ runs: [TraceRun], into store: PathStore, from file: String) throws {
+        let result = try store.appendReporting(runs)
+        held += result.duplicates.count
+        var duplicates = Set(result.duplicates)
+        for (i, r) in runs.enumerated() where duplicates.remove(i) == nil {
+            results += 1
+            probes += r.probes.count
+            for p in r.probes where p.isTimed { samples += 1 }
+            if r.interrupted { interrupted += 1 }
+            if r.figures != nil { reports += 1 }
+        }
+    }
+
+    /// The summary line: what was stored, then what was not.
+    func line(bytes: Int64, seconds: Double) -> String {
+        var kinds = [String]()
+        if reports > 0 { kinds.append("\(Format.grouped(reports)) reports") }
+        if interrupted > 0 { kinds.append("\(Format.grouped(interrupted)) interrupted") }
+        var s = "imported \(Format.grouped(results)) results\(kinds.isEmpty ? "" : " (" + kinds.joined(separator: ", ") + ")")"
+        if failed > 0 { s += " and \(Format.grouped(failed)) failed traces" }
+        s += ": \(Format.grouped(probes)) probes, \(Format.grouped(samples)) RTT samples, \(Format.grouped(Int(bytes))) bytes in \(Format.fixed(seconds, 2)) s (\(Format.grouped(Int(Double(samples) / max(seconds, 0.001)))) samples/s)"
+        if held > 0 { s += "; \(Format.grouped(held)) already stored, not stored again" }
+        return s
     }
 }
 

@@ -29,6 +29,9 @@ struct MonitorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Vantage point name the runs are stored under.")
     var vantage: String = "local"
 
+    @Option(name: .long, help: "When a run is acknowledged: always (once fsynced, syncs shared by the runs written meanwhile), never (once written; the kernel syncs), or an interval such as 1s (once written; synced at most this long after).")
+    var sync: String = "always"
+
     @Option(name: .long, help: "At most this many traces at once.")
     var concurrency: Int = 64
 
@@ -43,7 +46,7 @@ struct MonitorCommand: AsyncParsableCommand {
             let loading = ContinuousClock.now
             let targets = try TargetConfiguration.parse(try readFile(config), source: config)
             var options = StoreOptions()
-            options.walSync = .interval(.seconds(1))
+            options.walSync = try SyncPolicyText.parse(sync)
             let store = try PathStore(directory: store.data, options: options)
             let logger = Logger(label: "smoketrace.monitor")
             let ruleSet = try rules.map { path in

@@ -26,6 +26,14 @@ func readFileBytes(_ path: String) throws -> [UInt8] {
     return bytes
 }
 
+/// When the file at `path` was last written, microseconds since the epoch; nil for standard
+/// input ("-") or a file that cannot be looked at.
+func modificationMicros(_ path: String) -> Int64? {
+    var st = stat()
+    guard path != "-", stat(path, &st) == 0 else { return nil }
+    return Int64(st.st_mtim.tv_sec) * 1_000_000 + Int64(st.st_mtim.tv_nsec) / 1000
+}
+
 /// The API tokens of a token file: one per line, blank lines and `#` comments skipped.
 func readTokens(_ path: String) throws -> [String] {
     try readFile(path).split(whereSeparator: \.isNewline)

@@ -62,6 +62,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Drop raw data older than this once its rollups are written (e.g. 90d); keep it without.")
     var retention: String?
 
+    @Option(name: .long, help: "When a run is acknowledged: always (once fsynced, syncs shared by the runs written meanwhile), never (once written; the kernel syncs), or an interval such as 1s (once written; synced at most this long after).")
+    var sync: String = "always"
+
     @Option(name: .long, help: "At most this many traces at once.")
     var concurrency: Int = 64
 
@@ -94,7 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
                 guard !settings.tokens.isEmpty else { throw ValidationError("--token-file \(tokenFile) holds no token") }
             }
             var options = StoreOptions()
-            options.walSync = .interval(.seconds(1))
+            options.walSync = try SyncPolicyText.parse(sync)
             if let retention {
                 guard let r = DurationText.parseMicros(retention), r > 0 else { throw ValidationError("--retention takes a duration such as 90d") }
                 options.rawRetention = .microseconds(r)

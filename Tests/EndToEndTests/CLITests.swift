@@ -117,6 +117,42 @@ import Testing
         #expect(info.stdout.contains("runs:         0\n"))
     }
 
+    /// An import is safe to run again: a file imported twice is stored once, and an import cut
+    /// short (here: only its first 500 results got in) is completed by running it again.
+    @Test func anImportRunAgainStoresOnlyWhatItHadNotStored() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let lines = CLITests.sample.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+        #expect(lines.count == 1200)
+        let firstPart = Data(lines[..<500].joined(separator: [UInt8(ascii: "\n")]))
+        let part = try stserver(["import", "--data", dir.path, "-"], input: firstPart)
+        #expect(part.status == 0 && part.stdout.hasPrefix("imported 500 results: "), "\(part.stdout) \(part.stderr)")
+        let whole = try stserver(["import", "--data", dir.path, "-"], input: CLITests.sample)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(whole.stdout.hasPrefix("imported 700 results: "), "\(whole.stdout)")
+        #expect(whole.stdout.hasSuffix("; 500 already stored, not stored again\n"), "\(whole.stdout)")
+        let again = try stserver(["import", "--data", dir.path, "-"], input: CLITests.sample)
+        #expect(again.stdout.hasPrefix("imported 0 results: 0 probes, 0 RTT samples"), "\(again.stdout)")
+        #expect(again.stdout.hasSuffix("; 1,200 already stored, not stored again\n"), "\(again.stdout)")
+        // The same figures as the single import in importThenAnswerQuestions.
+        let info = try stserver(["info", "--data", dir.path])
+        #expect(info.stdout.contains("RTT samples:  42,109\n"), "\(info.stdout)")
+
+        // An import stopped by a result it cannot read names it; what it stored before stays,
+        // and once the file is mended, running it again stores the rest and nothing twice.
+        let other = TemporaryDirectory()
+        defer { other.remove() }
+        let bad = Data(#"{"af":4,"dst_addr":"10.9.0.9","prb_id":1,"timestamp":1795284003,"type":"traceroute","result":[{"hop":2},{"hop":1}]}"#.utf8)
+        let broken = Data(lines[..<1100].joined(separator: [UInt8(ascii: "\n")])) + Data("\n".utf8) + bad + Data("\n".utf8)
+            + Data(lines[1100...].joined(separator: [UInt8(ascii: "\n")]))
+        let stopped = try stserver(["import", "--data", other.path, "-"], input: broken)
+        #expect(stopped.status == 65 && stopped.stderr.contains("<stdin>:1101:"), "\(stopped.stderr)")
+        let mended = try stserver(["import", "--data", other.path, "-"], input: CLITests.sample)
+        #expect(mended.status == 0 && mended.stdout.contains(" already stored, not stored again\n"), "\(mended.stdout)")
+        let mendedInfo = try stserver(["info", "--data", other.path])
+        #expect(mendedInfo.stdout.contains("RTT samples:  42,109\n"), "\(mendedInfo.stdout)")
+    }
+
     /// A file that yields no trace at all is an error, not "imported 0 results".
     @Test(arguments: [("scamper-json", #"{"type":"cycle-start","list_name":"default","id":0,"hostname":"vm","start_time":1795569680}"#, "no trace in the file"),
                       ("atlas", "\n\n", "no traceroute result in the file")])

@@ -75,6 +75,38 @@ import Testing
         }
     }
 
+    /// Every run is stored once: a POST sent again (its answer lost, say) stores nothing and
+    /// says so; with an Idempotency-Key the retry gets the first answer back, and the key on
+    /// another body is refused.
+    @Test func aRetriedPostStoresNothingTwice() async throws {
+        let server = try Running()
+        defer { server.finish() }
+        let url = server.base.api("/api/v1/runs")
+        let first = Self.runs("once/a", count: 30)
+        let body = Self.json("once/a", first)
+        #expect(try await http("POST", url, body: body, token: Self.token).json() as? [String: Int] == ["runs": 30, "probes": 360, "duplicates": 0])
+        #expect(try await http("POST", url, body: body, token: Self.token).json() as? [String: Int] == ["runs": 0, "probes": 0, "duplicates": 30])
+        // Half old, half new: only the new half is stored.
+        let overlapping = Self.json("once/a", Array(first[15...]) + Self.runs("once/a", count: 45)[30...])
+        #expect(try await http("POST", url, body: overlapping, token: Self.token).json() as? [String: Int] == ["runs": 15, "probes": 180, "duplicates": 15])
+
+        let keyed = Self.json("once/b", Self.runs("once/b", count: 10))
+        let key = ["Idempotency-Key": "\"batch-0001\""]
+        let answer = try await http("POST", url, body: keyed, token: Self.token, headers: key)
+        #expect(answer.status == 200 && answer.header("Idempotent-Replayed") == nil)
+        #expect(try answer.json() as? [String: Int] == ["runs": 10, "probes": 120, "duplicates": 0])
+        let replayed = try await http("POST", url, body: keyed, token: Self.token, headers: key)
+        #expect(replayed.status == 200 && replayed.body == answer.body, "the first answer, not a count of duplicates")
+        #expect(replayed.header("Idempotent-Replayed") == "true")
+        let reused = try await http("POST", url, body: Self.json("once/c", Self.runs("once/c", count: 2)), token: Self.token, headers: key)
+        #expect(reused.status == 422, "\(reused.text)")
+        let malformed = try await http("POST", url, body: keyed, token: Self.token, headers: ["Idempotency-Key": ""])
+        #expect(malformed.status == 400)
+
+        let counts = try await http("GET", server.base.api("/api/v1/query", [("q", "stats count of group once by target"), ("format", "csv")]))
+        #expect(counts.text == "target,count\r\nonce/a,540\r\nonce/b,120\r\n", "45 and 10 runs of 12 probes: \(counts.text)")
+    }
+
     @Test func ingestThenQueryAndExport() async throws {
         do {
             let server = try Running()
@@ -82,7 +114,7 @@ import Testing
             let a = Self.runs("lab/a", count: 120)
             let posted = try await http("POST", server.base.api("/api/v1/runs"), body: Self.json("lab/a", a), token: Self.token)
             #expect(posted.status == 200)
-            #expect(try posted.json() as? [String: Int] == ["runs": 120, "probes": 1440])
+            #expect(try posted.json() as? [String: Int] == ["runs": 120, "probes": 1440, "duplicates": 0])
             _ = try await http("POST", server.base.api("/api/v1/runs"), body: Self.json("lab/b", Self.runs("lab/b", count: 10)), token: Self.token)
 
             // Per-hop counts and loss against the same numbers computed here.

@@ -18,6 +18,8 @@ final class MissedSlotFile {
     let path: String
     private var file: PosixFile
     private var fileVersion: UInt16
+    /// Each target's latest slot in the file: a slot after it is new without a look.
+    private var latestSlot: [String: Int64] = [:]
 
     /// Opens or creates the file and loads every intact slot into `slots`; `tailProblem`
     /// receives what was wrong with a damaged tail, which has then been cut off.
@@ -36,6 +38,35 @@ final class MissedSlotFile {
             loaded.append(try MissedSlot.decode(&c))
         }
         slots = loaded
+        for slot in loaded { noteHeld(slot) }
+    }
+
+    private func noteHeld(_ slot: MissedSlot) {
+        latestSlot[slot.target] = max(latestSlot[slot.target] ?? Int64.min, slot.slotMicros)
+    }
+
+    /// What tells one missed slot from another: an import run again brings the same ones.
+    private struct Identity: Hashable {
+        var target: String, vantage: String, slotMicros: Int64, reason: MissedSlot.Reason
+        init(_ s: MissedSlot) { (target, vantage, slotMicros, reason) = (s.target, s.vantage, s.slotMicros, s.reason) }
+    }
+
+    /// The slots of `slots` that the file does not hold and that no earlier slot of `slots`
+    /// repeats (same target, vantage point, time and reason).
+    /// - Parameter held: every slot the file holds (read only when a slot needs comparing).
+    func unheld(_ slots: [MissedSlot], held: () -> [MissedSlot]) -> [MissedSlot] {
+        var latestInBatch = [String: Int64]()
+        var compared = Set<String>()
+        for slot in slots {
+            if slot.slotMicros > max(latestSlot[slot.target] ?? Int64.min, latestInBatch[slot.target] ?? Int64.min) {
+                latestInBatch[slot.target] = slot.slotMicros
+            } else {
+                compared.insert(slot.target)
+            }
+        }
+        guard !compared.isEmpty else { return slots }
+        var seen = Set(held().lazy.filter { compared.contains($0.target) }.map(Identity.init))
+        return slots.filter { !compared.contains($0.target) || seen.insert(Identity($0)).inserted }
     }
 
     static var header: [UInt8] { RecordLog.header(magic: magic, version: version) }
@@ -59,6 +90,7 @@ final class MissedSlotFile {
         var out = [UInt8]()
         RecordLog.append(slots, to: &out) { $0.encode(into: &$1) }
         try RecordLog.write(out, to: file)
+        for slot in slots { noteHeld(slot) }
     }
 
     /// Replaces the file's content with `slots`.

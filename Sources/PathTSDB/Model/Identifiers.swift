@@ -51,5 +51,7 @@ package struct WALSequence: RawRepresentable, Hashable, Comparable, Sendable, Cu
     static let none = WALSequence(rawValue: 0)
     /// The sequence after this one.
     var next: WALSequence { WALSequence(rawValue: rawValue &+ 1) }
+    /// The sequence before this one (`.none` stays `.none`).
+    var previous: WALSequence { WALSequence(rawValue: rawValue == 0 ? 0 : rawValue - 1) }
     package var description: String { String(rawValue) }
 }

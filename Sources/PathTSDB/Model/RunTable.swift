@@ -87,7 +87,7 @@ public struct RunTable: Sendable {
     }
 
     /// Appends `run` of `source` with its probes and their MPLS labels.
-    mutating func append(_ run: RunRecord, from source: RunTable) {
+    package mutating func append(_ run: RunRecord, from source: RunTable) {
         var run = run
         if let f = source.figures(of: run) {
             figureLists.append(f)

@@ -95,7 +95,8 @@ extension PathStore {
             }
         }
         try writer.withLock { (w: inout WriterState) throws(StorageError) in
-            w.wal = WALWriter(directory: walDirectory, nextSequence: lastSeq.next, syncPolicy: options.walSync, fileSizeLimit: options.walFileBytes)
+            w.wal = WALWriter(directory: walDirectory, nextSequence: lastSeq.next, syncPolicy: options.walSync, fileSizeLimit: options.walFileBytes,
+                              groupCommit: w.wal.groupCommit)
             try w.wal.rotate(firstSequence: lastSeq.next)
             if w.uncutProbes == 0 { try dropWALFiles(before: w.wal.currentFirstSequence) }
         }

@@ -25,6 +25,8 @@ public final class PathStore: Sendable {
     /// The writer's lock; none for a reader.
     private let lock: DirectoryLock?
     let writer: Mutex<WriterState>
+    /// The writer's WAL's group commit, waited on outside the writer lock.
+    let groupCommit: WALGroupCommit
     let published: Mutex<Published>
     /// Written by whoever cuts: the cutter thread, or the writer for a synchronous cut. None for a
     /// reader.
@@ -51,6 +53,8 @@ public final class PathStore: Sendable {
     struct WriterState: ~Copyable {
         var wal: WALWriter
         var ingester: HeadIngester
+        /// Which runs the store holds, for keeping each once.
+        var identities = RunIdentityIndex()
         /// Probes appended since the last cut began.
         var uncutProbes = 0
         var nextSegmentID: SegmentID
@@ -113,7 +117,9 @@ public final class PathStore: Sendable {
 
         let wal = WALWriter(directory: layout.wal, nextSequence: highWater.next, syncPolicy: options.walSync,
                             fileSizeLimit: options.walFileBytes)
-        let state = WriterState(wal: wal, ingester: HeadIngester(catalog: catalog, detector: detector), nextSegmentID: nextID)
+        var state = WriterState(wal: wal, ingester: HeadIngester(catalog: catalog, detector: detector), nextSegmentID: nextID)
+        for seg in segments { state.identities.note(seg) }
+        groupCommit = wal.groupCommit
         writer = Mutex(state)
         self.catalogFile = Mutex(Optional(catalogFile))
         published = Mutex(Published(catalog: catalog, segments: segments, rollupFiles: rollupFiles, head: [], missed: missed))
@@ -141,8 +147,10 @@ public final class PathStore: Sendable {
         lock = nil
         catalogFile = Mutex(nil)
         missedFile = Mutex(nil)
-        writer = Mutex(WriterState(wal: WALWriter(directory: view.layout.wal, nextSequence: view.lastSequence.next, syncPolicy: .never,
-                                                  fileSizeLimit: options.walFileBytes),
+        let wal = WALWriter(directory: view.layout.wal, nextSequence: view.lastSequence.next, syncPolicy: .never,
+                            fileSizeLimit: options.walFileBytes)
+        groupCommit = wal.groupCommit
+        writer = Mutex(WriterState(wal: wal,
                                    ingester: view.ingester,
                                    nextSegmentID: SegmentID(rawValue: 0)))  // never used: a reader cuts no segment
         published = Mutex(Published(catalog: view.ingester.catalog, segments: view.segments, rollupFiles: view.rollupFiles,

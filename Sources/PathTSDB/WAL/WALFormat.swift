@@ -30,7 +30,8 @@ enum WALFormat {
 ///
 /// Every policy survives the writer process being killed: an append returns only after
 /// `write(2)` has handed the record to the kernel. The policies differ on power loss or a kernel
-/// crash: `.always` loses nothing acknowledged; `.interval(d)` can lose what was acknowledged in
+/// crash: `.always` loses nothing acknowledged, and shares each sync among the appends written
+/// while the one before it ran (group commit); `.interval(d)` can lose what was acknowledged in
 /// the last `d`; `.never` leaves it to the kernel's writeback until the next head cut, which
 /// always syncs.
 public enum WALSyncPolicy: Sendable, Equatable {

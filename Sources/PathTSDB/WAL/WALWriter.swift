@@ -14,8 +14,14 @@ final class WALWriter {
     private var lastSync = ContinuousClock.now
     /// The next sequence number to hand out.
     private(set) var nextSequence: WALSequence
+    /// Where `.always` appends wait for their sync, outside the writer lock.
+    let groupCommit: WALGroupCommit
 
-    init(directory: String, nextSequence: WALSequence, syncPolicy: WALSyncPolicy, fileSizeLimit: Int64) {
+    /// - Parameter groupCommit: the group commit of the writer this one replaces, if any: the
+    ///   store's appends wait on one for the store's life.
+    init(directory: String, nextSequence: WALSequence, syncPolicy: WALSyncPolicy, fileSizeLimit: Int64,
+         groupCommit: WALGroupCommit = WALGroupCommit()) {
+        self.groupCommit = groupCommit
         self.directory = directory
         self.nextSequence = nextSequence
         self.syncPolicy = syncPolicy
@@ -23,7 +29,8 @@ final class WALWriter {
     }
 
     /// Writes one batch of runs; returns its sequence number once the record is written (and
-    /// synced, as the policy says).
+    /// synced, as the policy says; with `.always` the caller waits for the sync afterwards, with
+    /// `groupCommit.waitUntilSynced`, outside the writer lock).
     func append(_ runs: [TraceRun]) throws(StorageError) -> WALSequence {
         let payload = RunBatchCodec.encode(runs)
         let compression: BlockCompression = payload.count >= WALFormat.compressAbove ? .lz4 : .none
@@ -66,7 +73,7 @@ final class WALWriter {
     private func syncIfDue() throws(StorageError) {
         switch syncPolicy {
         case .always:
-            try file?.sync()
+            groupCommit.wrote(nextSequence.previous)  // synced by the group, after the lock
         case .interval(let d):
             let now = ContinuousClock.now
             if now - lastSync >= d {
@@ -82,6 +89,7 @@ final class WALWriter {
     func sync() throws(StorageError) {
         try file?.sync()
         lastSync = .now
+        groupCommit.syncedAll()
     }
 
     /// Closes the current file and starts a new one whose first record will be `firstSequence`.
@@ -97,6 +105,7 @@ final class WALWriter {
         try f.writeAll(header)
         try f.sync()
         try FileSystem.syncDirectory(directory)
+        groupCommit.rotated(to: try WALGroupCommit.SyncTarget(duplicating: f.fd, path: path), firstSequence: firstSequence)
         file = f
         fileSize = Int64(header.count)
         currentFirstSequence = firstSequence
@@ -104,6 +113,7 @@ final class WALWriter {
 
     func close() throws(StorageError) {
         try file?.sync()
+        groupCommit.syncedAll()
         file = nil
     }
 }

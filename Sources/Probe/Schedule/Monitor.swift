@@ -26,7 +26,7 @@ package final class Monitor: Sendable {
 
     private let store: PathStore
     /// Appends and missed slots go to the store from here, off the cooperative pool.
-    private let writes = StoreWriteQueue()
+    private let writes: StoreWriteQueue
     private let vantage: String
     private let commandPrefix: [String]
     private let maxConcurrent: Int
@@ -57,6 +57,7 @@ package final class Monitor: Sendable {
                 onStored: (@Sendable (TraceRun, RunTable) -> Void)? = nil) {
         self.onStored = onStored
         self.store = store
+        writes = StoreWriteQueue(store: store)
         self.vantage = vantage
         self.commandPrefix = commandPrefix
         self.maxConcurrent = maxConcurrent
@@ -168,7 +169,7 @@ package final class Monitor: Sendable {
             guard let run = result.run(target: target.name, vantage: vantage, method: target.settings.method) else {
                 throw ProbeError(.malformedInput, "\(target.tool.rawValue) did not name the destination")
             }
-            let stored = try await writes.run { [store] in try store.append([run]) }
+            let stored = try await writes.append(run)
             state.withLock { $0.counters.stored += 1 }
             onStored?(run, stored)
         } catch {

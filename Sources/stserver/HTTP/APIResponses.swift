@@ -87,13 +87,18 @@ enum JSONErrorText {
 
 /// A JSON response from an `Encodable` value.
 func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    Response(status: status, headers: [.contentType: "application/json"],
+             body: ResponseBody(byteBuffer: ByteBuffer(bytes: try jsonBytes(value))))
+}
+
+/// An `Encodable` value as the API writes JSON: keys sorted, dates as RFC 3339, a newline after.
+func jsonBytes(_ value: some Encodable) throws -> [UInt8] {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     encoder.dateEncodingStrategy = .custom(APIDate.encode)
     var data = try encoder.encode(value)
     data.append(0x0A)
-    return Response(status: status, headers: [.contentType: "application/json"],
-                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    return Array(data)
 }
 
 /// Runs blocking work (a store read, a query) on a Dispatch thread, off the server's event loops.

@@ -18,6 +18,8 @@ final class ServerMetrics: Sendable {
     private let targets: Gauge
     private let newestRun: Gauge
     private let lastOutbox = Mutex([String: Outbox.Counts]())
+    private let walSyncs: Counter
+    private let lastWALSyncs = Mutex(0)
     /// The per-target series, fed by the monitor's runs.
     let perTarget: TargetMetrics
 
@@ -38,6 +40,8 @@ final class ServerMetrics: Sendable {
         storeSegments = registry.makeGauge(descriptor: Self.name("store_segments", unit: "", help: "Segment files in the store."))
         targets = registry.makeGauge(descriptor: Self.name("targets", unit: "", help: "Targets in the targets file."))
         newestRun = registry.makeGauge(descriptor: Self.name("newest_run_timestamp", unit: "seconds", help: "Start of the newest run held."))
+        walSyncs = registry.makeCounter(descriptor: Self.name("wal_group_syncs", unit: "total",
+            help: "WAL syncs by group commit (--sync always): each acknowledges every batch written before it began."))
         perTarget = TargetMetrics(registry: registry)
     }
 
@@ -74,6 +78,11 @@ final class ServerMetrics: Sendable {
                 traces["missed"]?.increment(by: Int64(now.missed - last.missed))
                 last = now
             }
+        }
+        let syncs = store.walGroupSyncs
+        lastWALSyncs.withLock { last in
+            walSyncs.increment(by: Int64(max(syncs - last, 0)))
+            last = syncs
         }
         if let alerts { renderAlerts(alerts) }
         perTarget.refresh(store: store, alerts: alerts)
