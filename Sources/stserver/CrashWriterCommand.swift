@@ -6,8 +6,9 @@ import Glibc
 #endif
 
 /// `stserver crash-writer` (hidden): the writer of the crash test. Appends deterministic batches
-/// forever, printing `ack N` after batch N is acknowledged, cutting the head often and compacting
-/// now and then, so that a SIGKILL can land in any of them.
+/// forever, printing `ack N` after batch N is acknowledged, cutting the head often, compacting
+/// now and then and applying retention, so that a SIGKILL can land in any of them. Before
+/// retention it prints `retain N`: batches before N may be dropped from then on.
 struct CrashWriterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "crash-writer", shouldDisplay: false)
 
@@ -25,6 +26,7 @@ struct CrashWriterCommand: ParsableCommand {
         options.headCutProbes = 3000
         options.compactionWindows = [.seconds(600), .seconds(3600)]
         options.zstdLevelCompacted = 1
+        options.rawRetention = .seconds(3600)
         try reportingErrors {
             let store = try PathStore(directory: store.data, options: options)
             var n = firstBatch
@@ -33,6 +35,13 @@ struct CrashWriterCommand: ParsableCommand {
                 print("ack \(n)")
                 fflush(nil)  // all streams: the ack must leave before the next append
                 if n % 25 == 24 { _ = try store.compact() }
+                if n % 50 == 49 && n >= 150 {
+                    // Keep the last 150 batches' raw data (a batch is a minute; retention an hour).
+                    let keepFrom = n - 149
+                    print("retain \(keepFrom)")
+                    fflush(nil)
+                    _ = try store.applyRetention(now: (1_795_284_000 + Int64(keepFrom) * 60 + 3600) * 1_000_000)
+                }
                 n += 1
             }
             try store.close()

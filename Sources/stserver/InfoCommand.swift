@@ -26,6 +26,7 @@ struct InfoCommand: ParsableCommand {
             let stats = try store.diskUsage()
             // A reader repairs nothing: this is damage the writer will cut off or quarantine.
             for p in store.recovery.problems { print("damaged: \(p)") }
+            for q in store.quarantinedFiles { print("quarantined: \(q.summary)") }
             print("targets:      \(snap.catalog.targetNames.count)")
             print("paths:        \(snap.catalog.paths.count)")
             print("addresses:    \(snap.catalog.addresses.count)")

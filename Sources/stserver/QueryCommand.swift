@@ -82,6 +82,7 @@ struct QueryCommand: AsyncParsableCommand {
                 return
             }
             try QueryShorthand.printAnswer(&cursor, format: output.format)
+            if let warning = QuarantineWarning.text(db.quarantinedFiles) { StandardError.write("stserver: warning: \(warning)\n") }
         }
     }
 }

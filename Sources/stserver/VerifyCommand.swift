@@ -2,7 +2,8 @@ import ArgumentParser
 import PathTSDB
 
 /// `stserver verify`: reads back every chunk, rollup block and event block of a store (or of one
-/// segment file, such as a quarantined one) and reports what fails, by target and offset.
+/// segment file, such as a quarantined one) and reports what fails, by target and offset, and
+/// every file in quarantine (what it held and why it is there). Exits 65 when anything is.
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -23,6 +24,10 @@ struct VerifyCommand: ParsableCommand {
             // leaves it in place and reports it here.
             var failures = segment == nil ? store.recovery.problems.count : 0
             if segment == nil { for p in store.recovery.problems { print("\(p)") } }
+            // Files the writer took out of service earlier: their data is in no answer.
+            let quarantined = segment == nil ? store.quarantinedFiles : []
+            for q in quarantined { print("quarantined: \(q.summary)") }
+            failures += quarantined.count
             var chunks = 0
             for seg in segments {
                 for t in seg.targets {

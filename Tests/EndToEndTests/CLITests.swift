@@ -153,6 +153,46 @@ import Testing
         #expect(mendedInfo.stdout.contains("RTT samples:  42,109\n"), "\(mendedInfo.stdout)")
     }
 
+    /// A segment quarantined by the writer is not forgotten: `verify` names it, what it held and
+    /// why, and fails; `info` lists it; a query answers without it and says so.
+    @Test func quarantinedDataIsReportedByVerifyInfoAndQueries() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let imp = try stserver(["import", "--data", dir.path, "-"], input: CLITests.sample)
+        #expect(imp.status == 0, "\(imp.stderr)")
+        #expect(try stserver(["verify", "--data", dir.path]).status == 0)
+        let segments = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/segments").filter { $0.hasSuffix(".seg") }
+        let name = try #require(segments.first)
+        let path = dir.path + "/segments/" + name
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: path))
+        // The next writer to open the store checks every block and moves the segment aside.
+        let writer = try stserver(["import", "--data", dir.path, "-"], input: CLITests.sample)
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/quarantine/" + name), "\(writer.stderr)")
+
+        let verify = try stserver(["verify", "--data", dir.path])
+        #expect(verify.status == 65, "\(verify.stdout)")
+        let line = verify.stdout.split(separator: "\n").first { $0.hasPrefix("quarantined: ") }.map(String.init) ?? ""
+        #expect(line.contains("/quarantine/\(name): runs from 2026-11-21T18:00:03Z to 2026-11-21T19:59:56Z of 10 targets"), "\(line)")
+        #expect(line.contains("checksum mismatch"), "the cause is kept: \(line)")
+        #expect(try stserver(["info", "--data", dir.path]).stdout.contains("quarantined: " + dir.path), "info lists it")
+        let query = try stserver(["query", "--data", dir.path, "--format", "csv", "stats count of all by target"])
+        #expect(query.status == 0)
+        #expect(query.stderr.contains("warning: 1 quarantined file left out of this answer: runs from 2026-11-21T18:00:03Z to 2026-11-21T19:59:56Z of 10 targets"), "\(query.stderr)")
+
+        // The server says it too: health degraded with the count, the gauge, a warning header.
+        let server = try ServerProcess(["--data", dir.path])
+        defer { #expect(server.stop() == 0) }
+        let health = try await http("GET", server.base.api("/api/v1/health")).json() as? [String: Any]
+        #expect(health?["status"] as? String == "degraded" && health?["quarantined"] as? Int == 1, "\(String(describing: health))")
+        let metrics = try await http("GET", server.base.api("/metrics")).text
+        #expect(metrics.contains("smoketrace_quarantined_files 1"), "\(metrics)")
+        let answer = try await http("GET", server.base.api("/api/v1/query", [("q", "stats count of all by target"), ("format", "csv")]))
+        let warning = answer.header("X-SmokeTrace-Warning")
+        #expect(warning?.hasPrefix("1 quarantined file left out of this answer") == true, "\(String(describing: warning))")
+    }
+
     /// A file that yields no trace at all is an error, not "imported 0 results".
     @Test(arguments: [("scamper-json", #"{"type":"cycle-start","list_name":"default","id":0,"hostname":"vm","start_time":1795569680}"#, "no trace in the file"),
                       ("atlas", "\n\n", "no traceroute result in the file")])

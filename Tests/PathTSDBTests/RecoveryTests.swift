@@ -174,7 +174,13 @@ import Testing
         let (_, problems) = snap.runs(of: try #require(snap.catalog.targetID(named: "target-0")), in: Int64.min..<Int64.max)
         #expect(problems.first?.file == seg)
         #expect(store.snapshot().segments.isEmpty)
-        #expect(files(in: dir.path + "/quarantine").count == 1)
+        #expect(files(in: dir.path + "/quarantine") == [(seg as NSString).lastPathComponent, (seg as NSString).lastPathComponent + ".cause"])
+        // What it held and why, for verify, info, health and the queries' warning.
+        let q = try #require(store.quarantinedFiles.first)
+        #expect(store.quarantinedFiles.count == 1)
+        #expect(q.cause?.contains("checksum mismatch") == true && q.cause?.contains(seg) == true, "\(String(describing: q.cause))")
+        #expect(q.targets.sorted() == ["target-0", "target-1", "target-2"])
+        #expect(q.timeRange?.lowerBound == runs.map(\.startMicros).min())
         try store.close()
     }
 
@@ -201,7 +207,7 @@ import Testing
         writeFileBytes(bytes, damaged)
         let store = try PathStore(directory: dir.path, options: o)
         #expect(try store.compact(includeOpenWindows: true) == 0)
-        #expect(files(in: dir.path + "/quarantine") == [names[0]])
+        #expect(files(in: dir.path + "/quarantine") == [names[0], names[0] + ".cause"])
         #expect(store.snapshot().segments.map(\.path) == [dir.path + "/segments/" + names[1]])
         try store.close()
     }

@@ -59,6 +59,9 @@ extension PathStore {
                 do throws(StorageError) {
                     try startCut(writer: &w)
                 } catch {
+                    // Starting the cut failed (the WAL could not rotate): degraded until a cut
+                    // succeeds, as when writing one fails.
+                    failures.withLock { $0.cut = error }
                     logger.error("cutting the head into a segment failed; will retry", metadata: ["error": "\(error)"])
                 }
             }

@@ -21,9 +21,7 @@ extension PathStore {
                 out.append(try Segment(path: path, verifyBlocks: verify))
             } catch {
                 report.problems.append(error)
-                let dest = StoreLayout.path(name, in: quarantine)
-                try FileSystem.rename(path, dest)
-                report.quarantined.append(dest)
+                report.quarantined.append(try PathStore.moveToQuarantine(path, directory: quarantine, because: error))
             }
         }
         return out.sorted { $0.minStartMicros < $1.minStartMicros }
@@ -82,8 +80,7 @@ extension PathStore {
             if let problem = contents.problem, contents.headerDamaged {
                 // Not cut to nothing: set aside whole, for an operator to look at.
                 report.problems.append(problem)
-                let dest = StoreLayout.path(name, in: quarantineDirectory)
-                try FileSystem.rename(path, dest)
+                let dest = try PathStore.moveToQuarantine(path, directory: quarantineDirectory, because: problem)
                 report.quarantined.append(dest)
                 logger.warning("WAL file with a damaged header quarantined", metadata: ["error": "\(problem)", "file": "\(dest)"])
             } else if let problem = contents.problem {
@@ -127,8 +124,7 @@ extension PathStore {
         guard error.code == .corruption, !isReadOnly else { return }
         published.withLock { p in
             guard p.segments.contains(where: { $0 === segment }) || p.rollupFiles.contains(where: { $0 === segment }) else { return }
-            let name = String(segment.path.split(separator: "/").last ?? "")
-            if (try? FileSystem.rename(segment.path, StoreLayout.path(name, in: quarantineDirectory))) != nil {
+            if (try? PathStore.moveToQuarantine(segment.path, directory: quarantineDirectory, because: error)) != nil {
                 p.segments.removeAll { $0 === segment }
                 p.rollupFiles.removeAll { $0 === segment }
                 logger.error("segment quarantined", metadata: ["segment": "\(segment.path)", "error": "\(error)"])

@@ -15,6 +15,8 @@ struct QueryController: Sendable {
     let alerts: AlertEngine?
 
     static let planHeader = HTTPField.Name("X-SmokeTrace-Plan")
+    /// Set when data is quarantined: the answer leaves it out.
+    static let warningHeader = HTTPField.Name("X-SmokeTrace-Warning")
 
     func addRoutes<Context: RequestContext>(to routes: APIRoutes<Context>) {
         routes.reads.get("query") { request, _ in
@@ -87,6 +89,7 @@ struct QueryController: Sendable {
         metrics.query(ContinuousClock.now - started)
         var headers: HTTPFields = [.contentType: contentType]
         if let name = Self.planHeader { headers[name] = summary }
+        if let name = Self.warningHeader, let warning = QuarantineWarning.text(store.quarantinedFiles) { headers[name] = warning }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 

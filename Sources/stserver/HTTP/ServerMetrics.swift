@@ -19,6 +19,7 @@ final class ServerMetrics: Sendable {
     private let newestRun: Gauge
     private let lastOutbox = Mutex([String: Outbox.Counts]())
     private let walSyncs: Counter
+    private let quarantined: Gauge
     private let lastWALSyncs = Mutex(0)
     /// The per-target series, fed by the monitor's runs.
     let perTarget: TargetMetrics
@@ -42,6 +43,8 @@ final class ServerMetrics: Sendable {
         newestRun = registry.makeGauge(descriptor: Self.name("newest_run_timestamp", unit: "seconds", help: "Start of the newest run held."))
         walSyncs = registry.makeCounter(descriptor: Self.name("wal_group_syncs", unit: "total",
             help: "WAL syncs by group commit (--sync always): each acknowledges every batch written before it began."))
+        quarantined = registry.makeGauge(descriptor: Self.name("quarantined_files", unit: "",
+            help: "Files moved to quarantine/ because they failed a check: their data is in no answer (stserver verify names them)."))
         perTarget = TargetMetrics(registry: registry)
     }
 
@@ -67,6 +70,7 @@ final class ServerMetrics: Sendable {
         if let usage = try? store.diskUsage() { storeBytes.set(Double(usage.totalBytes)) }
         let snap = store.snapshot()
         storeSegments.set(Double(snap.segments.count))
+        quarantined.set(Double(store.quarantinedFiles.count))
         targets.set(Double(targetRegistry.targets.count))
         if let newest = snap.timeRange?.upperBound { newestRun.set(Double(newest) / 1e6) }
         if let monitor {

@@ -36,10 +36,12 @@ struct StatusController: Sendable {
     private func health() throws -> Response {
         let snap = store.snapshot()
         let counters = monitor?.counters
+        let quarantined = store.quarantinedFiles.count
         return try jsonResponse(Schemas.Health(
-            // "degraded" while a write of the store fails (a full disk): runs may be refused.
-            status: store.writeFailure == nil ? "ok" : "degraded", version: STServer.version, targets: registry.targets.count, storedTargets: snap.catalog.targetNames.count,
-            segments: snap.segments.count, newestRun: snap.timeRange.map { RFC3339.format(micros: $0.upperBound) },
+            // "degraded" while a write of the store fails (a full disk): runs may be refused; and
+            // while data is quarantined: answers leave it out.
+            status: store.writeFailure == nil && quarantined == 0 ? "ok" : "degraded", version: STServer.version, targets: registry.targets.count, storedTargets: snap.catalog.targetNames.count,
+            segments: snap.segments.count, quarantined: quarantined, newestRun: snap.timeRange.map { RFC3339.format(micros: $0.upperBound) },
             monitor: counters.map { .init(started: $0.started, stored: $0.stored, failed: $0.failed, missed: $0.missed) }))
     }
 }

@@ -8,6 +8,8 @@ extension Components {
     internal enum Schemas {
         /// - Remark: Generated from `#/components/schemas/Health`.
         internal struct Health: Codable, Hashable, Sendable {
+            /// ok; degraded while a write of the store fails (a full disk) or while files are quarantined
+            ///
             /// - Remark: Generated from `#/components/schemas/Health/status`.
             internal var status: Swift.String
             /// - Remark: Generated from `#/components/schemas/Health/version`.
@@ -18,6 +20,10 @@ extension Components {
             internal var storedTargets: Swift.Int
             /// - Remark: Generated from `#/components/schemas/Health/segments`.
             internal var segments: Swift.Int
+            /// Files moved to quarantine/ because they failed a check; their data is in no answer
+            ///
+            /// - Remark: Generated from `#/components/schemas/Health/quarantined`.
+            internal var quarantined: Swift.Int
             /// - Remark: Generated from `#/components/schemas/Health/newest_run`.
             internal var newestRun: Swift.String?
             /// - Remark: Generated from `#/components/schemas/Health/monitor`.
@@ -60,11 +66,12 @@ extension Components {
             /// Creates a new `Health`.
             ///
             /// - Parameters:
-            ///   - status:
+            ///   - status: ok; degraded while a write of the store fails (a full disk) or while files are quarantined
             ///   - version:
             ///   - targets:
             ///   - storedTargets:
             ///   - segments:
+            ///   - quarantined: Files moved to quarantine/ because they failed a check; their data is in no answer
             ///   - newestRun:
             ///   - monitor:
             internal init(
@@ -73,6 +80,7 @@ extension Components {
                 targets: Swift.Int,
                 storedTargets: Swift.Int,
                 segments: Swift.Int,
+                quarantined: Swift.Int,
                 newestRun: Swift.String? = nil,
                 monitor: Components.Schemas.Health.MonitorPayload? = nil
             ) {
@@ -81,6 +89,7 @@ extension Components {
                 self.targets = targets
                 self.storedTargets = storedTargets
                 self.segments = segments
+                self.quarantined = quarantined
                 self.newestRun = newestRun
                 self.monitor = monitor
             }
@@ -90,6 +99,7 @@ extension Components {
                 case targets
                 case storedTargets = "stored_targets"
                 case segments
+                case quarantined
                 case newestRun = "newest_run"
                 case monitor
             }
