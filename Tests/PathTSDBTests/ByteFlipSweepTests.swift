@@ -5,20 +5,26 @@ import Testing
 /// Every byte of a small segment, flipped one at a time: each flip is found (an error when the
 /// file is opened or read) or changes nothing that is read back, and none traps.
 @Suite struct ByteFlipSweepTests {
-    @Test func everyByteOfASegmentIsCheckedOrHarmless() throws {
+    /// `segments`: a segment cut from the head; `rollups`: the rollup-only file retention
+    /// leaves in its place (the same format, level 255, no raw chunks).
+    @Test(arguments: ["segments", "rollups"])
+    func everyByteOfASegmentIsCheckedOrHarmless(kind: String) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         var o = StoreOptions()
         o.walSync = .never
+        o.rawRetention = .seconds(3600)
         do {
             let store = try PathStore(directory: dir.path, options: o)
             try store.append(RunFactory.runs(count: 24, targets: 2))
+            try store.flush()
+            if kind == "rollups" { #expect(try store.applyRetention(now: 1_796_000_000_000_000) == 1) }
             try store.close()
         }
         let store = try PathStore(directory: dir.path, options: o)
         let catalog = store.snapshot().catalog
         try store.close()
-        let seg = dir.path + "/segments/" + (try #require(files(in: dir.path + "/segments").first))
+        let seg = dir.path + "/\(kind)/" + (try #require(files(in: dir.path + "/\(kind)").first { $0.hasSuffix(".seg") }))
         let original = fileBytes(seg)
         let targets = catalog.targets.map(\.0)
 
@@ -54,6 +60,6 @@ import Testing
                 }
             }
         }
-        print("segment of \(original.count) bytes: \(found) flips found, \(harmless.count) harmless at \(Set(harmless).sorted())")
+        print("\(kind) file of \(original.count) bytes: \(found) flips found, \(harmless.count) harmless at \(Set(harmless).sorted())")
     }
 }

@@ -39,6 +39,11 @@ enum WALReader {
             out.headerDamaged = true
             return out
         }
+        guard bytes[6] == 0 && bytes[7] == 0 else {
+            out.problem = StorageError(.corruption, "WAL header field reserved is not 0", file: path, offset: 6)
+            out.headerDamaged = true
+            return out
+        }
         let first = WALSequence(rawValue: bytes.loadLE64(at: 8))
         let named = WALFormat.firstSequence(ofFileNamed: String(path.split(separator: "/").last ?? ""))
         if let named, named != first {
