@@ -19,8 +19,9 @@ struct APIClient {
         self.tokenFile = tokenFile
     }
 
-    /// Sends one request; returns the body of a 2xx answer, and for any other status prints the
-    /// server's message and throws the matching exit code.
+    /// Sends one request; returns the body of a 2xx answer (printing the server's warning, if it
+    /// gave one), and for any other status prints the server's message and throws the matching
+    /// exit code.
     func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
               contentType: String = "application/json") async throws -> [UInt8] {
         var components = URLComponents()
@@ -60,6 +61,9 @@ struct APIClient {
             default: throw ExitCode(ExitStatus.dataError)
             }
         }
+        // The server's warning (data left out of the answer: quarantined files) goes on as the
+        // local command says it.
+        for warning in response.headers["X-SmokeTrace-Warning"] { StandardError.write("stserver: warning: \(warning)\n") }
         return bytes
     }
 }

@@ -191,6 +191,8 @@ import Testing
         let answer = try await http("GET", server.base.api("/api/v1/query", [("q", "stats count of all by target"), ("format", "csv")]))
         let warning = answer.header("X-SmokeTrace-Warning")
         #expect(warning?.hasPrefix("1 quarantined file left out of this answer") == true, "\(String(describing: warning))")
+        let remote = try stserver(["query", "--server", server.base.absoluteString, "--format", "csv", "stats count of all by target"])
+        #expect(remote.status == 0 && remote.stderr.contains("warning: 1 quarantined file left out of this answer"), "\(remote.stderr)")
     }
 
     /// A file that yields no trace at all is an error, not "imported 0 results".

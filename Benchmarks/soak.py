@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""The server's memory under a long, mixed and partly hostile load: does it stay flat?
+
+  soak.py STSERVER [--minutes 60] [--scale 10]
+
+Starts `stserver serve` on 127.0.0.1 with a token and drives it for --minutes with, per second
+and times --scale: one POST of 10 new runs (30 hops of three probes), one query (per-hop stats of
+a random target over the last hour, alternating JSON and CSV), and one hostile request, in turn:
+a malformed query, a body over the size limit, malformed JSON, a name that is not UTF-8, a
+request head never finished (closed by the server's header timeout), an oversized header, a
+query that would overflow a duration, a write without a token. Samples the server's RSS every
+10 s and prints them; at the end, the RSS after the first tenth of the run (warm-up) against the
+highest after it. Exits 1 when a request that should succeed fails or the server dies.
+"""
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+PORT = 18495
+TOKEN = "soak-token"
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def run_document(target, start):
+    probes = [{"ttl": ttl, "address": "10.%d.%d.1" % (ttl, p), "rtt_us": ttl * 1000 + p * 37}
+              for ttl in range(1, 31) for p in range(3)]
+    t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start))
+    return {"target": target, "vantage": "soak", "method": "udp-paris", "start": t, "destination": "10.30.0.1", "probes": probes}
+
+
+class Driver:
+    def __init__(self, scale):
+        self.scale = scale
+        self.errors = []
+        self.counts = {"posts": 0, "queries": 0, "hostile": 0}
+        self.next_start = int(time.time()) - 3600
+        self.lock = threading.Lock()
+
+    def conn(self):
+        return http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+
+    def post(self, c):
+        with self.lock:
+            start = self.next_start
+            self.next_start += 1
+        body = json.dumps([run_document("soak/t%d" % i, start) for i in range(10)]).encode()
+        c.request("POST", "/api/v1/runs", body=body, headers={"Authorization": "Bearer " + TOKEN})
+        r = c.getresponse()
+        r.read()
+        if r.status != 200:
+            self.errors.append("POST /runs answered %d" % r.status)
+        self.counts["posts"] += 1
+
+    def query(self, c, i):
+        q = "stats count, loss, p50, p95 of soak/t%d last 1h by ttl" % random.randrange(10)
+        fmt = "json" if i % 2 else "csv"
+        c.request("GET", "/api/v1/query?" + urlencode({"q": q, "format": fmt}))
+        r = c.getresponse()
+        r.read()
+        if r.status != 200:
+            self.errors.append("query answered %d" % r.status)
+        self.counts["queries"] += 1
+
+    def hostile(self, i):
+        kind = i % 8
+        try:
+            if kind == 4:  # a head never finished: the server closes it after its header timeout
+                s = socket.create_connection(("127.0.0.1", PORT), timeout=30)
+                s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+                threading.Timer(2.0, s.close).start()
+                self.counts["hostile"] += 1
+                return
+            c = self.conn()
+            if kind == 0:
+                c.request("GET", "/api/v1/query?" + urlencode({"q": "stats p95 where ((("}))
+            elif kind == 1:
+                c.request("POST", "/api/v1/runs", body=b"[" + b" " * (9 << 20) + b"]", headers={"Authorization": "Bearer " + TOKEN})
+            elif kind == 2:
+                c.request("POST", "/api/v1/runs", body=b'[{"target": "x", "probes": [', headers={"Authorization": "Bearer " + TOKEN})
+            elif kind == 3:
+                c.request("POST", "/api/v1/runs", body=b'{"target": "\xff\xfe", "vantage": "v", "probes": []}', headers={"Authorization": "Bearer " + TOKEN})
+            elif kind == 5:
+                c.putrequest("GET", "/api/v1/health")
+                c.putheader("X-Big", "a" * (200 << 10))
+                c.endheaders()
+            elif kind == 6:
+                c.request("GET", "/api/v1/query?" + urlencode({"q": "stats loss last 20000000w"}))
+            else:
+                c.request("POST", "/api/v1/runs", body=b"[]")
+            try:
+                r = c.getresponse()
+                r.read()
+                if r.status < 400:
+                    self.errors.append("hostile request %d answered %d" % (kind, r.status))
+            except (ConnectionError, http.client.HTTPException, socket.timeout):
+                pass  # closed by the server: an answer too
+            c.close()
+            self.counts["hostile"] += 1
+        except (ConnectionError, socket.timeout, OSError):
+            self.counts["hostile"] += 1
+
+
+def urlencode(d):
+    import urllib.parse
+    return urllib.parse.urlencode(d)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("stserver")
+    ap.add_argument("--minutes", type=float, default=60)
+    ap.add_argument("--scale", type=int, default=10)
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="soak-")
+    srv = None
+    try:
+        with open(os.path.join(work, "tokens"), "w") as f:
+            f.write(TOKEN + "\n")
+        srv = subprocess.Popen([a.stserver, "serve", "--data", os.path.join(work, "data"), "--listen", "127.0.0.1:%d" % PORT,
+                                "--token-file", os.path.join(work, "tokens"), "--header-timeout", "1s"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        if not srv.stdout.readline().startswith(b"serving "):
+            raise SystemExit("stserver serve did not start")
+        d = Driver(a.scale)
+        stop = time.time() + a.minutes * 60
+        samples = []
+
+        def worker(n):
+            c = d.conn()
+            i = n
+            while time.time() < stop and srv.poll() is None:
+                t0 = time.time()
+                try:
+                    d.post(c)
+                    d.query(c, i)
+                except (ConnectionError, http.client.HTTPException, socket.timeout) as e:
+                    d.errors.append("request failed: %r" % e)
+                    c = d.conn()
+                d.hostile(i)
+                i += a.scale
+                time.sleep(max(0.0, 1.0 - (time.time() - t0)))
+
+        threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(a.scale)]
+        for t in threads:
+            t.start()
+        t_start = time.time()
+        while time.time() < stop and srv.poll() is None:
+            samples.append((time.time() - t_start, rss_kib(srv.pid)))
+            print("%6.0f s  RSS %7.1f MiB  posts %d  queries %d  hostile %d" % (samples[-1][0], samples[-1][1] / 1024,
+                  d.counts["posts"], d.counts["queries"], d.counts["hostile"]), flush=True)
+            time.sleep(10)
+        for t in threads:
+            t.join(60)
+        if srv.poll() is not None:
+            raise SystemExit("the server died with %d" % srv.returncode)
+        warm = [r for (s, r) in samples if s >= a.minutes * 6]
+        if warm:
+            print("RSS after warm-up (first tenth): %.1f MiB; highest after: %.1f MiB; last: %.1f MiB (%.2f×)"
+                  % (warm[0] / 1024, max(warm) / 1024, warm[-1] / 1024, max(warm) / warm[0]))
+        if d.errors:
+            print("%d failures, the first: %s" % (len(d.errors), d.errors[0]))
+            raise SystemExit(1)
+    finally:
+        if srv and srv.poll() is None:
+            srv.send_signal(signal.SIGTERM)
+            srv.wait(60)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
