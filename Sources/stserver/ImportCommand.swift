@@ -150,11 +150,11 @@ struct ImportCommand: ParsableCommand {
             var bytes: Int64 = 0
             let reader = AtlasStreamReader()
             for file in files where format != .atlas {
-                try tally.store(try tracerRuns(file, bytes: &bytes), into: store, from: file)
+                try tally.store(try tracerRuns(file, bytes: &bytes), into: store)
             }
             for file in files where format == .atlas {
                 let summary = try reader.readConcurrently(path: file) { batch in
-                    try tally.store(batch, into: store, from: file)
+                    try tally.store(batch, into: store)
                     let rate = Int(Double(tally.samples) / max(progress.elapsedSeconds, 0.001))
                     progress.update("\(file): \(Format.grouped(tally.results)) results, \(Format.grouped(tally.samples)) RTT samples, \(Format.grouped(rate)) samples/s")
                 }
@@ -190,7 +190,7 @@ struct ImportTally {
     /// it had not stored before.
     var held = 0
     /// Stores `runs`, but those the store holds already, and counts them.
-    mutating func store(_ runs: [TraceRun], into store: PathStore, from file: String) throws {
+    mutating func store(_ runs: [TraceRun], into store: PathStore) throws {
         let result = try store.appendReporting(runs)
         held += result.duplicates.count
         var duplicates = Set(result.duplicates)
