@@ -702,7 +702,7 @@ def read_segment(path, paths):
     if bytes(head.take(4)) != b"PTSG":
         head.fail("magic is not PTSG")
     version = head.fixed("<H")
-    if version not in (1, 2, 3, 4, 5):
+    if version not in (1, 2, 3, 4, 5, 6):
         head.fail(f"version {version} unknown")
     level, _, seg_id = head.byte(), head.byte(), head.fixed("<Q")
     min_start, max_start = head.fixed("<q"), head.fixed("<q")

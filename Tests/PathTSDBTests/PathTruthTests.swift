@@ -85,6 +85,74 @@ import Testing
         }
     }
 
+    /// Thirty runs each of 2,000 targets behind a two-way balancer at TTL 2, as a tool that holds
+    /// one flow per run (tcptraceroute) or one per probe (traceroute -T) hears them, with 0 to 30 %
+    /// of probes lost and now and then a whole TTL: no change. With one flow per run, the first
+    /// run on the second branch followed by seven more (one target in 128) was once a change.
+    @Test(arguments: [true, false])
+    func manyTargetsBehindABalancerWithLossRaiseNoChange(_ oneFlowPerRun: Bool) throws {
+        try withStore { store in
+            var rng = SplitMix(seed: oneFlowPerRun ? 82 : 83)
+            var runs = [TraceRun]()
+            for target in 0..<2000 {
+                let loss = [0, 5, 15, 30][target % 4]
+                for m in 0..<30 {
+                    let branch: UInt32 = rng.below(2) == 0 ? 2 : 3
+                    var hops = [[UInt32]([1]), [2, 3], [99]].map { options in
+                        (0..<3).map { _ -> UInt32? in
+                            if rng.below(100) < loss { return nil }
+                            if options.count == 1 { return options[0] }
+                            return oneFlowPerRun ? branch : options[rng.below(2)]
+                        }
+                    }
+                    if rng.below(100) < loss { hops[rng.below(3)] = [nil, nil, nil] }
+                    // The destination's probes all lost: the tracer goes on, and it answers later.
+                    if hops[2].allSatisfy({ $0 == nil }) { hops.append([99, 99, 99]) }
+                    runs.append(PathTruthTests.run(m, method: .tcp, hops, target: "t\(target)"))
+                }
+            }
+            try store.append(runs)
+            let raised = events(store)
+            #expect(raised.isEmpty, "\(raised.count) changes, the first: \(String(describing: raised.first))")
+        }
+    }
+
+    /// With one flow per run, a target that has shown one branch for `n` runs needs `k` runs of
+    /// another with `n + k` ≥ 24 before it is a change: a change at run 5 is raised at run 24,
+    /// dated at run 5. Runs without a branch count across routes, so the move back is raised
+    /// after the `confirmingRunsWhileLearning` runs of any route still being learnt, not 24.
+    @Test func oneBranchRunsCountTowardsAChangeAcrossRoutes() throws {
+        try withStore { store in
+            let a: [[UInt32?]] = [[1, 1, 1], [2, 2, 2], [99, 99, 99]], b: [[UInt32?]] = [[1, 1, 1], [3, 3, 3], [99, 99, 99]]
+            var runs = (0..<5).map { PathTruthTests.run($0, method: .tcp, a) }
+            runs += (5..<23).map { PathTruthTests.run($0, method: .tcp, b) }
+            try store.append(runs)
+            #expect(events(store).isEmpty, "5 + 18 runs are not yet 24")
+            try store.append([PathTruthTests.run(23, method: .tcp, b)])
+            let first = events(store)
+            #expect(first.count == 1 && first.first?.timeMicros == runs[5].startMicros && first.first?.firstDifferingTTL == 2)
+            let confirming = LoadBalancedRoute.confirmingRunsWhileLearning
+            try store.append((24..<23 + confirming).map { PathTruthTests.run($0, method: .tcp, a) })
+            #expect(events(store).count == 1)
+            try store.append([PathTruthTests.run(23 + confirming, method: .tcp, a)])
+            let back = events(store)
+            #expect(back.count == 2 && back.last?.timeMicros == PathTruthTests.run(24, method: .tcp, a).startMicros)
+        }
+    }
+
+    /// A change confirmed by runs that all missed TTL 1 names TTL 2, where the routes differ:
+    /// a hop the new runs did not hear is silence, not a difference.
+    @Test func aChangeSeenThroughASilentFirstHopNamesWhereItDiffers() throws {
+        try withStore { store in
+            var rng = SplitMix(seed: 31)
+            var runs = (0..<30).map { PathTruthTests.classicECMPRun($0, rng: &rng) }
+            runs += (30..<40).map { PathTruthTests.run($0, method: .udp, [[nil, nil, nil], [6, 6, 6], [7, 7, 7], [99, 99, 99]]) }
+            try store.append(runs)
+            let all = events(store)
+            #expect(all.count == 1 && all.first?.firstDifferingTTL == 2, "\(all)")
+        }
+    }
+
     /// The route moves from the r2/r3 balancer to r6 and from r4/r5 to r7: one change, dated at
     /// the first run on the new route, naming TTL 2 first.
     @Test func aFlipBehindBalancersIsExactlyOneChange() throws {

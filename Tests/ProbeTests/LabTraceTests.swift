@@ -149,6 +149,16 @@ import Query
         return out
     }
 
+    /// Each run's answering addresses per TTL, one line a run, for a failure's message.
+    static func hopsByRun(_ runs: [TraceRun]) -> String {
+        runs.map { run in
+            let byTTL = Dictionary(grouping: run.probes, by: \.ttl)
+            return "\(run.startMicros) flow \(run.flowID): " + byTTL.keys.sorted().map { ttl in
+                "\(ttl)=" + (byTTL[ttl] ?? []).map { $0.address?.description ?? "*" }.joined(separator: ",")
+            }.joined(separator: " ")
+        }.joined(separator: "\n")
+    }
+
     static let everyToolAndMethod: [(TracerTool, TraceMethod)] = [
         (.traceroute, .udp), (.traceroute, .icmp), (.traceroute, .tcp), (.tcptraceroute, .tcp), (.mtr, .icmp), (.mtr, .udp),
         (.scamper, .udpParis), (.scamper, .icmpParis), (.native, .udpParis), (.native, .icmpParis), (.native, .tcpParis),
@@ -166,7 +176,8 @@ import Query
         let runs = try await runs(tool, method, lab: lab, count: 30)
         try store.append(runs)
         let snap = store.snapshot()
-        #expect(snap.events(in: Int64.min..<Int64.max).events.isEmpty, "\(tool) \(method)")
+        let events = snap.events(in: Int64.min..<Int64.max).events
+        #expect(events.isEmpty, "\(tool) \(method): \(events)\n\(Self.hopsByRun(runs))")
         #expect(runs.allSatisfy { $0.reached }, "\(tool) \(method): \(runs.filter { !$0.reached }.map(\.probes))")
         let branches = Set(runs.flatMap { $0.probes.filter { $0.ttl == 2 }.compactMap(\.address?.description) })
         if tool == .traceroute && method == .udp {
@@ -188,13 +199,14 @@ import Query
         try lab.route(via: .r2)
         let (store, dir) = try openStore()
         defer { try? store.close(); try? FileManager.default.removeItem(atPath: dir) }
-        try store.append(try await runs(tool, method, lab: lab, count: 12))
+        let before = try await runs(tool, method, lab: lab, count: 12)
+        try store.append(before)
         try lab.route(via: .r2b)
         let after = try await runs(tool, method, lab: lab, count: 12)
         try store.append(after)
         let snap = store.snapshot()
         let events = snap.events(in: Int64.min..<Int64.max).events
-        #expect(events.count == 1, "\(tool) \(method): \(events)")
+        #expect(events.count == 1, "\(tool) \(method): \(events)\n\(Self.hopsByRun(before + after))")
         let e = try #require(events.first)
         let old = try #require(snap.catalog.path(of: e.oldPath)), new = try #require(snap.catalog.path(of: e.newPath))
         #expect(old.differingTTLs(to: new) == [2, 3], "\(tool) \(method)")

@@ -15,6 +15,13 @@
 /// - a branch unseen in `removalProbes` answered probes at its TTL, while others there answered,
 ///   is gone, and that is a change too.
 ///
+/// A tool that holds one flow per run (tcptraceroute) sees one branch of a two-way balancer per
+/// run, and runs in a row on one branch are then only as likely as coin flips coming up the same:
+/// a target that has shown one address at every TTL for `n` runs and then another for `k` runs
+/// in a row is a balancer with chance 2^−(n+k−1). So a candidate replaces a route that has shown
+/// no branch only once `n + k` reaches `learningRunsWithoutBranches` (`runsWithoutBranches` is
+/// `n`, counted across the routes the target has had, since the last one with a branch).
+///
 /// A hop that did not answer agrees with nothing and contradicts nothing.
 struct LoadBalancedRoute: Sendable, Equatable {
     /// Runs in a row that must show a candidate before it replaces the route. A tool that holds
@@ -27,8 +34,9 @@ struct LoadBalancedRoute: Sendable, Equatable {
     /// The same for a route that has shown one address at every TTL so far. A tool holding one
     /// flow per run (tcptraceroute) hears one branch of a two-way balancer per run: eight runs
     /// on the same branch happen once in 128 targets, whose other branch would later count as a
-    /// change; twenty-four, once in eight million. The price: a real change in a new target's
-    /// first 24 runs needs `confirmingRunsWhileLearning` runs to show, not `confirmingRuns`.
+    /// change; twenty-four, once in eight million. The price: a real change in the first 24 runs
+    /// of a target that has shown no branch needs as many runs as make 24 with the runs before
+    /// it, not `confirmingRuns` (its event is dated at its first run all the same).
     static let learningRunsWithoutBranches = 24
     /// Answered probes at a TTL that may miss one of its branches before it counts as gone: a
     /// branch that takes 1 flow in 10 is missed that often with chance 0.9⁶⁴ ≈ 0.1 %.
@@ -40,6 +48,9 @@ struct LoadBalancedRoute: Sendable, Equatable {
     var lastReached: Bool
     var lastDestination: AddressID
     var runsOnRoute: UInt32
+    /// Runs in a row, on this route and the ones before it, while the target showed no branch:
+    /// the evidence that a new address is a new route rather than a branch not yet seen.
+    var runsWithoutBranches: UInt32
     /// Per branch of a TTL with several, answered probes at that TTL since it was last seen.
     var unseen: [PathBranch: UInt32]
     var candidate: Candidate?
@@ -66,6 +77,7 @@ struct LoadBalancedRoute: Sendable, Equatable {
     init(sets: [[AddressID]], runsOnRoute: UInt32 = 1, reached: Bool, destination: AddressID) {
         self.sets = sets
         self.runsOnRoute = runsOnRoute
+        runsWithoutBranches = sets.contains { $0.count > 1 } ? 0 : runsOnRoute
         lastReached = reached
         lastDestination = destination
         unseen = [:]
@@ -77,9 +89,11 @@ struct LoadBalancedRoute: Sendable, Equatable {
         self.init(sets: LoadBalancedRoute.sets(of: path), reached: reached, destination: destination)
     }
 
+    var hasBranches: Bool { sets.contains { $0.count > 1 } }
+
     var isLearning: Bool {
         runsOnRoute < LoadBalancedRoute.learningRuns
-            || (runsOnRoute < LoadBalancedRoute.learningRunsWithoutBranches && !sets.contains { $0.count > 1 })
+            || (runsOnRoute < LoadBalancedRoute.learningRunsWithoutBranches && !hasBranches)
     }
 
     /// Every address at each TTL of `path`, sorted; as long as the path (the TTLs probed).
@@ -128,7 +142,8 @@ struct LoadBalancedRoute: Sendable, Equatable {
             candidate = Candidate(sets: seen, firstMicros: timeMicros, runs: 1, reached: reached, destination: destination)
         }
         guard let c = candidate,
-              c.runs >= (isLearning ? LoadBalancedRoute.confirmingRunsWhileLearning : LoadBalancedRoute.confirmingRuns) else {
+              c.runs >= (isLearning ? LoadBalancedRoute.confirmingRunsWhileLearning : LoadBalancedRoute.confirmingRuns),
+              hasBranches || Int(runsWithoutBranches) + c.runs >= LoadBalancedRoute.learningRunsWithoutBranches else {
             return .fitted
         }
         let outcome = Outcome.changed(timeMicros: c.firstMicros, oldSets: sets, newSets: c.sets,
@@ -138,6 +153,7 @@ struct LoadBalancedRoute: Sendable, Equatable {
         lastReached = reached
         lastDestination = destination
         runsOnRoute = UInt32(c.runs)
+        runsWithoutBranches = hasBranches ? 0 : runsWithoutBranches &+ UInt32(c.runs)
         unseen = [:]
         candidate = nil
         return outcome
@@ -160,6 +176,7 @@ struct LoadBalancedRoute: Sendable, Equatable {
         lastReached = reached
         lastDestination = destination
         runsOnRoute &+= 1
+        runsWithoutBranches = hasBranches ? 0 : runsWithoutBranches &+ 1
         // Branches of load-balanced TTLs that this run's answers there missed.
         var removed = false
         let before = sets
@@ -216,6 +233,22 @@ struct LoadBalancedRoute: Sendable, Equatable {
         }
     }
 
+    /// The first TTL (0-based) where two routes differ: both heard addresses there and not the
+    /// same, or one heard some past the other's end. A TTL where one heard nothing within its
+    /// length is silence (a candidate's runs may all have missed a hop), not a difference; when
+    /// silence is all there is, the first unequal TTL.
+    static func firstDifference(_ old: [[AddressID]], _ new: [[AddressID]]) -> Int {
+        let ttls = 0..<max(old.count, new.count)
+        return ttls.first { t in
+            switch (t < old.count ? old[t] : nil, t < new.count ? new[t] : nil) {
+            case let (o?, n?): !o.isEmpty && !n.isEmpty && o != n
+            case let (o?, nil): !o.isEmpty
+            case let (nil, n?): !n.isEmpty
+            case (nil, nil): false
+            }
+        } ?? ttls.first { t in (t < old.count ? old[t] : []) != (t < new.count ? new[t] : []) } ?? 0
+    }
+
     /// Two routes' addresses together, TTL by TTL.
     static func union(_ a: [[AddressID]], _ b: [[AddressID]]) -> [[AddressID]] {
         (0..<max(a.count, b.count)).map { t in union(t < a.count ? a[t] : [], t < b.count ? b[t] : []) }
@@ -226,13 +259,14 @@ struct LoadBalancedRoute: Sendable, Equatable {
         Array(Set(a + b)).sorted()
     }
 
-    // MARK: - Persistence (the detector state block, version 4)
+    // MARK: - Persistence (the detector state block, versions 4 to 6)
 
     func encode(into out: inout [UInt8]) {
         LoadBalancedRoute.encodeSets(sets, into: &out)
         out.append(lastReached ? 1 : 0)
         out.appendVarint(lastDestination.rawValue)
         out.appendVarint(UInt64(runsOnRoute))
+        out.appendVarint(UInt64(runsWithoutBranches))
         out.appendVarint(unseen.count)
         for (b, n) in unseen.sorted(by: { $0.key < $1.key }) {
             out.append(b.ttl)
@@ -251,12 +285,17 @@ struct LoadBalancedRoute: Sendable, Equatable {
         }
     }
 
-    static func decode(_ c: inout ByteCursor) throws(StorageError) -> LoadBalancedRoute {
+    /// A route as segment `version` wrote it; before version 6 a route kept no count of runs
+    /// without branches, and the runs on the route stand for it.
+    static func decode(_ c: inout ByteCursor, version: UInt16) throws(StorageError) -> LoadBalancedRoute {
         let sets = try decodeSets(&c)
         let reached = try c.readByte() != 0
         let destination = AddressID(rawValue: try readID(&c))
         var route = LoadBalancedRoute(sets: sets, runsOnRoute: UInt32(try c.readVarintInt(max: Int(UInt32.max))),
                                       reached: reached, destination: destination)
+        if version >= SegmentFormat.branchEvidenceVersion {
+            route.runsWithoutBranches = UInt32(try c.readVarintInt(max: Int(UInt32.max)))
+        }
         for _ in 0..<(try c.readVarintInt(max: 255 * 1024)) {
             let b = PathBranch(ttl: try c.readByte(), address: AddressID(rawValue: try readID(&c)))
             route.unseen[b] = UInt32(try c.readVarintInt(max: Int(UInt32.max)))

@@ -135,9 +135,7 @@ struct PathChangeDetector: Sendable {
         if destinationChanged { flags.insert(.destinationChanged) }
         if oldReached { flags.insert(.oldReached) }
         if newReached { flags.insert(.newReached) }
-        let first = (0..<max(oldSets.count, newSets.count)).first { t in
-            (t < oldSets.count ? oldSets[t] : []) != (t < newSets.count ? newSets[t] : [])
-        } ?? 0
+        let first = LoadBalancedRoute.firstDifference(oldSets, newSets)
         let oldHops = PathHops(sets: oldSets), newHops = PathHops(sets: newSets)
         return PathChangeEvent(
             target: run.target, vantage: run.vantage, timeMicros: time,
@@ -210,7 +208,7 @@ struct PathChangeDetector: Sendable {
         if version >= 4 {
             for _ in 0..<(try c.readVarintInt()) {
                 let key = Key(target: TargetID(rawValue: try id(&c)), vantage: VantageID(rawValue: try id(&c)))
-                d.routes[key] = try LoadBalancedRoute.decode(&c)
+                d.routes[key] = try LoadBalancedRoute.decode(&c, version: version)
             }
         }
         guard c.remaining == 0 else { throw c.corruption("\(c.remaining) bytes left over in the detector state") }

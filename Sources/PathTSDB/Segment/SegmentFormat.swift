@@ -3,18 +3,21 @@ package enum SegmentFormat {
     static let magic: [UInt8] = Array("PTSG".utf8)
     static let footerMagic: [UInt8] = Array("PTSE".utf8)
     /// The version this build writes.
-    static let version: UInt16 = 5
+    static let version: UInt16 = 6
     /// The versions it reads: 1 to 3 differ in how an RTT series' quantisation step follows its
     /// values (FORMAT.md, "RTT section"); 4 codes chunks as 3 does, and adds the header's
     /// checksum to the footer, flags to each event and load-balanced routes to the detector state;
-    /// 5 adds interrupted and report runs (run flags, report figures in column 18).
-    static let readableVersions: ClosedRange<UInt16> = 1...5
+    /// 5 adds interrupted and report runs (run flags, report figures in column 18); 6 adds to each
+    /// load-balanced route of the detector state its runs without branches.
+    static let readableVersions: ClosedRange<UInt16> = 1...6
     /// The first version whose footer carries the header's CRC-32C.
     static let headerChecksumVersion: UInt16 = 4
     /// The first version whose rollups hold the end-to-end rows (TTL 0).
     package static let endToEndRollupVersion: UInt16 = 4
     /// The first version whose runs may be interrupted or reports.
     static let reportVersion: UInt16 = 5
+    /// The first version whose load-balanced routes count their runs without branches.
+    static let branchEvidenceVersion: UInt16 = 6
     static let headerSize = 32
     static let footerSize = 24
     /// length u32 + crc32c u32 before every block body.
