@@ -8,6 +8,12 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// `SMOKETRACE_FUZZ=1` (set by `scripts/fuzz`) builds SmokeTrace's own modules with libFuzzer's
+/// coverage instrumentation and `smoketrace-fuzz` with libFuzzer itself; the dependencies are
+/// built as always, so a fuzz build after a test build recompiles only this package's modules.
+let fuzzing = Context.environment["SMOKETRACE_FUZZ"] == "1"
+let librarySettings = strictSettings + (fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : [])
+
 let package = Package(
     name: "SmokeTrace",
     platforms: [.macOS(.v15)],
@@ -53,7 +59,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: librarySettings
         ),
         .target(
             name: "Probe",
@@ -65,12 +71,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: librarySettings
         ),
         .target(
             name: "Query",
             dependencies: ["PathTSDB"],
-            swiftSettings: strictSettings
+            swiftSettings: librarySettings
         ),
         .target(
             name: "Alerting",
@@ -84,7 +90,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: librarySettings
         ),
         .executableTarget(
             name: "stserver",
@@ -107,6 +113,16 @@ let package = Package(
             // The API's description, served as written and checked against the routes by the tests.
             resources: [.embedInCode("HTTP/openapi.yaml")],
             swiftSettings: strictSettings
+        ),
+        // Every reader of outside bytes as a function of bytes (Fuzz/README.md): run under
+        // libFuzzer by scripts/fuzz, replayed from the committed corpora by FuzzTests.
+        .target(name: "FuzzTargets", dependencies: ["PathTSDB", "Probe", "Query", "Alerting"], path: "Fuzz/Targets",
+                swiftSettings: librarySettings),
+        .executableTarget(
+            name: "smoketrace-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Driver",
+            swiftSettings: strictSettings + (fuzzing ? [.define("SMOKETRACE_LIBFUZZER"), .unsafeFlags(["-sanitize=fuzzer"])] : []),
+            // lld: gold fails on the entry point SwiftPM renames when libFuzzer brings a main of its own.
+            linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=lld"])] : []
         ),
         .testTarget(
             name: "PathTSDBTests",
@@ -134,6 +150,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], swiftSettings: strictSettings),
         .testTarget(name: "QueryTests", dependencies: ["Query", "PathTSDB"], swiftSettings: strictSettings),
         .testTarget(
             name: "EndToEndTests",

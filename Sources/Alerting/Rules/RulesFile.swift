@@ -63,7 +63,7 @@ package struct RulesFile: Sendable, Equatable {
         rule.selection = RuleSelection(targets: try f.strings("targets"), groups: try f.strings("groups"), tags: try f.strings("tags"))
         if let text = try f.string("for") { rule.pending = try parsePending(text, f: f) }
         rule.resolveAfterRuns = try f.int("resolve_after", in: 1...10_000) ?? 1
-        rule.holdDownMicros = try f.duration("hold_down") ?? 0
+        rule.holdDownMicros = try f.duration("hold_down", allowingZero: true) ?? 0
         if let s = try f.string("severity") {
             guard let sev = Severity(rawValue: s) else {
                 throw f.error("rule '\(name)': severity must be info, warning or critical", at: f["severity"])

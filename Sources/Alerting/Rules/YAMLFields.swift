@@ -81,9 +81,11 @@ struct YAMLFields {
         return v
     }
 
-    func duration(_ key: String) throws(AlertingError) -> Int64? {
+    /// The duration under `key`, in µs; zero only where `allowingZero` (a hold-down of 0s is
+    /// none, a window of 0s is a mistake).
+    func duration(_ key: String, allowingZero: Bool = false) throws(AlertingError) -> Int64? {
         guard let n = self[key] else { return nil }
-        guard let s = n.scalar?.string, let d = DurationText.parseMicros(s), d > 0 else {
+        guard let s = n.scalar?.string, let d = DurationText.parseMicros(s), d > 0 || (allowingZero && d == 0) else {
             throw error("\(what): \(key) must be a duration such as 30s, 5m or 1h", at: n)
         }
         return d

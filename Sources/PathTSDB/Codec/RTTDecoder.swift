@@ -295,10 +295,16 @@ struct RTTDecoder {
             guard sym == RTTSymbols.escapeSymbol else { throw StorageError(.corruption, "RTT series \(s) starts without an escape") }
             return try readEscape(max: UInt64(UInt32.max))
         } else if sym == RTTSymbols.negativeSymbol {
-            return floor - 1 - (try readEscape(max: UInt64(floor) &- 1))
+            // Bytes that passed no checksum may put a value below a floor of 0, or a floor so
+            // high that no value lies beyond the ordinary symbols: corruption, not a trap.
+            guard floor > 0 else { throw StorageError(.corruption, "RTT series \(s): a value below a floor of 0") }
+            return floor - 1 - (try readEscape(max: UInt64(floor) - 1))
         } else {
             let base = UInt64(floor) + UInt64(RTTSymbols.negativeSymbol) * UInt64(step)
-            return UInt32(base + UInt64(try readEscape(max: UInt64(UInt32.max) - min(base, UInt64(UInt32.max)))))
+            guard base <= UInt64(UInt32.max) else {
+                throw StorageError(.corruption, "RTT series \(s): floor \(floor) and step \(step) put escaped values past 2^32 µs")
+            }
+            return UInt32(base + UInt64(try readEscape(max: UInt64(UInt32.max) - base)))
         }
     }
 

@@ -137,8 +137,11 @@ package struct QuantileSketch: Hashable, Sendable {
         var last = keyHint
         s.bins.reserveCapacity(n)
         for i in 0..<n {
-            let key: Int64 = i == 0 ? Int64(last) + (try keys.readZigzag()) : Int64(last) + 1 + Int64(try keys.readVarint())
-            guard key >= Int64(Int32.min), key <= Int64(Int32.max) else { throw keys.corruption("sketch key out of range") }
+            // The first key is a signed offset from the hint, the rest gaps above the last one;
+            // either, from bytes that passed no checksum, may lie past any key.
+            let step: Int64 = i == 0 ? try keys.readZigzag() : 1 + Int64(try keys.readVarintInt(max: Int(UInt32.max)))
+            let (key, overflow) = Int64(last).addingReportingOverflow(step)
+            guard !overflow, key >= Int64(Int32.min), key <= Int64(Int32.max) else { throw keys.corruption("sketch key out of range") }
             let count = UInt32(try binCounts.readVarintInt(max: Int(UInt32.max) - 1)) + 1
             s.bins.append((Int32(key), count))
             last = Int32(key)

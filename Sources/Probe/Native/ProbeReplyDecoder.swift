@@ -1,7 +1,7 @@
-import PathTSDB
+package import PathTSDB
 
 /// One ICMP message that answers (or may answer) a probe, decoded.
-struct DecodedReply: Equatable {
+package struct DecodedReply: Equatable {
     enum Quoted: Equatable {
         /// A UDP probe: its source port (the flow) and checksum (the probe id).
         case udp(flow: UInt16, probeID: UInt16)
@@ -29,9 +29,9 @@ struct DecodedReply: Equatable {
 /// A raw ICMP socket sees every ICMP message for the host, so a message that answers no probe
 /// of this kind decodes with `probe == nil`; a message cut short where a probe's quote should be
 /// is an error naming the offset.
-enum ProbeReplyDecoder {
+package enum ProbeReplyDecoder {
     /// Decodes an IPv4 datagram (IP header first) from a raw IPPROTO_ICMP socket.
-    static func decodeV4(_ bytes: [UInt8]) throws(ProbeError) -> DecodedReply? { try decodeV4(bytes[...]) }
+    package static func decodeV4(_ bytes: [UInt8]) throws(ProbeError) -> DecodedReply? { try decodeV4(bytes[...]) }
 
     /// `decodeV4` over the first bytes of a receive buffer, without copying them.
     static func decodeV4(_ slice: ArraySlice<UInt8>) throws(ProbeError) -> DecodedReply? {
@@ -70,7 +70,7 @@ enum ProbeReplyDecoder {
     }
 
     /// Decodes an ICMPv6 message (no IPv6 header: the kernel strips it) from a raw ICMPv6 socket.
-    static func decodeV6(_ bytes: [UInt8], from: IPAddress, hopLimit: UInt8) throws(ProbeError) -> DecodedReply? {
+    package static func decodeV6(_ bytes: [UInt8], from: IPAddress, hopLimit: UInt8) throws(ProbeError) -> DecodedReply? {
         try decodeV6(bytes[...], from: from, hopLimit: hopLimit)
     }
 
@@ -140,7 +140,7 @@ enum ProbeReplyDecoder {
     }
 
     /// `decodeTCP` for an IPv4 datagram from a raw IPPROTO_TCP socket.
-    static func decodeTCPv4(_ bytes: [UInt8]) throws(ProbeError) -> DecodedReply? { try decodeTCPv4(bytes[...]) }
+    package static func decodeTCPv4(_ bytes: [UInt8]) throws(ProbeError) -> DecodedReply? { try decodeTCPv4(bytes[...]) }
 
     /// `decodeTCPv4` over the first bytes of a receive buffer, without copying them.
     static func decodeTCPv4(_ slice: ArraySlice<UInt8>) throws(ProbeError) -> DecodedReply? {
