@@ -4,7 +4,8 @@
   soak.py STSERVER [--minutes 60] [--scale 10]
 
 Starts `stserver serve` on 127.0.0.1 with a token and drives it for --minutes with, per second
-and times --scale: one POST of 10 new runs (30 hops of three probes), one query (per-hop stats of
+and times --scale: one POST of 10 new runs (30 hops of three probes; each of --scale workers
+has ten targets, one run of each a second, dated now), one query (per-hop stats of
 a random target over the last hour, alternating JSON and CSV), and one hostile request, in turn:
 a malformed query, a body over the size limit, malformed JSON, a name that is not UTF-8, a
 request head never finished (closed by the server's header timeout), an oversized header, a
@@ -49,26 +50,28 @@ class Driver:
         self.scale = scale
         self.errors = []
         self.counts = {"posts": 0, "queries": 0, "hostile": 0}
-        self.next_start = int(time.time()) - 3600
         self.lock = threading.Lock()
 
     def conn(self):
         return http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
 
-    def post(self, c):
-        with self.lock:
-            start = self.next_start
-            self.next_start += 1
-        body = json.dumps([run_document("soak/t%d" % i, start) for i in range(10)]).encode()
+    def post(self, c, worker, last_start):
+        """Ten runs, one of each of the worker's ten targets, dated now as a monitor would date
+        them (a second after the worker's last if the clock has not moved on: a run is stored
+        once per target and start). Returns the start used."""
+        start = max(int(time.time()), last_start + 1)
+        body = json.dumps([run_document("soak/w%d/t%d" % (worker, i), start) for i in range(10)]).encode()
         c.request("POST", "/api/v1/runs", body=body, headers={"Authorization": "Bearer " + TOKEN})
         r = c.getresponse()
         r.read()
         if r.status != 200:
             self.errors.append("POST /runs answered %d" % r.status)
-        self.counts["posts"] += 1
+        with self.lock:
+            self.counts["posts"] += 1
+        return start
 
     def query(self, c, i):
-        q = "stats count, loss, p50, p95 of soak/t%d last 1h by ttl" % random.randrange(10)
+        q = "stats count, loss, p50, p95 of soak/w%d/t%d last 1h by ttl" % (random.randrange(self.scale), random.randrange(10))
         fmt = "json" if i % 2 else "csv"
         c.request("GET", "/api/v1/query?" + urlencode({"q": q, "format": fmt}))
         r = c.getresponse()
@@ -145,10 +148,11 @@ def main():
         def worker(n):
             c = d.conn()
             i = n
+            last = 0
             while time.time() < stop and srv.poll() is None:
                 t0 = time.time()
                 try:
-                    d.post(c)
+                    last = d.post(c, n, last)
                     d.query(c, i)
                 except (ConnectionError, http.client.HTTPException, socket.timeout) as e:
                     d.errors.append("request failed: %r" % e)

@@ -193,8 +193,7 @@ struct ImportTally {
     mutating func store(_ runs: [TraceRun], into store: PathStore) throws {
         let result = try store.appendReporting(runs)
         held += result.duplicates.count
-        var duplicates = Set(result.duplicates)
-        for (i, r) in runs.enumerated() where duplicates.remove(i) == nil {
+        for r in result.storedIndices(of: runs.count).map({ runs[$0] }) {
             results += 1
             probes += r.probes.count
             for p in r.probes where p.isTimed { samples += 1 }

@@ -206,8 +206,12 @@ import Testing
         bytes[SegmentFormat.headerSize + 20] ^= 0xFF
         writeFileBytes(bytes, damaged)
         let store = try PathStore(directory: dir.path, options: o)
+        #expect(store.quarantinedFiles.isEmpty)
         #expect(try store.compact(includeOpenWindows: true) == 0)
         #expect(files(in: dir.path + "/quarantine") == [names[0], names[0] + ".cause"])
+        // Asked again after the quarantine (the answer is kept while the directory is unchanged).
+        #expect(store.quarantinedFiles.map(\.path) == [dir.path + "/quarantine/" + names[0]])
+        #expect(store.quarantinedFiles.first?.cause?.contains("checksum") == true)
         #expect(store.snapshot().segments.map(\.path) == [dir.path + "/segments/" + names[1]])
         try store.close()
     }

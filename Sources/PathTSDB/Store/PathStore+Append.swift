@@ -24,6 +24,17 @@ extension PathStore {
         package var table: RunTable
         /// The indices, ascending, of the batch's runs not stored because the store held them.
         package var duplicates: [Int]
+
+        /// The indices, ascending, of the batch's runs stored (`table`'s runs, in order) out of a
+        /// batch of `count`.
+        package func storedIndices(of count: Int) -> [Int] {
+            var out = [Int](), held = duplicates[...]
+            out.reserveCapacity(count - duplicates.count)
+            for i in 0..<count {
+                if held.first == i { held.removeFirst() } else { out.append(i) }
+            }
+            return out
+        }
     }
 
     /// `append`, saying which runs were held already.

@@ -34,6 +34,9 @@ public final class PathStore: Sendable {
     let cutter: Mutex<SegmentCutter?> = Mutex(nil)
     /// The writes failing now, by kind, each cleared by the next that succeeds.
     let failures: Mutex<WriteFailures> = Mutex(WriteFailures())
+    /// `quarantinedFiles` as last read, with the directory listing it was read from: every query
+    /// answer asks, and the files only change when the listing does.
+    let quarantineCache: Mutex<(names: [String], files: [QuarantinedFile])> = Mutex(([], []))
     /// `missed.ptm`; its lock also orders appends to `published.missed`. None for a reader.
     let missedFile: Mutex<MissedSlotFile?>
     let logger: Logger

@@ -52,12 +52,15 @@ extension PathStore {
     }
 
     /// Every file in `quarantine/`, with what it held (targets named by this store's catalog).
-    /// Empty when nothing was ever quarantined.
+    /// Empty when nothing was ever quarantined. The files are read again only when the
+    /// directory's listing changed since the last call.
     public var quarantinedFiles: [QuarantinedFile] {
         let dir = quarantineDirectory
-        guard let names = try? FileSystem.list(dir) else { return [] }
+        guard let listed = try? FileSystem.list(dir) else { return [] }
+        let names = listed.sorted()
+        if let cached = quarantineCache.withLock({ $0.names == names ? $0.files : nil }) { return cached }
         let catalog = published.withLock { $0.catalog }
-        return names.filter { !$0.hasSuffix(PathStore.causeSuffix) }.sorted().map { name in
+        let files = names.filter { !$0.hasSuffix(PathStore.causeSuffix) }.map { name in
             let path = StoreLayout.path(name, in: dir)
             var file = QuarantinedFile(path: path, cause: nil, timeRange: nil, targets: [])
             if let f = try? PosixFile(path: path + PathStore.causeSuffix, flags: O_RDONLY), let size = try? f.size(),
@@ -71,5 +74,7 @@ extension PathStore {
             }
             return file
         }
+        quarantineCache.withLock { $0 = (names, files) }
+        return files
     }
 }

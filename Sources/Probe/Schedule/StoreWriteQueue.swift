@@ -56,17 +56,11 @@ final class StoreWriteQueue: Sendable {
             do {
                 let result = try store.appendReporting(runs)
                 // The stored runs are the batch's minus its duplicates, in order.
-                var next = 0, duplicates = result.duplicates[...]
-                for (i, continuation) in waiting.enumerated() {
-                    var table = RunTable()
-                    if duplicates.first == i {
-                        duplicates.removeFirst()
-                    } else {
-                        table.append(result.table.runs[next], from: result.table)
-                        next += 1
-                    }
-                    continuation.resume(returning: table)
+                var tables = [RunTable](repeating: RunTable(), count: waiting.count)
+                for (next, i) in result.storedIndices(of: runs.count).enumerated() {
+                    tables[i].append(result.table.runs[next], from: result.table)
                 }
+                for (continuation, table) in zip(waiting, tables) { continuation.resume(returning: table) }
             } catch {
                 for continuation in waiting { continuation.resume(throwing: error) }
             }

@@ -94,9 +94,8 @@ struct RunController: Sendable {
         let storedRuns = stored?.runs.count ?? 0, probes = stored?.probes.count ?? 0
         let duplicates = (result?.duplicates.count ?? 0) + failures.count - recordedFailures
         metrics.ingested(runs: storedRuns, probes: probes)
-        if storedRuns > 0 {
-            let held = Set(result?.duplicates ?? [])
-            alerts?.markDirty(Set(runs.indices.filter { !held.contains($0) }.map { runs[$0].target }))
+        if let result, storedRuns > 0 {
+            alerts?.markDirty(Set(result.storedIndices(of: runs.count).map { runs[$0].target }))
         }
         // `failed` only where it can be other than 0: Atlas results.
         var answer = ["runs": storedRuns, "probes": probes, "duplicates": duplicates]
