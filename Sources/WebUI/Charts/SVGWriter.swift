@@ -1,0 +1,88 @@
+/// Writes an SVG document element by element, escaping every text and attribute it is given.
+/// Colours come from the style sheet by class, with a dark variant under
+/// `prefers-color-scheme: dark`, so one document reads in either mode.
+struct SVGWriter {
+    private var out: String
+
+    init(width: Int, height: Int, title: String, description: String) {
+        out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(width)\" height=\"\(height)\" "
+            + "viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-labelledby=\"t d\">"
+            + "<title id=\"t\">\(SVGWriter.escape(title))</title><desc id=\"d\">\(SVGWriter.escape(description))</desc>"
+            + SVGWriter.style
+    }
+
+    mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, cssClass: String, note: String? = nil) {
+        element("line", "class=\"\(cssClass)\" x1=\"\(n(x1))\" y1=\"\(n(y1))\" x2=\"\(n(x2))\" y2=\"\(n(y2))\"", note: note)
+    }
+
+    mutating func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, cssClass: String, note: String? = nil) {
+        element("rect", "class=\"\(cssClass)\" x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(w))\" height=\"\(n(h))\"", note: note)
+    }
+
+    mutating func text(_ x: Double, _ y: Double, _ s: String, cssClass: String, anchor: String = "start") {
+        out += "<text class=\"\(cssClass)\" x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"\(anchor)\">\(SVGWriter.escape(s))</text>"
+    }
+
+    /// A vertical marker across the plot, a link when `link` is given (a path change to its diff).
+    mutating func mark(_ x: Double, top: Double, bottom: Double, note: String, link: String?) {
+        if let link { out += "<a href=\"\(SVGWriter.escape(link))\">" }
+        out += "<line class=\"change\" x1=\"\(n(x))\" y1=\"\(n(top))\" x2=\"\(n(x))\" y2=\"\(n(bottom))\"><title>\(SVGWriter.escape(note))</title></line>"
+        out += "<path class=\"change-head\" d=\"M\(n(x - 4)) \(n(top - 6))h8l-4 6z\"><title>\(SVGWriter.escape(note))</title></path>"
+        if link != nil { out += "</a>" }
+    }
+
+    consuming func finish() -> String { out + "</svg>" }
+
+    /// An element with `attributes` (already escaped), and `note` as its tooltip.
+    private mutating func element(_ name: String, _ attributes: String, note: String?) {
+        out += "<\(name) \(attributes)"
+        if let note { out += "><title>\(SVGWriter.escape(note))</title></\(name)>" } else { out += "/>" }
+    }
+
+    /// Coordinates to a tenth of a pixel: enough for any screen, and short.
+    private func n(_ v: Double) -> String {
+        let r = (v * 10).rounded() / 10
+        return r == r.rounded() ? String(Int(r)) : String(r)
+    }
+
+    /// `s` safe inside text and double-quoted attributes.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    static let style = """
+        <style>
+        .chart{font:11px system-ui,sans-serif;color:#222;background:#fff}
+        .chart .chart-title{font-weight:600;fill:currentColor}
+        .chart .tick{fill:#555}
+        .chart .grid{stroke:#e4e4e4;stroke-width:1}
+        .chart .frame{fill:none;stroke:#999}
+        .chart .smoke{fill:#000;fill-opacity:.08}
+        .chart .median{stroke-width:2;fill:currentColor}
+        .chart .missed{fill:#999}
+        .chart .change{stroke:#d55e00;stroke-width:1.5;stroke-dasharray:4 2}
+        .chart .change-head{fill:#d55e00}
+        \(LossScale.styleRules)
+        @media (prefers-color-scheme: dark){
+        .chart{color:#ddd;background:#1b1b1b}
+        .chart .tick{fill:#aaa}
+        .chart .grid{stroke:#333}
+        .chart .frame{stroke:#666}
+        .chart .smoke{fill:#fff;fill-opacity:.1}
+        .chart .missed{fill:#777}
+        }
+        </style>
+        """
+}
