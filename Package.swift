@@ -115,7 +115,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Pages, templates and SVG charts, independent of the HTTP server that mounts them.
-        .target(name: "WebUI", dependencies: ["PathTSDB"], swiftSettings: strictSettings),
+        .target(name: "WebUI", dependencies: ["PathTSDB", "Query"], swiftSettings: strictSettings),
         // Every reader of outside bytes as a function of bytes (Fuzz/README.md): run under
         // libFuzzer by scripts/fuzz, replayed from the committed corpora by FuzzTests.
         .target(name: "FuzzTargets", dependencies: ["PathTSDB", "Probe", "Query", "Alerting"], path: "Fuzz/Targets",
@@ -152,7 +152,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "WebUITests", dependencies: ["WebUI"], swiftSettings: strictSettings),
+        .testTarget(name: "WebUITests", dependencies: ["WebUI", "PathTSDB", "Query"], swiftSettings: strictSettings),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], swiftSettings: strictSettings),
         .testTarget(name: "QueryTests", dependencies: ["Query", "PathTSDB"], swiftSettings: strictSettings),
         .testTarget(
