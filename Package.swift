@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // The HTTP API; its default traits (swift-configuration, full Foundation) are not needed.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
@@ -95,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "stserver",
             dependencies: [
-                "PathTSDB", "Probe", "Query", "Alerting",
+                "PathTSDB", "Probe", "Query", "Alerting", "WebUI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -115,7 +116,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Pages, templates and SVG charts, independent of the HTTP server that mounts them.
-        .target(name: "WebUI", dependencies: ["PathTSDB", "Query"], swiftSettings: strictSettings),
+        .target(
+            name: "WebUI",
+            dependencies: ["PathTSDB", "Query", .product(name: "Mustache", package: "swift-mustache")],
+            resources: ["layout", "target", "targets", "error"].map { .embedInCode("Templates/\($0).mustache") },
+            swiftSettings: strictSettings
+        ),
         // Every reader of outside bytes as a function of bytes (Fuzz/README.md): run under
         // libFuzzer by scripts/fuzz, replayed from the committed corpora by FuzzTests.
         .target(name: "FuzzTargets", dependencies: ["PathTSDB", "Probe", "Query", "Alerting"], path: "Fuzz/Targets",

@@ -429,6 +429,8 @@ import Testing
                 "POST /api/v1/silences": (server.base.api("/api/v1/silences"), Data("{\"matchers\": {\"target\": \"lab/x\"}, \"duration\": \"1h\"}".utf8)),
                 "DELETE /api/v1/silences/{id}": (server.base.api("/api/v1/silences/1"), nil),
                 "GET /api/v1/receivers": (server.base.api("/api/v1/receivers"), nil),
+                "GET /targets": (server.base.api("/targets"), nil),
+                "GET /targets/{name}": (server.base.api("/targets/lab/a", [("range", "30d")]), nil),
             ]
             var documented = [String]()
             for (path, item) in paths.sorted(by: { $0.key < $1.key }) {
@@ -443,7 +445,8 @@ import Testing
                         "PUT /api/v1/targets/{name}", "DELETE /api/v1/targets/{name}", "POST /api/v1/reload", "POST /api/v1/runs",
                         "GET /api/v1/alerts", "GET /api/v1/alerts/history", "POST /api/v1/alerts/{id}/ack", "GET /api/v1/rules",
                         "POST /api/v1/rules", "PUT /api/v1/rules/{name}", "DELETE /api/v1/rules/{name}",
-                        "GET /api/v1/silences", "POST /api/v1/silences", "DELETE /api/v1/silences/{id}", "GET /api/v1/receivers"] {
+                        "GET /api/v1/silences", "POST /api/v1/silences", "DELETE /api/v1/silences/{id}", "GET /api/v1/receivers",
+                        "GET /targets", "GET /targets/{name}"] {
                 guard let (url, body) = examples[key] else { continue }
                 let parts = key.split(separator: " ")
                 let method = String(parts[0]), path = String(parts[1])
@@ -460,6 +463,12 @@ import Testing
                     for field in required { #expect(object?[field] != nil, "\(key): \(field) missing from \(answer.text)") }
                 }
             }
+            // The web page of lab/a: its four hops, a graph each; a range not understood and a
+            // target not stored are said on a page of their own.
+            let page = try await http("GET", server.base.api("/targets/lab/a", [("range", "30d")]), token: Self.token)
+            #expect(page.text.contains("<td>10.77.0.4</td>") && page.text.components(separatedBy: "<svg ").count - 1 == 4, "\(page.text)")
+            #expect(try await http("GET", server.base.api("/targets/lab/a", [("range", "2w")]), token: Self.token).status == 400)
+            #expect(try await http("GET", server.base.api("/targets/lab/nothing"), token: Self.token).status == 404)
         }
     }
 

@@ -33,13 +33,10 @@ import Query
     }
 
     @Test func twoHoursInOneHundredAndTwentyColumnsAreOneBucketAMinute() throws {
-        let dir = NSTemporaryDirectory() + "webui-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var o = StoreOptions()
-        o.walSync = .never
-        let store = try PathStore(directory: dir, options: o)
-        defer { try? store.close() }
-        try store.append(Self.runs())
+        try withStore(Self.runs()) { store in try twoHours(store) }
+    }
+
+    func twoHours(_ store: PathStore) throws {
         let q = SmokeSeriesQuery(target: "lab/gw", fromMicros: Self.t0, toMicros: Self.t0 + 120 * Self.minute, columns: 120)
         #expect(q.stepSeconds == 60)
         let series = try q.run(snapshot: store.snapshot(), context: QueryContext(nowMicros: Self.t0 + 121 * Self.minute))

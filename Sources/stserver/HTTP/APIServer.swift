@@ -2,6 +2,7 @@ import Alerting
 import Hummingbird
 import PathTSDB
 import Probe
+import WebUI
 
 /// The HTTP API over one store, its targets and its monitor: the router, with each area's
 /// routes added by its controller to the group of the access they need. Every route is described
@@ -24,6 +25,8 @@ struct APIServer: Sendable {
         TargetController(registry: registry, rules: rules, settings: settings).addRoutes(to: routes)
         AlertController(rules: rules, settings: settings).addRoutes(to: routes)
         RunController(store: store, settings: settings, metrics: metrics, alerts: rules?.engine).addRoutes(to: routes)
+        // The templates are compiled in, and WebUITests render each: they always parse.
+        if let pages = try? PageRenderer(version: STServer.version) { WebController(store: store, renderer: pages).addRoutes(to: routes) }
         index.record(router)
         return router
     }

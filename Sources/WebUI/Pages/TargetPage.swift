@@ -1,0 +1,120 @@
+package import PathTSDB
+import Query
+
+/// A target's page: its hops over the range (address, loss, median, p95, jitter; silent hops
+/// as silent), a smoke graph per hop with the path changes marked, and the changes listed.
+package struct TargetPage: Sendable {
+    package var target: String
+    package var range: PageRange
+    /// Pixel width of each graph.
+    package var chartWidth = 720
+
+    package init(target: String, range: PageRange) {
+        self.target = target
+        self.range = range
+    }
+
+    /// The page's values, read from `snapshot`.
+    package func model(snapshot: StoreSnapshot, nowMicros: Int64) throws -> [String: Any] {
+        var context = QueryContext(nowMicros: nowMicros)
+        context.maxRows = 100_000
+        let span = "of \"\(target)\" from \(RFC3339.format(micros: range.fromMicros)) to \(RFC3339.format(micros: range.toMicros))"
+        guard !target.contains("\"") else { throw WebUIError("target name \(target) cannot be quoted in a query") }
+
+        let hops = try QueryEngine.table("stats count, loss, p50, p95, jitter, silent \(span) by ttl, address", snapshot: snapshot, context: context)
+        let changes = try QueryEngine.table("changes \(span)", snapshot: snapshot, context: context)
+        let series = try SmokeSeriesQuery(target: target, fromMicros: range.fromMicros, toMicros: range.toMicros,
+                                          columns: chartWidth - 64).run(snapshot: snapshot, context: context)
+
+        let h = Columns(hops), c = Columns(changes)
+        let hopRows: [[String: Any]] = hops.rows.map { row in
+            [
+                "ttl": h.text(row, "ttl"), "address": h.text(row, "address"), "silent": h.number(row, "silent") == 1,
+                "count": h.text(row, "count"), "loss": h.text(row, "loss"), "median": h.text(row, "p50"),
+                "p95": h.text(row, "p95"), "jitter": h.text(row, "jitter"),
+            ]
+        }
+        var marks = [ChartMark]()
+        let changeRows: [[String: Any]] = changes.rows.map { row in
+            let time = c.time(row, "time") ?? 0
+            let ttl = c.text(row, "diff_ttl")
+            marks.append(ChartMark(timeMicros: time, kind: .pathChange(link: nil),
+                                   note: "path change at \(RFC3339.format(micros: time)), first at TTL \(ttl)"))
+            return ["time": RFC3339.format(micros: time), "ttl": ttl, "old": c.text(row, "old_path"), "new": c.text(row, "new_path")]
+        }
+        let charts: [[String: Any]] = series.keys.sorted().map { ttl in
+            var chart = SmokeChart(title: "\(target) — TTL \(ttl)", fromMicros: range.fromMicros, toMicros: range.toMicros,
+                                   buckets: series[ttl] ?? [])
+            chart.width = chartWidth
+            chart.marks = marks
+            return ["ttl": ttl, "svg": chart.svg()]
+        }
+        let base = "/targets/" + PagePath.escape(target)
+        return [
+            "title": target, "target": target,
+            "from": RFC3339.format(micros: range.fromMicros), "to": RFC3339.format(micros: range.toMicros),
+            "ranges": PageRange.presets.map { p -> [String: Any] in
+                ["label": p.label, "href": base + "?range=" + p.name, "current": p.name == range.preset]
+            },
+            "empty": hops.rows.isEmpty,
+            "hops": hopRows, "charts": charts, "changes": changeRows, "hasChanges": !changeRows.isEmpty,
+            "changesLine": changeRows.isEmpty ? "" : "\(changeRows.count) path change\(changeRows.count == 1 ? "" : "s")",
+            "legend": LossScale.legend.map { ["color": $0.color, "name": $0.name] },
+        ]
+    }
+}
+
+/// A result's cells by column name, as a page shows them.
+struct Columns {
+    let index: [String: Int]
+
+    init(_ table: ResultTable) {
+        index = Dictionary(table.columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    func value(_ row: [ResultValue], _ name: String) -> ResultValue { index[name].map { row[$0] } ?? .null }
+
+    func number(_ row: [ResultValue], _ name: String) -> Double? {
+        switch value(row, name) {
+        case .number(let v): v
+        case .integer(let v): Double(v)
+        default: nil
+        }
+    }
+
+    func time(_ row: [ResultValue], _ name: String) -> Int64? {
+        if case .time(let t) = value(row, name) { return t }
+        return nil
+    }
+
+    /// The cell as text: numbers with at most three significant digits, null as an en dash.
+    func text(_ row: [ResultValue], _ name: String) -> String {
+        switch value(row, name) {
+        case .null: "–"
+        case .integer(let v): String(v)
+        case .number(let v): ChartNumber.format(v)
+        case .text(let s): s
+        case .time(let t): RFC3339.format(micros: t)
+        }
+    }
+}
+
+/// Paths of the web pages.
+package enum PagePath {
+    /// A target name as a path under `/targets/`: its `/` kept (groups read as folders), every
+    /// byte outside unreserved characters percent-encoded.
+    package static func escape(_ name: String) -> String {
+        var out = ""
+        for b in name.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                let hex = String(b, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" : "") + hex
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import PathTSDB
+import Query
+import WebUI
+
+/// The web pages (`Sources/WebUI`), mounted beside the API with the same read access: the list
+/// of targets at `/targets`, a target's page at `/targets/NAME` (`?range=3h|1d|7d|30d|1y`, or
+/// `from` and `to`).
+struct WebController: Sendable {
+    let store: PathStore
+    let renderer: PageRenderer
+
+    func addRoutes<Context: RequestContext>(to routes: APIRoutes<Context>) {
+        routes.rootReads.get("targets") { _, _ in
+            html(.ok, renderer.targets(Array(store.snapshot().catalog.targetNames)))
+        }
+        routes.rootReads.get("targets/**") { request, context in
+            let encoded = context.parameters.getCatchAll().joined(separator: "/")
+            guard let name = encoded.removingPercentEncoding, !name.isEmpty else {
+                return html(.badRequest, renderer.error("Bad request", "\(encoded) is not a target name"))
+            }
+            return try await page(target: name, params: try FormParameters(request))
+        }
+    }
+
+    private func page(target: String, params: FormParameters) async throws -> Response {
+        let snap = store.snapshot()
+        let now = WallClock.nowMicros()
+        let range: PageRange
+        do {
+            range = try PageRange(range: params["range"], from: params["from"], to: params["to"], nowMicros: now)
+        } catch {
+            return html(.badRequest, renderer.error("Bad request", error.description))
+        }
+        guard snap.catalog.targetID(named: target) != nil else {
+            return html(.notFound, renderer.error("Not found", "The store holds no runs of \(target)."))
+        }
+        let page = TargetPage(target: target, range: range)
+        let body = try await offload { [renderer] in renderer.render("target", try page.model(snapshot: snap, nowMicros: now)) }
+        return html(.ok, body)
+    }
+
+    private func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import PathTSDB
+import Query
+@testable import WebUI
+
+/// The target page on a store of known runs: the right hops, numbers, graphs and changes in
+/// the HTML, and nothing a target name could inject.
+@Suite struct TargetPageTests {
+    static let t0 = SmokeSeriesQueryTests.t0, minute = SmokeSeriesQueryTests.minute
+
+    /// `SmokeSeriesQueryTests.runs()`, but hop 2 answers from 10.0.0.12 from minute 60 on.
+    static func runs() -> [TraceRun] {
+        SmokeSeriesQueryTests.runs().enumerated().map { m, run in
+            var r = run
+            if m >= 60 {
+                r.probes = r.probes.map { p in
+                    p.ttl == 2 ? ProbeReply(ttl: 2, address: IPAddress(v4: 0x0A00_000C), rttMicros: p.rttMicros, replyTTL: 63, icmpType: 11) : p
+                }
+            }
+            return r
+        }
+    }
+
+    func page(_ runs: [TraceRun], target: String = "lab/gw", from: String? = nil, to: String? = nil) throws -> String {
+        let now = Self.t0 + 120 * Self.minute
+        let range = try PageRange(range: "3h", from: from, to: to, nowMicros: now)
+        let model = try withStore(runs) { try TargetPage(target: target, range: range).model(snapshot: $0.snapshot(), nowMicros: now) }
+        return try PageRenderer(version: "test").render("target", model)
+    }
+
+    @Test func theHopsTheirNumbersTheSmokeAndTheChangeAreOnThePage() throws {
+        let html = try page(Self.runs())
+        #expect(html.hasPrefix("<!doctype html>") && html.contains("<title>lab/gw · SmokeTrace</title>"))
+        // Every address that answered, by TTL: hop 2 before and after the change.
+        for address in ["10.0.0.1", "10.0.0.2", "10.0.0.12", "198.51.100.1"] { #expect(html.contains("<td>\(address)</td>"), "\(address)") }
+        // The destination's row: 1,200 probes, 5 % lost (one of ten in the second hour), median
+        // 24 ms (the RTTs are 20–29 ms).
+        #expect(html.contains("<td>3</td><td>198.51.100.1</td><td>1200</td><td>5</td><td>24</td>"), "\(html)")
+        // One smoke graph per TTL, each an accessible SVG, the change marked on each.
+        #expect(html.components(separatedBy: "<svg ").count - 1 == 3)
+        #expect(html.components(separatedBy: "role=\"img\"").count - 1 == 3)
+        #expect(html.contains("1 path change"))
+        #expect(html.components(separatedBy: "class=\"change\"").count - 1 == 3)
+        #expect(html.contains("<td>2</td>"))   // the change's first differing TTL
+        // The 3-hour preset is the current one, the others are links.
+        #expect(html.contains("href=\"/targets/lab/gw?range=3h\" aria-current=\"page\"") && html.contains("href=\"/targets/lab/gw?range=1y\""))
+    }
+
+    @Test func aRangeWithoutRunsSaysSoAndAnUnknownTargetIsAnError() throws {
+        let html = try page(Self.runs(), from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z")
+        #expect(html.contains("No runs of lab/gw in this range."))
+        #expect(!html.contains("<svg "))
+        #expect(throws: QueryError.self) { try page(Self.runs(), target: "lab/other") }
+    }
+
+    @Test func aHostileNameIsEscapedEverywhere() throws {
+        var runs = Self.runs()
+        for i in runs.indices { runs[i].target = "lab/<img src=x onerror=alert(1)>" }
+        let html = try page(runs, target: "lab/<img src=x onerror=alert(1)>")
+        #expect(!html.contains("<img"))
+        #expect(html.contains("lab/&lt;img src=x onerror=alert(1)&gt;"))
+        #expect(html.contains("/targets/lab/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E?range=1d"))
+    }
+
+    @Test func rangesAreReadOrRefusedWithTheirCause() throws {
+        let now = Self.t0
+        #expect(try PageRange(range: nil, from: nil, to: nil, nowMicros: now) == PageRange(fromMicros: now - 86_400_000_000, toMicros: now, preset: "1d"))
+        let custom = try PageRange(range: nil, from: "2026-12-07T12:00:00Z", to: "2026-12-07T18:00:00Z", nowMicros: now)
+        #expect(custom.toMicros - custom.fromMicros == 6 * 3_600_000_000 && custom.preset == nil)
+        #expect(throws: WebUIError.self) { try PageRange(range: "2w", from: nil, to: nil, nowMicros: now) }
+        #expect(throws: WebUIError.self) { try PageRange(range: nil, from: "yesterday", to: "2026-12-07T18:00:00Z", nowMicros: now) }
+        #expect(throws: WebUIError.self) { try PageRange(range: nil, from: "2026-12-07T18:00:00Z", to: "2026-12-07T12:00:00Z", nowMicros: now) }
+    }
+}
