@@ -119,7 +119,7 @@ let package = Package(
         .target(
             name: "WebUI",
             dependencies: ["PathTSDB", "Query", .product(name: "Mustache", package: "swift-mustache")],
-            resources: ["layout", "target", "targets", "error"].map { .embedInCode("Templates/\($0).mustache") },
+            resources: ["layout", "target", "targets", "error", "diff"].map { .embedInCode("Templates/\($0).mustache") },
             swiftSettings: strictSettings
         ),
         // Every reader of outside bytes as a function of bytes (Fuzz/README.md): run under

@@ -399,6 +399,9 @@ import Testing
             let paths = try #require(doc["paths"] as? [String: [String: Any]])
             let schemas = try #require((doc["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
             _ = try await http("POST", server.base.api("/api/v1/runs"), body: Self.json("lab/a", Self.runs("lab/a", count: 3)), token: Self.token)
+            // A path of lab/a, for the diff page (compared with itself).
+            let pathsCSV = try await http("GET", server.base.api("/api/v1/paths", [("target", "lab/a"), ("format", "csv")]), token: Self.token).text
+            let firstPath = String(pathsCSV.split(separator: "\n").dropFirst().first?.split(separator: ",").dropFirst().first ?? "1")
             // One working request per documented operation.
             let spec = Data("{\"name\": \"lab/new\", \"address\": \"127.0.0.5\"}".utf8)
             let examples: [String: (URL, Data?)] = [
@@ -430,6 +433,7 @@ import Testing
                 "DELETE /api/v1/silences/{id}": (server.base.api("/api/v1/silences/1"), nil),
                 "GET /api/v1/receivers": (server.base.api("/api/v1/receivers"), nil),
                 "GET /targets": (server.base.api("/targets"), nil),
+                "GET /diff": (server.base.api("/diff", [("target", "lab/a"), ("old", firstPath), ("new", firstPath)]), nil),
                 "GET /targets/{name}": (server.base.api("/targets/lab/a", [("range", "30d")]), nil),
             ]
             var documented = [String]()
@@ -446,7 +450,7 @@ import Testing
                         "GET /api/v1/alerts", "GET /api/v1/alerts/history", "POST /api/v1/alerts/{id}/ack", "GET /api/v1/rules",
                         "POST /api/v1/rules", "PUT /api/v1/rules/{name}", "DELETE /api/v1/rules/{name}",
                         "GET /api/v1/silences", "POST /api/v1/silences", "DELETE /api/v1/silences/{id}", "GET /api/v1/receivers",
-                        "GET /targets", "GET /targets/{name}"] {
+                        "GET /targets", "GET /targets/{name}", "GET /diff"] {
                 guard let (url, body) = examples[key] else { continue }
                 let parts = key.split(separator: " ")
                 let method = String(parts[0]), path = String(parts[1])

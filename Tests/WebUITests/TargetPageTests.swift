@@ -47,6 +47,33 @@ import Query
         #expect(html.contains("href=\"/targets/lab/gw?range=3h\" aria-current=\"page\"") && html.contains("href=\"/targets/lab/gw?range=1y\""))
     }
 
+    /// The change's diff: hop 2 moved from 10.0.0.2 to 10.0.0.12, highlighted and named, with
+    /// each side's numbers from the runs on that path; the other hops the same.
+    @Test func theDiffOfTheChangeHighlightsTheHopThatMoved() throws {
+        let now = Self.t0 + 120 * Self.minute
+        let html = try withStore(Self.runs()) { store -> String in
+            let snap = store.snapshot()
+            let change = try #require(snap.events(in: Int64.min..<Int64.max).events.first)
+            let range = try PageRange(range: "3h", from: nil, to: nil, nowMicros: now)
+            let model = try DiffPage(target: "lab/gw", old: change.oldPath, new: change.newPath, range: range).model(snapshot: snap, nowMicros: now)
+            // And the target page links to it.
+            let target = try PageRenderer(version: "test").render("target", try TargetPage(target: "lab/gw", range: range).model(snapshot: snap, nowMicros: now))
+            #expect(target.contains("href=\"/diff?target=lab%2Fgw&amp;old=\(change.oldPath.rawValue)&amp;new=\(change.newPath.rawValue)\""), "\(target)")
+            return try PageRenderer(version: "test").render("diff", model)
+        }
+        #expect(html.contains("<tr class=\"changed\"><td>2</td><td>10.0.0.2</td><td>10.0.0.12</td><td>changed</td>"), "\(html)")
+        #expect(html.contains("<tr class=\"same\"><td>1</td><td>10.0.0.1</td><td>10.0.0.1</td><td>same</td>"))
+        // 60 runs on each path; the destination lost nothing before and one in ten after.
+        #expect(html.contains("60 on the old path, 60 on the new"))
+        #expect(html.contains("<td>3</td><td>198.51.100.1</td><td>198.51.100.1</td><td>same</td><td>0</td><td>10</td>"), "\(html)")
+        #expect(throws: WebUIError.self) {
+            try withStore(Self.runs()) { store in
+                try DiffPage(target: "lab/gw", old: PathID(rawValue: 999), new: PathID(rawValue: 1), range: PageRange(fromMicros: 0, toMicros: now, preset: nil))
+                    .model(snapshot: store.snapshot(), nowMicros: now)
+            }
+        }
+    }
+
     @Test func aRangeWithoutRunsSaysSoAndAnUnknownTargetIsAnError() throws {
         let html = try page(Self.runs(), from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z")
         #expect(html.contains("No runs of lab/gw in this range."))

@@ -15,6 +15,7 @@ package struct PageRenderer: Sendable {
             "target": try MustacheTemplate(string: String(decoding: PackageResources.target_mustache, as: UTF8.self)),
             "targets": try MustacheTemplate(string: String(decoding: PackageResources.targets_mustache, as: UTF8.self)),
             "error": try MustacheTemplate(string: String(decoding: PackageResources.error_mustache, as: UTF8.self)),
+            "diff": try MustacheTemplate(string: String(decoding: PackageResources.diff_mustache, as: UTF8.self)),
         ]
         self.version = version
     }

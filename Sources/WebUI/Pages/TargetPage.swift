@@ -38,9 +38,11 @@ package struct TargetPage: Sendable {
         let changeRows: [[String: Any]] = changes.rows.map { row in
             let time = c.time(row, "time") ?? 0
             let ttl = c.text(row, "diff_ttl")
-            marks.append(ChartMark(timeMicros: time, kind: .pathChange(link: nil),
+            let old = c.text(row, "old_path"), new = c.text(row, "new_path")
+            let link = "/diff?target=\(PagePath.escapeComponent(target))&old=\(old)&new=\(new)"
+            marks.append(ChartMark(timeMicros: time, kind: .pathChange(link: link),
                                    note: "path change at \(RFC3339.format(micros: time)), first at TTL \(ttl)"))
-            return ["time": RFC3339.format(micros: time), "ttl": ttl, "old": c.text(row, "old_path"), "new": c.text(row, "new_path")]
+            return ["time": RFC3339.format(micros: time), "ttl": ttl, "old": old, "new": new, "href": link]
         }
         let charts: [[String: Any]] = series.keys.sorted().map { ttl in
             var chart = SmokeChart(title: "\(target) — TTL \(ttl)", fromMicros: range.fromMicros, toMicros: range.toMicros,
@@ -103,12 +105,17 @@ struct Columns {
 package enum PagePath {
     /// A target name as a path under `/targets/`: its `/` kept (groups read as folders), every
     /// byte outside unreserved characters percent-encoded.
-    package static func escape(_ name: String) -> String {
+    package static func escape(_ name: String) -> String { percentEncoded(name, keeping: UInt8(ascii: "/")) }
+
+    /// A value for a query string: `/` encoded too.
+    package static func escapeComponent(_ value: String) -> String { percentEncoded(value, keeping: nil) }
+
+    private static func percentEncoded(_ name: String, keeping extra: UInt8?) -> String {
         var out = ""
         for b in name.utf8 {
             switch b {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), extra:
                 out.unicodeScalars.append(Unicode.Scalar(b))
             default:
                 let hex = String(b, radix: 16, uppercase: true)

@@ -7,7 +7,7 @@ import WebUI
 
 /// The web pages (`Sources/WebUI`), mounted beside the API with the same read access: the list
 /// of targets at `/targets`, a target's page at `/targets/NAME` (`?range=3h|1d|7d|30d|1y`, or
-/// `from` and `to`).
+/// `from` and `to`), two of its paths side by side at `/diff`.
 struct WebController: Sendable {
     let store: PathStore
     let renderer: PageRenderer
@@ -16,6 +16,7 @@ struct WebController: Sendable {
         routes.rootReads.get("targets") { _, _ in
             html(.ok, renderer.targets(Array(store.snapshot().catalog.targetNames)))
         }
+        routes.rootReads.get("diff") { request, _ in try await diff(params: try FormParameters(request)) }
         routes.rootReads.get("targets/**") { request, context in
             let encoded = context.parameters.getCatchAll().joined(separator: "/")
             guard let name = encoded.removingPercentEncoding, !name.isEmpty else {
@@ -23,6 +24,33 @@ struct WebController: Sendable {
             }
             return try await page(target: name, params: try FormParameters(request))
         }
+    }
+
+    /// `/diff?target=NAME&old=ID&new=ID` (range as for a target's page; 30 days by default).
+    private func diff(params: FormParameters) async throws -> Response {
+        let snap = store.snapshot()
+        let now = WallClock.nowMicros()
+        guard let target = params["target"], snap.catalog.targetID(named: target) != nil else {
+            return html(.notFound, renderer.error("Not found", "The store holds no runs of \(params["target"] ?? "(no target= given)")."))
+        }
+        guard let old = params["old"].flatMap(UInt32.init), let new = params["new"].flatMap(UInt32.init) else {
+            return html(.badRequest, renderer.error("Bad request", "old= and new= must be path ids (numbers), as the changes list them"))
+        }
+        let range: PageRange
+        do {
+            range = try PageRange(range: params["range"] ?? (params["from"] == nil ? "30d" : nil), from: params["from"], to: params["to"], nowMicros: now)
+        } catch {
+            return html(.badRequest, renderer.error("Bad request", error.description))
+        }
+        let page = DiffPage(target: target, old: PathID(rawValue: old), new: PathID(rawValue: new), range: range)
+        let (status, body) = try await offload { [renderer] () throws -> (HTTPResponse.Status, String) in
+            do {
+                return (.ok, renderer.render("diff", try page.model(snapshot: snap, nowMicros: now)))
+            } catch let error as WebUIError {
+                return (.notFound, renderer.error("Not found", error.description))
+            }
+        }
+        return html(status, body)
     }
 
     private func page(target: String, params: FormParameters) async throws -> Response {
