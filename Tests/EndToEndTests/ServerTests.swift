@@ -469,6 +469,12 @@ import Testing
             }
             // The web page of lab/a: its four hops, a graph each; a range not understood and a
             // target not stored are said on a page of their own.
+            let overview = try await http("GET", server.base.api("/targets"), token: Self.token)
+            #expect(overview.text.contains("<a href=\"/targets/lab/a\">lab/a</a>"))
+            // A browser at / is sent there (the client follows the 303); a program still gets text.
+            let browser = try await http("GET", server.base.api("/"), token: Self.token, headers: ["Accept": "text/html,application/xhtml+xml"])
+            #expect(browser.status == 200 && browser.text.contains("<h1>Targets</h1>"))
+            #expect(try await http("GET", server.base.api("/"), token: Self.token).text.hasPrefix("SmokeTrace "))
             let page = try await http("GET", server.base.api("/targets/lab/a", [("range", "30d")]), token: Self.token)
             #expect(page.text.contains("<td>10.77.0.4</td>") && page.text.components(separatedBy: "<svg ").count - 1 == 4, "\(page.text)")
             #expect(try await http("GET", server.base.api("/targets/lab/a", [("range", "2w")]), token: Self.token).status == 400)

@@ -25,12 +25,6 @@ package struct PageRenderer: Sendable {
         render("error", ["title": heading, "heading": heading, "message": message])
     }
 
-    /// The list of targets the store holds, each a link to its page.
-    package func targets(_ names: [String]) -> String {
-        render("targets", ["title": "Targets", "empty": names.isEmpty,
-                           "targets": names.sorted().map { ["name": $0, "href": "/targets/" + PagePath.escape($0)] }])
-    }
-
     /// The page `name` with `model`, inside the layout.
     package func render(_ name: String, _ model: [String: Any]) -> String {
         let body = pages[name]?.render(model) ?? ""

@@ -13,8 +13,12 @@ struct StatusController: Sendable {
     let alerts: AlertEngine?
 
     func addRoutes<Context: RequestContext>(to routes: APIRoutes<Context>, router: Router<Context>) {
-        router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+        router.get("/") { request, _ in
+            // A browser asks for HTML: it gets the overview, the web pages' start.
+            if request.headers[.accept]?.contains("text/html") == true {
+                return Response(status: .seeOther, headers: [.location: "/targets"])
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: "SmokeTrace \(STServer.version): the API is under /api/v1 (GET /api/v1/openapi.json or openapi.yaml describes it); metrics at /metrics.\n")))
         }
         routes.rootReads.get("metrics") { _, _ in

@@ -13,8 +13,12 @@ struct WebController: Sendable {
     let renderer: PageRenderer
 
     func addRoutes<Context: RequestContext>(to routes: APIRoutes<Context>) {
-        routes.rootReads.get("targets") { _, _ in
-            html(.ok, renderer.targets(Array(store.snapshot().catalog.targetNames)))
+        routes.rootReads.get("targets") { request, _ in
+            let params = try FormParameters(request)
+            let page = TargetsPage(filter: params["filter"], onlyChanged: params["changed"] == "1", sort: params["sort"])
+            let snap = store.snapshot()
+            let now = WallClock.nowMicros()
+            return html(.ok, try await offload { [renderer] in renderer.render("targets", try page.model(snapshot: snap, nowMicros: now)) })
         }
         routes.rootReads.get("diff") { request, _ in try await diff(params: try FormParameters(request)) }
         routes.rootReads.get("targets/**") { request, context in
