@@ -19,6 +19,11 @@ struct SVGWriter {
         element("rect", "class=\"\(cssClass)\" x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(w))\" height=\"\(n(h))\"", note: note)
     }
 
+    mutating func path(_ d: String, cssClass: String, note: String? = nil) {
+        guard !d.isEmpty else { return }
+        element("path", "class=\"\(cssClass)\" d=\"\(d)\"", note: note)
+    }
+
     mutating func text(_ x: Double, _ y: Double, _ s: String, cssClass: String, anchor: String = "start") {
         out += "<text class=\"\(cssClass)\" x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"\(anchor)\">\(SVGWriter.escape(s))</text>"
     }
@@ -39,11 +44,7 @@ struct SVGWriter {
         if let note { out += "><title>\(SVGWriter.escape(note))</title></\(name)>" } else { out += "/>" }
     }
 
-    /// Coordinates to a tenth of a pixel: enough for any screen, and short.
-    private func n(_ v: Double) -> String {
-        let r = (v * 10).rounded() / 10
-        return r == r.rounded() ? String(Int(r)) : String(r)
-    }
+    private func n(_ v: Double) -> String { PathData.number(v) }
 
     /// `s` safe inside text and double-quoted attributes.
     static func escape(_ s: String) -> String {
@@ -70,7 +71,8 @@ struct SVGWriter {
         .chart .grid{stroke:#e4e4e4;stroke-width:1}
         .chart .frame{fill:none;stroke:#999}
         .chart .smoke{fill:#000;fill-opacity:.08}
-        .chart .median{stroke-width:2;fill:currentColor}
+        .chart .median{stroke-width:2;fill:none}
+        .chart .lost{stroke:none}
         .chart .missed{fill:#999}
         .chart .change{stroke:#d55e00;stroke-width:1.5;stroke-dasharray:4 2}
         .chart .change-head{fill:#d55e00}

@@ -119,26 +119,34 @@ package struct SmokeChart: Sendable {
             out.line(x(t), Double(m.top), x(t), Double(height - m.bottom), cssClass: "grid")
             out.text(x(t), Double(height - m.bottom + 14), ChartAxis.label(t, step.label), cssClass: "tick", anchor: "middle")
         }
-        for b in drawn where !b.quantilesMillis.isEmpty {
+        // Smoke: per pair of mirrored ranks (lowest and highest, then the next pair in), one
+        // path of a rectangle per bucket, drawn from the outside in, so the middle, covered by
+        // every band, is darkest. One path per band and one per loss colour keeps the document
+        // small: its size follows the pixel columns, not the data.
+        let bands = drawn.map(\.quantilesMillis.count).max() ?? 0
+        for i in 0..<(bands / 2) {
+            var d = PathData()
+            for b in drawn where b.quantilesMillis.count == bands {
+                let x0 = x(max(b.startMicros, fromMicros)), x1 = max(x(min(b.endMicros, toMicros)), x0 + 1)
+                let q = b.quantilesMillis
+                d.rectangle(x0, y(q[bands - 1 - i]), x1 - x0, max(y(q[i]) - y(q[bands - 1 - i]), 0.5))
+            }
+            out.path(d.text, cssClass: "smoke")
+        }
+        var medianPaths = [Int: PathData](), allLost = PathData()
+        for b in drawn {
             let x0 = x(max(b.startMicros, fromMicros)), x1 = max(x(min(b.endMicros, toMicros)), x0 + 1)
-            // Smoke: the band between rank i and the rank mirroring it, drawn from the outside
-            // in, so the middle, covered by every band, is darkest.
-            let q = b.quantilesMillis
-            for i in 0..<(q.count / 2) {
-                out.rect(x0, y(q[q.count - 1 - i]), x1 - x0, max(y(q[i]) - y(q[q.count - 1 - i]), 0.5), cssClass: "smoke")
+            if let median = b.medianMillis {
+                medianPaths[LossScale.band(b.lossFraction), default: PathData()].segment(x0, y(median), x1 - x0)
+            } else if b.sent > 0 {
+                // Everything lost: a bar along the bottom in the colour of total loss.
+                allLost.rectangle(x0, Double(height - m.bottom - 3), x1 - x0, 3)
             }
         }
-        for b in drawn {
-            guard let median = b.medianMillis else { continue }
-            let x0 = x(max(b.startMicros, fromMicros)), x1 = max(x(min(b.endMicros, toMicros)), x0 + 1)
-            out.line(x0, y(median), x1, y(median), cssClass: "median " + LossScale.cssClass(b.lossFraction),
-                     note: "\(ChartNumber.format(median)) ms, \(LossScale.describe(b))")
+        for (band, d) in medianPaths.sorted(by: { $0.key < $1.key }) {
+            out.path(d.text, cssClass: "median loss-\(band)", note: LossScale.bands[band].name)
         }
-        for b in drawn where b.medianMillis == nil && b.sent > 0 {
-            // Everything lost: a bar along the bottom in the colour of total loss.
-            let x0 = x(max(b.startMicros, fromMicros)), x1 = max(x(min(b.endMicros, toMicros)), x0 + 1)
-            out.rect(x0, Double(height - m.bottom - 3), x1 - x0, 3, cssClass: "median " + LossScale.cssClass(1), note: "all \(b.sent) probes lost")
-        }
+        out.path(allLost.text, cssClass: "lost loss-\(LossScale.band(1))", note: "every probe lost")
         for mark in marks where mark.timeMicros >= fromMicros && mark.timeMicros < toMicros {
             switch mark.kind {
             case .pathChange(let link):

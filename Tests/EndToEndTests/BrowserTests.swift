@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// The web pages in a real browser: headless Chromium (from Debian, installed by
+/// scripts/setup) loads them from a running server and the DOM it builds is checked. The pages
+/// carry no script at all (checked on what the server sends), so what the browser shows needs
+/// none. (Chromium's `--dump-dom` itself needs script, so it cannot be turned off here.)
+@Suite(.serialized) struct BrowserTests {
+    /// The DOM Chromium builds for `url`.
+    static func dom(_ url: URL) async throws -> String {
+        let profile = TemporaryDirectory("smoketrace-chromium")
+        defer { profile.remove() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile.path)",
+                       "--timeout=20000", "--dump-dom", url.absoluteString]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Read to the end before waiting: a page larger than the pipe's buffer would block it.
+        let data = try await Task.detached { try out.fileHandleForReading.readToEnd() ?? Data() }.value
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "chromium exited with \(p.terminationStatus)")
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func theOverviewTargetPageAndDiffRenderWithoutScript() async throws {
+        let server = try ServerTests.Running()
+        defer { server.finish() }
+        _ = try await http("POST", server.base.api("/api/v1/runs"), body: ServerTests.json("lab/a", ServerTests.runs("lab/a", count: 30)),
+                           token: ServerTests.token)
+        // A browser at / lands on the overview.
+        let overview = try await Self.dom(server.base.api("/"))
+        #expect(overview.contains("<h1>Targets</h1>") && overview.contains("<a href=\"/targets/lab/a\">lab/a</a>"), "\(overview.prefix(2000))")
+        // The target's page: four hops in the table, a graph for each, drawn as SVG in the DOM.
+        let page = try await Self.dom(server.base.api("/targets/lab/a", [("range", "30d")]))
+        #expect(page.contains("<td>10.77.0.4</td>"))
+        #expect(page.components(separatedBy: "<svg ").count - 1 == 4)
+        #expect(page.components(separatedBy: "role=\"img\"").count - 1 == 4)
+        #expect(page.contains("<title id=\"t\">lab/a — TTL 4</title>"))
+        for path in ["/targets", "/targets/lab/a", "/diff?target=lab/a&old=1&new=1"] {
+            let sent = try await http("GET", try #require(URL(string: path, relativeTo: server.base)))
+            #expect(sent.status == 200 && !sent.text.lowercased().contains("<script"), "\(path)")
+        }
+        // A path's diff with itself: every TTL the same.
+        let diff = try await Self.dom(server.base.api("/diff", [("target", "lab/a"), ("old", "1"), ("new", "1")]))
+        #expect(diff.contains("<tr class=\"same\"><td>1</td><td>10.77.0.1</td><td>10.77.0.1</td><td>same</td>"), "\(diff.prefix(3000))")
+    }
+}
