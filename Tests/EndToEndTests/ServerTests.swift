@@ -476,7 +476,7 @@ import Testing
             #expect(browser.status == 200 && browser.text.contains("<h1>Targets</h1>"))
             #expect(try await http("GET", server.base.api("/"), token: Self.token).text.hasPrefix("SmokeTrace "))
             let page = try await http("GET", server.base.api("/targets/lab/a", [("range", "30d")]), token: Self.token)
-            #expect(page.text.contains("<td>10.77.0.4</td>") && page.text.components(separatedBy: "<svg ").count - 1 == 4, "\(page.text)")
+            #expect(page.text.contains("<td>10.77.0.4</td>") && page.text.components(separatedBy: "<svg ").count - 1 == 5, "\(page.text)")
             #expect(try await http("GET", server.base.api("/targets/lab/a", [("range", "2w")]), token: Self.token).status == 400)
             #expect(try await http("GET", server.base.api("/targets/lab/nothing"), token: Self.token).status == 404)
         }

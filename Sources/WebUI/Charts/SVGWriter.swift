@@ -19,6 +19,11 @@ struct SVGWriter {
         element("rect", "class=\"\(cssClass)\" x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(w))\" height=\"\(n(h))\"", note: note)
     }
 
+    /// A filled rectangle of a colour of its own (a path's, on the timeline).
+    mutating func band(_ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String, note: String) {
+        element("rect", "class=\"band\" fill=\"\(SVGWriter.escape(fill))\" x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(w))\" height=\"\(n(h))\"", note: note)
+    }
+
     mutating func path(_ d: String, cssClass: String, note: String? = nil) {
         guard !d.isEmpty else { return }
         element("path", "class=\"\(cssClass)\" d=\"\(d)\"", note: note)
@@ -76,6 +81,7 @@ struct SVGWriter {
         .chart .missed{fill:#999}
         .chart .change{stroke:#d55e00;stroke-width:1.5;stroke-dasharray:4 2}
         .chart .change-head{fill:#d55e00}
+        .chart .band-label{fill:#fff;font-weight:600;paint-order:stroke;stroke:#0008;stroke-width:2px}
         \(LossScale.styleRules)
         @media (prefers-color-scheme: dark){
         .chart{color:#ddd;background:#1b1b1b}

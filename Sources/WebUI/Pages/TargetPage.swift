@@ -1,8 +1,9 @@
 package import PathTSDB
 import Query
 
-/// A target's page: its hops over the range (address, loss, median, p95, jitter; silent hops
-/// as silent), a smoke graph per hop with the path changes marked, and the changes listed.
+/// A target's page: which path it used when (a timeline), its hops over the range (address,
+/// loss, median, p95, jitter; silent hops as silent), a smoke graph per hop with the path
+/// changes marked, and the changes listed.
 package struct TargetPage: Sendable {
     package var target: String
     package var range: PageRange
@@ -44,6 +45,23 @@ package struct TargetPage: Sendable {
                                    note: "path change at \(RFC3339.format(micros: time)), first at TTL \(ttl)"))
             return ["time": RFC3339.format(micros: time), "ttl": ttl, "old": old, "new": new, "href": link]
         }
+        // Which path when: the stretches the changes cut the range into; with no change, the
+        // path of the newest run in the range.
+        let changeList = changes.rows.compactMap { row -> (time: Int64, old: UInt32, new: UInt32)? in
+            guard let t = c.time(row, "time"), let o = c.number(row, "old_path"), let n = c.number(row, "new_path") else { return nil }
+            return (t, UInt32(o), UInt32(n))
+        }
+        var current: UInt32?
+        if changeList.isEmpty {
+            let paths = try QueryEngine.table("paths \(span)", snapshot: snapshot, context: context)
+            let p = Columns(paths)
+            current = paths.rows.max { (p.time($0, "last_seen") ?? 0) < (p.time($1, "last_seen") ?? 0) }
+                .flatMap { p.number($0, "path") }.map { UInt32($0) }
+        }
+        var timeline = PathTimeline(title: "\(target) — path in use", fromMicros: range.fromMicros, toMicros: range.toMicros,
+                                    stretches: PathTimeline.stretches(from: range.fromMicros, to: range.toMicros, changes: changeList, current: current),
+                                    marks: marks)
+        timeline.width = chartWidth
         let charts: [[String: Any]] = series.keys.sorted().map { ttl in
             var chart = SmokeChart(title: "\(target) — TTL \(ttl)", fromMicros: range.fromMicros, toMicros: range.toMicros,
                                    buckets: series[ttl] ?? [])
@@ -59,7 +77,7 @@ package struct TargetPage: Sendable {
                 ["label": p.label, "href": base + "?range=" + p.name, "current": p.name == range.preset]
             },
             "empty": hops.rows.isEmpty,
-            "hops": hopRows, "charts": charts, "changes": changeRows, "hasChanges": !changeRows.isEmpty,
+            "hops": hopRows, "charts": charts, "timeline": timeline.svg(), "changes": changeRows, "hasChanges": !changeRows.isEmpty,
             "changesLine": changeRows.isEmpty ? "" : "\(changeRows.count) path change\(changeRows.count == 1 ? "" : "s")",
             "legend": LossScale.legend.map { ["color": $0.color, "name": $0.name] },
         ]
