@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The server's memory under a long, mixed and partly hostile load: does it stay flat?
 
-  soak.py STSERVER [--minutes 60] [--scale 10]
+  soak.py STSERVER [--minutes 60] [--scale 10] [--port 18495] [--maintenance-every 1h]
 
 Starts `stserver serve` on 127.0.0.1 with a token and drives it for --minutes with, per second
 and times --scale: one POST of 10 new runs (30 hops of three probes; each of --scale workers
@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 
-PORT = 18495
+PORT = 18495  # --port changes it
 TOKEN = "soak-token"
 
 
@@ -126,18 +126,22 @@ def urlencode(d):
 
 
 def main():
+    global PORT
     ap = argparse.ArgumentParser()
     ap.add_argument("stserver")
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--scale", type=int, default=10)
+    ap.add_argument("--port", type=int, default=18495)
+    ap.add_argument("--maintenance-every", default="1h", help="the server's compaction and retention interval (its default: 1h)")
     a = ap.parse_args()
+    PORT = a.port
     work = tempfile.mkdtemp(prefix="soak-")
     srv = None
     try:
         with open(os.path.join(work, "tokens"), "w") as f:
             f.write(TOKEN + "\n")
         srv = subprocess.Popen([a.stserver, "serve", "--data", os.path.join(work, "data"), "--listen", "127.0.0.1:%d" % PORT,
-                                "--token-file", os.path.join(work, "tokens")],
+                                "--token-file", os.path.join(work, "tokens"), "--maintenance-every", a.maintenance_every],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         if not srv.stdout.readline().startswith(b"serving "):
             raise SystemExit("stserver serve did not start")

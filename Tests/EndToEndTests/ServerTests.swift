@@ -478,6 +478,13 @@ import Testing
             let page = try await http("GET", server.base.api("/targets/lab/a", [("range", "30d")]), token: Self.token)
             #expect(page.text.contains("<td>10.77.0.4</td>") && page.text.components(separatedBy: "<svg ").count - 1 == 5, "\(page.text)")
             #expect(try await http("GET", server.base.api("/targets/lab/a", [("range", "2w")]), token: Self.token).status == 400)
+            // A page of a fixed range is the same until the data changes: its ETag gets a 304.
+            let fixed = server.base.api("/targets/lab/a", [("from", "2026-11-20T00:00:00Z"), ("to", "2026-11-20T06:00:00Z")])
+            let first = try await http("GET", fixed, token: Self.token)
+            let tag = try #require(first.headers["Etag"] ?? first.headers["ETag"])
+            let again = try await http("GET", fixed, token: Self.token, headers: ["If-None-Match": tag])
+            #expect(again.status == 304 && again.body.isEmpty, "\(again.status)")
+            #expect(try await http("GET", fixed, token: Self.token, headers: ["If-None-Match": "W/\"0-0\""]).status == 200)
             #expect(try await http("GET", server.base.api("/targets/lab/nothing"), token: Self.token).status == 404)
         }
     }

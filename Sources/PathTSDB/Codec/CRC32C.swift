@@ -5,7 +5,7 @@ import CChecksum
 ///
 /// With the CPU's CRC-32C instruction where it has one (x86-64 with SSE 4.2); otherwise
 /// slicing-by-8, where eight 256-entry tables let the loop consume eight bytes per step.
-enum CRC32C {
+package enum CRC32C {
     /// Whether `checksum` uses the CPU's instruction.
     static let usesHardware = pathtsdb_crc32c_hardware() != 0
 
@@ -59,7 +59,7 @@ enum CRC32C {
         return ~c
     }
 
-    static func checksum<C: Collection>(_ bytes: C, continuing crc: UInt32 = 0) -> UInt32 where C.Element == UInt8 {
+    package static func checksum<C: Collection>(_ bytes: C, continuing crc: UInt32 = 0) -> UInt32 where C.Element == UInt8 {
         if let r = bytes.withContiguousStorageIfAvailable({ checksum(UnsafeRawBufferPointer($0), continuing: crc) }) {
             return r
         }

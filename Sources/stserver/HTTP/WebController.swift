@@ -18,20 +18,22 @@ struct WebController: Sendable {
             let page = TargetsPage(filter: params["filter"], onlyChanged: params["changed"] == "1", sort: params["sort"])
             let snap = store.snapshot()
             let now = WallClock.nowMicros()
-            return html(.ok, try await offload { [renderer] in renderer.render("targets", try page.model(snapshot: snap, nowMicros: now)) })
+            return cacheable(try await offload { [renderer] in renderer.render("targets", try page.model(snapshot: snap, nowMicros: now)) },
+                             request: request)
         }
-        routes.rootReads.get("diff") { request, _ in try await diff(params: try FormParameters(request)) }
+        routes.rootReads.get("diff") { request, _ in try await diff(request: request) }
         routes.rootReads.get("targets/**") { request, context in
             let encoded = context.parameters.getCatchAll().joined(separator: "/")
             guard let name = encoded.removingPercentEncoding, !name.isEmpty else {
                 return html(.badRequest, renderer.error("Bad request", "\(encoded) is not a target name"))
             }
-            return try await page(target: name, params: try FormParameters(request))
+            return try await page(target: name, request: request)
         }
     }
 
     /// `/diff?target=NAME&old=ID&new=ID` (range as for a target's page; 30 days by default).
-    private func diff(params: FormParameters) async throws -> Response {
+    private func diff(request: Request) async throws -> Response {
+        let params = try FormParameters(request)
         let snap = store.snapshot()
         let now = WallClock.nowMicros()
         guard let target = params["target"], snap.catalog.targetID(named: target) != nil else {
@@ -54,10 +56,11 @@ struct WebController: Sendable {
                 return (.notFound, renderer.error("Not found", error.description))
             }
         }
-        return html(status, body)
+        return status == .ok ? cacheable(body, request: request) : html(status, body)
     }
 
-    private func page(target: String, params: FormParameters) async throws -> Response {
+    private func page(target: String, request: Request) async throws -> Response {
+        let params = try FormParameters(request)
         let snap = store.snapshot()
         let now = WallClock.nowMicros()
         let range: PageRange
@@ -71,10 +74,23 @@ struct WebController: Sendable {
         }
         let page = TargetPage(target: target, range: range)
         let body = try await offload { [renderer] in renderer.render("target", try page.model(snapshot: snap, nowMicros: now)) }
-        return html(.ok, body)
+        return cacheable(body, request: request)
     }
 
     private func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// A page that can be cached: its ETag is its bytes' checksum and length (weak: the same
+    /// page, not promised byte for byte across versions), and a request that already holds it
+    /// (`If-None-Match`) gets 304 and no body.
+    private func cacheable(_ text: String, request: Request) -> Response {
+        let bytes = Array(text.utf8)
+        let tag = "W/\"\(String(CRC32C.checksum(bytes), radix: 16))-\(bytes.count)\""
+        if let held = request.headers[.ifNoneMatch], held.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag }) {
+            return Response(status: .notModified, headers: [.eTag: tag])
+        }
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .eTag: tag, .cacheControl: "no-cache"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
