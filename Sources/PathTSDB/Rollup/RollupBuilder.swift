@@ -116,6 +116,13 @@ enum RollupBuilder {
 /// field in a stream of its own and coded against the previous bucket of the same hop, so that
 /// the general-purpose compressor after it sees long runs of alike values.
 enum RollupCodec {
+    /// `a + b`, or a corruption error naming `what` at `c`'s position when it overflows.
+    static func sum(_ a: Int64, _ b: Int64, _ c: ByteCursor, _ what: String) throws(StorageError) -> Int64 {
+        let (s, overflow) = a.addingReportingOverflow(b)
+        guard !overflow else { throw c.corruption("\(what) out of range") }
+        return s
+    }
+
     /// Streams 0–9; version 5 adds stream 10, each row's untimed replies.
     static func streamCount(version: UInt16) -> Int { version >= SegmentFormat.reportVersion ? 11 : 10 }
 
@@ -187,10 +194,12 @@ enum RollupCodec {
             var prevSent: Int64 = 0
             var prevMin: Int64 = 0
             for k in 0..<count {
-                if k > 0 { bucketIndex += 1 + Int64(try st[1].readVarintInt(max: 1 << 40)) }
+                // Deltas from bytes that passed no checksum may carry a sum past Int64: each
+                // addition is checked, as the multiplication below is.
+                if k > 0 { bucketIndex = try RollupCodec.sum(bucketIndex, 1 + Int64(try st[1].readVarintInt(max: 1 << 40)), st[1], "rollup bucket") }
                 let (bucket, overflow) = bucketIndex.multipliedReportingOverflow(by: tier.micros)
                 guard !overflow else { throw st[1].corruption("rollup bucket out of range") }
-                prevSent += try st[2].readZigzag()
+                prevSent = try RollupCodec.sum(prevSent, try st[2].readZigzag(), st[2], "probe count")
                 guard prevSent >= 0 && prevSent <= Int64(UInt32.max) else { throw st[2].corruption("probe count \(prevSent) out of range") }
                 let sent = UInt32(prevSent)
                 let lost = UInt32(try st[3].readVarintInt(max: Int(sent)))
@@ -199,7 +208,7 @@ enum RollupCodec {
                 if streams > 10 { row.untimed = UInt32(try st[10].readVarintInt(max: Int(sent - lost))) }
                 let timed = sent - lost - row.untimed
                 if timed > 0 {
-                    prevMin += try st[4].readZigzag()
+                    prevMin = try RollupCodec.sum(prevMin, try st[4].readZigzag(), st[4], "minimum")
                     guard prevMin >= 0 && prevMin <= Int64(UInt32.max) else { throw st[4].corruption("minimum \(prevMin) out of range") }
                     row.minMicros = UInt32(prevMin)
                     row.maxMicros = row.minMicros &+ UInt32(try st[5].readVarintInt(max: Int(UInt32.max)))
