@@ -32,38 +32,26 @@ package struct SmokeSeriesQuery: Sendable {
 
     /// The query.
     package func text() throws(WebUIError) -> String {
-        guard !target.contains("\""), !target.contains("\\") else { throw WebUIError("target name \(target) cannot be quoted in a query") }
-        return "stats count, loss, p50, \(SmokeSeriesQuery.ranks.joined(separator: ", ")) of \"\(target)\""
-            + " from \(RFC3339.format(micros: fromMicros)) to \(RFC3339.format(micros: toMicros))"
+        "stats count, loss, p50, \(SmokeSeriesQuery.ranks.joined(separator: ", ")) "
+            + (try PageQuery.selection(target: target, fromMicros: fromMicros, toMicros: toMicros))
             + " step \(stepSeconds)s by time, ttl"
     }
 
     /// Each hop's buckets by TTL, in time order.
     package func run(snapshot: StoreSnapshot, context: QueryContext) throws -> [Int: [SmokeBucket]] {
         var out = [Int: [SmokeBucket]]()
-        do {
-            let table = try QueryEngine.table(try text(), snapshot: snapshot, context: context)
-            let column = Dictionary(uniqueKeysWithValues: table.columns.enumerated().map { ($1, $0) })
-            func number(_ row: [ResultValue], _ name: String) -> Double? {
-                guard let i = column[name] else { return nil }
-                switch row[i] {
-                case .number(let v): return v
-                case .integer(let v): return Double(v)
-                default: return nil
-                }
-            }
-            let step = stepSeconds * 1_000_000
-            for row in table.rows {
-                guard let i = column["time"], case .time(let start) = row[i] else { continue }
-                guard let ttl = number(row, "ttl").map(Int.init) else { continue }
-                let sent = Int(number(row, "count") ?? 0)
-                // A silent hop has no loss figure: none of its probes count as the path's loss.
-                let lossPercent = number(row, "loss") ?? 0
-                let quantiles = SmokeSeriesQuery.ranks.compactMap { number(row, $0) }
-                out[ttl, default: []].append(SmokeBucket(
-                    startMicros: start, endMicros: start + step, sent: sent, lost: Int((lossPercent * Double(sent) / 100).rounded()),
-                    medianMillis: number(row, "p50"), quantilesMillis: quantiles.count == SmokeSeriesQuery.ranks.count ? quantiles : []))
-            }
+        let table = try QueryEngine.table(try text(), snapshot: snapshot, context: context)
+        let c = Columns(table)
+        let step = stepSeconds * 1_000_000
+        for row in table.rows {
+            guard let start = c.time(row, "time"), let ttl = c.number(row, "ttl").map(Int.init) else { continue }
+            let sent = Int(c.number(row, "count") ?? 0)
+            // A silent hop has no loss figure: none of its probes count as the path's loss.
+            let lossPercent = c.number(row, "loss") ?? 0
+            let quantiles = SmokeSeriesQuery.ranks.compactMap { c.number(row, $0) }
+            out[ttl, default: []].append(SmokeBucket(
+                startMicros: start, endMicros: start + step, sent: sent, lost: Int((lossPercent * Double(sent) / 100).rounded()),
+                medianMillis: c.number(row, "p50"), quantilesMillis: quantiles.count == SmokeSeriesQuery.ranks.count ? quantiles : []))
         }
         for key in out.keys { out[key]?.sort { $0.startMicros < $1.startMicros } }
         return out

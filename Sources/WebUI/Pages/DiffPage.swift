@@ -21,10 +21,9 @@ package struct DiffPage: Sendable {
         let catalog = snapshot.catalog
         guard let oldHops = catalog.path(of: old) else { throw WebUIError("no path with id \(old.rawValue)") }
         guard let newHops = catalog.path(of: new) else { throw WebUIError("no path with id \(new.rawValue)") }
-        guard !target.contains("\"") else { throw WebUIError("target name \(target) cannot be quoted in a query") }
         var context = QueryContext(nowMicros: nowMicros)
         context.maxRows = 10_000
-        let span = "of \"\(target)\" from \(RFC3339.format(micros: range.fromMicros)) to \(RFC3339.format(micros: range.toMicros))"
+        let span = try PageQuery.selection(target: target, fromMicros: range.fromMicros, toMicros: range.toMicros)
         // Each path's hops, from the runs on it (a load-balanced route's runs are those of any
         // path within it: the language's `path` clause says which).
         func stats(_ id: PathID) throws -> (rows: [Int: [ResultValue]], columns: Columns, runs: Int) {

@@ -19,8 +19,7 @@ package struct TargetPage: Sendable {
     package func model(snapshot: StoreSnapshot, nowMicros: Int64) throws -> [String: Any] {
         var context = QueryContext(nowMicros: nowMicros)
         context.maxRows = 100_000
-        let span = "of \"\(target)\" from \(RFC3339.format(micros: range.fromMicros)) to \(RFC3339.format(micros: range.toMicros))"
-        guard !target.contains("\"") else { throw WebUIError("target name \(target) cannot be quoted in a query") }
+        let span = try PageQuery.selection(target: target, fromMicros: range.fromMicros, toMicros: range.toMicros)
 
         let hops = try QueryEngine.table("stats count, loss, p50, p95, jitter, silent \(span) by ttl, address", snapshot: snapshot, context: context)
         let changes = try QueryEngine.table("changes \(span)", snapshot: snapshot, context: context)
