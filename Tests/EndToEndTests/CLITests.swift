@@ -1,4 +1,5 @@
 import Foundation
+@testable import PathTSDB
 import Testing
 
 @Suite struct CLITests {
@@ -153,33 +154,51 @@ import Testing
         #expect(mendedInfo.stdout.contains("RTT samples:  42,109\n"), "\(mendedInfo.stdout)")
     }
 
-    /// A segment quarantined by the writer is not forgotten: `verify` names it, what it held and
-    /// why, and fails; `info` lists it; a query answers without it and says so.
+    /// A segment set aside by the writer is not forgotten: `verify` names it, what it lost and
+    /// why, and fails; `info` lists it; a query answers without the lost runs and says so. A
+    /// damaged chunk costs one target's runs of the segment: the other targets keep theirs.
     @Test func quarantinedDataIsReportedByVerifyInfoAndQueries() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let imp = try stserver(["import", "--data", dir.path, "-"], input: CLITests.sample)
         #expect(imp.status == 0, "\(imp.stderr)")
         #expect(try stserver(["verify", "--data", dir.path]).status == 0)
+        let counts = try stserver(["query", "--data", dir.path, "--format", "csv", "stats count of all by target"]).stdout
         let segments = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/segments").filter { $0.hasSuffix(".seg") }
         let name = try #require(segments.first)
         let path = dir.path + "/segments/" + name
+        // One byte in the middle of the first target's chunk.
+        let segment = try Segment(path: path, verifyBlocks: true)
+        let entry = try #require(segment.targets.first.flatMap { segment.entry(for: $0) })
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        bytes[bytes.count / 2] ^= 0x40
+        bytes[Int(entry.chunkOffset) + entry.chunkLength / 2] ^= 0x40
         try bytes.write(to: URL(fileURLWithPath: path))
-        // The next writer to open the store checks every block and moves the segment aside.
-        let writer = try stserver(["import", "--data", dir.path, "-"], input: CLITests.sample)
+        // A reader beside no writer reports the damage and leaves the file where it is.
+        let before = try stserver(["verify", "--data", dir.path])
+        #expect(before.status == 65 && before.stdout.contains("checksum mismatch") && before.stdout.contains(": 1 failures"), "\(before.stdout)")
+        // The next writer to open the store checks every block and sets the segment aside.
+        let writer = try stserver(["compact", "--data", dir.path])
         #expect(FileManager.default.fileExists(atPath: dir.path + "/quarantine/" + name), "\(writer.stderr)")
 
         let verify = try stserver(["verify", "--data", dir.path])
         #expect(verify.status == 65, "\(verify.stdout)")
         let line = verify.stdout.split(separator: "\n").first { $0.hasPrefix("quarantined: ") }.map(String.init) ?? ""
-        #expect(line.contains("/quarantine/\(name): runs from 2026-11-21T18:00:03Z to 2026-11-21T19:59:56Z of 10 targets"), "\(line)")
+        #expect(line.contains("/quarantine/\(name): runs from 2026-11-21T18:00:"), "\(line)")
+        #expect(line.contains(" of 1 target (") && line.contains(") lost; everything else it held is in segments/"), "\(line)")
         #expect(line.contains("checksum mismatch"), "the cause is kept: \(line)")
         #expect(try stserver(["info", "--data", dir.path]).stdout.contains("quarantined: " + dir.path), "info lists it")
         let query = try stserver(["query", "--data", dir.path, "--format", "csv", "stats count of all by target"])
         #expect(query.status == 0)
-        #expect(query.stderr.contains("warning: 1 quarantined file left out of this answer: runs from 2026-11-21T18:00:03Z to 2026-11-21T19:59:56Z of 10 targets"), "\(query.stderr)")
+        #expect(query.stderr.contains("warning: 1 quarantined file left out of this answer: runs from 2026-11-21T18:00:"), "\(query.stderr)")
+        #expect(query.stderr.contains(" of 1 target (stserver verify names them)"), "\(query.stderr)")
+        // Nine targets answer as before; the one whose chunk was damaged had its runs in that
+        // segment alone, and is gone from the answer.
+        let old = counts.split(whereSeparator: \.isNewline), new = query.stdout.split(whereSeparator: \.isNewline)
+        #expect(old.count == 11 && new.count == 10 && Set(new).isSubset(of: Set(old)), "\(counts)\n\(query.stdout)")
+        // Importing the file again stores exactly what was lost, and the answers are whole again.
+        let again = try stserver(["import", "--data", dir.path, "-"], input: CLITests.sample)
+        #expect(again.status == 0 && again.stdout.contains(" already stored, not stored again"), "\(again.stdout)")
+        #expect(try stserver(["query", "--data", dir.path, "--format", "csv", "stats count of all by target"]).stdout == counts)
 
         // The server says it too: health degraded with the count, the gauge, a warning header.
         let server = try ServerProcess(["--data", dir.path])

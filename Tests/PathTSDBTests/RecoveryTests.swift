@@ -128,7 +128,9 @@ import Testing
         try store.close()
     }
 
-    @Test func flippedByteInASegmentQuarantinesItAndServesTheRest() throws {
+    /// A segment whose header, index or footer does not check cannot be salvaged (nothing in it
+    /// can be found): it is quarantined whole, and the other segments are served.
+    @Test func aSegmentWhoseHeaderDoesNotCheckIsQuarantinedWhole() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let runs = RunFactory.runs(count: 600)
@@ -143,7 +145,7 @@ import Testing
         #expect(segs.count == 2)
         let victim = dir.path + "/segments/" + segs[0]
         var bytes = fileBytes(victim)
-        bytes[bytes.count / 2] ^= 0x01
+        bytes[10] ^= 0x40  // the header's id
         writeFileBytes(bytes, victim)
 
         let store = try PathStore(directory: dir.path, options: options())
@@ -154,7 +156,8 @@ import Testing
         try store.close()
     }
 
-    @Test func damageFoundWhileReadingQuarantinesTheSegment() throws {
+    /// A damaged chunk found while reading: the segment is salvaged (SalvageTests has more).
+    @Test func damageFoundWhileReadingSetsTheSegmentAside() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         var o = options()
@@ -173,19 +176,21 @@ import Testing
         let snap = store.snapshot()
         let (_, problems) = snap.runs(of: try #require(snap.catalog.targetID(named: "target-0")), in: Int64.min..<Int64.max)
         #expect(problems.first?.file == seg)
-        #expect(store.snapshot().segments.isEmpty)
+        #expect(store.snapshot().segments.map(\.path) != [seg] && store.snapshot().segments.count == 1)
         #expect(files(in: dir.path + "/quarantine") == [(seg as NSString).lastPathComponent, (seg as NSString).lastPathComponent + ".cause"])
-        // What it held and why, for verify, info, health and the queries' warning.
+        // What it lost and why, for verify, info, health and the queries' warning.
         let q = try #require(store.quarantinedFiles.first)
         #expect(store.quarantinedFiles.count == 1)
         #expect(q.cause?.contains("checksum mismatch") == true && q.cause?.contains(seg) == true, "\(String(describing: q.cause))")
-        #expect(q.targets.sorted() == ["target-0", "target-1", "target-2"])
+        #expect(q.targets == ["target-0"])
         #expect(q.timeRange?.lowerBound == runs.map(\.startMicros).min())
+        expectSameRuns(store.snapshot().allTraceRuns(), runs.filter { $0.target != "target-0" })
         try store.close()
     }
 
-    /// Compaction that meets a damaged input quarantines it, skips that window and keeps every
-    /// other segment's data; the error it logs names the damage as its cause.
+    /// Compaction that meets a damaged input sets it aside, skips that window this time and
+    /// keeps every other segment's data; the error it logs names the damage as its cause. The
+    /// next compaction merges the salvage with the rest.
     @Test func compactionSkipsAWindowWithADamagedSegment() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
@@ -207,12 +212,17 @@ import Testing
         writeFileBytes(bytes, damaged)
         let store = try PathStore(directory: dir.path, options: o)
         #expect(store.quarantinedFiles.isEmpty)
-        #expect(try store.compact(includeOpenWindows: true) == 0)
+        let target0 = try #require(store.snapshot().catalog.targetID(named: "target-0"))
+        let lost = try #require(store.snapshot().segments.first { $0.path == damaged }?.entry(for: target0))
+        // Level 1 (two hours) skips the window; level 2 (a day) merges the salvage with the other.
+        #expect(try store.compact(includeOpenWindows: true) == 1)
         #expect(files(in: dir.path + "/quarantine") == [names[0], names[0] + ".cause"])
         // Asked again after the quarantine (the answer is kept while the directory is unchanged).
         #expect(store.quarantinedFiles.map(\.path) == [dir.path + "/quarantine/" + names[0]])
         #expect(store.quarantinedFiles.first?.cause?.contains("checksum") == true)
-        #expect(store.snapshot().segments.map(\.path) == [dir.path + "/segments/" + names[1]])
+        #expect(store.snapshot().segments.count == 1 && store.snapshot().segments.first?.level == 2)
+        expectSameRuns(store.snapshot().allTraceRuns(),
+                       runs.filter { !($0.target == "target-0" && (lost.minStartMicros...lost.maxStartMicros).contains($0.startMicros)) })
         try store.close()
     }
 

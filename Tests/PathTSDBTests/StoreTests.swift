@@ -261,7 +261,8 @@ import Glibc
     }
 
     /// Chunks decoded side by side: one damaged while the store is open is reported and its
-    /// segment quarantined, and the other segments' runs of that target are still answered.
+    /// segment set aside, and the other segments' runs of that target are still answered, and
+    /// the other targets' runs of that segment.
     @Test func aChunkDamagedAfterOpeningIsReportedAndTheOthersServed() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
@@ -291,6 +292,9 @@ import Glibc
         let expected = runs.filter { $0.target == "target-0" && !lost.contains($0.startMicros) }.map(\.startMicros)
         #expect(tables.flatMap { $0.runs.map(\.startMicros) } == expected)
         #expect(!store.snapshot().segments.contains { $0.path == victim.path })
+        let target1 = try #require(snap.catalog.targetID(named: "target-1"))
+        #expect(store.snapshot().runs(of: target1, in: Int64.min..<Int64.max).table.runs.map(\.startMicros)
+                == runs.filter { $0.target == "target-1" }.map(\.startMicros))
         try store.close()
     }
 

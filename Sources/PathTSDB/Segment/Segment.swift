@@ -72,16 +72,26 @@ package final class Segment: Sendable {
         }
         fileSize = size
         try Segment.checkHeader(header, footer: footer, version: version, index: index, path: path, footerAt: footerAt)
-        if verifyBlocks {
-            var blocks = [(index.eventsOffset, index.eventsLength), (index.stateOffset, index.stateLength)]
-            for e in index.entries {
-                if e.chunkLength > 0 { blocks.append((e.chunkOffset, e.chunkLength)) }
-                blocks.append((e.rollupOffset, e.rollupLength))
-            }
-            for (off, len) in blocks { _ = try Segment.checkBlock(try file.read(at: off, count: len), path: path, offset: off) }
-        }
         fd = dup(file.fd)
         guard fd >= 0 else { throw StorageError.system("dup failed", file: path, errno: errno) }
+        if verifyBlocks, let first = damagedBlocks().first { throw first.error }
+    }
+
+    /// Every block whose length or checksum does not match, in file order: a segment that opens
+    /// (header, index and footer check) can still hold damaged chunks, rollup blocks, or its
+    /// events or detector state block, each of which costs only what it holds.
+    package func damagedBlocks() -> [SegmentBlockDamage] {
+        var blocks: [(SegmentBlockDamage.Block, Int64, Int)] = [(.events, index.eventsOffset, index.eventsLength),
+                                                                 (.detectorState, index.stateOffset, index.stateLength)]
+        for e in index.entries {
+            if e.chunkLength > 0 { blocks.append((.chunk(e.target), e.chunkOffset, e.chunkLength)) }
+            blocks.append((.rollups(e.target), e.rollupOffset, e.rollupLength))
+        }
+        var damaged = [SegmentBlockDamage]()
+        for (block, offset, length) in blocks.sorted(by: { $0.1 < $1.1 }) {
+            do { _ = try readBlock(at: offset, length: length) } catch { damaged.append(SegmentBlockDamage(block: block, error: error)) }
+        }
+        return damaged
     }
 
     deinit { close(fd) }

@@ -48,6 +48,8 @@ extension PathStore {
             for p in problems {
                 logger.error("runs of a damaged segment could not be compared with a batch; its runs are taken as new", metadata: ["error": "\(p)"])
             }
+            // Damage found by this append's own reading, or by readers while the lock was taken.
+            setAsidePending(writer: &w)
             var fresh = runs
             if !duplicates.isEmpty {
                 for i in duplicates.reversed() { fresh.remove(at: i) }

@@ -65,6 +65,7 @@ extension PathStore {
         guard !isReadOnly else { throw PathStore.readOnlyError(directory) }
         return try writer.withLock { (w: inout WriterState) throws(StorageError) -> Int in
             guard !isClosed else { throw StorageError(.closed, "store is closed", file: directory) }
+            setAsidePending(writer: &w)
             var written = 0
             for (i, window) in options.compactionWindows.enumerated() {
                 let level = UInt8(i + 1)
@@ -112,7 +113,7 @@ extension PathStore {
                         part = try s.runs(of: t, catalog: catalog)
                         rollups.append(try s.rollups(of: t))
                     } catch {
-                        quarantine(s, because: error)
+                        setAside(s, because: error, writer: &w)
                         throw StorageError(error.code, "merging \(inputs.count) segments into level \(level) stopped at target \(t.rawValue): segment \(s.id) is damaged",
                                            file: s.path, cause: error)
                     }
@@ -129,14 +130,24 @@ extension PathStore {
                 let merged = (hopRows + endRows).sorted { ($0.tier, $0.ttl, $0.bucketMicros) < ($1.tier, $1.ttl, $1.bucketMicros) }
                 try sw.add(SegmentTargetInput(target: t, table: table, rollups: merged), catalog: catalog)
             }
-            for s in inputs { events += try s.events() }
+            for s in inputs {
+                do { events += try s.events() } catch {
+                    setAside(s, because: error, writer: &w)
+                    throw error
+                }
+            }
         } catch {
             sw.abandon()
             throw error
         }
         events.sort { ($0.timeMicros, $0.target) < ($1.timeMicros, $1.target) }
         let newestInput = inputs.max { $0.walHighWater < $1.walHighWater }
-        let state = try newestInput?.detectorState() ?? PathChangeDetector()
+        let state: PathChangeDetector
+        do { state = try newestInput?.detectorState() ?? PathChangeDetector() } catch {
+            sw.abandon()
+            if let newestInput { setAside(newestInput, because: error, writer: &w) }
+            throw error
+        }
         // Every ancestor, not only the direct inputs: files an interrupted earlier step left
         // behind are recognised however many merges ago they were replaced.
         let ancestry = Set(inputs.flatMap { [$0.id] + $0.sources }).sorted()
@@ -167,6 +178,7 @@ extension PathStore {
         let cutoff = nowMicros - retention.micros
         return try writer.withLock { (w: inout WriterState) throws(StorageError) -> Int in
             guard !isClosed else { throw StorageError(.closed, "store is closed", file: directory) }
+            setAsidePending(writer: &w)
             let segments = published.withLock { $0.segments }
             var dropped = 0
             for seg in segments where seg.maxStartMicros < cutoff {
@@ -195,13 +207,15 @@ extension PathStore {
             for t in seg.targets {
                 guard let e = seg.entry(for: t) else { continue }
                 let table: RunTable
-                do { table = try seg.runs(of: t, catalog: catalog) } catch {
-                    quarantine(seg, because: error)
+                var rows: [RollupRow]
+                do {
+                    table = try seg.runs(of: t, catalog: catalog)
+                    rows = seg.version >= SegmentFormat.endToEndRollupVersion ? try seg.rollups(of: t) : []
+                } catch {
+                    setAside(seg, because: error, writer: &w)
                     throw error
                 }
-                var rows: [RollupRow]
                 if seg.version >= SegmentFormat.endToEndRollupVersion {
-                    rows = try seg.rollups(of: t)
                     rows += RollupBuilder.rows(target: t, runs: table.runs, probes: table.probes, tiers: [.fiveMinutes])
                 } else {
                     // Written before the end-to-end rows: every tier again from the runs, with them.

@@ -61,7 +61,9 @@ extension PathStore {
         var segments = [Segment](), rollupFiles = [Segment]()
         for path in before {
             do {
-                let segment = try Segment(path: path, verifyBlocks: options.verifySegmentsOnOpen)
+                let segment = try Segment(path: path, verifyBlocks: false)
+                // Damaged blocks cost what they hold: the rest of the segment stays readable.
+                if options.verifySegmentsOnOpen { report.problems += segment.damagedBlocks().map(\.error) }
                 if path.hasPrefix(layout.rollups + "/") { rollupFiles.append(segment) } else { segments.append(segment) }
             } catch {
                 // Merged away since the listing: read again. Otherwise damage, left to the writer.

@@ -4,10 +4,11 @@ import Glibc
 import Logging
 import Synchronization
 
-/// Opening's repairs: segments read (and quarantined when damaged), the WAL replayed into the
-/// head, and what both found; and a segment found damaged later, taken out of service.
+/// Opening's repairs: segments read (a file that does not open quarantined, one with damaged
+/// blocks noted for salvage), the WAL replayed into the head, and what both found.
 extension PathStore {
-    static func loadSegments(in dir: String, quarantine: String, verify: Bool, report: inout RecoveryReport) throws(StorageError) -> [Segment] {
+    static func loadSegments(in dir: String, quarantine: String, verify: Bool, report: inout RecoveryReport,
+                             damaged: inout [(Segment, StorageError)]) throws(StorageError) -> [Segment] {
         var out = [Segment]()
         for name in try FileSystem.list(dir) {
             let path = StoreLayout.path(name, in: dir)
@@ -17,12 +18,20 @@ extension PathStore {
                 continue
             }
             guard SegmentFormat.id(ofFileNamed: name) != nil else { continue }
+            let segment: Segment
             do {
-                out.append(try Segment(path: path, verifyBlocks: verify))
+                segment = try Segment(path: path, verifyBlocks: false)
             } catch {
                 report.problems.append(error)
                 report.quarantined.append(try PathStore.moveToQuarantine(path, directory: quarantine, because: error))
+                continue
             }
+            // A damaged block costs what it holds: the segment is salvaged once the store is open.
+            if verify, let first = segment.damagedBlocks().first {
+                report.problems.append(first.error)
+                damaged.append((segment, first.error))
+            }
+            out.append(segment)
         }
         return out.sorted { $0.minStartMicros < $1.minStartMicros }
     }
@@ -118,17 +127,4 @@ extension PathStore {
         return r
     }
 
-    /// Moves a damaged segment out of service; the next snapshots no longer include it.
-    func quarantine(_ segment: Segment, because error: StorageError) {
-        // A reader leaves files to the writer; the damage is in the error the query returns.
-        guard error.code == .corruption, !isReadOnly else { return }
-        published.withLock { p in
-            guard p.segments.contains(where: { $0 === segment }) || p.rollupFiles.contains(where: { $0 === segment }) else { return }
-            if (try? PathStore.moveToQuarantine(segment.path, directory: quarantineDirectory, because: error)) != nil {
-                p.segments.removeAll { $0 === segment }
-                p.rollupFiles.removeAll { $0 === segment }
-                logger.error("segment quarantined", metadata: ["segment": "\(segment.path)", "error": "\(error)"])
-            }
-        }
-    }
 }

@@ -37,6 +37,9 @@ public final class PathStore: Sendable {
     /// `quarantinedFiles` as last read, with the directory listing it was read from: every query
     /// answer asks, and the files only change when the listing does.
     let quarantineCache: Mutex<(names: [String], files: [QuarantinedFile])> = Mutex(([], []))
+    /// Segments a reader found damaged while the writer lock was taken (by the reader's own
+    /// thread, appending, or by another): set aside by the next writer step.
+    let pendingSetAsides: Mutex<[(Segment, StorageError)]> = Mutex([])
     /// `missed.ptm`; its lock also orders appends to `published.missed`. None for a reader.
     let missedFile: Mutex<MissedSlotFile?>
     let logger: Logger
@@ -99,10 +102,26 @@ public final class PathStore: Sendable {
         if let missedProblem { report.problems.append(missedProblem) }
         self.missedFile = Mutex(Optional(missedFile))
 
+        var damaged = [(Segment, StorageError)]()
         var segments = try PathStore.loadSegments(in: layout.segments, quarantine: layout.quarantine,
-                                                  verify: options.verifySegmentsOnOpen, report: &report)
-        let rollupFiles = try PathStore.loadSegments(in: layout.rollups, quarantine: layout.quarantine,
-                                                     verify: options.verifySegmentsOnOpen, report: &report)
+                                                  verify: options.verifySegmentsOnOpen, report: &report, damaged: &damaged)
+        var rollupFiles = try PathStore.loadSegments(in: layout.rollups, quarantine: layout.quarantine,
+                                                     verify: options.verifySegmentsOnOpen, report: &report, damaged: &damaged)
+        var nextID = PathStore.nextSegmentID(layout)
+        for (seg, error) in damaged {
+            try PathStore.checkCatalogCovers(seg, catalog: catalog)
+            let replacement = PathStore.setAside(seg, because: error, catalog: catalog, id: nextID, options: options,
+                                                 quarantine: layout.quarantine, logger: logger)
+            nextID = nextID.next
+            report.quarantined.append(StoreLayout.path(String(seg.path.split(separator: "/").last ?? ""), in: layout.quarantine))
+            for i in segments.indices.reversed() where segments[i] === seg { segments.remove(at: i) }
+            for i in rollupFiles.indices.reversed() where rollupFiles[i] === seg { rollupFiles.remove(at: i) }
+            if let replacement {
+                if seg.level == SegmentFormat.rollupOnlyLevel { rollupFiles.append(replacement) } else { segments.append(replacement) }
+            }
+        }
+        segments.sort { $0.minStartMicros < $1.minStartMicros }
+        rollupFiles.sort { $0.minStartMicros < $1.minStartMicros }
         // A finished compaction lists its inputs; a finished retention step names its segment.
         let superseded = Set(segments.flatMap(\.sources) + rollupFiles.flatMap(\.sources))
         for seg in segments where superseded.contains(seg.id) {
@@ -113,10 +132,6 @@ public final class PathStore: Sendable {
 
         let (highWater, detector) = PathStore.resumePoint(of: segments, report: &report)
         for seg in segments { try PathStore.checkCatalogCovers(seg, catalog: catalog) }
-
-        let allIDs = (try FileSystem.list(layout.segments) + FileSystem.list(layout.rollups) + FileSystem.list(layout.quarantine))
-            .compactMap { SegmentFormat.id(ofFileNamed: String($0.prefix(20))) }
-        let nextID = (allIDs.max() ?? SegmentID(rawValue: 0)).next
 
         let wal = WALWriter(directory: layout.wal, nextSequence: highWater.next, syncPolicy: options.walSync,
                             fileSizeLimit: options.walFileBytes)
