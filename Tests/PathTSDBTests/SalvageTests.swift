@@ -121,7 +121,7 @@ import Testing
     @Test func aChunkFoundDamagedByAnAppendIsSalvagedWithoutDeadlock() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let (runs, seg, entry) = try damagedChunk(of: "target-2", in: dir.path)
+        let (runs, seg, _) = try damagedChunk(of: "target-2", in: dir.path)
 
         let store = try PathStore(directory: dir.path, options: options(verify: false))
         // A run older than the newest stored is compared with what the store holds of its span.
