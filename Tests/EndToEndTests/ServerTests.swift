@@ -460,7 +460,8 @@ import Testing
                 #expect(responses.keys.contains(String(answer.status)) && answer.status < 300, "\(key) answered \(answer.status): \(answer.text)")
                 // Where the document names an object schema, the answer has its required fields.
                 let content = ((responses[String(answer.status)] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any]
-                if let ref = (content?["schema"] as? [String: Any])?["$ref"] as? String,
+                if answer.header("Content-Type")?.hasPrefix("application/json") == true,
+                   let ref = (content?["schema"] as? [String: Any])?["$ref"] as? String,
                    let schema = schemas[String(ref.split(separator: "/").last ?? "")],
                    let required = schema["required"] as? [String] {
                     let object = try answer.json() as? [String: Any]
@@ -486,6 +487,30 @@ import Testing
             #expect(again.status == 304 && again.body.isEmpty, "\(again.status)")
             #expect(try await http("GET", fixed, token: Self.token, headers: ["If-None-Match": "W/\"0-0\""]).status == 200)
             #expect(try await http("GET", server.base.api("/targets/lab/nothing"), token: Self.token).status == 404)
+
+            // Every page is its data as JSON too: by format=json, or by Accept.
+            let list = try await http("GET", server.base.api("/targets", [("format", "json")]), token: Self.token)
+            #expect(list.header("Content-Type") == "application/json")
+            let rows = try #require((try list.json() as? [String: Any])?["targets"] as? [[String: Any]])
+            let a = try #require(rows.first { $0["name"] as? String == "lab/a" })
+            // Its runs are of 2026-11-20: none in the last 24 hours.
+            #expect(a["group"] as? String == "lab" && a["runs"] as? Int == 0 && a["state"] as? String == "no runs", "\(a)")
+            let data = try await http("GET", server.base.api("/targets/lab/a", [("range", "30d")]), token: Self.token,
+                                      headers: ["Accept": "application/json"])
+            let pageData = try #require(try data.json() as? [String: Any])
+            let hops = try #require(pageData["hops"] as? [[String: Any]])
+            #expect(hops.contains { $0["address"] as? String == "10.77.0.4" && $0["silent"] as? Bool == false }, "\(hops)")
+            #expect((pageData["smoke"] as? [[String: Any]])?.count == 4 && (pageData["timeline"] as? [[String: Any]])?.count == 1)
+            let diffData = try await http("GET", server.base.api("/diff", [("target", "lab/a"), ("old", firstPath), ("new", firstPath), ("format", "json")]),
+                                          token: Self.token)
+            let diffHops = try #require((try diffData.json() as? [String: Any])?["hops"] as? [[String: Any]])
+            #expect(!diffHops.isEmpty && diffHops.allSatisfy { ["same", "silent"].contains($0["change"] as? String) }, "\(diffHops)")
+            // Its failures are the API's: JSON with the reason.
+            let unknown = try await http("GET", server.base.api("/targets/lab/nothing", [("format", "json")]), token: Self.token)
+            let reason = (try unknown.json() as? [String: Any])?["error"] as? String
+            #expect(unknown.status == 404 && reason == "The store holds no runs of lab/nothing.")
+            let badForm = try await http("GET", server.base.api("/targets", [("format", "xml")]), token: Self.token)
+            #expect(badForm.status == 400 && badForm.text.contains("format: expected html or json, not xml"))
         }
     }
 

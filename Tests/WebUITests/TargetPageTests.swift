@@ -75,6 +75,26 @@ import Query
         }
     }
 
+    /// The page's data, as its JSON form gives it: the numbers the HTML shows, unformatted.
+    @Test func theDataFormHoldsWhatThePageShows() throws {
+        let now = Self.t0 + 120 * Self.minute
+        let range = try PageRange(range: "3h", from: nil, to: nil, nowMicros: now)
+        let (data, change) = try withStore(Self.runs()) { store in
+            (try TargetPage(target: "lab/gw", range: range).data(snapshot: store.snapshot(), nowMicros: now),
+             try #require(store.snapshot().events(in: Int64.min..<Int64.max).events.first))
+        }
+        let destination = try #require(data.hops.first { $0.address == "198.51.100.1" })
+        #expect(destination.ttl == 3 && destination.probes == 1200 && destination.loss == 5 && destination.median == 24, "\(destination)")
+        #expect(Set(data.hops.filter { $0.ttl == 2 }.compactMap(\.address)) == ["10.0.0.2", "10.0.0.12"])
+        #expect(data.changes.count == 1 && data.changes[0].ttl == 2 && data.changes[0].oldPath == change.oldPath.rawValue)
+        #expect(data.changes[0].time == RFC3339.format(micros: change.timeMicros))
+        #expect(data.timeline.map(\.path) == [change.oldPath.rawValue, change.newPath.rawValue])
+        #expect(data.smoke.map(\.ttl) == [1, 2, 3] && data.smoke.allSatisfy { $0.stepSeconds == 60 })
+        let json = try PageJSON.encode(data)
+        let decoded = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(decoded["target"] as? String == "lab/gw" && (decoded["smoke"] as? [[String: Any]])?.first?["step_seconds"] as? Int == 60)
+    }
+
     @Test func aRangeWithoutRunsSaysSoAndAnUnknownTargetIsAnError() throws {
         let html = try page(Self.runs(), from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z")
         #expect(html.contains("No runs of lab/gw in this range."))

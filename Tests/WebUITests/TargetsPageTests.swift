@@ -45,4 +45,13 @@ import PathTSDB
         #expect(try #require(byLoss.range(of: ">lab/gw<")).lowerBound < (try #require(byLoss.range(of: ">core/x<")).lowerBound))
         #expect(try page(filter: "nothing-like-it").contains("No target matches."))
     }
+
+    @Test func theDataFormListsTheRowsInThePagesOrder() throws {
+        let data = try withStore(Self.runs()) { store in
+            try TargetsPage(filter: nil, onlyChanged: false, sort: "loss").data(snapshot: store.snapshot(), nowMicros: Self.now)
+        }
+        #expect(data.targets.map(\.name) == ["lab/gw", "core/x"] && data.sort == "loss")
+        #expect(data.targets[0] == TargetsPage.Row(name: "lab/gw", group: "lab", changes: 1, loss: 5, runs: 120))
+        #expect(data.targets[1].state == "stable" && data.targets[1].loss == 0)
+    }
 }

@@ -17,7 +17,37 @@ package struct DiffPage: Sendable {
         self.range = range
     }
 
-    package func model(snapshot: StoreSnapshot, nowMicros: Int64) throws -> [String: Any] {
+    /// One TTL of the two paths.
+    package struct Hop: Encodable, Sendable {
+        package var ttl: Int
+        /// Every address that answered at the TTL on each path, sorted; empty when silent.
+        package var old: [String]
+        package var new: [String]
+        /// `same`, `changed`, `added`, `removed` or `silent`.
+        package var change: String
+        /// Percent and milliseconds over each path's runs in the range; nil without any.
+        package var oldLoss: Double?
+        package var newLoss: Double?
+        package var oldMedian: Double?
+        package var newMedian: Double?
+    }
+
+    /// What the page shows, as data (its JSON form).
+    package struct Data: Encodable, Sendable {
+        package var target: String
+        package var old: UInt32
+        package var new: UInt32
+        package var from: String
+        package var to: String
+        /// Runs on each path in the range.
+        package var oldRuns: Int
+        package var newRuns: Int
+        package var hops: [Hop]
+    }
+
+    /// The page's values as data, read from `snapshot`.
+    /// - Throws: `WebUIError` when either path id is not in the catalog.
+    package func data(snapshot: StoreSnapshot, nowMicros: Int64) throws -> Data {
         let catalog = snapshot.catalog
         guard let oldHops = catalog.path(of: old) else { throw WebUIError("no path with id \(old.rawValue)") }
         guard let newHops = catalog.path(of: new) else { throw WebUIError("no path with id \(new.rawValue)") }
@@ -35,25 +65,38 @@ package struct DiffPage: Sendable {
                     runs.rows.reduce(0) { $0 + Int(r.number($1, "runs") ?? 0) })
         }
         let before = try stats(old), after = try stats(new)
-        func addresses(_ p: PathHops, _ ttl: Int) -> String {
-            let a = p.addresses(atTTL: ttl).compactMap { catalog.address(of: $0)?.description }
-            return a.isEmpty ? "*" : a.sorted().joined(separator: " | ")
+        func addresses(_ p: PathHops, _ ttl: Int) -> [String] {
+            p.addresses(atTTL: ttl).compactMap { catalog.address(of: $0)?.description }.sorted()
         }
-        let rows: [[String: Any]] = (1...max(oldHops.hopCount, newHops.hopCount, 1)).map { ttl in
+        let hops = (1...max(oldHops.hopCount, newHops.hopCount, 1)).map { ttl in
             let a = Set(oldHops.addresses(atTTL: ttl)), b = Set(newHops.addresses(atTTL: ttl))
             let change = a.isEmpty && b.isEmpty ? "silent" : a.isEmpty ? "added" : b.isEmpty ? "removed" : a == b ? "same" : "changed"
-            func cell(_ s: (rows: [Int: [ResultValue]], columns: Columns, runs: Int), _ name: String) -> String {
-                s.rows[ttl].map { s.columns.text($0, name) } ?? "–"
+            func figure(_ s: (rows: [Int: [ResultValue]], columns: Columns, runs: Int), _ name: String) -> Double? {
+                s.rows[ttl].flatMap { s.columns.number($0, name) }
             }
-            return ["ttl": ttl, "old": addresses(oldHops, ttl), "new": addresses(newHops, ttl), "change": change,
-                    "oldLoss": cell(before, "loss"), "newLoss": cell(after, "loss"),
-                    "oldMedian": cell(before, "p50"), "newMedian": cell(after, "p50")]
+            return Hop(ttl: ttl, old: addresses(oldHops, ttl), new: addresses(newHops, ttl), change: change,
+                       oldLoss: figure(before, "loss"), newLoss: figure(after, "loss"),
+                       oldMedian: figure(before, "p50"), newMedian: figure(after, "p50"))
+        }
+        return Data(target: target, old: old.rawValue, new: new.rawValue,
+                    from: RFC3339.format(micros: range.fromMicros), to: RFC3339.format(micros: range.toMicros),
+                    oldRuns: before.runs, newRuns: after.runs, hops: hops)
+    }
+
+    package func model(snapshot: StoreSnapshot, nowMicros: Int64) throws -> [String: Any] {
+        let data = try data(snapshot: snapshot, nowMicros: nowMicros)
+        func text(_ v: Double?) -> String { v.map { ChartNumber.format($0) } ?? "–" }
+        let rows: [[String: Any]] = data.hops.map { h in
+            ["ttl": h.ttl, "old": h.old.isEmpty ? "*" : h.old.joined(separator: " | "), "new": h.new.isEmpty ? "*" : h.new.joined(separator: " | "),
+             "change": h.change, "oldLoss": text(h.oldLoss), "newLoss": text(h.newLoss),
+             "oldMedian": text(h.oldMedian), "newMedian": text(h.newMedian)]
         }
         return [
             "title": "\(target): path \(old.rawValue) → \(new.rawValue)", "target": target,
             "targetHref": "/targets/" + PagePath.escape(target), "old": old.rawValue, "new": new.rawValue,
-            "from": RFC3339.format(micros: range.fromMicros), "to": RFC3339.format(micros: range.toMicros),
-            "oldRuns": before.runs, "newRuns": after.runs, "rows": rows,
+            "jsonHref": "/diff?format=json&target=\(PagePath.escapeComponent(target))&old=\(old.rawValue)&new=\(new.rawValue)"
+                + (range.preset.map { "&range=" + $0 } ?? "&from=\(PagePath.escapeComponent(data.from))&to=\(PagePath.escapeComponent(data.to))"),
+            "from": data.from, "to": data.to, "oldRuns": data.oldRuns, "newRuns": data.newRuns, "rows": rows,
         ]
     }
 }

@@ -15,17 +15,134 @@ package struct TargetPage: Sendable {
         self.range = range
     }
 
-    /// The page's values, read from `snapshot`.
-    package func model(snapshot: StoreSnapshot, nowMicros: Int64) throws -> [String: Any] {
+    /// One hop of the hops table: a TTL and an address that answered there (a silent TTL has
+    /// no address).
+    package struct Hop: Encodable, Sendable {
+        package var ttl: Int
+        package var address: String?
+        package var silent: Bool
+        package var probes: Int
+        /// Percent; nil for a silent hop (it has no loss of its own).
+        package var loss: Double?
+        /// Milliseconds.
+        package var median: Double?
+        package var p95: Double?
+        package var jitter: Double?
+    }
+
+    /// One path change, linked to its diff.
+    package struct Change: Encodable, Sendable {
+        package var time: String
+        /// The first TTL where the paths differ.
+        package var ttl: Int?
+        package var oldPath: UInt32
+        package var newPath: UInt32
+        package var diff: String
+    }
+
+    /// A stretch of the timeline: one path in use from `from` to `to`.
+    package struct Stretch: Encodable, Sendable {
+        package var from: String
+        package var to: String
+        package var path: UInt32
+    }
+
+    /// One smoke graph's values: a hop's buckets (the destination's at its TTL).
+    package struct Smoke: Encodable, Sendable {
+        package struct Bucket: Encodable, Sendable {
+            package var start: String
+            package var sent: Int
+            package var lost: Int
+            package var median: Double?
+            /// Deciles from the lowest to the highest RTT (ms), the smoke; empty when nothing
+            /// answered.
+            package var deciles: [Double]
+        }
+        package var ttl: Int
+        package var stepSeconds: Int64
+        package var buckets: [Bucket]
+    }
+
+    /// What the page shows, as data (its JSON form).
+    package struct Data: Encodable, Sendable {
+        package var target: String
+        package var from: String
+        package var to: String
+        package var hops: [Hop]
+        package var changes: [Change]
+        package var timeline: [Stretch]
+        package var smoke: [Smoke]
+    }
+
+    /// What the page is made of, read from `snapshot`.
+    struct Parts {
+        var hops: ResultTable
+        var changes: ResultTable
+        var series: [Int: [SmokeBucket]]
+        var stepSeconds: Int64
+        var stretches: [PathTimeline.Stretch]
+    }
+
+    func parts(snapshot: StoreSnapshot, nowMicros: Int64) throws -> Parts {
         var context = QueryContext(nowMicros: nowMicros)
         context.maxRows = 100_000
         let span = try PageQuery.selection(target: target, fromMicros: range.fromMicros, toMicros: range.toMicros)
-
         let hops = try QueryEngine.table("stats count, loss, p50, p95, jitter, silent \(span) by ttl, address", snapshot: snapshot, context: context)
         let changes = try QueryEngine.table("changes \(span)", snapshot: snapshot, context: context)
-        let series = try SmokeSeriesQuery(target: target, fromMicros: range.fromMicros, toMicros: range.toMicros,
-                                          columns: chartWidth - 64).run(snapshot: snapshot, context: context)
+        let smoke = SmokeSeriesQuery(target: target, fromMicros: range.fromMicros, toMicros: range.toMicros, columns: chartWidth - 64)
+        let series = try smoke.run(snapshot: snapshot, context: context)
+        // Which path when: the stretches the changes cut the range into; with no change, the
+        // path of the newest run in the range.
+        let c = Columns(changes)
+        let changeList = changes.rows.compactMap { row -> (time: Int64, old: UInt32, new: UInt32)? in
+            guard let t = c.time(row, "time"), let o = c.number(row, "old_path"), let n = c.number(row, "new_path") else { return nil }
+            return (t, UInt32(o), UInt32(n))
+        }
+        var current: UInt32?
+        if changeList.isEmpty {
+            let paths = try QueryEngine.table("paths \(span)", snapshot: snapshot, context: context)
+            let p = Columns(paths)
+            current = paths.rows.max { (p.time($0, "last_seen") ?? 0) < (p.time($1, "last_seen") ?? 0) }
+                .flatMap { p.number($0, "path") }.map { UInt32($0) }
+        }
+        let stretches = PathTimeline.stretches(from: range.fromMicros, to: range.toMicros, changes: changeList, current: current)
+        return Parts(hops: hops, changes: changes, series: series, stepSeconds: smoke.stepSeconds, stretches: stretches)
+    }
 
+    private func diffLink(old: String, new: String) -> String {
+        "/diff?target=\(PagePath.escapeComponent(target))&old=\(old)&new=\(new)"
+    }
+
+    /// The page's values as data, read from `snapshot`.
+    package func data(snapshot: StoreSnapshot, nowMicros: Int64) throws -> Data {
+        let parts = try parts(snapshot: snapshot, nowMicros: nowMicros)
+        let h = Columns(parts.hops), c = Columns(parts.changes)
+        return Data(
+            target: target, from: RFC3339.format(micros: range.fromMicros), to: RFC3339.format(micros: range.toMicros),
+            hops: parts.hops.rows.map { row in
+                let silent = h.number(row, "silent") == 1
+                return Hop(ttl: Int(h.number(row, "ttl") ?? 0), address: silent ? nil : h.value(row, "address").text,
+                           silent: silent, probes: Int(h.number(row, "count") ?? 0), loss: h.number(row, "loss"),
+                           median: h.number(row, "p50"), p95: h.number(row, "p95"), jitter: h.number(row, "jitter"))
+            },
+            changes: parts.changes.rows.map { row in
+                let old = c.text(row, "old_path"), new = c.text(row, "new_path")
+                return Change(time: RFC3339.format(micros: c.time(row, "time") ?? 0), ttl: c.number(row, "diff_ttl").map(Int.init),
+                              oldPath: UInt32(c.number(row, "old_path") ?? 0), newPath: UInt32(c.number(row, "new_path") ?? 0),
+                              diff: diffLink(old: old, new: new))
+            },
+            timeline: parts.stretches.map { Stretch(from: RFC3339.format(micros: $0.fromMicros), to: RFC3339.format(micros: $0.toMicros), path: $0.path) },
+            smoke: parts.series.keys.sorted().map { ttl in
+                Smoke(ttl: ttl, stepSeconds: parts.stepSeconds, buckets: (parts.series[ttl] ?? []).map {
+                    .init(start: RFC3339.format(micros: $0.startMicros), sent: $0.sent, lost: $0.lost, median: $0.medianMillis, deciles: $0.quantilesMillis)
+                })
+            })
+    }
+
+    /// The page's values for its template, read from `snapshot`.
+    package func model(snapshot: StoreSnapshot, nowMicros: Int64) throws -> [String: Any] {
+        let parts = try parts(snapshot: snapshot, nowMicros: nowMicros)
+        let hops = parts.hops, changes = parts.changes, series = parts.series
         let h = Columns(hops), c = Columns(changes)
         let hopRows: [[String: Any]] = hops.rows.map { row in
             [
@@ -39,27 +156,13 @@ package struct TargetPage: Sendable {
             let time = c.time(row, "time") ?? 0
             let ttl = c.text(row, "diff_ttl")
             let old = c.text(row, "old_path"), new = c.text(row, "new_path")
-            let link = "/diff?target=\(PagePath.escapeComponent(target))&old=\(old)&new=\(new)"
+            let link = diffLink(old: old, new: new)
             marks.append(ChartMark(timeMicros: time, kind: .pathChange(link: link),
                                    note: "path change at \(RFC3339.format(micros: time)), first at TTL \(ttl)"))
             return ["time": RFC3339.format(micros: time), "ttl": ttl, "old": old, "new": new, "href": link]
         }
-        // Which path when: the stretches the changes cut the range into; with no change, the
-        // path of the newest run in the range.
-        let changeList = changes.rows.compactMap { row -> (time: Int64, old: UInt32, new: UInt32)? in
-            guard let t = c.time(row, "time"), let o = c.number(row, "old_path"), let n = c.number(row, "new_path") else { return nil }
-            return (t, UInt32(o), UInt32(n))
-        }
-        var current: UInt32?
-        if changeList.isEmpty {
-            let paths = try QueryEngine.table("paths \(span)", snapshot: snapshot, context: context)
-            let p = Columns(paths)
-            current = paths.rows.max { (p.time($0, "last_seen") ?? 0) < (p.time($1, "last_seen") ?? 0) }
-                .flatMap { p.number($0, "path") }.map { UInt32($0) }
-        }
         var timeline = PathTimeline(title: "\(target) — path in use", fromMicros: range.fromMicros, toMicros: range.toMicros,
-                                    stretches: PathTimeline.stretches(from: range.fromMicros, to: range.toMicros, changes: changeList, current: current),
-                                    marks: marks)
+                                    stretches: parts.stretches, marks: marks)
         timeline.width = chartWidth
         let charts: [[String: Any]] = series.keys.sorted().map { ttl in
             var chart = SmokeChart(title: "\(target) — TTL \(ttl)", fromMicros: range.fromMicros, toMicros: range.toMicros,
@@ -69,12 +172,15 @@ package struct TargetPage: Sendable {
             return ["ttl": ttl, "svg": chart.svg()]
         }
         let base = "/targets/" + PagePath.escape(target)
+        let rangeQuery = range.preset.map { "range=" + $0 }
+            ?? "from=\(PagePath.escapeComponent(RFC3339.format(micros: range.fromMicros)))&to=\(PagePath.escapeComponent(RFC3339.format(micros: range.toMicros)))"
         return [
             "title": target, "target": target,
             "from": RFC3339.format(micros: range.fromMicros), "to": RFC3339.format(micros: range.toMicros),
             "ranges": PageRange.presets.map { p -> [String: Any] in
                 ["label": p.label, "href": base + "?range=" + p.name, "current": p.name == range.preset]
             },
+            "jsonHref": base + "?format=json&" + rangeQuery,
             "empty": hops.rows.isEmpty,
             "hops": hopRows, "charts": charts, "timeline": timeline.svg(), "changes": changeRows, "hasChanges": !changeRows.isEmpty,
             "changesLine": changeRows.isEmpty ? "" : "\(changeRows.count) path change\(changeRows.count == 1 ? "" : "s")",

@@ -18,19 +18,49 @@ package struct TargetsPage: Sendable {
         self.sort = sort.flatMap(Sort.init(rawValue:)) ?? .name
     }
 
-    struct Row {
-        var name: String
-        var changes: Int
-        var loss: Double?
-        var runs: Int
-        var state: String { changes > 0 ? "changed" : runs == 0 ? "no runs" : "stable" }
+    /// One target's line.
+    package struct Row: Encodable, Sendable, Equatable {
+        package var name: String
+        /// The group it is listed under: its name up to the last `/`; empty for none.
+        package var group: String
+        /// Path changes in the last 24 hours.
+        package var changes: Int
+        /// The destination's loss in the last 24 hours, in percent; nil without runs.
+        package var loss: Double?
+        /// Runs in the last 24 hours.
+        package var runs: Int
+        /// `changed`, `stable` or `no runs`.
+        package var state: String { changes > 0 ? "changed" : runs == 0 ? "no runs" : "stable" }
+
+        enum CodingKeys: String, CodingKey { case name, group, changes, loss, runs, state }
+        package func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(group, forKey: .group)
+            try c.encode(changes, forKey: .changes)
+            try c.encode(loss, forKey: .loss)
+            try c.encode(runs, forKey: .runs)
+            try c.encode(state, forKey: .state)
+        }
     }
 
-    package func model(snapshot: StoreSnapshot, nowMicros: Int64) throws -> [String: Any] {
+    /// What the page shows, as data (its JSON form).
+    package struct Data: Encodable, Sendable {
+        package var filter: String
+        package var changedOnly: Bool
+        package var sort: String
+        /// The targets shown, in the page's order.
+        package var targets: [Row]
+    }
+
+    /// The rows, filtered and sorted as asked, read from `snapshot`.
+    package func data(snapshot: StoreSnapshot, nowMicros: Int64) throws -> Data {
         var context = QueryContext(nowMicros: nowMicros)
         context.maxRows = 1_000_000
         let names = Array(snapshot.catalog.targetNames)
-        var rows = Dictionary(names.map { ($0, Row(name: $0, changes: 0, loss: nil, runs: 0)) }, uniquingKeysWith: { a, _ in a })
+        var rows = Dictionary(names.map { name in
+            (name, Row(name: name, group: name.split(separator: "/").dropLast().joined(separator: "/"), changes: 0, loss: nil, runs: 0))
+        }, uniquingKeysWith: { a, _ in a })
         if !names.isEmpty {
             let stats = try QueryEngine.table("stats loss, count of all by target last 24h", snapshot: snapshot, context: context)
             let s = Columns(stats)
@@ -55,10 +85,17 @@ package struct TargetsPage: Sendable {
             case .runs: (b.runs, a.name) < (a.runs, b.name)
             }
         }
+        return Data(filter: filter, changedOnly: onlyChanged, sort: sort.rawValue, targets: shown)
+    }
+
+    package func model(snapshot: StoreSnapshot, nowMicros: Int64) throws -> [String: Any] {
+        let data = try data(snapshot: snapshot, nowMicros: nowMicros)
+        let shown = data.targets
+        let storeEmpty = snapshot.catalog.targetNames.isEmpty
         // Groups in the order their first target comes in the sort.
         var order = [String](), byGroup = [String: [[String: Any]]]()
         for r in shown {
-            let group = r.name.split(separator: "/").dropLast().joined(separator: "/")
+            let group = r.group
             if byGroup[group] == nil { order.append(group) }
             byGroup[group, default: []].append([
                 "name": r.name, "href": "/targets/" + PagePath.escape(r.name), "state": r.state, "changes": r.changes,
@@ -69,8 +106,9 @@ package struct TargetsPage: Sendable {
         let labels: [Sort: String] = [.name: "target", .state: "state", .changes: "path changes", .loss: "loss %", .runs: "runs"]
         return [
             "title": "Targets", "filter": filter, "onlyChanged": onlyChanged,
+            "jsonHref": "/targets?format=json&sort=\(sort.rawValue)" + query,
             "empty": shown.isEmpty,
-            "emptyText": names.isEmpty ? "The store holds no runs yet." : "No target matches.",
+            "emptyText": storeEmpty ? "The store holds no runs yet." : "No target matches.",
             "columns": Sort.allCases.map { s -> [String: Any] in
                 ["label": labels[s] ?? s.rawValue, "href": "/targets?sort=\(s.rawValue)" + query, "sorted": s == sort]
             },

@@ -7,74 +7,114 @@ import WebUI
 
 /// The web pages (`Sources/WebUI`), mounted beside the API with the same read access: the list
 /// of targets at `/targets`, a target's page at `/targets/NAME` (`?range=3h|1d|7d|30d|1y`, or
-/// `from` and `to`), two of its paths side by side at `/diff`.
+/// `from` and `to`), two of its paths side by side at `/diff`. Each page is also its data as
+/// JSON: `format=json`, or a request that accepts JSON and not HTML.
 struct WebController: Sendable {
     let store: PathStore
     let renderer: PageRenderer
 
+    /// The form a page is asked for.
+    enum Form {
+        case html, json
+
+        init(_ request: Request, _ params: FormParameters) throws(APIError) {
+            switch params["format"] {
+            case "json": self = .json
+            case "html": self = .html
+            case nil:
+                let accept = request.headers[.accept] ?? ""
+                self = accept.contains("application/json") && !accept.contains("text/html") ? .json : .html
+            case let other?:
+                throw APIError(.badRequest, "format: expected html or json, not \(other)")
+            }
+        }
+    }
+
     func addRoutes<Context: RequestContext>(to routes: APIRoutes<Context>) {
         routes.rootReads.get("targets") { request, _ in
             let params = try FormParameters(request)
+            let form = try Form(request, params)
             let page = TargetsPage(filter: params["filter"], onlyChanged: params["changed"] == "1", sort: params["sort"])
             let snap = store.snapshot()
             let now = WallClock.nowMicros()
-            return cacheable(try await offload { [renderer] in renderer.render("targets", try page.model(snapshot: snap, nowMicros: now)) },
-                             request: request)
+            let body = try await offload { [renderer] in
+                form == .json ? try PageJSON.encode(try page.data(snapshot: snap, nowMicros: now))
+                              : renderer.render("targets", try page.model(snapshot: snap, nowMicros: now))
+            }
+            return cacheable(body, form: form, request: request)
         }
         routes.rootReads.get("diff") { request, _ in try await diff(request: request) }
         routes.rootReads.get("targets/**") { request, context in
+            let params = try FormParameters(request)
+            let form = try Form(request, params)
             let encoded = context.parameters.getCatchAll().joined(separator: "/")
             guard let name = encoded.removingPercentEncoding, !name.isEmpty else {
-                return html(.badRequest, renderer.error("Bad request", "\(encoded) is not a target name"))
+                return failure(.badRequest, "Bad request", "\(encoded) is not a target name", form: form)
             }
-            return try await page(target: name, request: request)
+            return try await page(target: name, params: params, form: form, request: request)
         }
     }
 
     /// `/diff?target=NAME&old=ID&new=ID` (range as for a target's page; 30 days by default).
     private func diff(request: Request) async throws -> Response {
         let params = try FormParameters(request)
+        let form = try Form(request, params)
         let snap = store.snapshot()
         let now = WallClock.nowMicros()
         guard let target = params["target"], snap.catalog.targetID(named: target) != nil else {
-            return html(.notFound, renderer.error("Not found", "The store holds no runs of \(params["target"] ?? "(no target= given)")."))
+            return failure(.notFound, "Not found", "The store holds no runs of \(params["target"] ?? "(no target= given)").", form: form)
         }
         guard let old = params["old"].flatMap(UInt32.init), let new = params["new"].flatMap(UInt32.init) else {
-            return html(.badRequest, renderer.error("Bad request", "old= and new= must be path ids (numbers), as the changes list them"))
+            return failure(.badRequest, "Bad request", "old= and new= must be path ids (numbers), as the changes list them", form: form)
         }
         let range: PageRange
         do {
             range = try PageRange(range: params["range"] ?? (params["from"] == nil ? "30d" : nil), from: params["from"], to: params["to"], nowMicros: now)
         } catch {
-            return html(.badRequest, renderer.error("Bad request", error.description))
+            return failure(.badRequest, "Bad request", error.description, form: form)
         }
         let page = DiffPage(target: target, old: PathID(rawValue: old), new: PathID(rawValue: new), range: range)
-        let (status, body) = try await offload { [renderer] () throws -> (HTTPResponse.Status, String) in
+        let outcome = try await offload { [renderer] () throws -> Result<String, WebUIError> in
             do {
-                return (.ok, renderer.render("diff", try page.model(snapshot: snap, nowMicros: now)))
+                return .success(form == .json ? try PageJSON.encode(try page.data(snapshot: snap, nowMicros: now))
+                                              : renderer.render("diff", try page.model(snapshot: snap, nowMicros: now)))
             } catch let error as WebUIError {
-                return (.notFound, renderer.error("Not found", error.description))
+                return .failure(error)
             }
         }
-        return status == .ok ? cacheable(body, request: request) : html(status, body)
+        switch outcome {
+        case .success(let body): return cacheable(body, form: form, request: request)
+        case .failure(let error): return failure(.notFound, "Not found", error.description, form: form)
+        }
     }
 
-    private func page(target: String, request: Request) async throws -> Response {
-        let params = try FormParameters(request)
+    private func page(target: String, params: FormParameters, form: Form, request: Request) async throws -> Response {
         let snap = store.snapshot()
         let now = WallClock.nowMicros()
         let range: PageRange
         do {
             range = try PageRange(range: params["range"], from: params["from"], to: params["to"], nowMicros: now)
         } catch {
-            return html(.badRequest, renderer.error("Bad request", error.description))
+            return failure(.badRequest, "Bad request", error.description, form: form)
         }
         guard snap.catalog.targetID(named: target) != nil else {
-            return html(.notFound, renderer.error("Not found", "The store holds no runs of \(target)."))
+            return failure(.notFound, "Not found", "The store holds no runs of \(target).", form: form)
         }
         let page = TargetPage(target: target, range: range)
-        let body = try await offload { [renderer] in renderer.render("target", try page.model(snapshot: snap, nowMicros: now)) }
-        return cacheable(body, request: request)
+        let body = try await offload { [renderer] in
+            form == .json ? try PageJSON.encode(try page.data(snapshot: snap, nowMicros: now))
+                          : renderer.render("target", try page.model(snapshot: snap, nowMicros: now))
+        }
+        return cacheable(body, form: form, request: request)
+    }
+
+    /// A page that could not be made: an error page, or the API's `{"error": …}`.
+    private func failure(_ status: HTTPResponse.Status, _ heading: String, _ message: String, form: Form) -> Response {
+        switch form {
+        case .html: html(status, renderer.error(heading, message))
+        case .json: Response(status: status, headers: [.contentType: "application/json"],
+                             body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"error\": " + JSONRenderer.quote(message) + "}\n")))
+        }
     }
 
     private func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
@@ -84,13 +124,15 @@ struct WebController: Sendable {
     /// A page that can be cached: its ETag is its bytes' checksum and length (weak: the same
     /// page, not promised byte for byte across versions), and a request that already holds it
     /// (`If-None-Match`) gets 304 and no body.
-    private func cacheable(_ text: String, request: Request) -> Response {
+    private func cacheable(_ text: String, form: Form, request: Request) -> Response {
         let bytes = Array(text.utf8)
         let tag = "W/\"\(String(CRC32C.checksum(bytes), radix: 16))-\(bytes.count)\""
         if let held = request.headers[.ifNoneMatch], held.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag }) {
             return Response(status: .notModified, headers: [.eTag: tag])
         }
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .eTag: tag, .cacheControl: "no-cache"],
+        let type = form == .json ? "application/json" : "text/html; charset=utf-8"
+        // The two forms of a page differ: a cache keys them by Accept too.
+        return Response(status: .ok, headers: [.contentType: type, .eTag: tag, .cacheControl: "no-cache", .vary: "Accept"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
