@@ -11,7 +11,7 @@ struct STServer: AsyncParsableCommand {
         commandName: "stserver",
         abstract: "SmokeTrace: traceroute many destinations, keep every hop, alert when paths change.",
         version: version,
-        subcommands: [ServeCommand.self, MonitorCommand.self, RulesCommand.self, AlertsCommand.self, AlertBenchCommand.self, QueryCommand.self, ExportCommand.self, TargetsCommand.self, DiffCommand.self, ImportCommand.self, TraceCommand.self, HopsCommand.self, PathsCommand.self, ChangesCommand.self, InfoCommand.self, CrashWriterCommand.self, BenchCommand.self, CompactCommand.self, VerifyCommand.self, VersionCommand.self, TraceBenchCommand.self]
+        subcommands: [ServeCommand.self, MonitorCommand.self, RulesCommand.self, AlertsCommand.self, AlertBenchCommand.self, QueryCommand.self, ExportCommand.self, TargetsCommand.self, DiffCommand.self, ImportCommand.self, TraceCommand.self, HopsCommand.self, PathsCommand.self, ChangesCommand.self, InfoCommand.self, CrashWriterCommand.self, BenchCommand.self, PageBenchCommand.self, CompactCommand.self, VerifyCommand.self, VersionCommand.self, TraceBenchCommand.self]
     )
 }
 

@@ -33,13 +33,16 @@ import Testing
         // A browser at / lands on the overview.
         let overview = try await Self.dom(server.base.api("/"))
         #expect(overview.contains("<h1>Targets</h1>") && overview.contains("<a href=\"/targets/lab/a\">lab/a</a>"), "\(overview.prefix(2000))")
-        // The target's page: four hops in the table, the path timeline and a graph for each hop,
+        // The target's page: four hops in the table, the path timeline, two heatmaps and a graph for each hop,
         // drawn as SVG in the DOM.
         let page = try await Self.dom(server.base.api("/targets/lab/a", [("range", "30d")]))
         #expect(page.contains("<td>10.77.0.4</td>"))
-        #expect(page.components(separatedBy: "<svg ").count - 1 == 5)   // the path timeline, and a graph per hop
-        #expect(page.components(separatedBy: "role=\"img\"").count - 1 == 5)
-        #expect(page.contains("<title id=\"t\">lab/a — TTL 4</title>"))
+        #expect(page.components(separatedBy: "<svg ").count - 1 == 7)   // the path timeline, two heatmaps, and a graph per hop
+        #expect(page.components(separatedBy: "role=\"img\"").count - 1 == 7)
+        // Each chart labelled by its own title and description.
+        let titles = page.components(separatedBy: "<title id=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        #expect(titles.count == 7 && Set(titles).count == 7, "\(titles)")
+        #expect(page.contains("\">lab/a — TTL 4</title>"))
         for path in ["/targets", "/targets/lab/a", "/diff?target=lab/a&old=1&new=1"] {
             let sent = try await http("GET", try #require(URL(string: path, relativeTo: server.base)))
             #expect(sent.status == 200 && !sent.text.lowercased().contains("<script"), "\(path)")

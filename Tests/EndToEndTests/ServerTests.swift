@@ -468,7 +468,7 @@ import Testing
                     for field in required { #expect(object?[field] != nil, "\(key): \(field) missing from \(answer.text)") }
                 }
             }
-            // The web page of lab/a: its four hops, a graph each; a range not understood and a
+            // The web page of lab/a: its four hops, a graph each, beside the timeline and two heatmaps; a range not understood and a
             // target not stored are said on a page of their own.
             let overview = try await http("GET", server.base.api("/targets"), token: Self.token)
             #expect(overview.text.contains("<a href=\"/targets/lab/a\">lab/a</a>"))
@@ -477,7 +477,7 @@ import Testing
             #expect(browser.status == 200 && browser.text.contains("<h1>Targets</h1>"))
             #expect(try await http("GET", server.base.api("/"), token: Self.token).text.hasPrefix("SmokeTrace "))
             let page = try await http("GET", server.base.api("/targets/lab/a", [("range", "30d")]), token: Self.token)
-            #expect(page.text.contains("<td>10.77.0.4</td>") && page.text.components(separatedBy: "<svg ").count - 1 == 5, "\(page.text)")
+            #expect(page.text.contains("<td>10.77.0.4</td>") && page.text.components(separatedBy: "<svg ").count - 1 == 7, "\(page.text)")
             #expect(try await http("GET", server.base.api("/targets/lab/a", [("range", "2w")]), token: Self.token).status == 400)
             // A page of a fixed range is the same until the data changes: its ETag gets a 304.
             let fixed = server.base.api("/targets/lab/a", [("from", "2026-11-20T00:00:00Z"), ("to", "2026-11-20T06:00:00Z")])

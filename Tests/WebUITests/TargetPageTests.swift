@@ -37,12 +37,12 @@ import Query
         // The destination's row: 1,200 probes, 5 % lost (one of ten in the second hour), median
         // 24 ms (the RTTs are 20–29 ms).
         #expect(html.contains("<td>3</td><td>198.51.100.1</td><td>1200</td><td>5</td><td>24</td>"), "\(html)")
-        // The path timeline and one smoke graph per TTL, each an accessible SVG, the change
-        // marked on each.
-        #expect(html.components(separatedBy: "<svg ").count - 1 == 4)
-        #expect(html.components(separatedBy: "role=\"img\"").count - 1 == 4)
+        // The path timeline, the two heatmaps and one smoke graph per TTL, each an accessible
+        // SVG, the change marked on each.
+        #expect(html.components(separatedBy: "<svg ").count - 1 == 6)
+        #expect(html.components(separatedBy: "role=\"img\"").count - 1 == 6)
         #expect(html.contains("1 path change") && html.contains("2 stretches on 2 paths"))
-        #expect(html.components(separatedBy: "class=\"change\"").count - 1 == 4)
+        #expect(html.components(separatedBy: "class=\"change\"").count - 1 == 6)
         #expect(html.contains("<td>2</td>"))   // the change's first differing TTL
         // The 3-hour preset is the current one, the others are links.
         #expect(html.contains("href=\"/targets/lab/gw?range=3h\" aria-current=\"page\"") && html.contains("href=\"/targets/lab/gw?range=1y\""))

@@ -5,10 +5,20 @@ struct SVGWriter {
     private var out: String
 
     init(width: Int, height: Int, title: String, description: String) {
+        // A page holds many charts: each one's title and description ids are its own (from its
+        // title, unique on a page), so that each chart is labelled by its own.
+        let id = SVGWriter.id(title)
         out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(width)\" height=\"\(height)\" "
-            + "viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-labelledby=\"t d\">"
-            + "<title id=\"t\">\(SVGWriter.escape(title))</title><desc id=\"d\">\(SVGWriter.escape(description))</desc>"
+            + "viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-labelledby=\"t\(id) d\(id)\">"
+            + "<title id=\"t\(id)\">\(SVGWriter.escape(title))</title><desc id=\"d\(id)\">\(SVGWriter.escape(description))</desc>"
             + SVGWriter.style
+    }
+
+    /// A short id for a chart from its title: FNV-1a, in hexadecimal.
+    static func id(_ title: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in title.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return String(h, radix: 16)
     }
 
     mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, cssClass: String, note: String? = nil) {

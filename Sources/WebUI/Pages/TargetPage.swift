@@ -2,8 +2,8 @@ package import PathTSDB
 import Query
 
 /// A target's page: which path it used when (a timeline), its hops over the range (address,
-/// loss, median, p95, jitter; silent hops as silent), a smoke graph per hop with the path
-/// changes marked, and the changes listed.
+/// loss, median, p95, jitter; silent hops as silent), hop × time heatmaps of latency and loss,
+/// a smoke graph per hop with the path changes marked, and the changes listed.
 package struct TargetPage: Sendable {
     package var target: String
     package var range: PageRange
@@ -171,6 +171,12 @@ package struct TargetPage: Sendable {
             chart.marks = marks
             return ["ttl": ttl, "svg": chart.svg()]
         }
+        let heatmaps = [(HopHeatmap.Measure.latency, "median RTT per hop"), (.loss, "loss per hop")].map { measure, what -> String in
+            var map = HopHeatmap(title: "\(target) — \(what)", measure: measure, fromMicros: range.fromMicros, toMicros: range.toMicros, series: series)
+            map.width = chartWidth
+            map.marks = marks
+            return map.svg()
+        }
         let base = "/targets/" + PagePath.escape(target)
         let rangeQuery = range.preset.map { "range=" + $0 }
             ?? "from=\(PagePath.escapeComponent(RFC3339.format(micros: range.fromMicros)))&to=\(PagePath.escapeComponent(RFC3339.format(micros: range.toMicros)))"
@@ -182,7 +188,7 @@ package struct TargetPage: Sendable {
             },
             "jsonHref": base + "?format=json&" + rangeQuery,
             "empty": hops.rows.isEmpty,
-            "hops": hopRows, "charts": charts, "timeline": timeline.svg(), "changes": changeRows, "hasChanges": !changeRows.isEmpty,
+            "hops": hopRows, "charts": charts, "latencyHeatmap": heatmaps[0], "lossHeatmap": heatmaps[1], "timeline": timeline.svg(), "changes": changeRows, "hasChanges": !changeRows.isEmpty,
             "changesLine": changeRows.isEmpty ? "" : "\(changeRows.count) path change\(changeRows.count == 1 ? "" : "s")",
             "legend": LossScale.legend.map { ["color": $0.color, "name": $0.name] },
         ]
