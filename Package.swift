@@ -44,6 +44,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         // The HTTPTypes request and response parts the request-head guard handles in the pipeline.
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // HMAC-SHA256 for the web forms' CSRF tokens.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // zstd and LZ4 come from Debian's libzstd-dev and liblz4-dev (scripts/setup installs them).
@@ -102,6 +104,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -118,8 +121,8 @@ let package = Package(
         // Pages, templates and SVG charts, independent of the HTTP server that mounts them.
         .target(
             name: "WebUI",
-            dependencies: ["PathTSDB", "Query", .product(name: "Mustache", package: "swift-mustache")],
-            resources: ["layout", "target", "targets", "error", "diff"].map { .embedInCode("Templates/\($0).mustache") },
+            dependencies: ["PathTSDB", "Query", "Alerting", .product(name: "Mustache", package: "swift-mustache")],
+            resources: ["layout", "target", "targets", "error", "diff", "alerts", "login"].map { .embedInCode("Templates/\($0).mustache") },
             swiftSettings: strictSettings
         ),
         // Every reader of outside bytes as a function of bytes (Fuzz/README.md): run under
@@ -158,7 +161,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "WebUITests", dependencies: ["WebUI", "PathTSDB", "Query"], swiftSettings: strictSettings),
+        .testTarget(name: "WebUITests", dependencies: ["WebUI", "PathTSDB", "Query", "Alerting"], swiftSettings: strictSettings),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], swiftSettings: strictSettings),
         .testTarget(name: "QueryTests", dependencies: ["Query", "PathTSDB"], swiftSettings: strictSettings),
         .testTarget(

@@ -30,6 +30,16 @@ PORT = 18495  # --port changes it
 TOKEN = "soak-token"
 
 
+def segments(data):
+    """The store's segment files now: how many, and their bytes (the soak shows memory beside them)."""
+    d = os.path.join(data, "segments")
+    try:
+        names = [n for n in os.listdir(d) if n.endswith(".seg")]
+    except FileNotFoundError:
+        return 0, 0
+    return len(names), sum(os.path.getsize(os.path.join(d, n)) for n in names)
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -173,8 +183,9 @@ def main():
         t_start = time.time()
         while time.time() < stop and srv.poll() is None:
             samples.append((time.time() - t_start, rss_kib(srv.pid)))
-            print("%6.0f s  RSS %7.1f MiB  posts %d  queries %d  hostile %d" % (samples[-1][0], samples[-1][1] / 1024,
-                  d.counts["posts"], d.counts["queries"], d.counts["hostile"]), flush=True)
+            count, size = segments(os.path.join(work, "data"))
+            print("%6.0f s  RSS %7.1f MiB  posts %d  queries %d  hostile %d  segments %d (%.1f MiB)" % (samples[-1][0], samples[-1][1] / 1024,
+                  d.counts["posts"], d.counts["queries"], d.counts["hostile"], count, size / 1048576), flush=True)
             time.sleep(10)
         for t in threads:
             t.join(60)

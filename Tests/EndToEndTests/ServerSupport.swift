@@ -65,15 +65,35 @@ struct HTTPAnswer {
     }
 }
 
-/// A request through URLSession (libcurl underneath): a real HTTP client on loopback.
-func http(_ method: String, _ url: URL, body: Data? = nil, token: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+/// Refuses every redirect, so that a test sees the 303 itself.
+final class RedirectRefusal: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+        completionHandler(nil)
+    }
+}
+
+/// A session that follows no redirect and keeps no cookie.
+let unredirected: URLSession = {
+    let c = URLSessionConfiguration.ephemeral
+    c.httpCookieStorage = nil
+    c.httpShouldSetCookies = false
+    c.httpCookieAcceptPolicy = .never
+    return URLSession(configuration: c, delegate: RedirectRefusal(), delegateQueue: nil)
+}()
+
+/// A request through URLSession (libcurl underneath): a real HTTP client on loopback. Cookies
+/// are the test's to send (`headers`); none is kept between requests.
+func http(_ method: String, _ url: URL, body: Data? = nil, token: String? = nil, headers: [String: String] = [:],
+          followRedirects: Bool = true) async throws -> HTTPAnswer {
     var r = URLRequest(url: url)
     r.httpMethod = method
     r.httpBody = body
     r.timeoutInterval = 30
+    r.httpShouldHandleCookies = false
     if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
     for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
-    let (data, response) = try await URLSession.shared.data(for: r)
+    let (data, response) = try await (followRedirects ? URLSession.shared : unredirected).data(for: r)
     guard let h = response as? HTTPURLResponse else { throw ServerProcess.ServerError(message: "not an HTTP response") }
     var headers = [String: String]()
     for (k, v) in h.allHeaderFields { headers["\(k)"] = "\(v)" }

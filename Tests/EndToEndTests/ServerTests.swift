@@ -402,6 +402,8 @@ import Testing
             // A path of lab/a, for the diff page (compared with itself).
             let pathsCSV = try await http("GET", server.base.api("/api/v1/paths", [("target", "lab/a"), ("format", "csv")]), token: Self.token).text
             let firstPath = String(pathsCSV.split(separator: "\n").dropFirst().first?.split(separator: ",").dropFirst().first ?? "1")
+            // A browser's session, for the web forms.
+            let session = try await AlertPageTests.signIn(server)
             // One working request per documented operation.
             let spec = Data("{\"name\": \"lab/new\", \"address\": \"127.0.0.5\"}".utf8)
             let examples: [String: (URL, Data?)] = [
@@ -435,6 +437,12 @@ import Testing
                 "GET /targets": (server.base.api("/targets"), nil),
                 "GET /diff": (server.base.api("/diff", [("target", "lab/a"), ("old", firstPath), ("new", firstPath)]), nil),
                 "GET /targets/{name}": (server.base.api("/targets/lab/a", [("range", "30d")]), nil),
+                "GET /alerts": (server.base.api("/alerts"), nil),
+                "GET /login": (server.base.api("/login"), nil),
+                "POST /login": (server.base.api("/login"), AlertPageTests.form([("token", Self.token)])),
+                "POST /alerts/{id}/ack": (server.base.api("/alerts/\(alert)/ack"), AlertPageTests.form([("csrf", session.csrf)])),
+                "POST /alerts/{id}/silence": (server.base.api("/alerts/\(alert)/silence"), AlertPageTests.form([("csrf", session.csrf), ("duration", "1h")])),
+                "POST /logout": (server.base.api("/logout"), AlertPageTests.form([("csrf", session.csrf)])),
             ]
             var documented = [String]()
             for (path, item) in paths.sorted(by: { $0.key < $1.key }) {
@@ -450,14 +458,20 @@ import Testing
                         "GET /api/v1/alerts", "GET /api/v1/alerts/history", "POST /api/v1/alerts/{id}/ack", "GET /api/v1/rules",
                         "POST /api/v1/rules", "PUT /api/v1/rules/{name}", "DELETE /api/v1/rules/{name}",
                         "GET /api/v1/silences", "POST /api/v1/silences", "DELETE /api/v1/silences/{id}", "GET /api/v1/receivers",
-                        "GET /targets", "GET /targets/{name}", "GET /diff"] {
+                        "GET /targets", "GET /targets/{name}", "GET /diff",
+                        "GET /alerts", "GET /login", "POST /login", "POST /alerts/{id}/ack", "POST /alerts/{id}/silence", "POST /logout"] {
                 guard let (url, body) = examples[key] else { continue }
                 let parts = key.split(separator: " ")
                 let method = String(parts[0]), path = String(parts[1])
-                let answer = try await http(method, url, body: body, token: Self.token)
+                // A form is sent as a browser sends it: its session cookie, no bearer token; and
+                // its 303 is the answer, not the page it leads to.
+                let form = key.hasPrefix("POST /alerts/") || key == "POST /logout" || key == "POST /login"
+                let answer = try await http(method, url, body: body, token: form ? nil : Self.token,
+                                            headers: form ? ["Cookie": session.cookie] : [:], followRedirects: !form)
                 let op = try #require(paths[path]?[method.lowercased()] as? [String: Any])
                 let responses = try #require(op["responses"] as? [String: Any])
-                #expect(responses.keys.contains(String(answer.status)) && answer.status < 300, "\(key) answered \(answer.status): \(answer.text)")
+                #expect(responses.keys.contains(String(answer.status)) && (answer.status < 300 || form && answer.status == 303),
+                        "\(key) answered \(answer.status): \(answer.text)")
                 // Where the document names an object schema, the answer has its required fields.
                 let content = ((responses[String(answer.status)] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any]
                 if answer.header("Content-Type")?.hasPrefix("application/json") == true,

@@ -43,6 +43,9 @@ package struct AlertEvidence: Codable, Sendable, Equatable {
     package var kind: String
     package var oldPath: [PathHop]?
     package var newPath: [PathHop]?
+    /// The paths' ids in the store's catalog, as `changes` and `paths` list them (for a diff).
+    package var oldPathID: UInt32?
+    package var newPathID: UInt32?
     package var diff: [DiffRow]?
     package var oldFirstSeen: String?
     package var oldLastSeen: String?
@@ -63,7 +66,7 @@ package struct AlertEvidence: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case kind, diff, verdict, hops
-        case oldPath = "old_path", newPath = "new_path"
+        case oldPath = "old_path", newPath = "new_path", oldPathID = "old_path_id", newPathID = "new_path_id"
         case oldFirstSeen = "old_first_seen", oldLastSeen = "old_last_seen"
         case newFirstSeen = "new_first_seen", newLastSeen = "new_last_seen"
         case firstHop = "first_hop", runsBefore = "runs_before", runsNow = "runs_now", newAddresses = "new_addresses"

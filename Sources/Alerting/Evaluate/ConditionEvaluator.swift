@@ -295,6 +295,8 @@ struct ConditionEvaluator {
         var e = AlertEvidence(kind: "path_changed")
         e.oldPath = history.hops(of: base)
         e.newPath = history.hops(of: now.newPath)
+        e.oldPathID = base.rawValue
+        e.newPathID = now.newPath.rawValue
         e.diff = diffRows(base, now.newPath)
         let oldRuns = history.runs.filter { $0.startMicros < start.timeMicros && !$0.interrupted }
         let newRuns = history.runs[...index].filter { $0.startMicros >= start.timeMicros && !$0.interrupted }

@@ -16,6 +16,8 @@ package struct PageRenderer: Sendable {
             "targets": try MustacheTemplate(string: String(decoding: PackageResources.targets_mustache, as: UTF8.self)),
             "error": try MustacheTemplate(string: String(decoding: PackageResources.error_mustache, as: UTF8.self)),
             "diff": try MustacheTemplate(string: String(decoding: PackageResources.diff_mustache, as: UTF8.self)),
+            "alerts": try MustacheTemplate(string: String(decoding: PackageResources.alerts_mustache, as: UTF8.self)),
+            "login": try MustacheTemplate(string: String(decoding: PackageResources.login_mustache, as: UTF8.self)),
         ]
         self.version = version
     }

@@ -10,13 +10,17 @@ struct FormParameters: Sendable {
     /// - Throws: 400 for a malformed percent-escape (or one that is not UTF-8), naming the
     ///   parameter, rather than passing the text on half-decoded.
     init(_ request: Request) throws {
-        guard let raw = request.uri.query else { return }
+        try self.init(encoded: Substring(request.uri.query ?? ""), what: "query string")
+    }
+
+    /// A form's fields as a browser POSTs them (`application/x-www-form-urlencoded`).
+    init(encoded raw: Substring, what: String = "form") throws {
         for pair in raw.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) throws -> String {
                 let spaced = s.replacingOccurrences(of: "+", with: " ")
                 guard let decoded = spaced.removingPercentEncoding else {
-                    throw APIError(.badRequest, "query string: \(parts[0].prefix(64))= holds a malformed percent-escape (%XX, UTF-8)")
+                    throw APIError(.badRequest, "\(what): \(parts[0].prefix(64))= holds a malformed percent-escape (%XX, UTF-8)")
                 }
                 return decoded
             }

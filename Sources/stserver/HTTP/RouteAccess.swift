@@ -20,14 +20,19 @@ struct APIRoutes<Context: RequestContext> {
     let reads: RouterGroup<Context>
     /// The routes under `/api/v1` that write or administer.
     let writes: RouterGroup<Context>
-    /// Reads outside `/api/v1` (`/metrics`).
+    /// Reads outside `/api/v1` (`/metrics`, the web pages): a browser signed in at `/login`
+    /// reads them with its session cookie when reads are private.
     let rootReads: RouterGroup<Context>
+    /// Routes outside `/api/v1` anyone may call: the sign-in form, and the web forms that write,
+    /// which check the session and its CSRF token themselves (`WebSession`).
+    let rootOpen: RouterGroup<Context>
 
     init(router: Router<Context>, settings: ServerSettings) {
         open = router.group("api/v1")
         reads = router.group("api/v1").add(middleware: AccessMiddleware(access: .read, settings: settings))
         writes = router.group("api/v1").add(middleware: AccessMiddleware(access: .write, settings: settings))
-        rootReads = router.group().add(middleware: AccessMiddleware(access: .read, settings: settings))
+        rootReads = router.group().add(middleware: AccessMiddleware(access: .read, settings: settings, acceptsSession: true))
+        rootOpen = router.group()
     }
 }
 
@@ -36,9 +41,14 @@ struct APIRoutes<Context: RequestContext> {
 struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     let access: RouteAccess
     let settings: ServerSettings
+    /// The web pages' reads: the session cookie of a signed-in browser counts as the token.
+    /// Never for the API, so that no cookie a browser sends unasked authorizes an API call.
+    var acceptsSession = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        try Self.authorize(request, access: access, settings: settings)
+        if !(acceptsSession && access == .read && WebSession.token(of: request, settings: settings) != nil) {
+            try Self.authorize(request, access: access, settings: settings)
+        }
         return try await next(request, context)
     }
 

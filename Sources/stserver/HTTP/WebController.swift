@@ -108,6 +108,11 @@ struct WebController: Sendable {
         return cacheable(body, form: form, request: request)
     }
 
+    /// A JSON answer of a page's data.
+    static func json(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
     /// A page that could not be made: an error page, or the API's `{"error": …}`.
     private func failure(_ status: HTTPResponse.Status, _ heading: String, _ message: String, form: Form) -> Response {
         switch form {
