@@ -39,6 +39,12 @@ struct SVGWriter {
         element("path", "class=\"\(cssClass)\" d=\"\(d)\"", note: note)
     }
 
+    /// A line of a colour of its own (a series of a query's answer).
+    mutating func coloured(_ d: String, stroke: String, note: String) {
+        guard !d.isEmpty else { return }
+        element("path", "class=\"series\" fill=\"none\" stroke-width=\"1.5\" stroke=\"\(SVGWriter.escape(stroke))\" d=\"\(d)\"", note: note)
+    }
+
     mutating func text(_ x: Double, _ y: Double, _ s: String, cssClass: String, anchor: String = "start") {
         out += "<text class=\"\(cssClass)\" x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"\(anchor)\">\(SVGWriter.escape(s))</text>"
     }

@@ -18,6 +18,7 @@ package struct PageRenderer: Sendable {
             "diff": try MustacheTemplate(string: String(decoding: PackageResources.diff_mustache, as: UTF8.self)),
             "alerts": try MustacheTemplate(string: String(decoding: PackageResources.alerts_mustache, as: UTF8.self)),
             "login": try MustacheTemplate(string: String(decoding: PackageResources.login_mustache, as: UTF8.self)),
+            "console": try MustacheTemplate(string: String(decoding: PackageResources.console_mustache, as: UTF8.self)),
         ]
         self.version = version
     }

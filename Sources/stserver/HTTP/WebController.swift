@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Hummingbird
 import NIOCore
@@ -12,6 +13,10 @@ import WebUI
 struct WebController: Sendable {
     let store: PathStore
     let renderer: PageRenderer
+    let settings: ServerSettings
+    /// For the console's queries: the targets file's tags, and the alerts the `alerts` kind reads.
+    let registry: TargetRegistry
+    let alerts: AlertEngine?
 
     /// The form a page is asked for.
     enum Form {
@@ -44,6 +49,7 @@ struct WebController: Sendable {
             return cacheable(body, form: form, request: request)
         }
         routes.rootReads.get("diff") { request, _ in try await diff(request: request) }
+        routes.rootReads.get("console") { request, _ in try await console(request: request) }
         routes.rootReads.get("targets/**") { request, context in
             let params = try FormParameters(request)
             let form = try Form(request, params)
@@ -53,6 +59,28 @@ struct WebController: Sendable {
             }
             return try await page(target: name, params: params, form: form, request: request)
         }
+    }
+
+    /// `/console?q=QUERY&at=TIME`: the query run with the API's bounds (rows, time), its answer
+    /// on the page. Not cached: `now` moves.
+    private func console(request: Request) async throws -> Response {
+        let params = try FormParameters(request)
+        let text = params["q"] ?? ""
+        guard text.utf8.count <= settings.maxQueryBytes else {
+            return failure(.contentTooLarge, "Query too long", "The query is longer than \(settings.maxQueryBytes) bytes.", form: .html)
+        }
+        let snap = store.snapshot()
+        let at = params["at"]
+        guard let now = QueryContext.now(at: at ?? "now", snapshot: snap) else {
+            return failure(.badRequest, "Bad request", "at=\(at ?? ""): expected now, newest or an RFC 3339 time", form: .html)
+        }
+        var context = QueryContext(nowMicros: now, tags: registry.path == nil ? nil : registry.tags, maxRows: settings.maxRows,
+                                   deadline: .now + settings.queryTimeout)
+        context.alerts = alerts?.transitions(limit: AlertEngine.recentLimit)
+        let page = ConsolePage(text: text, at: at)
+        let body = try await offload { [renderer, context] in renderer.render("console", page.model(snapshot: snap, context: context)) }
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// `/diff?target=NAME&old=ID&new=ID` (range as for a target's page; 30 days by default).
