@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "WebUI",
             dependencies: ["PathTSDB", "Query", "Alerting", .product(name: "Mustache", package: "swift-mustache")],
-            resources: ["layout", "target", "targets", "error", "diff", "alerts", "login", "console"].map { .embedInCode("Templates/\($0).mustache") },
+            resources: ["layout", "target", "targets", "error", "diff", "alerts", "login", "console", "report"].map { .embedInCode("Templates/\($0).mustache") },
             swiftSettings: strictSettings
         ),
         // Every reader of outside bytes as a function of bytes (Fuzz/README.md): run under

@@ -43,7 +43,7 @@ import Testing
         let titles = page.components(separatedBy: "<title id=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
         #expect(titles.count == 7 && Set(titles).count == 7, "\(titles)")
         #expect(page.contains("\">lab/a — TTL 4</title>"))
-        for path in ["/targets", "/targets/lab/a", "/diff?target=lab/a&old=1&new=1", "/alerts", "/login", "/console?q=paths"] {
+        for path in ["/targets", "/targets/lab/a", "/diff?target=lab/a&old=1&new=1", "/alerts", "/login", "/console?q=paths", "/reports?period=week"] {
             let sent = try await http("GET", try #require(URL(string: path, relativeTo: server.base)))
             #expect(sent.status == 200 && !sent.text.lowercased().contains("<script"), "\(path)")
         }

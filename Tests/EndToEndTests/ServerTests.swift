@@ -438,6 +438,7 @@ import Testing
                 "GET /diff": (server.base.api("/diff", [("target", "lab/a"), ("old", firstPath), ("new", firstPath)]), nil),
                 "GET /targets/{name}": (server.base.api("/targets/lab/a", [("range", "30d")]), nil),
                 "GET /alerts": (server.base.api("/alerts"), nil),
+                "GET /reports": (server.base.api("/reports", [("group", "lab"), ("period", "week"), ("end", "2026-11-21T00:00:00Z")]), nil),
                 "GET /console": (server.base.api("/console", [("q", "stats p50 of \"lab/a\" by ttl"), ("at", "newest")]), nil),
                 "GET /login": (server.base.api("/login"), nil),
                 "POST /login": (server.base.api("/login"), AlertPageTests.form([("token", Self.token)])),
@@ -460,7 +461,7 @@ import Testing
                         "POST /api/v1/rules", "PUT /api/v1/rules/{name}", "DELETE /api/v1/rules/{name}",
                         "GET /api/v1/silences", "POST /api/v1/silences", "DELETE /api/v1/silences/{id}", "GET /api/v1/receivers",
                         "GET /targets", "GET /targets/{name}", "GET /diff",
-                        "GET /alerts", "GET /console", "GET /login", "POST /login", "POST /alerts/{id}/ack", "POST /alerts/{id}/silence", "POST /logout"] {
+                        "GET /alerts", "GET /reports", "GET /console", "GET /login", "POST /login", "POST /alerts/{id}/ack", "POST /alerts/{id}/silence", "POST /logout"] {
                 guard let (url, body) = examples[key] else { continue }
                 let parts = key.split(separator: " ")
                 let method = String(parts[0]), path = String(parts[1])
@@ -502,6 +503,11 @@ import Testing
             #expect(again.status == 304 && again.body.isEmpty, "\(again.status)")
             #expect(try await http("GET", fixed, token: Self.token, headers: ["If-None-Match": "W/\"0-0\""]).status == 200)
             #expect(try await http("GET", server.base.api("/targets/lab/nothing"), token: Self.token).status == 404)
+            // The report of the week of lab/a's runs, as CSV.
+            let report = try await http("GET", server.base.api("/reports", [("group", "lab"), ("period", "week"), ("end", "2026-11-21T00:00:00Z"),
+                                                                             ("format", "csv")])).text
+            #expect(report.hasPrefix("target,changes,loss_before,loss_now,median_before_ms,median_now_ms,worse_hops,missed\r\nlab/a,"), "\(report)")
+            #expect(try await http("GET", server.base.api("/reports", [("period", "year")])).status == 400)
             // The console: lab/a's hops answered on the page.
             let console = try await http("GET", server.base.api("/console", [("q", "stats p50 of \"lab/a\" by ttl"), ("at", "newest")])).text
             #expect(console.contains("<td>4</td>") && console.contains("4 rows"), "\(console)")

@@ -19,6 +19,7 @@ package struct PageRenderer: Sendable {
             "alerts": try MustacheTemplate(string: String(decoding: PackageResources.alerts_mustache, as: UTF8.self)),
             "login": try MustacheTemplate(string: String(decoding: PackageResources.login_mustache, as: UTF8.self)),
             "console": try MustacheTemplate(string: String(decoding: PackageResources.console_mustache, as: UTF8.self)),
+            "report": try MustacheTemplate(string: String(decoding: PackageResources.report_mustache, as: UTF8.self)),
         ]
         self.version = version
     }

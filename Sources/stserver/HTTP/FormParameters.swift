@@ -32,6 +32,9 @@ struct FormParameters: Sendable {
     /// The first value of `key`.
     subscript(_ key: String) -> String? { values[key]?.first }
 
+    /// Removes `key`, so that what reads the parameters next does not see it.
+    mutating func remove(_ key: String) { values[key] = nil }
+
     /// Every value of `key`, in order.
     subscript(all key: String) -> [String] { values[key] ?? [] }
 }

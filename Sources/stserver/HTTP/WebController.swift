@@ -50,6 +50,7 @@ struct WebController: Sendable {
         }
         routes.rootReads.get("diff") { request, _ in try await diff(request: request) }
         routes.rootReads.get("console") { request, _ in try await console(request: request) }
+        routes.rootReads.get("reports") { request, _ in try await report(request: request) }
         routes.rootReads.get("targets/**") { request, context in
             let params = try FormParameters(request)
             let form = try Form(request, params)
@@ -81,6 +82,46 @@ struct WebController: Sendable {
         let body = try await offload { [renderer, context] in renderer.render("console", page.model(snapshot: snap, context: context)) }
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// `/reports?group=G&period=day|week|month&rank=…&end=TIME`, as a page, JSON or CSV.
+    private func report(request: Request) async throws -> Response {
+        var params = try FormParameters(request)
+        let csv = params["format"] == "csv"
+        if csv { params.remove("format") }
+        let form = try Form(request, params)
+        let snap = store.snapshot()
+        let now = WallClock.nowMicros()
+        let page: ReportPage
+        do throws(WebUIError) {
+            var end = now
+            if let text = params["end"] {
+                guard let t = RFC3339.parse(text) else { throw WebUIError("end: expected an RFC 3339 time such as 2026-12-07T00:00:00Z") }
+                end = t
+            }
+            page = try ReportPage(group: params["group"], period: params["period"], rank: params["rank"], endMicros: end)
+        } catch {
+            return failure(.badRequest, "Bad request", error.description, form: form)
+        }
+        let outcome = try await offload { [renderer] () throws -> Result<String, QueryError> in
+            do {
+                if csv { return .success(OutputFormat.csv.render(ReportPage.table(try page.data(snapshot: snap, nowMicros: now)))) }
+                return .success(form == .json ? try PageJSON.encode(try page.data(snapshot: snap, nowMicros: now))
+                                              : renderer.render("report", try page.model(snapshot: snap, nowMicros: now)))
+            } catch let error as QueryError {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let body):
+            if csv {
+                return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"report.csv\""],
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+            }
+            return cacheable(body, form: form, request: request)
+        case .failure(let error):
+            return failure(error.code == .notFound ? .notFound : .badRequest, "Bad request", error.description, form: form)
+        }
     }
 
     /// `/diff?target=NAME&old=ID&new=ID` (range as for a target's page; 30 days by default).
