@@ -87,6 +87,21 @@ def icmp_replies():
     put("icmp-reply", "ok-tcp-rst", b"\x02" + ipv4(6, [10, 77, 3, 2], [10, 77, 1, 1], rst))
 
 
+def dns_answers():
+    """Answers to PTR queries as a resolver sends them: a name (with a compression pointer to
+    the question), NXDOMAIN, and an answer with a CNAME before the PTR."""
+    def name(text):
+        return b"".join(bytes([len(l)]) + l.encode() for l in text.split(".")) + b"\x00"
+    question = name("4.0.77.10.in-addr.arpa") + struct.pack(">HH", 12, 1)
+    header = lambda flags, an: struct.pack(">HHHHHH", 0x1234, flags, 1, an, 0, 0)
+    ptr = b"\xc0\x0c" + struct.pack(">HHIH", 12, 1, 3600, len(name("hop4.lab.example"))) + name("hop4.lab.example")
+    put("dns-answer", "ok-ptr", b"\x12\x34" + header(0x8580, 1) + question + ptr)
+    cname = b"\xc0\x0c" + struct.pack(">HHIH", 5, 1, 60, 2) + b"\xc0\x0c"
+    put("dns-answer", "ok-cname-then-ptr", b"\x12\x34" + header(0x8180, 2) + question + cname + ptr)
+    put("dns-answer", "nxdomain", b"\x12\x34" + header(0x8183, 0) + question)
+    put("dns-answer", "pointer-loop", b"\x12\x34" + header(0x8180, 1) + question + b"\xc0\x29\xc0\x27" + b"\x00" * 10)
+
+
 def queries():
     text = open(os.path.join(ROOT, "docs", "QUERY.md")).read()
     seen = []
@@ -198,6 +213,7 @@ def main():
     tracer_outputs()
     atlas()
     icmp_replies()
+    dns_answers()
     queries()
     yaml_files()
     stores()

@@ -32,6 +32,8 @@ package enum FuzzTarget: Hashable, Sendable, CaseIterable, CustomStringConvertib
         /// An ICMP, ICMPv6 or TCP datagram on the native prober's raw sockets; the first byte
         /// picks which.
         case icmpReply = "icmp-reply"
+        /// A DNS answer to a reverse (PTR) lookup; the first two bytes are the query's id.
+        case dnsAnswer = "dns-answer"
         /// A query in the language, parsed, planned and run against a small store.
         case query
         /// A targets file (YAML).
@@ -120,6 +122,11 @@ package enum FuzzTarget: Hashable, Sendable, CaseIterable, CustomStringConvertib
             case 1: return try ProbeReplyDecoder.decodeV6(packet, from: IPAddress(v4: 0x0A00_0002), hopLimit: 60) == nil ? 0 : 1
             default: return try ProbeReplyDecoder.decodeTCPv4(packet) == nil ? 0 : 1
             }
+        case .dnsAnswer:
+            guard bytes.count >= 2 else { return 0 }
+            let id = UInt16(bytes[bytes.startIndex]) << 8 | UInt16(bytes[bytes.startIndex + 1])
+            if case .name = try PTRMessage.answer(Array(bytes.dropFirst(2)), id: id) { return 1 }
+            return 0
         case .query:
             var context = QueryContext(nowMicros: FuzzScratch.nowMicros)
             context.maxRows = 1000

@@ -65,6 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "When a run is acknowledged: always (once fsynced, syncs shared by the runs written meanwhile), never (once written; the kernel syncs), or an interval such as 1s (once written; synced at most this long after).")
     var sync: String = "always"
 
+    @Option(name: .long, help: "Resolver for the names of hop addresses on the web pages: system (the first nameserver of /etc/resolv.conf), off, or ADDRESS[:PORT].")
+    var reverseDNS: String = "system"
+
     @Option(name: .long, help: "At most this many traces at once.")
     var concurrency: Int = 64
 
@@ -91,6 +94,15 @@ struct ServeCommand: AsyncParsableCommand {
             settings.headerTimeout = .microseconds(headTimeout)
             guard let every = DurationText.parseMicros(maintenanceEvery), every > 0 else {
                 throw ValidationError("--maintenance-every takes a duration such as 1h")
+            }
+            switch reverseDNS {
+            case "off": settings.reverseDNS = nil
+            case "system": settings.reverseDNS = ReverseNameCache.Server.system()
+            default:
+                guard let server = ReverseNameCache.Server(reverseDNS) else {
+                    throw ValidationError("--reverse-dns takes system, off or ADDRESS[:PORT], such as 127.0.0.1:5353")
+                }
+                settings.reverseDNS = server
             }
             if let tokenFile {
                 settings.tokens = Set(try readTokens(tokenFile))

@@ -9,6 +9,8 @@ package struct TargetPage: Sendable {
     package var range: PageRange
     /// Pixel width of each graph.
     package var chartWidth = 720
+    /// The names of hop addresses known now (reverse DNS); asked once per page, never waited on.
+    package var names: (@Sendable ([IPAddress]) -> [IPAddress: String])?
 
     package init(target: String, range: PageRange) {
         self.target = target
@@ -20,6 +22,8 @@ package struct TargetPage: Sendable {
     package struct Hop: Encodable, Sendable {
         package var ttl: Int
         package var address: String?
+        /// The address's reverse DNS name, when known.
+        package var name: String?
         package var silent: Bool
         package var probes: Int
         /// Percent; nil for a silent hop (it has no loss of its own).
@@ -81,6 +85,8 @@ package struct TargetPage: Sendable {
         var series: [Int: [SmokeBucket]]
         var stepSeconds: Int64
         var stretches: [PathTimeline.Stretch]
+        /// Reverse DNS names by address text.
+        var names: [String: String]
     }
 
     func parts(snapshot: StoreSnapshot, nowMicros: Int64) throws -> Parts {
@@ -106,7 +112,16 @@ package struct TargetPage: Sendable {
                 .flatMap { p.number($0, "path") }.map { UInt32($0) }
         }
         let stretches = PathTimeline.stretches(from: range.fromMicros, to: range.toMicros, changes: changeList, current: current)
-        return Parts(hops: hops, changes: changes, series: series, stepSeconds: smoke.stepSeconds, stretches: stretches)
+        var names = [String: String]()
+        if let lookUp = self.names {
+            let h = Columns(hops)
+            let addresses = hops.rows.compactMap { row -> IPAddress? in
+                guard case .text(let a) = h.value(row, "address") else { return nil }
+                return IPAddress(a)
+            }
+            for (address, name) in lookUp(addresses) { names[address.description] = name }
+        }
+        return Parts(hops: hops, changes: changes, series: series, stepSeconds: smoke.stepSeconds, stretches: stretches, names: names)
     }
 
     private func diffLink(old: String, new: String) -> String {
@@ -121,7 +136,8 @@ package struct TargetPage: Sendable {
             target: target, from: RFC3339.format(micros: range.fromMicros), to: RFC3339.format(micros: range.toMicros),
             hops: parts.hops.rows.map { row in
                 let silent = h.number(row, "silent") == 1
-                return Hop(ttl: Int(h.number(row, "ttl") ?? 0), address: silent ? nil : h.value(row, "address").text,
+                let address = silent ? nil : h.value(row, "address").text
+                return Hop(ttl: Int(h.number(row, "ttl") ?? 0), address: address, name: address.flatMap { parts.names[$0] },
                            silent: silent, probes: Int(h.number(row, "count") ?? 0), loss: h.number(row, "loss"),
                            median: h.number(row, "p50"), p95: h.number(row, "p95"), jitter: h.number(row, "jitter"))
             },
@@ -147,6 +163,7 @@ package struct TargetPage: Sendable {
         let hopRows: [[String: Any]] = hops.rows.map { row in
             [
                 "ttl": h.text(row, "ttl"), "address": h.text(row, "address"), "silent": h.number(row, "silent") == 1,
+                "name": parts.names[h.text(row, "address")] ?? "",
                 "count": h.text(row, "count"), "loss": h.text(row, "loss"), "median": h.text(row, "p50"),
                 "p95": h.text(row, "p95"), "jitter": h.text(row, "jitter"),
             ]

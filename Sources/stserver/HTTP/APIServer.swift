@@ -27,7 +27,8 @@ struct APIServer: Sendable {
         RunController(store: store, settings: settings, metrics: metrics, alerts: rules?.engine).addRoutes(to: routes)
         // The templates are compiled in, and WebUITests render each: they always parse.
         if let pages = try? PageRenderer(version: STServer.version) {
-            WebController(store: store, renderer: pages, settings: settings, registry: registry, alerts: rules?.engine).addRoutes(to: routes)
+            WebController(store: store, renderer: pages, settings: settings, registry: registry, alerts: rules?.engine,
+                          names: settings.reverseDNS.map { ReverseNameCache(server: $0) }).addRoutes(to: routes)
             AlertPageController(rules: rules, settings: settings, renderer: pages, session: WebSession()).addRoutes(to: routes)
         }
         index.record(router)

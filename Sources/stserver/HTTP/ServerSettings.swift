@@ -1,3 +1,4 @@
+import Probe
 /// How the HTTP API is exposed and bounded.
 struct ServerSettings: Sendable {
     var host = "127.0.0.1"
@@ -16,4 +17,6 @@ struct ServerSettings: Sendable {
     var maxRows = 1_000_000
     /// Longest query text accepted (in a URL or a body).
     var maxQueryBytes = 16 << 10
+    /// The resolver the web pages ask for hop addresses' names; none: no names.
+    var reverseDNS: ReverseNameCache.Server?
 }

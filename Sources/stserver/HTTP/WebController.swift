@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import PathTSDB
+import Probe
 import Query
 import WebUI
 
@@ -17,6 +18,8 @@ struct WebController: Sendable {
     /// For the console's queries: the targets file's tags, and the alerts the `alerts` kind reads.
     let registry: TargetRegistry
     let alerts: AlertEngine?
+    /// Names of hop addresses, looked up in the background; nil with `--reverse-dns off`.
+    let names: ReverseNameCache?
 
     /// The form a page is asked for.
     enum Form {
@@ -169,8 +172,9 @@ struct WebController: Sendable {
         guard snap.catalog.targetID(named: target) != nil else {
             return failure(.notFound, "Not found", "The store holds no runs of \(target).", form: form)
         }
-        let page = TargetPage(target: target, range: range)
-        let body = try await offload { [renderer] in
+        var page = TargetPage(target: target, range: range)
+        if let names { page.names = { names.names(of: $0) } }
+        let body = try await offload { [renderer, page] in
             form == .json ? try PageJSON.encode(try page.data(snapshot: snap, nowMicros: now))
                           : renderer.render("target", try page.model(snapshot: snap, nowMicros: now))
         }
