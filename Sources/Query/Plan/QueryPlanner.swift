@@ -105,7 +105,9 @@ package enum QueryPlanner {
                 throw QueryError("unknown column '\(name)' (this query has: \(known)\(q.kind == .stats ? ", or any aggregate" : ""))",
                                  line: pos.line, column: pos.column)
             }
-            if !aggregates.contains(a) { aggregates.append(a) }
+            // One aggregate per column, even one already computed under another spelling
+            // (`p9.` beside `p9`): a row's cells follow the aggregates one for one.
+            aggregates.append(a)
             columns.append(ResultColumn(name, .number(a.unit)))
         }
         if let f = q.filter { try checkTypes(f, columns: columns) }
