@@ -43,6 +43,11 @@ import Testing
         let titles = page.components(separatedBy: "<title id=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
         #expect(titles.count == 7 && Set(titles).count == 7, "\(titles)")
         #expect(page.contains("\">lab/a — TTL 4</title>"))
+        // Zooming by a link, as the browser found it in the page: the middle half of the range.
+        let zoom = try #require(page.components(separatedBy: "\">zoom in</a>").first?.components(separatedBy: "<a href=\"").last)
+        let zoomed = try await Self.dom(try #require(URL(string: zoom.replacingOccurrences(of: "&amp;", with: "&"), relativeTo: server.base)))
+        #expect(zoomed.contains("<h1>lab/a</h1>") && zoomed.contains("\">zoom in</a>") && !zoomed.contains("aria-current=\"page\">30 days"),
+                "\(zoom)")
         for path in ["/targets", "/targets/lab/a", "/diff?target=lab/a&old=1&new=1", "/alerts", "/login", "/console?q=paths", "/reports?period=week"] {
             let sent = try await http("GET", try #require(URL(string: path, relativeTo: server.base)))
             #expect(sent.status == 200 && !sent.text.lowercased().contains("<script"), "\(path)")

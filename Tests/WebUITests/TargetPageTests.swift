@@ -36,7 +36,7 @@ import Query
         for address in ["10.0.0.1", "10.0.0.2", "10.0.0.12", "198.51.100.1"] { #expect(html.contains("<td>\(address)</td>"), "\(address)") }
         // The destination's row: 1,200 probes, 5 % lost (one of ten in the second hour), median
         // 24 ms (the RTTs are 20–29 ms).
-        #expect(html.contains("<td>3</td><td>198.51.100.1</td><td>1200</td><td>5</td><td>24</td>"), "\(html)")
+        #expect(html.contains("<td>3</td><td>198.51.100.1</td><td class=\"name\"></td><td>1200</td><td>5</td><td>24</td>"), "\(html)")
         // The path timeline, the two heatmaps and one smoke graph per TTL, each an accessible
         // SVG, the change marked on each.
         #expect(html.components(separatedBy: "<svg ").count - 1 == 6)
@@ -93,6 +93,26 @@ import Query
         let json = try PageJSON.encode(data)
         let decoded = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(decoded["target"] as? String == "lab/gw" && (decoded["smoke"] as? [[String: Any]])?.first?["step_seconds"] as? Int == 60)
+    }
+
+    /// Moving and zooming by links: the same span earlier and later, the middle half, twice the
+    /// span; and each interval of the timeline's time axis a link to that interval.
+    @Test func linksMoveAndZoomTheRange() throws {
+        let hour: Int64 = 3_600_000_000
+        func time(_ t: Int64) -> String { RFC3339.format(micros: t) }
+        func link(_ from: Int64, _ to: Int64) -> String {
+            "/targets/lab/gw?from=\(PagePath.escapeComponent(time(from)))&amp;to=\(PagePath.escapeComponent(time(to)))"
+        }
+        let t0 = Self.t0
+        let html = try page(Self.runs(), from: time(t0), to: time(t0 + 2 * hour))
+        #expect(html.contains("<a href=\"\(link(t0 - 2 * hour, t0))\">← earlier</a>"), "\(html)")
+        #expect(html.contains("<a href=\"\(link(t0 + hour / 2, t0 + 3 * hour / 2))\">zoom in</a>"))
+        #expect(html.contains("<a href=\"\(link(t0 - hour, t0 + 3 * hour))\">zoom out</a>"))
+        #expect(html.contains("<a href=\"\(link(t0 + 2 * hour, t0 + 4 * hour))\">later →</a>"))
+        // The timeline's intervals between ticks, each a link to itself: the first from the start.
+        #expect(html.components(separatedBy: "<rect class=\"zoom\"").count - 1 >= 4)
+        #expect(html.contains("<a href=\"/targets/lab/gw?from=\(PagePath.escapeComponent(time(t0)))&amp;to="))
+        #expect(try PageRange(range: "3h", from: nil, to: nil, nowMicros: 0).query == "range=3h")
     }
 
     @Test func aRangeWithoutRunsSaysSoAndAnUnknownTargetIsAnError() throws {

@@ -21,6 +21,8 @@ package struct PathTimeline: Sendable {
     package var marks: [ChartMark]
     package var width = 720
     let height = 64
+    /// The link of the interval between two time ticks (zooming into it); none: no links.
+    package var zoomLink: (@Sendable (Int64, Int64) -> String)?
 
     package init(title: String, fromMicros: Int64, toMicros: Int64, stretches: [Stretch], marks: [ChartMark]) {
         self.title = title
@@ -66,10 +68,17 @@ package struct PathTimeline: Sendable {
             if case .pathChange(let link) = mark.kind { out.mark(x(mark.timeMicros), top: 20, bottom: 42, note: mark.note, link: link) }
         }
         let step = ChartAxis.timeStep(span: toMicros - fromMicros, maximum: max(Int(plot) / 90, 2))
-        for t in ChartAxis.timeTicks(from: fromMicros, to: toMicros, step: step) {
+        let ticks = ChartAxis.timeTicks(from: fromMicros, to: toMicros, step: step)
+        for t in ticks {
             out.text(x(t), 56, ChartAxis.label(t, step.label), cssClass: "tick", anchor: "middle")
         }
         out.rect(left, 20, plot, 22, cssClass: "frame")
+        if let zoomLink {
+            let edges = [fromMicros] + ticks.filter { $0 > fromMicros && $0 < toMicros } + [toMicros]
+            for (a, b) in zip(edges, edges.dropFirst()) where b > a {
+                out.link(zoomLink(a, b), x(a), 44, x(b) - x(a), 16, note: "zoom to \(RFCTime.short(a)) – \(RFCTime.short(b))")
+            }
+        }
         return out.finish()
     }
 }

@@ -39,6 +39,12 @@ struct SVGWriter {
         element("path", "class=\"\(cssClass)\" d=\"\(d)\"", note: note)
     }
 
+    /// A transparent area that links to `href` (a zoom target on a time axis).
+    mutating func link(_ href: String, _ x: Double, _ y: Double, _ w: Double, _ h: Double, note: String) {
+        out += "<a href=\"\(SVGWriter.escape(href))\"><rect class=\"zoom\" x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(w))\" height=\"\(n(h))\">"
+            + "<title>\(SVGWriter.escape(note))</title></rect></a>"
+    }
+
     /// A line of a colour of its own (a series of a query's answer).
     mutating func coloured(_ d: String, stroke: String, note: String) {
         guard !d.isEmpty else { return }
@@ -98,6 +104,8 @@ struct SVGWriter {
         .chart .change{stroke:#d55e00;stroke-width:1.5;stroke-dasharray:4 2}
         .chart .change-head{fill:#d55e00}
         .chart .band-label{fill:#fff;font-weight:600;paint-order:stroke;stroke:#0008;stroke-width:2px}
+        .chart .zoom{fill:currentColor;fill-opacity:0;cursor:zoom-in}
+        .chart .zoom:hover{fill-opacity:.08}
         \(LossScale.styleRules)
         @media (prefers-color-scheme: dark){
         .chart{color:#ddd;background:#1b1b1b}

@@ -35,4 +35,20 @@ package struct PageRange: Sendable, Equatable {
         self.toMicros = toMicros
         self.preset = preset
     }
+
+    /// The ranges a reader moves to from this one, each as a custom range: the same span earlier
+    /// and later, the middle half (zoom in), and twice the span around the same middle (zoom out).
+    package var neighbours: (earlier: PageRange, later: PageRange, zoomIn: PageRange, zoomOut: PageRange) {
+        let span = toMicros - fromMicros, quarter = span / 4
+        return (PageRange(fromMicros: fromMicros - span, toMicros: fromMicros, preset: nil),
+                PageRange(fromMicros: toMicros, toMicros: toMicros + span, preset: nil),
+                PageRange(fromMicros: fromMicros + quarter, toMicros: toMicros - quarter, preset: nil),
+                PageRange(fromMicros: fromMicros - span / 2, toMicros: toMicros + span / 2, preset: nil))
+    }
+
+    /// The query string of this range: `range=PRESET`, or `from=…&to=…`.
+    package var query: String {
+        preset.map { "range=" + $0 }
+            ?? "from=\(PagePath.escapeComponent(RFC3339.format(micros: fromMicros)))&to=\(PagePath.escapeComponent(RFC3339.format(micros: toMicros)))"
+    }
 }

@@ -181,6 +181,11 @@ package struct TargetPage: Sendable {
         var timeline = PathTimeline(title: "\(target) — path in use", fromMicros: range.fromMicros, toMicros: range.toMicros,
                                     stretches: parts.stretches, marks: marks)
         timeline.width = chartWidth
+        // Each interval between two ticks of the timeline is a link to that interval: zooming by
+        // selecting on the graph, without JavaScript.
+        timeline.zoomLink = { from, to in
+            "/targets/" + PagePath.escape(target) + "?" + PageRange(fromMicros: from, toMicros: to, preset: nil).query
+        }
         let charts: [[String: Any]] = series.keys.sorted().map { ttl in
             var chart = SmokeChart(title: "\(target) — TTL \(ttl)", fromMicros: range.fromMicros, toMicros: range.toMicros,
                                    buckets: series[ttl] ?? [])
@@ -195,8 +200,10 @@ package struct TargetPage: Sendable {
             return map.svg()
         }
         let base = "/targets/" + PagePath.escape(target)
-        let rangeQuery = range.preset.map { "range=" + $0 }
-            ?? "from=\(PagePath.escapeComponent(RFC3339.format(micros: range.fromMicros)))&to=\(PagePath.escapeComponent(RFC3339.format(micros: range.toMicros)))"
+        let rangeQuery = range.query
+        let moves = range.neighbours
+        // A range shorter than a minute holds at most one run: no zooming in past it.
+        let canZoomIn = range.toMicros - range.fromMicros >= 2 * 60_000_000
         return [
             "title": target, "target": target,
             "from": RFC3339.format(micros: range.fromMicros), "to": RFC3339.format(micros: range.toMicros),
@@ -204,6 +211,8 @@ package struct TargetPage: Sendable {
                 ["label": p.label, "href": base + "?range=" + p.name, "current": p.name == range.preset]
             },
             "jsonHref": base + "?format=json&" + rangeQuery,
+            "moves": ([("← earlier", moves.earlier), ("zoom out", moves.zoomOut)] + (canZoomIn ? [("zoom in", moves.zoomIn)] : []) + [("later →", moves.later)])
+                .map { label, r -> [String: Any] in ["label": label, "href": base + "?" + r.query] },
             "empty": hops.rows.isEmpty,
             "hops": hopRows, "charts": charts, "latencyHeatmap": heatmaps[0], "lossHeatmap": heatmaps[1], "timeline": timeline.svg(), "changes": changeRows, "hasChanges": !changeRows.isEmpty,
             "changesLine": changeRows.isEmpty ? "" : "\(changeRows.count) path change\(changeRows.count == 1 ? "" : "s")",
