@@ -25,6 +25,50 @@ import Testing
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// A screenshot of `url` by Chromium at `width`×`height`, dark or light; the PNG's bytes.
+    static func screenshot(_ url: URL, width: Int, height: Int, dark: Bool) async throws -> [UInt8] {
+        let profile = TemporaryDirectory("smoketrace-chromium")
+        defer { profile.remove() }
+        let file = profile.path + "/shot.png"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile.path)", "--hide-scrollbars",
+                       "--timeout=20000", "--window-size=\(width),\(height)", "--screenshot=\(file)"] + (dark ? ["--force-dark-mode"] : [])
+            + [url.absoluteString]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "chromium exited with \(p.terminationStatus)")
+        return [UInt8](FileManager.default.contents(atPath: file) ?? Data())
+    }
+
+    /// A PNG's width and height, from its header (RFC 2083: the IHDR chunk after the 8-byte
+    /// signature).
+    static func pngSize(_ png: [UInt8]) -> (Int, Int)? {
+        guard png.count > 24, png[0..<8] == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], png[12..<16] == [0x49, 0x48, 0x44, 0x52] else { return nil }
+        func be32(_ at: Int) -> Int { png[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        return (be32(16), be32(20))
+    }
+
+    /// The target page at the sizes the README shows (desktop and phone, light and dark).
+    @Test func screenshotsAtFixedSizes() async throws {
+        let server = try ServerTests.Running()
+        defer { server.finish() }
+        _ = try await http("POST", server.base.api("/api/v1/runs"), body: ServerTests.json("lab/a", ServerTests.runs("lab/a", count: 30)),
+                           token: ServerTests.token)
+        let url = server.base.api("/targets/lab/a", [("range", "30d")])
+        var sizes = Set<Int>()
+        for (width, height, dark) in [(1280, 900, false), (1280, 900, true), (390, 844, false), (390, 844, true)] {
+            let png = try await Self.screenshot(url, width: width, height: height, dark: dark)
+            let size = try #require(Self.pngSize(png), "not a PNG (\(png.count) bytes)")
+            #expect(size == (width, height))
+            sizes.insert(png.count)
+        }
+        // Light and dark differ: four different images.
+        #expect(sizes.count == 4)
+    }
+
     @Test func theOverviewTargetPageAndDiffRenderWithoutScript() async throws {
         let server = try ServerTests.Running()
         defer { server.finish() }
