@@ -168,27 +168,40 @@ import Testing
         try store.close()
     }
 
-    /// A rollup-only file (left by retention) keeps every target whose rollups still read.
-    @Test func aRollupFileWithADamagedBlockKeepsTheOtherTargets() throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
+    /// The options of a store whose raw data retention retires after an hour.
+    func retiring() -> StoreOptions {
         var o = options()
         o.rawRetention = .seconds(3600)
+        return o
+    }
+
+    /// A store whose 300 runs were retired into one rollup-only file, with target-0's rollup
+    /// block of it damaged: its path, the file open as it was before, the catalog.
+    func damagedRollupFile(_ dir: String) throws -> (path: String, file: Segment, catalog: Catalog) {
         do {
-            let store = try PathStore(directory: dir.path, options: o)
+            let store = try PathStore(directory: dir, options: retiring())
             try store.append(RunFactory.runs(count: 300))
             try store.flush()
             #expect(try store.applyRetention(now: 1_796_000_000_000_000) == 1)
             try store.close()
         }
-        let path = dir.path + "/rollups/" + (try #require(files(in: dir.path + "/rollups").first))
+        let path = dir + "/rollups/" + (try #require(files(in: dir + "/rollups").first))
         let file = try Segment(path: path, verifyBlocks: true)
-        let catalog = try CatalogFile.read(path: dir.path + "/catalog.ptc")
-        let victim = try #require(catalog.targetID(named: "target-0")), other = try #require(catalog.targetID(named: "target-1"))
-        let kept = try file.rollups(of: other)
+        let catalog = try CatalogFile.read(path: dir + "/catalog.ptc")
+        let victim = try #require(catalog.targetID(named: "target-0"))
         let entry = try #require(file.entry(for: victim))
         flip(path, inside: entry.rollupOffset..<(entry.rollupOffset + Int64(entry.rollupLength)))
+        return (path, file, catalog)
+    }
 
+    /// A rollup-only file (left by retention) keeps every target whose rollups still read.
+    @Test func aRollupFileWithADamagedBlockKeepsTheOtherTargets() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (_, file, catalog) = try damagedRollupFile(dir.path)
+        let victim = try #require(catalog.targetID(named: "target-0")), other = try #require(catalog.targetID(named: "target-1"))
+        let kept = try file.rollups(of: other)
+        let o = retiring()
         let store = try PathStore(directory: dir.path, options: o)
         let replacement = try #require(store.snapshot().rollupFiles.first)
         #expect(store.snapshot().rollupFiles.count == 1 && replacement.level == SegmentFormat.rollupOnlyLevel)
@@ -212,6 +225,28 @@ import Testing
         #expect(store.recovery.removedLeftovers == [seg.path])
         expectSameRuns(store.snapshot().allTraceRuns(),
                        self.runs(runs, without: "target-1", in: entry))
+        try store.close()
+    }
+
+    /// The same for a rollup file: after a crash between its salvage and the move, the next
+    /// open keeps the salvage only, and no row is counted twice.
+    @Test func aRollupFileSalvageInterruptedBeforeTheMoveIsFinishedOnOpen() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let (path, _, catalog) = try damagedRollupFile(dir.path)
+        let name = (path as NSString).lastPathComponent
+        let other = try #require(catalog.targetID(named: "target-1"))
+        let o = retiring()
+        let before: [RollupRow]
+        do {
+            let store = try PathStore(directory: dir.path, options: o)
+            before = store.snapshot().rollups(of: other, tier: .oneHour, in: Int64.min..<Int64.max).rows
+            try store.close()
+        }
+        try FileManager.default.moveItem(atPath: dir.path + "/quarantine/" + name, toPath: path)
+        let store = try PathStore(directory: dir.path, options: options(verify: false))
+        #expect(store.recovery.removedLeftovers == [path] && store.snapshot().rollupFiles.count == 1)
+        #expect(store.snapshot().rollups(of: other, tier: .oneHour, in: Int64.min..<Int64.max).rows == before)
         try store.close()
     }
 

@@ -39,8 +39,13 @@ struct SegmentSalvage {
             for target in segment.targets {
                 guard let entry = segment.entry(for: target) else { continue }
                 let hasChunk = entry.chunkLength > 0
-                let table: RunTable? = hasChunk ? (try? segment.runs(of: target, catalog: catalog)) : RunTable()
-                let readRows = try? segment.rollups(of: target)
+                // Damage costs what it held; any other failure (an I/O error) stops the salvage,
+                // so that a passing failure never costs data.
+                func damaged<T>(_ read: () throws(StorageError) -> T) throws(StorageError) -> T? {
+                    do { return try read() } catch where error.code == .corruption { return nil }
+                }
+                let table: RunTable? = hasChunk ? try damaged { () throws(StorageError) in try segment.runs(of: target, catalog: catalog) } : RunTable()
+                let readRows = try damaged { () throws(StorageError) in try segment.rollups(of: target) }
                 if let table, !table.runs.isEmpty {
                     // Rows written before the end-to-end rows lack them: rebuilt whole from the runs.
                     let rows: [RollupRow]
@@ -65,12 +70,12 @@ struct SegmentSalvage {
                 }
             }
             let events: [PathChangeEvent]
-            do { events = try segment.events() } catch {
+            do { events = try segment.events() } catch where error.code == .corruption {
                 salvage.lostEvents = true
                 events = []
             }
             let state: PathChangeDetector
-            do { state = try segment.detectorState() } catch {
+            do { state = try segment.detectorState() } catch where error.code == .corruption {
                 salvage.lostDetectorState = true
                 state = PathChangeDetector()
             }

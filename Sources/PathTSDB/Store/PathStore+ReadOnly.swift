@@ -73,6 +73,7 @@ extension PathStore {
         }
         let superseded = Set(segments.flatMap(\.sources) + rollupFiles.flatMap(\.sources))
         segments.removeAll { superseded.contains($0.id) }
+        rollupFiles.removeAll { superseded.contains($0.id) }
         segments.sort { $0.minStartMicros < $1.minStartMicros }
         rollupFiles.sort { $0.minStartMicros < $1.minStartMicros }
 

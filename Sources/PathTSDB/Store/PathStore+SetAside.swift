@@ -16,16 +16,36 @@ extension PathStore {
         return (names.compactMap { SegmentFormat.id(ofFileNamed: String($0.prefix(20))) }.max() ?? SegmentID(rawValue: 0)).next
     }
 
+    /// What setting a segment aside did.
+    enum SetAsideOutcome: Equatable {
+        /// Salvaged into this segment; the original quarantined.
+        case replaced(Segment)
+        /// Nothing of it read, or its salvage could not be written: quarantined whole.
+        case quarantinedWhole
+        /// Reading it for the salvage failed for another reason than damage (an I/O error):
+        /// left in service, as it was, rather than have a passing failure cost its data.
+        case kept
+
+        static func == (a: SetAsideOutcome, b: SetAsideOutcome) -> Bool {
+            switch (a, b) {
+            case (.replaced(let x), .replaced(let y)): x === y
+            case (.quarantinedWhole, .quarantinedWhole), (.kept, .kept): true
+            default: false
+            }
+        }
+    }
+
     /// Salvages `segment` into segment `id` and moves the original to `quarantine` with its
     /// cause and what the salvage lost. The replacement is durable before the original moves.
-    /// - Returns: the replacement, open; nil when nothing read (the original is quarantined
-    ///   whole) or the salvage could not be written (likewise, the failure logged).
     static func setAside(_ segment: Segment, because error: StorageError, catalog: Catalog, id: SegmentID, options: StoreOptions,
-                         quarantine: String, logger: Logger) -> Segment? {
+                         quarantine: String, logger: Logger) -> SetAsideOutcome {
         var salvage = SegmentSalvage()
         do {
             salvage = try SegmentSalvage.rewrite(segment, catalog: catalog, id: id,
                                                  zstdLevel: segment.level == 0 ? options.zstdLevelFresh : options.zstdLevelCompacted)
+        } catch where error.code != .corruption && error.code != .diskFull {
+            logger.error("a damaged segment could not be read for its salvage; it stays in service", metadata: ["segment": "\(segment.path)", "error": "\(error)"])
+            return .kept
         } catch {
             logger.error("a damaged segment could not be salvaged; it is quarantined whole", metadata: ["segment": "\(segment.path)", "error": "\(error)"])
         }
@@ -48,10 +68,10 @@ extension PathStore {
             logger.error("segment damaged: what still reads was salvaged, the original quarantined", metadata: [
                 "segment": "\(segment.path)", "salvaged-into": "\(replacement.path)", "error": "\(error)",
                 "lost-runs-of-targets": "\(salvage.lostRuns.count)", "lost-events": "\(salvage.lostEvents)"])
-        } else {
-            logger.error("segment quarantined", metadata: ["segment": "\(segment.path)", "error": "\(error)"])
+            return .replaced(replacement)
         }
-        return replacement
+        logger.error("segment quarantined", metadata: ["segment": "\(segment.path)", "error": "\(error)"])
+        return .quarantinedWhole
     }
 
     /// Takes a segment a reader found damaged out of service; the next snapshots hold its
@@ -88,12 +108,13 @@ extension PathStore {
         let id = w.nextSegmentID
         w.nextSegmentID = w.nextSegmentID.next
         let catalog = w.ingester.catalog
-        let replacement = PathStore.setAside(segment, because: error, catalog: catalog, id: id, options: options,
-                                             quarantine: quarantineDirectory, logger: logger)
+        let outcome = PathStore.setAside(segment, because: error, catalog: catalog, id: id, options: options,
+                                         quarantine: quarantineDirectory, logger: logger)
+        guard outcome != .kept else { return }
         published.withLock { p in
             p.segments.removeAll { $0 === segment }
             p.rollupFiles.removeAll { $0 === segment }
-            if let replacement {
+            if case .replaced(let replacement) = outcome {
                 if segment.level == SegmentFormat.rollupOnlyLevel {
                     p.rollupFiles.append(replacement)
                     p.rollupFiles.sort { $0.minStartMicros < $1.minStartMicros }

@@ -107,28 +107,32 @@ public final class PathStore: Sendable {
                                                   verify: options.verifySegmentsOnOpen, report: &report, damaged: &damaged)
         var rollupFiles = try PathStore.loadSegments(in: layout.rollups, quarantine: layout.quarantine,
                                                      verify: options.verifySegmentsOnOpen, report: &report, damaged: &damaged)
+        // A finished compaction lists its inputs; a finished retention step names its segment.
+        // Removed before any salvage: a salvage of a replaced segment would hold its runs twice.
+        let superseded = Set(segments.flatMap(\.sources) + rollupFiles.flatMap(\.sources))
+        // (A rollup file is replaced only by its salvage.)
+        for seg in segments + rollupFiles where superseded.contains(seg.id) {
+            try FileSystem.remove(seg.path)
+            report.removedLeftovers.append(seg.path)
+        }
+        segments.removeAll { superseded.contains($0.id) }
+        rollupFiles.removeAll { superseded.contains($0.id) }
         var nextID = PathStore.nextSegmentID(layout)
-        for (seg, error) in damaged {
+        for (seg, error) in damaged where !superseded.contains(seg.id) {
             try PathStore.checkCatalogCovers(seg, catalog: catalog)
-            let replacement = PathStore.setAside(seg, because: error, catalog: catalog, id: nextID, options: options,
-                                                 quarantine: layout.quarantine, logger: logger)
+            let outcome = PathStore.setAside(seg, because: error, catalog: catalog, id: nextID, options: options,
+                                             quarantine: layout.quarantine, logger: logger)
             nextID = nextID.next
+            guard outcome != .kept else { continue }
             report.quarantined.append(StoreLayout.path(String(seg.path.split(separator: "/").last ?? ""), in: layout.quarantine))
             for i in segments.indices.reversed() where segments[i] === seg { segments.remove(at: i) }
             for i in rollupFiles.indices.reversed() where rollupFiles[i] === seg { rollupFiles.remove(at: i) }
-            if let replacement {
+            if case .replaced(let replacement) = outcome {
                 if seg.level == SegmentFormat.rollupOnlyLevel { rollupFiles.append(replacement) } else { segments.append(replacement) }
             }
         }
         segments.sort { $0.minStartMicros < $1.minStartMicros }
         rollupFiles.sort { $0.minStartMicros < $1.minStartMicros }
-        // A finished compaction lists its inputs; a finished retention step names its segment.
-        let superseded = Set(segments.flatMap(\.sources) + rollupFiles.flatMap(\.sources))
-        for seg in segments where superseded.contains(seg.id) {
-            try FileSystem.remove(seg.path)
-            report.removedLeftovers.append(seg.path)
-        }
-        segments.removeAll { superseded.contains($0.id) }
 
         let (highWater, detector) = PathStore.resumePoint(of: segments, report: &report)
         for seg in segments { try PathStore.checkCatalogCovers(seg, catalog: catalog) }
