@@ -95,6 +95,30 @@ import Query
         #expect(decoded["target"] as? String == "lab/gw" && (decoded["smoke"] as? [[String: Any]])?.first?["step_seconds"] as? Int == 60)
     }
 
+    /// Two days and more: a row per TTL from the hourly rollups (the same counts and loss as the
+    /// raw rows summed), the addresses of the path in use at the end, no jitter.
+    @Test func aLongRangeShowsEachTTLFromRollupsWithTheCurrentPath() throws {
+        let now = Self.t0 + 120 * Self.minute
+        let (long, short) = try withStore(Self.runs()) { store in
+            (try TargetPage(target: "lab/gw", range: try PageRange(range: "7d", from: nil, to: nil, nowMicros: now)).data(snapshot: store.snapshot(), nowMicros: now),
+             try TargetPage(target: "lab/gw", range: try PageRange(range: "3h", from: nil, to: nil, nowMicros: now)).data(snapshot: store.snapshot(), nowMicros: now))
+        }
+        #expect(long.hops.map(\.ttl) == [1, 2, 3])
+        #expect(long.hops.map(\.address) == ["10.0.0.1", "10.0.0.12", "198.51.100.1"])   // hop 2 moved at minute 60
+        #expect(long.hops.allSatisfy { $0.jitter == nil })
+        for ttl in 1...3 {
+            let raw = short.hops.filter { $0.ttl == ttl }
+            #expect(long.hops.first { $0.ttl == ttl }?.probes == raw.reduce(0) { $0 + $1.probes })
+        }
+        // The median from the rollups' quantile sketch: within its relative error of the exact 24.
+        #expect(long.hops.first { $0.ttl == 3 }?.loss == 5 && long.hops.first { $0.ttl == 3 }.map { abs(($0.median ?? 0) - 24) < 0.5 } == true)
+        let html = try withStore(Self.runs()) { store in
+            try PageRenderer(version: "test").render("target", try TargetPage(target: "lab/gw", range: try PageRange(range: "7d", from: nil, to: nil, nowMicros: now))
+                .model(snapshot: store.snapshot(), nowMicros: now))
+        }
+        #expect(html.contains("from the hourly rollups") && html.contains("<td>2</td><td>10.0.0.12</td>"))
+    }
+
     /// Moving and zooming by links: the same span earlier and later, the middle half, twice the
     /// span; and each interval of the timeline's time axis a link to that interval.
     @Test func linksMoveAndZoomTheRange() throws {

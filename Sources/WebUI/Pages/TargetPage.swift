@@ -9,6 +9,11 @@ package struct TargetPage: Sendable {
     package var range: PageRange
     /// Pixel width of each graph.
     package var chartWidth = 720
+    /// Ranges at least this long show each TTL's figures from rollups, with the current path's
+    /// addresses, rather than each address's from raw data.
+    static let rollupRangeMicros: Int64 = 2 * 86_400_000_000
+    var usesRollups: Bool { range.toMicros - range.fromMicros >= TargetPage.rollupRangeMicros }
+
     /// The names of hop addresses known now (reverse DNS); asked once per page, never waited on.
     package var names: (@Sendable ([IPAddress]) -> [IPAddress: String])?
 
@@ -93,7 +98,11 @@ package struct TargetPage: Sendable {
         var context = QueryContext(nowMicros: nowMicros)
         context.maxRows = 100_000
         let span = try PageQuery.selection(target: target, fromMicros: range.fromMicros, toMicros: range.toMicros)
-        let hops = try QueryEngine.table("stats count, loss, p50, p95, jitter, silent \(span) by ttl, address", snapshot: snapshot, context: context)
+        // Two days and more: per TTL from hourly rollups, the current path's addresses (reading
+        // every probe to group by address is what made a month's page slow).
+        let hops = usesRollups
+            ? try CurrentPathHops.table(target: target, fromMicros: range.fromMicros, toMicros: range.toMicros, snapshot: snapshot, context: context)
+            : try QueryEngine.table("stats count, loss, p50, p95, jitter, silent \(span) by ttl, address", snapshot: snapshot, context: context)
         let changes = try QueryEngine.table("changes \(span)", snapshot: snapshot, context: context)
         let smoke = SmokeSeriesQuery(target: target, fromMicros: range.fromMicros, toMicros: range.toMicros, columns: chartWidth - 64)
         let series = try smoke.run(snapshot: snapshot, context: context)
@@ -211,6 +220,7 @@ package struct TargetPage: Sendable {
                 ["label": p.label, "href": base + "?range=" + p.name, "current": p.name == range.preset]
             },
             "jsonHref": base + "?format=json&" + rangeQuery,
+            "fromRollups": usesRollups,
             "moves": ([("← earlier", moves.earlier), ("zoom out", moves.zoomOut)] + (canZoomIn ? [("zoom in", moves.zoomIn)] : []) + [("later →", moves.later)])
                 .map { label, r -> [String: Any] in ["label": label, "href": base + "?" + r.query] },
             "empty": hops.rows.isEmpty,
