@@ -99,4 +99,20 @@ import Testing
         #expect(try await http("GET", server.base.api("/api/v1/targets"), headers: ["Cookie": cookie]).status == 401)
         #expect(try await http("GET", server.base.api("/alerts"), headers: ["Cookie": "smoketrace_session=not-a-token"]).status == 401)
     }
+
+    /// A page's queries are bounded by the server's query timeout, as the API's are: past it,
+    /// 503 with a page that says so (a month's report of every target must not tie up the server).
+    @Test func aPagePastTheQueryTimeoutIs503() async throws {
+        let server = try ServerTests.Running(["--query-timeout", "0s"])
+        defer { server.finish() }
+        _ = try await http("POST", server.base.api("/api/v1/runs"), body: ServerTests.json("lab/a", ServerTests.runs("lab/a", count: 3)),
+                           token: ServerTests.token)
+        let week = [("period", "week"), ("end", "2026-11-21T00:00:00Z")]  // lab/a's runs are of 2026-11-20
+        for (path, query) in [("/targets", []), ("/targets/lab/a", [("range", "30d")]), ("/reports", week)] {
+            let answer = try await http("GET", server.base.api(path, query))
+            #expect(answer.status == 503 && answer.text.contains("ran past the server&#39;s query timeout"), "\(path): \(answer.status)")
+        }
+        let json = try await http("GET", server.base.api("/reports", week + [("format", "json")]))
+        #expect(json.status == 503 && json.header("Content-Type") == "application/json")
+    }
 }

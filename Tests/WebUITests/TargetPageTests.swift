@@ -119,6 +119,19 @@ import Query
         #expect(html.contains("from the hourly rollups") && html.contains("<td>2</td><td>10.0.0.12</td>"))
     }
 
+    /// A page's queries stop at its deadline, as the API's do (the server answers 503).
+    @Test func aPageGivesUpAtItsDeadline() throws {
+        let now = Self.t0 + 120 * Self.minute
+        try withStore(Self.runs()) { store in
+            var page = TargetPage(target: "lab/gw", range: try PageRange(range: "3h", from: nil, to: nil, nowMicros: now))
+            page.deadline = .now - .seconds(1)
+            #expect { try page.data(snapshot: store.snapshot(), nowMicros: now) } throws: { ($0 as? QueryError)?.code == .timeout }
+            var report = try ReportPage(group: nil, period: "week", rank: nil, endMicros: now)
+            report.deadline = .now - .seconds(1)
+            #expect { try report.data(snapshot: store.snapshot(), nowMicros: now) } throws: { ($0 as? QueryError)?.code == .timeout }
+        }
+    }
+
     /// Moving and zooming by links: the same span earlier and later, the middle half, twice the
     /// span; and each interval of the timeline's time axis a link to that interval.
     @Test func linksMoveAndZoomTheRange() throws {

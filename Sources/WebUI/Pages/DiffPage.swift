@@ -5,6 +5,8 @@ import Query
 /// (several on a load-balanced hop), the TTLs that differ highlighted and named, and each hop's
 /// loss and median on the runs of either path over the range.
 package struct DiffPage: Sendable {
+    /// When the page's queries give up (`QueryError` `.timeout`), as the API's do; none: never.
+    package var deadline: ContinuousClock.Instant?
     package var target: String
     package var old: PathID
     package var new: PathID
@@ -52,6 +54,7 @@ package struct DiffPage: Sendable {
         guard let oldHops = catalog.path(of: old) else { throw WebUIError("no path with id \(old.rawValue)") }
         guard let newHops = catalog.path(of: new) else { throw WebUIError("no path with id \(new.rawValue)") }
         var context = QueryContext(nowMicros: nowMicros)
+        context.deadline = deadline
         context.maxRows = 10_000
         let span = try PageQuery.selection(target: target, fromMicros: range.fromMicros, toMicros: range.toMicros)
         // Each path's hops, from the runs on it (a load-balanced route's runs are those of any

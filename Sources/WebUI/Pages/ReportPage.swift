@@ -7,6 +7,8 @@ package import Query
 /// the hops that got worse (median up by 5 ms and 20 %, or loss up by 5 points, at the same
 /// TTL), and its missed slots; ranked by any of these. Printable, and the same rows as CSV.
 package struct ReportPage: Sendable {
+    /// When the page's queries give up (`QueryError` `.timeout`), as the API's do; none: never.
+    package var deadline: ContinuousClock.Instant?
     package enum Period: String, CaseIterable, Sendable {
         case day, week, month
         var micros: Int64 {
@@ -112,6 +114,7 @@ package struct ReportPage: Sendable {
     /// The report's rows, ranked, read from `snapshot`.
     package func data(snapshot: StoreSnapshot, nowMicros: Int64) throws -> Data {
         var context = QueryContext(nowMicros: nowMicros)
+        context.deadline = deadline
         context.maxRows = 10_000_000
         let now = try hops(fromMicros, endMicros, snapshot: snapshot, context: context)
         let before = try hops(previousFromMicros, fromMicros, snapshot: snapshot, context: context)

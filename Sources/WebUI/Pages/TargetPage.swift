@@ -5,6 +5,8 @@ import Query
 /// loss, median, p95, jitter; silent hops as silent), hop × time heatmaps of latency and loss,
 /// a smoke graph per hop with the path changes marked, and the changes listed.
 package struct TargetPage: Sendable {
+    /// When the page's queries give up (`QueryError` `.timeout`), as the API's do; none: never.
+    package var deadline: ContinuousClock.Instant?
     package var target: String
     package var range: PageRange
     /// Pixel width of each graph.
@@ -96,6 +98,7 @@ package struct TargetPage: Sendable {
 
     func parts(snapshot: StoreSnapshot, nowMicros: Int64) throws -> Parts {
         var context = QueryContext(nowMicros: nowMicros)
+        context.deadline = deadline
         context.maxRows = 100_000
         let span = try PageQuery.selection(target: target, fromMicros: range.fromMicros, toMicros: range.toMicros)
         // Two days and more: per TTL from hourly rollups, the current path's addresses (reading

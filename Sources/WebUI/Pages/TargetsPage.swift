@@ -6,6 +6,8 @@ import Query
 /// often), the destination's loss, the runs. Filtered by name and state, sorted by any column,
 /// all by links and a form (no JavaScript).
 package struct TargetsPage: Sendable {
+    /// When the page's queries give up (`QueryError` `.timeout`), as the API's do; none: never.
+    package var deadline: ContinuousClock.Instant?
     package enum Sort: String, CaseIterable, Sendable { case name, state, changes, loss, runs }
 
     package var filter: String
@@ -56,6 +58,7 @@ package struct TargetsPage: Sendable {
     /// The rows, filtered and sorted as asked, read from `snapshot`.
     package func data(snapshot: StoreSnapshot, nowMicros: Int64) throws -> Data {
         var context = QueryContext(nowMicros: nowMicros)
+        context.deadline = deadline
         context.maxRows = 1_000_000
         let names = Array(snapshot.catalog.targetNames)
         var rows = Dictionary(names.map { name in

@@ -42,6 +42,10 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             let response = try await next(request, context)
             metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code)
             return response
+        } catch let page as PageTimeout {
+            // A web page's own answer to its timeout (HTML or JSON, as the page was asked).
+            metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: page.status.code)
+            return page.response
         } catch {
             // Every failure is answered as JSON with its cause, whatever threw it.
             var mapped = APIError.from(error)

@@ -42,10 +42,11 @@ struct WebController: Sendable {
         routes.rootReads.get("targets") { request, _ in
             let params = try FormParameters(request)
             let form = try Form(request, params)
-            let page = TargetsPage(filter: params["filter"], onlyChanged: params["changed"] == "1", sort: params["sort"])
+            var page = TargetsPage(filter: params["filter"], onlyChanged: params["changed"] == "1", sort: params["sort"])
+            page.deadline = .now + settings.queryTimeout
             let snap = store.snapshot()
             let now = WallClock.nowMicros()
-            let body = try await offload { [renderer] in
+            let body = try await bounded(form) { [renderer, page] in
                 form == .json ? try PageJSON.encode(try page.data(snapshot: snap, nowMicros: now))
                               : renderer.render("targets", try page.model(snapshot: snap, nowMicros: now))
             }
@@ -95,7 +96,7 @@ struct WebController: Sendable {
         let form = try Form(request, params)
         let snap = store.snapshot()
         let now = WallClock.nowMicros()
-        let page: ReportPage
+        var page: ReportPage
         do throws(WebUIError) {
             var end = now
             if let text = params["end"] {
@@ -103,10 +104,11 @@ struct WebController: Sendable {
                 end = t
             }
             page = try ReportPage(group: params["group"], period: params["period"], rank: params["rank"], endMicros: end)
+            page.deadline = .now + settings.queryTimeout
         } catch {
             return failure(.badRequest, "Bad request", error.description, form: form)
         }
-        let outcome = try await offload { [renderer] () throws -> Result<String, QueryError> in
+        let outcome = try await offload { [renderer, page] () throws -> Result<String, QueryError> in
             do {
                 if csv { return .success(OutputFormat.csv.render(ReportPage.table(try page.data(snapshot: snap, nowMicros: now)))) }
                 return .success(form == .json ? try PageJSON.encode(try page.data(snapshot: snap, nowMicros: now))
@@ -122,6 +124,8 @@ struct WebController: Sendable {
                                 body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
             }
             return cacheable(body, form: form, request: request)
+        case .failure(let error) where error.code == .timeout:
+            return tooSlow(form)
         case .failure(let error):
             return failure(error.code == .notFound ? .notFound : .badRequest, "Bad request", error.description, form: form)
         }
@@ -145,8 +149,9 @@ struct WebController: Sendable {
         } catch {
             return failure(.badRequest, "Bad request", error.description, form: form)
         }
-        let page = DiffPage(target: target, old: PathID(rawValue: old), new: PathID(rawValue: new), range: range)
-        let outcome = try await offload { [renderer] () throws -> Result<String, WebUIError> in
+        var page = DiffPage(target: target, old: PathID(rawValue: old), new: PathID(rawValue: new), range: range)
+        page.deadline = .now + settings.queryTimeout
+        let outcome = try await bounded(form) { [renderer, page] () throws -> Result<String, WebUIError> in
             do {
                 return .success(form == .json ? try PageJSON.encode(try page.data(snapshot: snap, nowMicros: now))
                                               : renderer.render("diff", try page.model(snapshot: snap, nowMicros: now)))
@@ -174,11 +179,26 @@ struct WebController: Sendable {
         }
         var page = TargetPage(target: target, range: range)
         if let names { page.names = { names.names(of: $0) } }
-        let body = try await offload { [renderer, page] in
+        page.deadline = .now + settings.queryTimeout
+        let body = try await bounded(form) { [renderer, page] in
             form == .json ? try PageJSON.encode(try page.data(snapshot: snap, nowMicros: now))
                           : renderer.render("target", try page.model(snapshot: snap, nowMicros: now))
         }
         return cacheable(body, form: form, request: request)
+    }
+
+    /// A page's work off the event loop; a page whose queries run past the server's query
+    /// timeout is answered 503 (`PageTimeout`) rather than kept running.
+    private func bounded<T: Sendable>(_ form: Form, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        do {
+            return try await offload(work)
+        } catch let error as QueryError where error.code == .timeout {
+            throw PageTimeout(response: tooSlow(form))
+        }
+    }
+
+    private func tooSlow(_ form: Form) -> Response {
+        failure(.serviceUnavailable, "Too slow", "The page's queries ran past the server's query timeout (--query-timeout); a shorter range answers sooner.", form: form)
     }
 
     /// A JSON answer of a page's data.
@@ -213,4 +233,11 @@ struct WebController: Sendable {
         return Response(status: .ok, headers: [.contentType: type, .eTag: tag, .cacheControl: "no-cache", .vary: "Accept"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+}
+
+/// A page that ran past its deadline, answered with its 503 page (`RequestMetricsMiddleware`
+/// hands the response on).
+struct PageTimeout: Error {
+    let response: Response
+    var status: HTTPResponse.Status { response.status }
 }
