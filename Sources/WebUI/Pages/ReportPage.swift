@@ -88,8 +88,10 @@ package struct ReportPage: Sendable {
         "of \(selector) from \(RFC3339.format(micros: from)) to \(RFC3339.format(micros: to))"
     }
 
-    /// Each target's hops: (target, ttl) → (address, median, loss).
-    private func hops(_ from: Int64, _ to: Int64, snapshot: StoreSnapshot, context: QueryContext)
+    /// Each target's hops: (target, ttl) → (address, median, loss). `addresses` also reads
+    /// every address that answered at each TTL (all probes grouped by address: only for the
+    /// period the report names them for); without it the address is empty.
+    private func hops(_ from: Int64, _ to: Int64, addresses: Bool, snapshot: StoreSnapshot, context: QueryContext)
         throws -> [String: [Int: (address: String, median: Double?, loss: Double?)]] {
         let t = try QueryEngine.table("stats p50, loss \(span(from, to)) by target, ttl", snapshot: snapshot, context: context)
         let c = Columns(t)
@@ -98,7 +100,8 @@ package struct ReportPage: Sendable {
             guard let ttl = c.number(row, "ttl").map(Int.init) else { continue }
             out[c.text(row, "target"), default: [:]][ttl] = ("", c.number(row, "p50"), c.number(row, "loss"))
         }
-        // The address each TTL answered from most recently, for the rows that name it.
+        guard addresses else { return out }
+        // Every address that answered at the TTL, joined, for the rows that name it.
         let paths = try QueryEngine.table("stats count \(span(from, to)) by target, ttl, address", snapshot: snapshot, context: context)
         let p = Columns(paths)
         for row in paths.rows {
@@ -116,8 +119,8 @@ package struct ReportPage: Sendable {
         var context = QueryContext(nowMicros: nowMicros)
         context.deadline = deadline
         context.maxRows = 10_000_000
-        let now = try hops(fromMicros, endMicros, snapshot: snapshot, context: context)
-        let before = try hops(previousFromMicros, fromMicros, snapshot: snapshot, context: context)
+        let now = try hops(fromMicros, endMicros, addresses: true, snapshot: snapshot, context: context)
+        let before = try hops(previousFromMicros, fromMicros, addresses: false, snapshot: snapshot, context: context)
         let loss = try QueryEngine.table("stats loss \(span(fromMicros, endMicros)) by target", snapshot: snapshot, context: context)
         let lossBefore = try QueryEngine.table("stats loss \(span(previousFromMicros, fromMicros)) by target", snapshot: snapshot, context: context)
         let changes = try QueryEngine.table("changes \(span(fromMicros, endMicros))", snapshot: snapshot, context: context)

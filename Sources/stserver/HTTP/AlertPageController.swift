@@ -26,7 +26,7 @@ struct AlertPageController: Sendable {
             switch form {
             case .json: return WebController.json(try PageJSON.encode(page.data()))
             // Not cached: it holds the session's CSRF token, and alerts change without a new URL.
-            case .html: return html(.ok, renderer.render("alerts", page.model()), headers: [.cacheControl: "no-store"])
+            case .html: return WebController.html(.ok, renderer.render("alerts", page.model()), headers: [.cacheControl: "no-store"])
             }
         }
         routes.rootOpen.get("login") { request, _ in
@@ -101,12 +101,7 @@ struct AlertPageController: Sendable {
     }
 
     private func loginPage(_ status: HTTPResponse.Status, next: String?, message: String?) -> Response {
-        html(status, renderer.render("login", ["title": "Sign in", "next": Self.localPath(next), "message": message ?? ""]), headers: [.cacheControl: "no-store"])
+        WebController.html(status, renderer.render("login", ["title": "Sign in", "next": Self.localPath(next), "message": message ?? ""]), headers: [.cacheControl: "no-store"])
     }
 
-    private func html(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
-        var h = headers
-        h[.contentType] = "text/html; charset=utf-8"
-        return Response(status: status, headers: h, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
 }

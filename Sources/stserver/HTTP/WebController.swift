@@ -84,8 +84,7 @@ struct WebController: Sendable {
         context.alerts = alerts?.transitions(limit: AlertEngine.recentLimit)
         let page = ConsolePage(text: text, at: at)
         let body = try await offload { [renderer, context] in renderer.render("console", page.model(snapshot: snap, context: context)) }
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        return Self.html(.ok, body, headers: [.cacheControl: "no-store"])
     }
 
     /// `/reports?group=G&period=day|week|month&rank=…&end=TIME`, as a page, JSON or CSV.
@@ -209,14 +208,17 @@ struct WebController: Sendable {
     /// A page that could not be made: an error page, or the API's `{"error": …}`.
     private func failure(_ status: HTTPResponse.Status, _ heading: String, _ message: String, form: Form) -> Response {
         switch form {
-        case .html: html(status, renderer.error(heading, message))
+        case .html: Self.html(status, renderer.error(heading, message))
         case .json: Response(status: status, headers: [.contentType: "application/json"],
                              body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"error\": " + JSONRenderer.quote(message) + "}\n")))
         }
     }
 
-    private func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    /// An HTML answer, with `headers` besides its content type.
+    static func html(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
+        var h = headers
+        h[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: h, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// A page that can be cached: its ETag is its bytes' checksum and length (weak: the same
