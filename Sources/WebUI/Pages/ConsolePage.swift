@@ -45,7 +45,7 @@ package struct ConsolePage: Sendable {
             }
             m["plan"] = cursor.plan.summary
             m["columns"] = columns.map { ["name": $0] }
-            m["rows"] = rows.map { row in ["cells": row.map { v -> [String: Any] in ["text": v.text, "number": v.isNumber] }] }
+            m["rows"] = rows.map { row in ["cells": row.map { v -> [String: Any] in ["text": v.text, "number": v.double != nil] }] }
             m["rowsLine"] = total > rows.count ? "\(total) rows; the first \(rows.count) shown (the CSV has them all)" : "\(total) row\(total == 1 ? "" : "s")"
             m["hasRows"] = !rows.isEmpty
             if let chart = ResultChart(title: text.split(separator: "\n").first.map(String.init) ?? text, columns: columns, rows: rows) {
@@ -67,14 +67,5 @@ package struct ConsolePage: Sendable {
             }
         }
         return m
-    }
-}
-
-extension ResultValue {
-    var isNumber: Bool {
-        switch self {
-        case .integer, .number: true
-        default: false
-        }
     }
 }
